@@ -1,0 +1,18 @@
+//! Pure media transforms for faxvox: no I/O, no async.
+//!
+//! Fax images (TIFF pages in and out, CCITT coding, PDF writing, rasterising documents into fax
+//! pages) and voicemail audio (G.711, tones, greeting decoding, recordings). The gateway and the
+//! offline tools call these; everything here is deterministic and testable on bytes.
+
+pub mod bitmap;
+pub mod ccitt;
+pub mod pdf;
+pub mod raster;
+pub mod tiff;
+
+pub mod g711;
+pub mod greeting;
+pub mod recording;
+pub mod tones;
+
+pub use bitmap::{Bitmap, Page, Resolution};

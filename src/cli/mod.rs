@@ -1,0 +1,83 @@
+//! The `faxvox` command line: one subcommand per module, each in its own file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+pub mod config_cmd;
+pub mod detect;
+pub mod fax_sim;
+pub mod pdf2tiff;
+pub mod tiff2pdf;
+
+/// faxvox: fax-to-email and voicemail media gateway.
+#[derive(Parser, Debug)]
+#[command(name = "faxvox", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./faxvox.toml, then /etc/faxvox/faxvox.toml, else built-in
+    /// defaults). Every key can be overridden by FAXVOX_<SECTION>_<KEY>.
+    #[arg(long, global = true, env = "FAXVOX_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Configuration: print a commented example, or the effective settings.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+    /// Convert a fax TIFF (G3/G4/RLE, any fill order, multi-page) into a PDF.
+    Tiff2pdf(tiff2pdf::Args),
+    /// Rasterise a PDF, PNG, JPEG or TIFF into fax-ready G4 pages (1728 px wide).
+    Pdf2tiff(pdf2tiff::Args),
+    /// Send a document through a simulated fax call (sender and receiver in one process).
+    FaxSim(fax_sim::Args),
+    /// Detect fax tones (CNG, CED/ANSam, V.21 preamble) and DTMF digits in an 8 kHz WAV.
+    Detect(detect::Args),
+}
+
+/// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
+/// and runs the subcommand. Errors print as one clear line and give exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("faxvox: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // `config example` must work even when the current configuration is broken.
+    if let Command::Config(config_cmd::ConfigCommand::Example) = cli.command {
+        print!("{}", crate::config::EXAMPLE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    init_logging(&config);
+    match cli.command {
+        Command::Config(cmd) => config_cmd::run(cmd, &config),
+        Command::Tiff2pdf(args) => tiff2pdf::run(&args, &config),
+        Command::Pdf2tiff(args) => pdf2tiff::run(&args, &config),
+        Command::FaxSim(args) => fax_sim::run(&args, &config),
+        Command::Detect(args) => detect::run(&args, &config),
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(config.log.level.clone()));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
