@@ -1,0 +1,91 @@
+//! The `faxvox` binary's configuration handling, end to end: files, environment overrides,
+//! and errors that name the offending key with a non-zero exit code.
+
+use std::process::Command;
+
+fn faxvox() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_faxvox"));
+    // Tests must not pick up a developer's ./faxvox.toml or FAXVOX_* variables.
+    cmd.current_dir(std::env::temp_dir());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FAXVOX_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn example_is_printed_and_loads_back() {
+    let out = faxvox().args(["config", "example"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[fax]") && text.contains("ecm = true"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("faxvox.toml");
+    std::fs::write(&file, &text).unwrap();
+    let out = faxvox()
+        .args(["--config", file.to_str().unwrap(), "config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: toml::Table = String::from_utf8(out.stdout).unwrap().parse().unwrap();
+    let example: toml::Table = text.parse().unwrap();
+    assert_eq!(shown, example);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.toml");
+    std::fs::write(&file, "[spool]\ndir = \"/from/file\"\n").unwrap();
+    let out = faxvox()
+        .args(["--config", file.to_str().unwrap(), "config", "show"])
+        .env("FAXVOX_SPOOL_DIR", "/from/env")
+        .env("FAXVOX_FAX_ECM", "false")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: toml::Table = String::from_utf8(out.stdout).unwrap().parse().unwrap();
+    assert_eq!(shown["spool"]["dir"].as_str(), Some("/from/env"));
+    assert_eq!(shown["fax"]["ecm"].as_bool(), Some(false));
+}
+
+#[test]
+fn bad_configuration_fails_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[media]\nreorder_ms = \"fast\"\n").unwrap();
+    let out = faxvox()
+        .args(["--config", file.to_str().unwrap(), "config", "show"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("media.reorder_ms"), "{err}");
+
+    std::fs::write(&file, "[sip]\nlisten = \"0.0.0.0:5060\"\nlisen = \"x\"\n").unwrap();
+    let out = faxvox()
+        .args(["--config", file.to_str().unwrap(), "config", "show"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sip.lisen"), "{err}");
+
+    let out = faxvox()
+        .args(["config", "show"])
+        .env("FAXVOX_SIP_LISTN", "1.2.3.4:5")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAXVOX_SIP_LISTN"));
+
+    let out = faxvox()
+        .args(["--config", "/nonexistent/faxvox.toml", "config", "show"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/faxvox.toml"));
+}
