@@ -1,0 +1,101 @@
+//! Disk guard: refuse new work above a high-water mark rather than accept a
+//! message that cannot be stored.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Size and free space of a filesystem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskUsage {
+    /// Filesystem size in bytes.
+    pub total_bytes: u64,
+    /// Bytes an unprivileged writer can still use.
+    pub available_bytes: u64,
+}
+
+impl DiskUsage {
+    /// Fraction used, 0.0–1.0, counting root-reserved blocks as used (what an
+    /// unprivileged gateway can actually write is what matters).
+    pub fn used_fraction(&self) -> f64 {
+        if self.total_bytes == 0 {
+            return 1.0;
+        }
+        1.0 - self.available_bytes.min(self.total_bytes) as f64 / self.total_bytes as f64
+    }
+
+    /// A usage of `fraction` (0.0–1.0) of a 1 GB disk: for tests and simulations.
+    pub fn simulated(fraction: f64) -> DiskUsage {
+        let total = 1_000_000_000u64;
+        let used = (fraction.clamp(0.0, 1.0) * total as f64).round() as u64;
+        DiskUsage {
+            total_bytes: total,
+            available_bytes: total - used,
+        }
+    }
+}
+
+/// Where the spool learns how full its filesystem is. Injectable so tests (and
+/// an operator's own quota logic) can replace statvfs.
+pub trait DiskUsageSource: Send + Sync {
+    /// Usage of the filesystem holding `path`.
+    fn usage(&self, path: &Path) -> io::Result<DiskUsage>;
+}
+
+/// Any `Fn(&Path) -> io::Result<DiskUsage>` closure is a usage source.
+impl<F> DiskUsageSource for F
+where
+    F: Fn(&Path) -> io::Result<DiskUsage> + Send + Sync,
+{
+    fn usage(&self, path: &Path) -> io::Result<DiskUsage> {
+        self(path)
+    }
+}
+
+/// The real source: `statvfs(2)` on the spool root.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Statvfs;
+
+impl DiskUsageSource for Statvfs {
+    fn usage(&self, path: &Path) -> io::Result<DiskUsage> {
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: statvfs is a plain C struct; zeroed is a valid value for it.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `c` is a valid NUL-terminated path and `st` a valid out pointer.
+        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let frsize = if st.f_frsize != 0 {
+            st.f_frsize as u64
+        } else {
+            st.f_bsize as u64
+        };
+        Ok(DiskUsage {
+            total_bytes: (st.f_blocks as u64).saturating_mul(frsize),
+            available_bytes: (st.f_bavail as u64).saturating_mul(frsize),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statvfs_reads_something() {
+        let u = Statvfs.usage(Path::new("/")).unwrap();
+        assert!(u.total_bytes > 0);
+        let f = u.used_fraction();
+        assert!((0.0..=1.0).contains(&f), "{f}");
+        assert!(Statvfs.usage(Path::new("/no/such/dir/x")).is_err());
+    }
+
+    #[test]
+    fn simulated_fractions() {
+        assert!((DiskUsage::simulated(0.91).used_fraction() - 0.91).abs() < 1e-9);
+        assert_eq!(DiskUsage::simulated(2.0).used_fraction(), 1.0);
+    }
+}
