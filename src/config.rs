@@ -49,6 +49,8 @@ pub struct Config {
     pub sip: SipConfig,
     pub fax: FaxConfig,
     pub media: MediaConfig,
+    pub delivery: DeliveryConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,12 +73,15 @@ impl Default for LogConfig {
 pub struct SpoolConfig {
     /// Folder holding one sub-folder per job (media plus manifest).
     pub dir: PathBuf,
+    /// Percentage of the spool's filesystem above which new jobs are refused (SIP 503).
+    pub high_water_percent: u32,
 }
 
 impl Default for SpoolConfig {
     fn default() -> Self {
         SpoolConfig {
             dir: PathBuf::from("var/spool"),
+            high_water_percent: 90,
         }
     }
 }
@@ -104,6 +109,10 @@ pub struct SmtpConfig {
     pub url: String,
     /// Sender address of every email.
     pub from: String,
+    /// Address that gets a notice when a message cannot be delivered. Empty: none.
+    pub admin: String,
+    /// Seconds before an SMTP connection or command times out.
+    pub timeout_secs: u32,
 }
 
 impl Default for SmtpConfig {
@@ -111,6 +120,53 @@ impl Default for SmtpConfig {
         SmtpConfig {
             url: String::new(),
             from: "faxvox@localhost".into(),
+            admin: String::new(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Voicemail attachment format: "mp3" (compact, default) or "wav".
+    pub voicemail_format: String,
+    /// Attachments above this size are not attached; the email gives the job id instead.
+    pub max_attachment_bytes: u64,
+    /// Folder with operator templates overriding the built-in ones. Empty: built-in only.
+    pub templates_dir: String,
+    /// Local Maildir used when smtp.url is empty.
+    pub maildir: PathBuf,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            voicemail_format: "mp3".into(),
+            max_attachment_bytes: 10_000_000,
+            templates_dir: String::new(),
+            maildir: PathBuf::from("var/maildir"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Days a delivered message's media stays in the spool.
+    pub delivered_days: u32,
+    /// Days a message that could not be delivered (dead) stays in the spool.
+    pub dead_days: u32,
+    /// Months call/fax detail records are kept.
+    pub records_months: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            delivered_days: 30,
+            dead_days: 90,
+            records_months: 12,
         }
     }
 }
@@ -270,6 +326,21 @@ impl Config {
                 "media.t38_max_datagram",
                 format!("{} is outside 100..=1400", self.media.t38_max_datagram),
             ));
+        }
+        if !(10..=99).contains(&self.spool.high_water_percent) {
+            return Err(bad(
+                "spool.high_water_percent",
+                format!("{} is outside 10..=99", self.spool.high_water_percent),
+            ));
+        }
+        if !matches!(self.delivery.voicemail_format.as_str(), "mp3" | "wav") {
+            return Err(bad(
+                "delivery.voicemail_format",
+                format!("{:?}: must be \"mp3\" or \"wav\"", self.delivery.voicemail_format),
+            ));
+        }
+        if self.smtp.timeout_secs == 0 {
+            return Err(bad("smtp.timeout_secs", "must be at least 1".into()));
         }
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
