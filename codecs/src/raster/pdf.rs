@@ -1,0 +1,116 @@
+//! PDF pages → grey rasters with hayro (pure Rust, no AGPL renderer linked in).
+
+use hayro::hayro_interpret::util::TransformExt;
+use hayro::hayro_interpret::InterpreterSettings;
+use hayro::hayro_syntax::{DecryptionError, LoadPdfError, Pdf};
+use hayro::kurbo::Affine;
+use hayro::vello_cpu::color::palette::css::WHITE;
+use hayro::vello_cpu::{Pixmap, RasterizerSettings, RenderContext, Resources, TargetInit};
+use hayro::{render_into, RenderCache, RenderSettings};
+
+use super::{canvas_size, place, Gray, RasterError, RasterOptions};
+use crate::Page;
+
+/// Renders every page of a PDF, fitted to the paper, and converts it to bilevel.
+pub(super) fn rasterize_pdf(input: &[u8], opts: &RasterOptions) -> Result<Vec<Page>, RasterError> {
+    let pdf = Pdf::new(input.to_vec()).map_err(|e| match e {
+        LoadPdfError::Decryption(DecryptionError::PasswordProtected) => RasterError::Encrypted,
+        LoadPdfError::Decryption(DecryptionError::UnsupportedAlgorithm) => {
+            RasterError::UnsupportedEncryption
+        }
+        LoadPdfError::Decryption(d) => {
+            RasterError::InvalidPdf(format!("broken encryption ({d:?})"))
+        }
+        LoadPdfError::Invalid => {
+            RasterError::InvalidPdf("cannot read the document structure".into())
+        }
+    })?;
+    let pages = pdf.pages();
+    if pages.is_empty() {
+        return Err(RasterError::NoPages);
+    }
+    if pages.len() > opts.max_pages {
+        return Err(RasterError::TooManyPages {
+            pages: pages.len(),
+            max: opts.max_pages,
+        });
+    }
+
+    let (cw, ch) = canvas_size(opts);
+    let (cw16, ch16) = match (u16::try_from(cw), u16::try_from(ch)) {
+        (Ok(w), Ok(h)) => (w, h),
+        _ => {
+            return Err(RasterError::Internal(format!(
+                "page of {cw} × {ch} is too large"
+            )))
+        }
+    };
+    let cache = RenderCache::new();
+    let settings = InterpreterSettings::default();
+    // Anti-aliasing stays on: the halftoner thresholds edges at their midpoint, which gives
+    // the same crisp strokes as aliased rendering but keeps faint hairlines as dotted lines
+    // instead of dropping them.
+    let render_settings = RenderSettings::default();
+    let mut ctx = RenderContext::new(cw16, ch16);
+    let mut pixmap = Pixmap::new(cw16, ch16);
+    let mut resources = Resources::default();
+    let mut out = Vec::with_capacity(pages.len());
+    for page in pages.iter() {
+        let (pw, ph) = page.render_dimensions();
+        let (pw, ph) = (pw as f64, ph as f64);
+        let p = place(
+            pw / 72.0,
+            ph / 72.0,
+            cw,
+            ch,
+            opts.resolution,
+            opts.auto_rotate,
+        );
+        // Page space (points, y down, origin top-left after `initial_transform`) → device.
+        let turn = if p.rotate {
+            // (x, y) → (y, pw − x): the page's top edge goes to the left.
+            Affine::new([0.0, -1.0, 1.0, 0.0, 0.0, pw])
+        } else {
+            Affine::IDENTITY
+        };
+        let transform = Affine::translate((p.left as f64, p.top as f64))
+            * Affine::scale_non_uniform(p.scale_x / 72.0, p.scale_y / 72.0)
+            * turn
+            * page.initial_transform(true).to_kurbo();
+        ctx.reset_and_resize(cw16, ch16);
+        render_into(
+            page,
+            &cache,
+            &settings,
+            &render_settings,
+            &mut ctx,
+            transform,
+        );
+        ctx.flush();
+        ctx.render_with(
+            &mut pixmap,
+            &mut resources,
+            RasterizerSettings {
+                target_init: TargetInit::Clear(WHITE),
+                ..Default::default()
+            },
+        );
+        let gray = pixmap_to_gray(&pixmap, cw, ch);
+        out.push(gray.to_page(opts.resolution));
+    }
+    Ok(out)
+}
+
+/// Premultiplied RGBA over white → luma (BT.601 weights, as fax scanners see colour).
+fn pixmap_to_gray(pixmap: &Pixmap, w: u32, h: u32) -> Gray {
+    let mut g = Gray::white(w, h);
+    let src = pixmap.data_as_u8_slice();
+    let n = g.data.len().min(src.len() / 4);
+    for i in 0..n {
+        let px = &src[i * 4..i * 4 + 4];
+        let (r, gr, b, a) = (px[0] as u32, px[1] as u32, px[2] as u32, px[3] as u32);
+        let luma = (r * 77 + gr * 150 + b * 29) >> 8;
+        g.data[i] = (luma + (255 - a)).min(255) as u8;
+    }
+    g
+}
