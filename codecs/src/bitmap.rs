@@ -133,7 +133,7 @@ impl Bitmap {
         while x < self.width {
             let byte = row[(x / 8) as usize];
             // Fast path: a whole byte of the current colour.
-            if x % 8 == 0 && x + 8 <= self.width && byte == if colour { 0xff } else { 0 } {
+            if x.is_multiple_of(8) && x + 8 <= self.width && byte == if colour { 0xff } else { 0 } {
                 x += 8;
                 continue;
             }
@@ -166,7 +166,7 @@ impl Bitmap {
 fn fill_bits(row: &mut [u8], start: u32, end: u32) {
     let mut x = start;
     while x < end {
-        if x % 8 == 0 && x + 8 <= end {
+        if x.is_multiple_of(8) && x + 8 <= end {
             row[(x / 8) as usize] = 0xff;
             x += 8;
         } else {

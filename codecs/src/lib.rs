@@ -1,4 +1,5 @@
-//! Pure media transforms for faxvox: no I/O, no async.
+//! Pure media transforms for faxvox: no sockets, no async; file I/O only where a function's
+//! purpose is a file (the streaming voicemail recorder).
 //!
 //! Fax images (TIFF pages in and out, CCITT coding, PDF writing, rasterising documents into fax
 //! pages) and voicemail audio (G.711, tones, greeting decoding, recordings). The gateway and the
