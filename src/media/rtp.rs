@@ -276,6 +276,31 @@ impl RtpSender {
         packet
     }
 
+    /// Sends a packet of another payload type on the same stream (an RFC 4733 telephone-event
+    /// carries its own timestamp and marker but must use the stream's next sequence number, or
+    /// the receiver's reorder buffer sees a gap). The audio timestamp is not advanced: events
+    /// overlay the audio clock rather than consume it.
+    pub fn packetize_with(
+        &mut self,
+        marker: bool,
+        payload_type: u8,
+        timestamp: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let packet = write_packet(
+            marker,
+            payload_type,
+            self.sequence,
+            timestamp,
+            self.config.ssrc,
+            payload,
+        );
+        self.sequence = self.sequence.wrapping_add(1);
+        self.packets_sent += 1;
+        self.octets_sent += payload.len() as u64;
+        packet
+    }
+
     /// Advances the timestamp over `samples` that were not sent (keeps the media clock running
     /// across a pause, as RFC 3550 requires); the next packet gets the marker bit.
     pub fn skip(&mut self, samples: u32) {
@@ -533,5 +558,22 @@ mod tests {
                             (m, pt, seq, ts, ssrc));
             prop_assert_eq!(p.payload, &payload[..]);
         }
+    }
+
+    #[test]
+    fn events_share_the_sequence_space_without_moving_the_audio_clock() {
+        let mut tx = RtpSender::new(RtpSenderConfig::g711(Law::Ulaw, 7, 100, 1000));
+        let a = tx.packetize(&[0xFF; 160]);
+        let e = tx.packetize_with(true, 101, 1160, &[1, 0x80, 0, 160]);
+        let b = tx.packetize(&[0xFF; 160]);
+        let (a, e, b) = (
+            RtpPacket::parse(&a).unwrap(),
+            RtpPacket::parse(&e).unwrap(),
+            RtpPacket::parse(&b).unwrap(),
+        );
+        assert_eq!((a.sequence, e.sequence, b.sequence), (100, 101, 102));
+        assert_eq!((e.payload_type, e.timestamp, e.marker), (101, 1160, true));
+        assert_eq!(b.timestamp, 1160);
+        assert_eq!(tx.packets_sent(), 3);
     }
 }
