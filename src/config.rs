@@ -113,6 +113,9 @@ pub struct SmtpConfig {
     pub admin: String,
     /// Seconds before an SMTP connection or command times out.
     pub timeout_secs: u32,
+    /// PEM file of extra trusted CA certificates for the relay's TLS (a private CA). Empty:
+    /// the bundled public roots only.
+    pub ca_file: String,
 }
 
 impl Default for SmtpConfig {
@@ -122,6 +125,7 @@ impl Default for SmtpConfig {
             from: "faxvox@localhost".into(),
             admin: String::new(),
             timeout_secs: 30,
+            ca_file: String::new(),
         }
     }
 }
@@ -258,12 +262,11 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let defaults = defaults_table();
         for (var, value) in env {
-            let (section, key) = split_env_key(var, &defaults).ok_or_else(|| {
-                ConfigError::UnknownKey {
+            let (section, key) =
+                split_env_key(var, &defaults).ok_or_else(|| ConfigError::UnknownKey {
                     origin: "environment".into(),
                     key: var.clone(),
-                }
-            })?;
+                })?;
             let template = &defaults[&section][&key];
             let parsed = env_value(template, value).map_err(|message| ConfigError::BadValue {
                 origin: "environment".into(),
@@ -299,7 +302,10 @@ impl Config {
             message,
         };
         let id = &self.fax.station_id;
-        if id.chars().count() > 20 || !id.chars().all(|c| c.is_ascii_digit() || c == '+' || c == ' ')
+        if id.chars().count() > 20
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '+' || c == ' ')
         {
             return Err(bad(
                 "fax.station_id",
@@ -336,7 +342,10 @@ impl Config {
         if !matches!(self.delivery.voicemail_format.as_str(), "mp3" | "wav") {
             return Err(bad(
                 "delivery.voicemail_format",
-                format!("{:?}: must be \"mp3\" or \"wav\"", self.delivery.voicemail_format),
+                format!(
+                    "{:?}: must be \"mp3\" or \"wav\"",
+                    self.delivery.voicemail_format
+                ),
             ));
         }
         if self.smtp.timeout_secs == 0 {
@@ -444,7 +453,10 @@ mod tests {
     fn example_lists_every_key_with_its_default() {
         let example: toml::Table = EXAMPLE.parse().expect("example parses");
         let defaults = defaults_table();
-        assert_eq!(example, defaults, "samples/faxvox.example.toml drifted from defaults");
+        assert_eq!(
+            example, defaults,
+            "samples/faxvox.example.toml drifted from defaults"
+        );
     }
 
     #[test]
@@ -479,13 +491,17 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let e = load("[fax]\necm = \"maybe\"\n", &[]).unwrap_err().to_string();
+        let e = load("[fax]\necm = \"maybe\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("fax.ecm"), "{e}");
         let e = load("", &[("FAXVOX_MEDIA_REORDER_MS", "lots")])
             .unwrap_err()
             .to_string();
         assert!(e.contains("FAXVOX_MEDIA_REORDER_MS"), "{e}");
-        let e = load("[media]\nreorder_ms = 5\n", &[]).unwrap_err().to_string();
+        let e = load("[media]\nreorder_ms = 5\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("media.reorder_ms"), "{e}");
         let e = load("[fax]\nstation_id = \"ACME Corp\"\n", &[])
             .unwrap_err()

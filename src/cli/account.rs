@@ -1,0 +1,254 @@
+//! `faxvox account add|list|show`: manage the clients of the gateway.
+//!
+//! The database is `database.url` from the configuration (`FAXVOX_DATABASE_URL` overrides it);
+//! it is created and migrated on first use. Human output is an aligned table; `--json` prints
+//! the stable JSON of [`crate::directory::Account`] (plus its `lines` for `show`).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::directory::{validate, Account, Directory, Line, NewAccount, DEFAULT_TIME_ZONE};
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Create an account: an id of your choice and at least one email address.
+    Add(AddArgs),
+    /// List the accounts.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one account with its email addresses and lines.
+    Show {
+        /// Account id.
+        id: String,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    /// Account id: 1-64 characters of letters, digits, `_`, `.` and `-`.
+    pub id: String,
+    /// Where faxes and voice messages are sent; repeat for several recipients.
+    #[arg(long = "email", value_name = "ADDR", required = true)]
+    pub emails: Vec<String>,
+    /// Display name used in emails (UTF-8 welcome: "Zoé Lefèvre").
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Language of the emails: fr or en.
+    #[arg(long, default_value = "fr")]
+    pub locale: String,
+    /// IANA time zone for the dates in emails.
+    #[arg(long, default_value = DEFAULT_TIME_ZONE)]
+    pub timezone: String,
+}
+
+pub fn run(cmd: AccountCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    block_on(async {
+        let dir = open(config).await?;
+        let result = match cmd {
+            AccountCommand::Add(args) => add(&dir, args).await,
+            AccountCommand::List { json } => list(&dir, json).await,
+            AccountCommand::Show { id, json } => show(&dir, &id, json).await,
+        };
+        dir.close().await;
+        result
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one directory command on a current-thread runtime: the CLI is sync, the directory async.
+pub(crate) fn block_on<T>(
+    fut: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(fut)
+}
+
+/// Opens the configured directory database.
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Directory> {
+    Ok(Directory::open(&config.database.url).await?)
+}
+
+async fn add(dir: &Directory, args: AddArgs) -> anyhow::Result<()> {
+    let new = NewAccount {
+        id: args.id,
+        name: args.name,
+        locale: validate::parse_locale(&args.locale)?,
+        time_zone: args.timezone,
+        emails: args.emails,
+    };
+    let account = dir.add_account(&new).await?;
+    println!(
+        "account {} created ({}, {}): {}",
+        account.id,
+        account.locale,
+        account.time_zone,
+        account.emails.join(", ")
+    );
+    Ok(())
+}
+
+async fn list(dir: &Directory, json: bool) -> anyhow::Result<()> {
+    let accounts = dir.accounts().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&accounts)?);
+        return Ok(());
+    }
+    if accounts.is_empty() {
+        println!("no accounts; add one with: faxvox account add ID --email ADDR");
+        return Ok(());
+    }
+    let lines = dir.lines().await?;
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            let count = lines.iter().filter(|l| l.account == a.id).count();
+            vec![
+                a.id.clone(),
+                a.name.clone().unwrap_or_else(|| "-".into()),
+                a.locale.to_string(),
+                a.time_zone.clone(),
+                a.state.clone(),
+                count.to_string(),
+                a.emails.join(", "),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &[
+                "ID",
+                "NAME",
+                "LOCALE",
+                "TIME ZONE",
+                "STATE",
+                "LINES",
+                "EMAILS"
+            ],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+/// `account show --json`: the account and its lines.
+#[derive(Serialize)]
+struct AccountWithLines<'a> {
+    #[serde(flatten)]
+    account: &'a Account,
+    lines: &'a [Line],
+}
+
+async fn show(dir: &Directory, id: &str, json: bool) -> anyhow::Result<()> {
+    let account = dir
+        .account(id)
+        .await?
+        .ok_or_else(|| crate::directory::DirectoryError::UnknownAccount(id.to_string()))?;
+    let lines = dir.account_lines(id).await?;
+    if json {
+        let view = AccountWithLines {
+            account: &account,
+            lines: &lines,
+        };
+        println!("{}", serde_json::to_string_pretty(&view)?);
+        return Ok(());
+    }
+    let mut rows: Vec<Vec<String>> = vec![
+        vec!["account".into(), account.id.clone()],
+        vec![
+            "name".into(),
+            account.name.clone().unwrap_or_else(|| "-".into()),
+        ],
+        vec!["locale".into(), account.locale.to_string()],
+        vec!["time zone".into(), account.time_zone.clone()],
+        vec!["state".into(), account.state.clone()],
+        vec!["created".into(), account.created_at.clone()],
+    ];
+    for (i, email) in account.emails.iter().enumerate() {
+        let label = if i == 0 { "emails" } else { "" };
+        rows.push(vec![label.into(), email.clone()]);
+    }
+    if lines.is_empty() {
+        rows.push(vec!["lines".into(), "-".into()]);
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let label = if i == 0 { "lines" } else { "" };
+        rows.push(vec![label.into(), describe_line(line)]);
+    }
+    print!("{}", table(&[], &rows));
+    Ok(())
+}
+
+/// `+33253437555 fax` or `+33253437556 alias of +33253437555`.
+pub(crate) fn describe_line(line: &Line) -> String {
+    match &line.target {
+        Some(target) => format!("{} {} of {}", line.number, line.kind, target),
+        None => format!("{} {}", line.number, line.kind),
+    }
+}
+
+/// Formats rows as columns separated by two spaces, padded by character count (names are
+/// UTF-8). `headers` may be empty. The last column is not padded, so lines carry no trailing
+/// blanks.
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let columns = rows
+        .iter()
+        .map(Vec::len)
+        .chain(std::iter::once(headers.len()))
+        .max()
+        .unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let all = std::iter::once(&header_row).chain(rows.iter());
+    for row in all.clone() {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in all.filter(|r| !r.is_empty()) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < row.len() {
+                line.push_str(cell);
+                let pad = widths[i] - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_utf8_by_characters() {
+        let t = table(
+            &["ID", "NAME"],
+            &[
+                vec!["zoe".into(), "Zoé Lefèvre".into()],
+                vec!["acme-sarl".into(), "-".into()],
+            ],
+        );
+        assert_eq!(t, "ID         NAME\nzoe        Zoé Lefèvre\nacme-sarl  -\n");
+    }
+}
