@@ -1,0 +1,626 @@
+//! The delivery worker: takes due jobs from the spool one by one and turns each into an email
+//! that reaches the account's mailboxes, or into a precise reason why not.
+//!
+//! For every claimed job: look up the account (the job's `account` fact, else the called
+//! number), render the attachment into the job folder ([`render`]: TIFF → `fax.pdf`, WAV →
+//! `voicemail.mp3`), compose the email ([`crate::delivery::Composer`]), send it
+//! ([`crate::delivery::Transport`]), then record the result in the spool:
+//! - accepted → `delivered`, with the server's reply in the history and `facts.delivery`;
+//! - temporary failure (4xx, network, timeout) → `retrying` on the spool's backoff, only the
+//!   recipients still pending are retried;
+//! - permanent failure (5xx for every recipient, no such account, bad facts) → `dead`, and
+//!   `smtp.admin` (if set) gets a notice.
+//!
+//! Every log line of a job carries its id (span `job`). The worker never reads the clock
+//! behind the caller's back: it uses [`Worker::with_clock`]'s clock (the system clock by
+//! default), so tests can drive days of retries.
+
+pub mod facts;
+pub mod render;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use faxvox_spool::{format_rfc3339, Claimed, FailOutcome, JobKind, Spool, SpoolError};
+use serde::Serialize;
+use thiserror::Error;
+use tracing::{error, info, warn, Instrument};
+
+use crate::config::Config;
+use crate::delivery::{
+    Composer, DeadJob, DeliveryError, Locale, Message, Outcome, Rejection, Transport,
+};
+use crate::directory::{Account, Directory};
+
+pub use facts::{DeliveryRecord, FaxFacts, JobFacts, RejectedRecipient};
+pub use render::VoicemailFormat;
+
+/// How long a claim holds a job. Rendering and one SMTP transaction take seconds; a worker
+/// that dies leaves the job to be claimed again after this.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10 * 60);
+
+/// Why a worker could not be built or reconfigured. Per-job problems are not errors: they
+/// end in the job's state and the [`WorkReport`].
+#[derive(Debug, Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+}
+
+/// The delivery settings the worker takes from the configuration (reloadable).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `delivery.voicemail_format`.
+    pub voicemail_format: VoicemailFormat,
+    /// `smtp.admin`: who is told about dead jobs (`None`: nobody).
+    pub admin: Option<String>,
+}
+
+impl Settings {
+    /// From the configuration.
+    pub fn from_config(config: &Config) -> Settings {
+        let admin = config.smtp.admin.trim();
+        Settings {
+            voicemail_format: VoicemailFormat::from_config(&config.delivery.voicemail_format),
+            admin: (!admin.is_empty()).then(|| admin.to_string()),
+        }
+    }
+}
+
+/// What happened to one job in a pass.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum JobOutcome {
+    /// Handed off; `note` is the server's reply (or the Maildir file).
+    Delivered { note: String },
+    /// Will be tried again at `next_attempt` (RFC 3339).
+    Retrying { next_attempt: String, error: String },
+    /// Given up; `notice` says whether the admin was told.
+    Dead { reason: String, notice: String },
+    /// The result could not be recorded (lease lost to another worker, spool I/O error).
+    Lost { error: String },
+}
+
+/// One job of a [`WorkReport`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobReport {
+    /// The job id.
+    pub job: String,
+    /// `fax` or `voicemail`.
+    pub kind: String,
+    /// What became of it.
+    #[serde(flatten)]
+    pub outcome: JobOutcome,
+}
+
+/// What one [`Worker::deliver_due`] pass did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WorkReport {
+    /// Every job claimed, in order.
+    pub jobs: Vec<JobReport>,
+    /// Spool errors that stopped claiming (the pass ends early; the jobs stay due).
+    pub errors: Vec<String>,
+}
+
+impl WorkReport {
+    fn count(&self, f: impl Fn(&JobOutcome) -> bool) -> usize {
+        self.jobs.iter().filter(|j| f(&j.outcome)).count()
+    }
+
+    /// Jobs delivered in this pass.
+    pub fn delivered(&self) -> usize {
+        self.count(|o| matches!(o, JobOutcome::Delivered { .. }))
+    }
+
+    /// Jobs that failed temporarily and wait for their next attempt.
+    pub fn retrying(&self) -> usize {
+        self.count(|o| matches!(o, JobOutcome::Retrying { .. }))
+    }
+
+    /// Jobs given up.
+    pub fn dead(&self) -> usize {
+        self.count(|o| matches!(o, JobOutcome::Dead { .. }))
+    }
+
+    /// Jobs whose result could not be recorded.
+    pub fn lost(&self) -> usize {
+        self.count(|o| matches!(o, JobOutcome::Lost { .. }))
+    }
+
+    /// Adds another pass's report.
+    pub fn merge(&mut self, other: WorkReport) {
+        self.jobs.extend(other.jobs);
+        self.errors.extend(other.errors);
+    }
+}
+
+impl std::fmt::Display for WorkReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} job(s): {} delivered, {} retrying, {} dead, {} lost",
+            self.jobs.len(),
+            self.delivered(),
+            self.retrying(),
+            self.dead(),
+            self.lost()
+        )?;
+        if !self.errors.is_empty() {
+            write!(f, "; spool errors: {}", self.errors.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Why one attempt failed, before the spool decides what it means.
+enum Failure {
+    Temporary(String),
+    Permanent {
+        reason: String,
+        rejected: Vec<Rejection>,
+    },
+}
+
+fn permanent(reason: impl Into<String>) -> Failure {
+    Failure::Permanent {
+        reason: reason.into(),
+        rejected: Vec::new(),
+    }
+}
+
+/// What the notice about a dead job can say, gathered during the attempt.
+#[derive(Default)]
+struct NoticeFacts {
+    account_name: String,
+    recipients: Vec<String>,
+    subject: Option<String>,
+    time_zone: String,
+}
+
+/// Delivers spool jobs by email. Cheap to share by reference; one pass at a time.
+pub struct Worker {
+    spool: Spool,
+    directory: Directory,
+    transport: Transport,
+    composer: Composer,
+    settings: Settings,
+    name: String,
+    lease: Duration,
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+}
+
+impl Worker {
+    /// A worker on `spool`, with the composer (templates, `smtp.from`, attachment limit) and
+    /// settings from `config`. Templates are checked here, so a broken override fails at
+    /// startup.
+    pub fn new(
+        spool: Spool,
+        directory: Directory,
+        transport: Transport,
+        config: &Config,
+    ) -> Result<Worker, WorkerError> {
+        Ok(Worker {
+            spool,
+            directory,
+            transport,
+            composer: Composer::from_config(config)?,
+            settings: Settings::from_config(config),
+            name: format!(
+                "{}:{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "faxvox".into()),
+                std::process::id()
+            ),
+            lease: DEFAULT_LEASE,
+            clock: Arc::new(SystemTime::now),
+        })
+    }
+
+    /// Replaces the clock (tests, simulations).
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Replaces the lease length.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// The worker's name in leases and history.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The spool it works on.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Applies a new configuration (SIGHUP): templates, sender, attachment limit, voicemail
+    /// format, admin address and the mail transport. On error nothing changes.
+    pub fn reload(&mut self, config: &Config) -> Result<(), WorkerError> {
+        let composer = Composer::from_config(config)?;
+        let transport = Transport::from_config(config)?;
+        self.composer = composer;
+        self.transport = transport;
+        self.settings = Settings::from_config(config);
+        Ok(())
+    }
+
+    /// Claims and delivers due jobs one by one until none is due, and reports what became of
+    /// each. A job failing temporarily is due again only after its backoff, so a pass always
+    /// ends.
+    pub async fn deliver_due(&self) -> WorkReport {
+        let mut report = WorkReport::default();
+        loop {
+            let now = (self.clock)();
+            let claimed = match self.spool.claim_due(now, &self.name, self.lease) {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    error!(error = %e, "cannot claim jobs");
+                    report.errors.push(e.to_string());
+                    break;
+                }
+            };
+            let span = tracing::info_span!("job", job = %claimed.id);
+            let job = self.deliver(claimed).instrument(span).await;
+            report.jobs.push(job);
+        }
+        report
+    }
+
+    /// One claimed job, from account lookup to the recorded result.
+    async fn deliver(&self, mut claimed: Claimed) -> JobReport {
+        let kind = claimed.manifest.kind;
+        info!(kind = %kind, attempt = claimed.attempt, "delivering");
+        let mut notice = NoticeFacts::default();
+        let result = self.attempt(&mut claimed, &mut notice).await;
+        let outcome = match result {
+            Ok(note) => match self.spool.complete((self.clock)(), &claimed, &note) {
+                Ok(()) => {
+                    info!(note, "delivered");
+                    JobOutcome::Delivered { note }
+                }
+                Err(e) => {
+                    error!(error = %e, "email sent but the job could not be marked delivered; it will be sent again");
+                    JobOutcome::Lost {
+                        error: e.to_string(),
+                    }
+                }
+            },
+            Err(failure) => self.record_failure(&claimed, failure, notice).await,
+        };
+        JobReport {
+            job: claimed.id.to_string(),
+            kind: kind.to_string(),
+            outcome,
+        }
+    }
+
+    /// Everything up to the SMTP result; `Ok` carries the delivery note.
+    async fn attempt(
+        &self,
+        claimed: &mut Claimed,
+        notice: &mut NoticeFacts,
+    ) -> Result<String, Failure> {
+        let facts = JobFacts::from_map(claimed.facts()).map_err(permanent)?;
+        notice.account_name = facts.account.clone().unwrap_or_default();
+        if claimed.manifest.kind == JobKind::OutboundFax {
+            return Err(permanent(
+                "outbound faxes are not delivered by email (no sender for them yet)",
+            ));
+        }
+        let account = self.account(&facts).await?;
+        notice.account_name = account.display_name().to_string();
+        notice.recipients = account.emails.clone();
+        notice.time_zone = account.time_zone.clone();
+
+        let start = facts.start_time(claimed.manifest.created);
+        let zone = account.zone().unwrap_or(jiff::tz::TimeZone::UTC);
+        let stamp = jiff::Timestamp::try_from(start)
+            .map(|t| {
+                t.to_zoned_datetime(zone)
+                    .strftime("%Y%m%d-%H%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| "message".into());
+        let input = render::RenderInput {
+            dir: claimed.dir.clone(),
+            kind: claimed.manifest.kind,
+            media: claimed
+                .manifest
+                .media
+                .iter()
+                .map(|m| m.name.clone())
+                .collect(),
+            facts: facts.clone(),
+            format: self.settings.voicemail_format,
+            start,
+            stamp,
+        };
+        let span = tracing::Span::current();
+        let rendered = tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
+            render::render(&input)
+        })
+        .await
+        .map_err(|e| Failure::Temporary(format!("rendering crashed: {e}")))?
+        .map_err(|e| Failure::Temporary(format!("cannot render the attachment: {e}")))?;
+        for w in &rendered.warnings {
+            warn!(warning = %w, "media problem noted in the email");
+        }
+
+        let msg = Message {
+            job_id: claimed.id.to_string(),
+            kind: rendered.kind,
+            recipients: account.emails.clone(),
+            account_name: account.display_name().to_string(),
+            locale: Locale::from_tag(account.locale.as_str()).unwrap_or_default(),
+            time_zone: account.time_zone.clone(),
+            caller_number: facts.caller_number.clone(),
+            caller_name: facts.caller_name.clone(),
+            called_number: facts.called_number.clone(),
+            start,
+            duration: facts.duration(),
+            media: rendered.media,
+        };
+        let mail = self
+            .composer
+            .compose(&msg)
+            .map_err(|e| permanent(format!("cannot compose the email: {e}")))?;
+        notice.subject = Some(mail.subject.clone());
+
+        let mut record = DeliveryRecord::from_facts(claimed.facts());
+        let targets: Vec<String> = if record.pending.is_empty() {
+            mail.recipients.clone()
+        } else {
+            mail.recipients
+                .iter()
+                .filter(|r| record.pending.contains(r))
+                .cloned()
+                .collect()
+        };
+        let targets = if targets.is_empty() {
+            mail.recipients.clone()
+        } else {
+            targets
+        };
+        let outcome = self
+            .transport
+            .send(
+                claimed.id.as_str(),
+                &mail.envelope_from,
+                &targets,
+                &mail.bytes,
+            )
+            .await;
+
+        record.at = Some(format_rfc3339((self.clock)()));
+        record.message_id = Some(mail.message_id.clone());
+        record.transport = Some(self.transport.kind().to_string());
+        record.attachment = rendered.file.as_ref().map(|(n, _)| n.clone());
+        record.attachment_bytes = rendered.file.as_ref().map(|(_, s)| *s);
+        record.attached = mail.attached;
+        record.warnings = rendered.warnings;
+        let add_rejected = |record: &mut DeliveryRecord, rejected: &[Rejection]| {
+            record
+                .rejected
+                .extend(rejected.iter().map(|r| RejectedRecipient {
+                    recipient: r.recipient.clone(),
+                    reply: r.reply.clone(),
+                }));
+        };
+        let result = match &outcome {
+            Outcome::Delivered { reply, rejected } => {
+                let refused: Vec<&String> = rejected.iter().map(|r| &r.recipient).collect();
+                record
+                    .accepted
+                    .extend(targets.iter().filter(|t| !refused.contains(t)).cloned());
+                record.pending.clear();
+                record.reply = Some(reply.clone());
+                add_rejected(&mut record, rejected);
+                let mut note = reply.clone();
+                for r in rejected {
+                    note.push_str(&format!("; {} refused: {}", r.recipient, r.reply));
+                }
+                Ok(note)
+            }
+            Outcome::Temporary {
+                error,
+                pending,
+                accepted,
+                rejected,
+            } => {
+                record.accepted.extend(accepted.iter().cloned());
+                record.pending = pending.clone();
+                record.reply = Some(error.clone());
+                add_rejected(&mut record, rejected);
+                Err(Failure::Temporary(error.clone()))
+            }
+            Outcome::Permanent { reply, rejected } => {
+                record.pending.clear();
+                record.reply = Some(reply.clone());
+                add_rejected(&mut record, rejected);
+                if record.accepted.is_empty() {
+                    Err(Failure::Permanent {
+                        reason: reply.clone(),
+                        rejected: rejected.clone(),
+                    })
+                } else {
+                    // Some recipients already have it from an earlier attempt: the client got
+                    // the message; the refusals are on record.
+                    warn!(reply, "remaining recipients refused for good");
+                    Ok(format!(
+                        "delivered earlier to {}; the others refused: {reply}",
+                        record.accepted.join(", ")
+                    ))
+                }
+            }
+        };
+        if let Err(e) = self
+            .spool
+            .update_facts((self.clock)(), claimed, |f| record.store(f))
+        {
+            // The send happened; a lost lease means another worker has the job now.
+            error!(error = %e, "cannot record the delivery result in the job");
+        }
+        result
+    }
+
+    /// The account named by the job, else the owner of the called number.
+    async fn account(&self, facts: &JobFacts) -> Result<Account, Failure> {
+        if let Some(id) = &facts.account {
+            return match self.directory.account(id).await {
+                Ok(Some(a)) => Ok(a),
+                Ok(None) => Err(permanent(format!("account {id:?} does not exist"))),
+                Err(e) => Err(Failure::Temporary(format!("directory: {e}"))),
+            };
+        }
+        if facts.called_number.is_empty() {
+            return Err(permanent(
+                "the job names neither an account nor a called number",
+            ));
+        }
+        match self.directory.resolve(&facts.called_number).await {
+            Ok(Some(route)) => Ok(route.account),
+            Ok(None) => Err(permanent(format!(
+                "{} is not one of our numbers",
+                facts.called_number
+            ))),
+            Err(e) => Err(Failure::Temporary(format!("directory: {e}"))),
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        claimed: &Claimed,
+        failure: Failure,
+        notice: NoticeFacts,
+    ) -> JobOutcome {
+        let (error, permanent, rejected) = match failure {
+            Failure::Temporary(e) => (e, false, Vec::new()),
+            Failure::Permanent { reason, rejected } => (reason, true, rejected),
+        };
+        let now = (self.clock)();
+        match self.spool.fail(now, claimed, &error, permanent) {
+            Ok(FailOutcome::Retrying { next_attempt }) => {
+                let next_attempt = format_rfc3339(next_attempt);
+                warn!(error, next_attempt, "delivery failed; will retry");
+                JobOutcome::Retrying {
+                    next_attempt,
+                    error,
+                }
+            }
+            Ok(FailOutcome::Dead { reason }) => {
+                error!(reason, "delivery given up; job is dead");
+                let notice = self
+                    .notify_admin(claimed, &reason, rejected, notice, now)
+                    .await;
+                JobOutcome::Dead { reason, notice }
+            }
+            Err(e) => {
+                error!(error = %e, "cannot record the failure in the job");
+                JobOutcome::Lost {
+                    error: e.to_string(),
+                }
+            }
+        }
+    }
+
+    /// Tells `smtp.admin` a job is dead. Returns what happened, for the report.
+    async fn notify_admin(
+        &self,
+        claimed: &Claimed,
+        reply: &str,
+        rejected: Vec<Rejection>,
+        notice: NoticeFacts,
+        now: SystemTime,
+    ) -> String {
+        let Some(admin) = &self.settings.admin else {
+            return "no admin address (smtp.admin) set".into();
+        };
+        let dead = DeadJob {
+            job_id: claimed.id.to_string(),
+            kind: match claimed.manifest.kind {
+                JobKind::Voicemail => "voicemail".into(),
+                _ => "fax".into(),
+            },
+            account_name: notice.account_name,
+            recipients: notice.recipients,
+            rejected,
+            reply: reply.to_string(),
+            subject: notice.subject,
+            attempts: claimed.attempt,
+            first_attempt: claimed.manifest.first_attempt,
+            last_attempt: now,
+            time_zone: notice.time_zone,
+        };
+        let mail = match self
+            .composer
+            .compose_notice(&dead, admin, Locale::default())
+        {
+            Ok(m) => m,
+            Err(e) => {
+                error!(error = %e, admin, "cannot compose the admin notice");
+                return format!("notice not composed: {e}");
+            }
+        };
+        match self
+            .transport
+            .send_composed(claimed.id.as_str(), &mail)
+            .await
+        {
+            Outcome::Delivered { reply, .. } => {
+                info!(admin, reply, "admin notified");
+                format!("notice sent to {admin}: {reply}")
+            }
+            Outcome::Temporary { error, .. } => {
+                error!(admin, error, "admin notice not sent");
+                format!("notice to {admin} failed: {error}")
+            }
+            Outcome::Permanent { reply, .. } => {
+                error!(admin, reply, "admin notice refused");
+                format!("notice to {admin} refused: {reply}")
+            }
+        }
+    }
+}
+
+/// One pass over the spool as of `now` (a fixed clock for the whole pass) with a worker built
+/// from `config`: the simple entry point for tests and one-shot tools. Long-running callers
+/// keep a [`Worker`] on the system clock.
+pub async fn deliver_due(
+    now: SystemTime,
+    spool: &Spool,
+    directory: &Directory,
+    transport: &Transport,
+    config: &Config,
+) -> Result<WorkReport, WorkerError> {
+    let worker = Worker::new(spool.clone(), directory.clone(), transport.clone(), config)?
+        .with_clock(move || now);
+    Ok(worker.deliver_due().await)
+}
+
+/// Spool options from the configuration (`spool.high_water_percent`).
+pub fn spool_options(config: &Config) -> faxvox_spool::SpoolOptions {
+    faxvox_spool::SpoolOptions::default()
+        .with_high_water(f64::from(config.spool.high_water_percent) / 100.0)
+}
+
+/// Retention from the configuration (`retention.delivered_days`, `retention.dead_days`).
+pub fn retention(config: &Config) -> faxvox_spool::Retention {
+    const DAY: u64 = 86_400;
+    faxvox_spool::Retention {
+        delivered: Duration::from_secs(u64::from(config.retention.delivered_days) * DAY),
+        dead: Duration::from_secs(u64::from(config.retention.dead_days) * DAY),
+    }
+}
