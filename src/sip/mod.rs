@@ -1,7 +1,9 @@
-//! SIP signalling. So far the media negotiation half: SDP offer/answer on `sdp-types`
-//! ([`sdp`]) with a typed T.38 attribute layer ([`t38`]). The rsipstack glue and the call-control
-//! state machine (T.38 re-INVITE, 491 glare, fallback) will sit on top and call
-//! [`sdp::SdpSession`]; nothing here touches sockets or SIP messages.
+//! SIP signalling, sans-IO: SDP offer/answer on `sdp-types` ([`sdp`]) with a typed T.38
+//! attribute layer ([`t38`]), and the per-call state machine ([`call`]: answer, T.38
+//! re-INVITE after the CED window, 491 glare with RFC 3261 timers, 488 fallback to G.711).
+//! The rsipstack glue (next) will feed [`call::Call`] and carry out its actions; nothing here
+//! touches sockets.
 
+pub mod call;
 pub mod sdp;
 pub mod t38;
