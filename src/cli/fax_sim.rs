@@ -1,9 +1,24 @@
-//! `faxvox fax-sim IN OUT.pdf` (stub, being written).
+//! `faxvox fax-sim IN OUT.pdf`: sends a document through a simulated fax call (sender and
+//! receiver spandsp sessions in one process, G.711/RTP or T.38/UDPTL over simulated lossy
+//! links) and writes what the receiver got as a PDF.
+//!
+//! Prints one JSON object on stdout: the receiver's and sender's reports, network statistics,
+//! simulated and wall seconds and the real-time factor. Exit codes: 0 the fax succeeded, 2 the
+//! fax failed (the report says why; any pages received are still written to the PDF), 1 the
+//! simulation could not run (bad input, I/O error).
 
-use std::path::PathBuf;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{bail, Context};
+use faxvox_codecs::g711::Law;
+use faxvox_codecs::pdf::{self, PdfOptions};
+use serde::Serialize;
+
 use crate::config::Config;
+use crate::fax::sim::{self, SimOptions, SimOutcome, SimTransport};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -41,6 +56,129 @@ pub struct Args {
     pub ecm: OnOff,
 }
 
-pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("fax-sim not implemented yet ({:?})", args.input)
+/// What `fax-sim` prints.
+#[derive(Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    outcome: &'a SimOutcome,
+    /// The PDF written, if any page was received.
+    pdf: Option<&'a Path>,
+    /// Pages in the PDF.
+    pdf_pages: usize,
+}
+
+pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
+    if !(0.0..=100.0).contains(&args.loss) {
+        bail!("--loss must be between 0 and 100 (got {})", args.loss);
+    }
+    let work = WorkDir::create()?;
+    let document = sim::prepare_document(&args.input, work.path())
+        .with_context(|| format!("cannot prepare {}", args.input.display()))?;
+    let opts = SimOptions {
+        transport: match args.transport {
+            Transport::G711 => SimTransport::G711(Law::Ulaw),
+            Transport::T38 => SimTransport::T38,
+        },
+        loss_pct: args.loss,
+        jitter_ms: args.jitter,
+        seed: args.seed,
+        ecm: args.ecm == OnOff::On,
+        reorder_ms: Some(config.media.reorder_ms.max(args.jitter + 40)),
+        udptl_redundancy: config.media.udptl_redundancy.min(8) as u8,
+        t38_max_datagram: crate::media::udptl::normalize_far_max_datagram(Some(
+            config.media.t38_max_datagram,
+        )),
+        ..SimOptions::default()
+    };
+    let outcome = sim::simulate(&document, work.path(), &opts)?;
+
+    let mut pdf_pages = 0;
+    let mut pdf_path = None;
+    if let Some(tiff) = &outcome.received_tiff {
+        let bytes = fs::read(tiff).with_context(|| format!("cannot read {}", tiff.display()))?;
+        let title = format!("Fax from {}", outcome.receiver.remote_station_id);
+        let conversion = pdf::tiff_to_pdf(
+            &bytes,
+            &PdfOptions {
+                title,
+                creation_unix: None,
+            },
+        )
+        .context("cannot convert the received fax to PDF")?;
+        for w in &conversion.warnings {
+            eprintln!("warning: {w}");
+        }
+        write_atomic(&args.output, &conversion.pdf)
+            .with_context(|| format!("cannot write {}", args.output.display()))?;
+        pdf_pages = conversion.pages.len();
+        pdf_path = Some(args.output.as_path());
+    }
+    let out = Output {
+        outcome: &outcome,
+        pdf: pdf_path,
+        pdf_pages,
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if outcome.receiver.success && outcome.sender.success {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "fax failed: receiver: {} ({}); sender: {} ({})",
+            outcome.receiver.result_text,
+            outcome.receiver.result_code,
+            outcome.sender.result_text,
+            outcome.sender.result_code
+        );
+        Ok(ExitCode::from(2))
+    }
+}
+
+/// A private scratch directory (prepared TIFF, received TIFF), removed on drop.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn create() -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("faxvox-sim-{}-{nanos:08x}", std::process::id()));
+        fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(WorkDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes `data` to `path` so readers see the old file or the whole new one: temporary file in
+/// the same directory, fsync, rename.
+fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out.pdf".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    Ok(result?)
 }

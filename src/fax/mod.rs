@@ -1,2 +1,15 @@
 //! Fax sessions over spandsp: receive and transmit, over G.711 audio or T.38, as sans-IO
 //! state machines; tone detection; the fax simulator behind `faxvox fax-sim`.
+//!
+//! `spandsp` is the only module with `unsafe`; everything else builds on its safe wrappers.
+
+pub mod session;
+pub mod sim;
+pub mod spandsp;
+pub mod tones;
+
+pub use session::{
+    Direction, FaxError, FaxEvent, FaxOptions, FaxReport, FaxSession, PageReport, Transport,
+    FRAME_SAMPLES, SAMPLE_RATE, TICK,
+};
+pub use spandsp::{Modems, ReceivedPage, T38Options};
