@@ -28,6 +28,9 @@ pub const QUARANTINE_DIR: &str = "quarantine";
 pub const QUARANTINE_NOTE: &str = "quarantine.json";
 /// Per-job lock file (`flock(2)`), inside the job folder.
 const LOCK_FILE: &str = ".lock";
+/// Held (flock) by the worker for as long as it owns a claim: when the worker process dies the
+/// kernel releases it, so its job can be taken back at once instead of after the lease.
+const WORKER_FILE: &str = ".worker";
 /// Prefix of a job folder being written (invisible until renamed into place).
 const TMP_PREFIX: &str = ".tmp-";
 /// Prefix of a job folder being deleted by purge.
@@ -171,6 +174,9 @@ pub struct Claimed {
     pub attempt: u32,
     /// The manifest as of the claim.
     pub manifest: Manifest,
+    /// The claim's liveness lock on `.worker`; released when the last clone is dropped or the
+    /// process dies. `None` when a lease was taken over from a worker that is still alive.
+    _alive: Option<std::sync::Arc<Flock>>,
 }
 
 impl Claimed {
@@ -515,7 +521,11 @@ impl Spool {
         for id in candidates {
             let dir = self.root.join(id.as_str());
             match read_manifest(&dir, &id) {
-                Ok(ManifestRead::Ok(m)) if m.state.is_due(now) => due.push((m.created, id)),
+                Ok(ManifestRead::Ok(m))
+                    if m.state.is_due(now) || self.abandoned(&dir, &m.state) =>
+                {
+                    due.push((m.created, id))
+                }
                 Ok(ManifestRead::Ok(m)) if m.state.name() == StateName::Delivered => {
                     newly_delivered.push(id);
                 }
@@ -562,9 +572,16 @@ impl Spool {
             Some(m) => m,
             None => return Ok(None),
         };
-        if !m.state.is_due(now) {
+        let abandoned = self.abandoned(&dir, &m.state);
+        if !m.state.is_due(now) && !abandoned {
             return Ok(None);
         }
+        // Taken before the manifest says "sending", so there is no moment where the job is
+        // ours on disk but looks abandoned to another worker.
+        let alive = match Flock::acquire(&dir.join(WORKER_FILE), true, Wait::Try) {
+            Ok(l) => l.map(std::sync::Arc::new),
+            Err(e) => return Err(SpoolError::io("lock", &dir.join(WORKER_FILE), e)),
+        };
         let mut note = String::new();
         if let JobState::Sending { lease: old } = &m.state {
             let first = m.first_attempt.unwrap_or(m.state_since);
@@ -589,11 +606,19 @@ impl Spool {
                 tracing::warn!(job = %id, "job dead after lease expiry");
                 return Ok(None);
             }
-            note = format!(
-                "lease of worker {} expired at {}; ",
-                old.worker,
-                ts(old.expires)
-            );
+            note = if abandoned {
+                format!(
+                    "worker {} died (its claim lock was released) before its lease ended at {}; ",
+                    old.worker,
+                    ts(old.expires)
+                )
+            } else {
+                format!(
+                    "lease of worker {} expired at {}; ",
+                    old.worker,
+                    ts(old.expires)
+                )
+            };
         }
         m.attempts += 1;
         m.first_attempt.get_or_insert(now);
@@ -619,7 +644,20 @@ impl Spool {
             lease_expires: expires,
             attempt: m.attempts,
             manifest: m,
+            _alive: alive,
         }))
+    }
+
+    /// Whether a `sending` job's worker is gone: nobody holds its `.worker` lock although the
+    /// manifest says it is being sent (the worker process died; the kernel dropped the lock).
+    fn abandoned(&self, dir: &Path, state: &JobState) -> bool {
+        if !matches!(state, JobState::Sending { .. }) {
+            return false;
+        }
+        matches!(
+            Flock::acquire(&dir.join(WORKER_FILE), true, Wait::Try),
+            Ok(Some(_))
+        )
     }
 
     /// Extends a held lease to `now + lease` (long renders, slow SMTP).
@@ -1807,7 +1845,7 @@ mod tests {
         assert_eq!(job.state(), Some(StateName::Sending));
         assert_eq!(
             entries(&job.dir),
-            [".lock", "m.wav", "manifest.json"],
+            [".lock", ".worker", "m.wav", "manifest.json"],
             "no temp file left"
         );
         spool.complete(t0(), &c, "250 OK").unwrap();

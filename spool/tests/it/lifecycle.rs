@@ -99,9 +99,11 @@ fn claims_oldest_first() {
     let early = enqueue_fax(&spool, t0(), "early");
     let mid = enqueue_fax(&spool, t0() + 5 * MIN, "mid");
     let now = t0() + HOUR;
-    let order: Vec<_> = (0..3)
-        .map(|_| spool.claim_due(now, "w", MIN).unwrap().unwrap().id)
+    // Claims are kept: a dropped claim is an abandoned one and may be taken again at once.
+    let claims: Vec<_> = (0..3)
+        .map(|_| spool.claim_due(now, "w", MIN).unwrap().unwrap())
         .collect();
+    let order: Vec<_> = claims.iter().map(|c| c.id.clone()).collect();
     assert_eq!(order, [early, mid, late]);
 }
 
@@ -429,4 +431,21 @@ fn list_filters_by_state_and_kind() {
         .list(&ListFilter::state(StateName::Sending).with_kind(JobKind::Voicemail))
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn a_claim_dropped_without_an_outcome_is_taken_back_before_its_lease_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = open(tmp.path());
+    let id = enqueue_fax(&spool, t0(), "crashy");
+    let held = spool.claim_due(t0(), "w1", HOUR).unwrap().unwrap();
+    // While the worker holds its claim, nobody else gets the job.
+    assert!(spool.claim_due(t0() + MIN, "w2", HOUR).unwrap().is_none());
+    // The worker dies (its process, and with it the claim lock, goes away).
+    drop(held);
+    let again = spool.claim_due(t0() + MIN, "w2", HOUR).unwrap().unwrap();
+    assert_eq!(again.id, id);
+    assert_eq!(again.attempt, 2);
+    let note = &again.manifest.history.last().unwrap().note;
+    assert!(note.contains("worker w1 died"), "{note}");
 }
