@@ -6,5 +6,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod delivery;
+pub mod directory;
 pub mod fax;
 pub mod media;
+pub mod sip;
+pub mod voicemail;
+pub mod worker;

@@ -15,6 +15,8 @@
 //!     manifest.json                   versioned manifest (see below)
 //!     page-001.tiff, message.wav …    media files named in the manifest
 //!     .lock                           flock(2) target serialising changes
+//!     .worker                         flock(2) held by the worker that owns the claim;
+//!                                     free while "sending" = the worker died: reclaim now
 //!     .manifest.json.tmp-…            (only while a manifest is being replaced)
 //!   .tmp-20261127T071531Z-77aa0c3e/   job being written (invisible; locked by its builder)
 //!   .purge-20261001T000000Z-…/        job being deleted by purge

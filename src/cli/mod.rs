@@ -7,10 +7,13 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 
+pub mod account;
 pub mod config_cmd;
 pub mod detect;
 pub mod fax_sim;
+pub mod line;
 pub mod pdf2tiff;
+pub mod spool;
 pub mod tiff2pdf;
 
 /// faxvox: fax-to-email and voicemail media gateway.
@@ -39,6 +42,15 @@ pub enum Command {
     FaxSim(fax_sim::Args),
     /// Detect fax tones (CNG, CED/ANSam, V.21 preamble) and DTMF digits in an 8 kHz WAV.
     Detect(detect::Args),
+    /// Accounts: the clients, their email addresses, language and time zone.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// Lines: our numbers (fax, voicemail, or alias of one) and the account each belongs to.
+    #[command(subcommand)]
+    Line(line::LineCommand),
+    /// The spool: import, list, show, retry and purge jobs; run the delivery worker.
+    #[command(subcommand)]
+    Spool(spool::SpoolCommand),
 }
 
 /// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
@@ -68,6 +80,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pdf2tiff(args) => pdf2tiff::run(&args, &config),
         Command::FaxSim(args) => fax_sim::run(&args, &config),
         Command::Detect(args) => detect::run(&args, &config),
+        Command::Account(cmd) => account::run(cmd, &config),
+        Command::Line(cmd) => line::run(cmd, &config),
+        Command::Spool(cmd) => spool::run(cmd, &config, cli.config.as_deref()),
     }
 }
 
