@@ -53,5 +53,12 @@ fn run(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         pages[0].bitmap.height(),
         tif.len()
     );
+
+    // A voice message for the demo: the built-in spoken greeting (espeak-ng, see
+    // codecs/assets/README.md) as an 8 kHz 16-bit WAV, the format the gateway records.
+    let wav = faxvox_codecs::recording::wav_bytes(&faxvox_codecs::greeting::default_greeting());
+    let wav_path = dir.join("message.wav");
+    std::fs::write(&wav_path, &wav)?;
+    println!("{}: {} bytes", wav_path.display(), wav.len());
     Ok(())
 }
