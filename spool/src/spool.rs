@@ -580,7 +580,7 @@ impl Spool {
         // ours on disk but looks abandoned to another worker.
         let alive = match Flock::acquire(&dir.join(WORKER_FILE), true, Wait::Try) {
             Ok(l) => l.map(std::sync::Arc::new),
-            Err(e) => return Err(SpoolError::io("lock", &dir.join(WORKER_FILE), e)),
+            Err(e) => return Err(SpoolError::io("lock", dir.join(WORKER_FILE), e)),
         };
         let mut note = String::new();
         if let JobState::Sending { lease: old } = &m.state {
