@@ -450,7 +450,7 @@ mod tests {
             }
             // Garbage past the width is ignored.
             let mut row = b.row(0).to_vec();
-            if w % 8 != 0 {
+            if !w.is_multiple_of(8) {
                 *row.last_mut().unwrap() |= 0xff >> (w % 8);
             }
             b.row_changes(0, &mut a);

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use printpdf::{
     DictItem, ExternalStream, ExternalXObject, Op, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect,
-    XObjectTransform,
+    XObject, XObjectId, XObjectTransform,
 };
 
 use crate::ccitt::{self, G4Encoder};
@@ -206,7 +206,7 @@ fn run_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync
     let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
     std::thread::scope(|s| {
         let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(s, &work).ok())
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
             .collect();
         let mut all = work();
         for h in helpers {
@@ -287,7 +287,7 @@ fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
     info.metadata_date = date;
 
     let mut pages = Vec::with_capacity(images.len());
-    for img in images {
+    for (n, img) in images.into_iter().enumerate() {
         let mut parms = BTreeMap::new();
         parms.insert("K".to_string(), DictItem::Int(-1));
         parms.insert("Columns".to_string(), DictItem::Int(img.width as i64));
@@ -302,7 +302,9 @@ fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
         dict.insert("BitsPerComponent".to_string(), DictItem::Int(1));
         dict.insert("Filter".to_string(), name("CCITTFaxDecode"));
         dict.insert("DecodeParms".to_string(), DictItem::Dict { map: parms });
-        let id = doc.add_xobject(&ExternalXObject {
+        // Short resource names (printpdf's own are 32 random characters, twice per page).
+        let id = XObjectId(format!("Im{}", n + 1));
+        let xobject = ExternalXObject {
             stream: ExternalStream {
                 dict,
                 content: img.data,
@@ -311,7 +313,11 @@ fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
             width: None,
             height: None,
             dpi: None,
-        });
+        };
+        doc.resources
+            .xobjects
+            .map
+            .insert(id.clone(), XObject::External(xobject));
         let w_pt = img.width as f32 * 72.0 / img.resolution.x_dpi;
         let h_pt = img.height as f32 * 72.0 / img.resolution.y_dpi;
         let ops = vec![Op::UseXobject {
@@ -338,5 +344,59 @@ fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
         image_optimization: None,
     };
     let mut pdf_warnings = Vec::new();
-    doc.save(&save, &mut pdf_warnings)
+    let mut lo = doc.to_lopdf_document(&save, &mut pdf_warnings);
+    trim(&mut lo);
+    lo.compress();
+    let mut out = Vec::new();
+    match lo.save_to(&mut out) {
+        Ok(()) => out,
+        // Writing to memory does not fail; if it ever did, printpdf's own output is still valid.
+        Err(_) => doc.save(&save, &mut pdf_warnings),
+    }
+}
+
+/// Removes what printpdf writes for general documents but a fax PDF does not need (and libtiff's
+/// tiff2pdf does not write): TrimBox/CropBox equal to the MediaBox, empty Annots, references to
+/// empty Font/ExtGState/Shading dictionaries, empty Info entries. Keeps the file no bigger than
+/// tiff2pdf's for the same fax.
+fn trim(lo: &mut lopdf::Document) {
+    let pages: Vec<lopdf::ObjectId> = lo.get_pages().into_values().collect();
+    let mut resources = Vec::new();
+    for id in pages {
+        if let Ok(page) = lo.get_object_mut(id).and_then(|o| o.as_dict_mut()) {
+            page.remove(b"TrimBox");
+            page.remove(b"CropBox");
+            if page
+                .get(b"Annots")
+                .and_then(|a| a.as_array())
+                .is_ok_and(|a| a.is_empty())
+            {
+                page.remove(b"Annots");
+            }
+            if let Ok(r) = page.get(b"Resources").and_then(|r| r.as_reference()) {
+                resources.push(r);
+            }
+        }
+    }
+    for id in resources {
+        if let Ok(res) = lo.get_object_mut(id).and_then(|o| o.as_dict_mut()) {
+            res.remove(b"Font");
+            res.remove(b"ExtGState");
+            res.remove(b"Shading");
+        }
+    }
+    if let Ok(info_id) = lo.trailer.get(b"Info").and_then(|i| i.as_reference()) {
+        if let Ok(info) = lo.get_object_mut(info_id).and_then(|o| o.as_dict_mut()) {
+            let empty: Vec<Vec<u8>> = info
+                .iter()
+                .filter(|(_, v)| matches!(v, lopdf::Object::String(s, _) if s.is_empty()))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in empty {
+                info.remove(&k);
+            }
+            info.remove(b"Trapped");
+        }
+    }
+    lo.prune_objects();
 }
