@@ -20,7 +20,10 @@ fn example_is_printed_and_loads_back() {
     let out = faxvox().args(["config", "example"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("[fax]") && text.contains("ecm = true"), "{text}");
+    assert!(
+        text.contains("[fax]") && text.contains("ecm = true"),
+        "{text}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("faxvox.toml");
@@ -29,7 +32,11 @@ fn example_is_printed_and_loads_back() {
         .args(["--config", file.to_str().unwrap(), "config", "show"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown: toml::Table = String::from_utf8(out.stdout).unwrap().parse().unwrap();
     let example: toml::Table = text.parse().unwrap();
     assert_eq!(shown, example);
@@ -46,7 +53,11 @@ fn environment_overrides_the_file() {
         .env("FAXVOX_FAX_ECM", "false")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown: toml::Table = String::from_utf8(out.stdout).unwrap().parse().unwrap();
     assert_eq!(shown["spool"]["dir"].as_str(), Some("/from/env"));
     assert_eq!(shown["fax"]["ecm"].as_bool(), Some(false));

@@ -119,7 +119,6 @@ impl Site {
         let v: Value = serde_json::from_str(&self.ok(&["spool", "list", "--json"])).unwrap();
         v.as_array().unwrap().clone()
     }
-
 }
 
 /// A tiny one-page fax.

@@ -184,9 +184,18 @@ pub struct Resolution {
 }
 
 impl Resolution {
-    pub const STANDARD: Resolution = Resolution { x_dpi: 204.0, y_dpi: 98.0 };
-    pub const FINE: Resolution = Resolution { x_dpi: 204.0, y_dpi: 196.0 };
-    pub const SUPERFINE: Resolution = Resolution { x_dpi: 204.0, y_dpi: 391.0 };
+    pub const STANDARD: Resolution = Resolution {
+        x_dpi: 204.0,
+        y_dpi: 98.0,
+    };
+    pub const FINE: Resolution = Resolution {
+        x_dpi: 204.0,
+        y_dpi: 196.0,
+    };
+    pub const SUPERFINE: Resolution = Resolution {
+        x_dpi: 204.0,
+        y_dpi: 391.0,
+    };
 }
 
 /// One fax page: its pixels and the resolution that gives them a physical size.
