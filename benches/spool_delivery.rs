@@ -56,7 +56,7 @@ fn fax_tiff_50k() -> Vec<u8> {
         for _ in 0..glyphs {
             let x = 60 + rng.next() % (w - 140);
             let y = 60 + rng.next() % (h - 140);
-            let (gw, gh) = if rng.next() % 2 == 0 {
+            let (gw, gh) = if rng.next().is_multiple_of(2) {
                 (2 + rng.next() % 3, 8 + rng.next() % 14)
             } else {
                 (6 + rng.next() % 10, 2 + rng.next() % 3)
