@@ -143,7 +143,10 @@ fn enqueue_latency(c: &mut Criterion, tiff: &[u8]) {
     let tmp = tempfile::tempdir_in(tmp_root()).unwrap();
     let (spool, _) = Spool::open(
         tmp.path().join("spool"),
-        SpoolOptions::default(),
+        SpoolOptions {
+            high_water: 0.99,
+            ..SpoolOptions::default()
+        },
         SystemTime::now(),
     )
     .unwrap();

@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod directory;
 pub mod fax;
+pub mod fsutil;
 pub mod media;
 pub mod sip;
 pub mod voicemail;

@@ -92,6 +92,7 @@ fn import_and_deliver_over_starttls_with_auth() {
             format!("sqlite://{}", dir.join("faxvox.db").display()),
         ),
         ("FAXVOX_SPOOL_DIR", dir.join("spool").display().to_string()),
+        ("FAXVOX_SPOOL_HIGH_WATER_PERCENT", "99".to_string()),
     ];
     let conf = config.to_str().unwrap();
     let run = |args: &[&str]| -> (String, String) {

@@ -11,18 +11,22 @@ use std::path::Path;
 pub struct DiskUsage {
     /// Filesystem size in bytes.
     pub total_bytes: u64,
+    /// Bytes in use (size minus free blocks).
+    pub used_bytes: u64,
     /// Bytes an unprivileged writer can still use.
     pub available_bytes: u64,
 }
 
 impl DiskUsage {
-    /// Fraction used, 0.0–1.0, counting root-reserved blocks as used (what an
-    /// unprivileged gateway can actually write is what matters).
+    /// Fraction used, 0.0–1.0, the way `df` computes "Use%": used / (used + available).
+    /// Blocks reserved for root are left out of both sides, so the figure matches what an
+    /// admin sees and reaches 100 % exactly when an unprivileged writer can write nothing.
     pub fn used_fraction(&self) -> f64 {
-        if self.total_bytes == 0 {
+        let denominator = self.used_bytes as f64 + self.available_bytes as f64;
+        if denominator == 0.0 {
             return 1.0;
         }
-        1.0 - self.available_bytes.min(self.total_bytes) as f64 / self.total_bytes as f64
+        self.used_bytes as f64 / denominator
     }
 
     /// A usage of `fraction` (0.0–1.0) of a 1 GB disk: for tests and simulations.
@@ -31,6 +35,7 @@ impl DiskUsage {
         let used = (fraction.clamp(0.0, 1.0) * total as f64).round() as u64;
         DiskUsage {
             total_bytes: total,
+            used_bytes: used,
             available_bytes: total - used,
         }
     }
@@ -73,8 +78,12 @@ impl DiskUsageSource for Statvfs {
         } else {
             st.f_bsize as u64
         };
+        let blocks = st.f_blocks as u64;
         Ok(DiskUsage {
-            total_bytes: (st.f_blocks as u64).saturating_mul(frsize),
+            total_bytes: blocks.saturating_mul(frsize),
+            used_bytes: blocks
+                .saturating_sub(st.f_bfree as u64)
+                .saturating_mul(frsize),
             available_bytes: (st.f_bavail as u64).saturating_mul(frsize),
         })
     }
@@ -91,6 +100,13 @@ mod tests {
         let f = u.used_fraction();
         assert!((0.0..=1.0).contains(&f), "{f}");
         assert!(Statvfs.usage(Path::new("/no/such/dir/x")).is_err());
+        // Root-reserved space counts on neither side, as in df.
+        let reserved = DiskUsage {
+            total_bytes: 100,
+            used_bytes: 45,
+            available_bytes: 5,
+        };
+        assert!((reserved.used_fraction() - 0.9).abs() < 1e-9);
     }
 
     #[test]

@@ -7,8 +7,7 @@
 //! fax failed (the report says why; any pages received are still written to the PDF), 1 the
 //! simulation could not run (bad input, I/O error).
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -108,7 +107,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         for w in &conversion.warnings {
             eprintln!("warning: {w}");
         }
-        write_atomic(&args.output, &conversion.pdf)
+        crate::fsutil::write_atomic(&args.output, &conversion.pdf)
             .with_context(|| format!("cannot write {}", args.output.display()))?;
         pdf_pages = conversion.pages.len();
         pdf_path = Some(args.output.as_path());
@@ -157,28 +156,4 @@ impl Drop for WorkDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
     }
-}
-
-/// Writes `data` to `path` so readers see the old file or the whole new one: temporary file in
-/// the same directory, fsync, rename.
-fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out.pdf".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    Ok(result?)
 }

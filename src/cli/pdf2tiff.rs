@@ -1,9 +1,8 @@
 //! `faxvox pdf2tiff IN OUT.tif`: rasterises a PDF, PNG, JPEG or TIFF into the multi-page G4
 //! TIFF that the fax transmitter sends, so a document can be checked before it is faxed.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -82,7 +81,7 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
     let pages = raster::rasterize(&data, &opts)
         .with_context(|| format!("cannot rasterise {}", input.display()))?;
     let tif = tiff::write_g4_tiff(&pages);
-    write_atomic(&args.output, &tif)
+    crate::fsutil::write_atomic(&args.output, &tif)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
 
     let res = opts.resolution;
@@ -101,63 +100,4 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
         started.elapsed().as_millis()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `data` to `path` so that readers see either the old file or the complete new one:
-/// a temporary file in the same directory, fsync, rename over the target, fsync the directory.
-fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable. Directories cannot be opened on every platform.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    Ok(result?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("out.tif");
-        fs::write(&p, b"old").expect("seed");
-        write_atomic(&p, b"new contents").expect("write");
-        assert_eq!(fs::read(&p).expect("read"), b"new contents");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-    }
-
-    #[test]
-    fn atomic_write_into_missing_dir_fails_cleanly() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("nope").join("out.tif");
-        assert!(write_atomic(&p, b"x").is_err());
-    }
 }

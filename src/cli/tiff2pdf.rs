@@ -2,9 +2,8 @@
 //! delivery worker runs. Damaged pages convert partially (warnings on stderr, exit code 0);
 //! unreadable or unsupported files are an error (exit code 1).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -41,7 +40,7 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
     for w in &conversion.warnings {
         eprintln!("warning: {w}");
     }
-    write_atomic(&args.output, &conversion.pdf)
+    crate::fsutil::write_atomic(&args.output, &conversion.pdf)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let copied = conversion.pages.iter().filter(|p| p.copied).count();
     println!(
@@ -58,44 +57,6 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `data` to `path` so that readers see either the old file or the complete new one:
-/// temporary file in the same directory, fsync, rename, fsync of the directory.
-fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .context("the output path has no file name")?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        nanos
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable; not every platform can open a directory.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    Ok(result?)
 }
 
 #[cfg(test)]

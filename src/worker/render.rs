@@ -7,8 +7,7 @@
 //! exactly the bytes the spool keeps. CPU-heavy; the worker runs it on the blocking pool.
 
 use std::fs;
-use std::io::{self, Write};
-use std::path::Path;
+use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use faxvox_codecs::pdf::{tiff_to_pdf, PdfOptions};
@@ -171,7 +170,7 @@ fn render_fax(input: &RenderInput) -> io::Result<Rendered> {
         // An earlier attempt rendered it (and may have sent it): send the same bytes.
         fs::read(&path)?
     } else {
-        write_atomic(&path, &conv.pdf)?;
+        crate::fsutil::write_atomic(&path, &conv.pdf)?;
         conv.pdf
     };
     let size = pdf.len() as u64;
@@ -227,7 +226,7 @@ fn render_voicemail(input: &RenderInput) -> io::Result<Rendered> {
             } else {
                 match encode_mp3(&samples, Mp3Quality::Standard) {
                     Ok(mp3) => {
-                        write_atomic(&path, &mp3)?;
+                        crate::fsutil::write_atomic(&path, &mp3)?;
                         mp3
                     }
                     Err(e) => {
@@ -260,24 +259,4 @@ fn render_voicemail(input: &RenderInput) -> io::Result<Rendered> {
         file: Some((name, size)),
         warnings: Vec::new(),
     })
-}
-
-/// Writes `bytes` to `path` so that `path` is either absent or complete: temp file, fsync,
-/// rename, fsync of the folder.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("rendered");
-    let tmp = path.with_file_name(format!("{name}.tmp"));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
