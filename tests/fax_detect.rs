@@ -1,5 +1,5 @@
 //! Fax tone / DTMF detection: generated signals with known timing, speech-like negatives,
-//! real recordings from /work/shared/testdata when present, and the `faxvox detect` CLI.
+//! real recordings from ../shared/testdata when present, and the `faxvox detect` CLI.
 
 mod fax_common;
 
@@ -111,7 +111,7 @@ fn speech_like_noise_and_the_default_greeting_give_no_fax_tone() {
 }
 
 fn testdata(rel: &str) -> Option<Vec<i16>> {
-    let path = Path::new("/work/shared/testdata").join(rel);
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata")).join(rel);
     match std::fs::read(&path) {
         Ok(bytes) => Some(greeting::decode_greeting(&bytes).expect("decodes")),
         Err(_) => {

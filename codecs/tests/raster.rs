@@ -429,7 +429,10 @@ fn pdfinfo_pages(path: &Path) -> Option<usize> {
 
 #[test]
 fn real_world_pdfs_from_testdata() {
-    let dir = Path::new("/work/shared/testdata/jchavanton");
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/testdata/jchavanton"
+    ));
     // T38_TEST_PAGES is 10 pages of dense test patterns: one configuration keeps the debug
     // build's run time down.
     let cases: [(&str, &[(Resolution, Paper)]); 2] = [

@@ -1,4 +1,4 @@
-//! Real-world corpus (only when /work/shared/testdata or $FAXVOX_TESTDATA exists): every
+//! Real-world corpus (only when ../shared/testdata or $FAXVOX_TESTDATA exists): every
 //! bilevel TIFF converts pixel-exact against libtiff's own decode (`tiffcp -c none`), damaged
 //! files convert partially with a warning naming the page (or exactly), unsupported files give a
 //! clear error, and nothing panics. The PDFs pass `qpdf --check` and render (Ghostscript)
@@ -17,7 +17,12 @@ use tiff_support::*;
 fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("FAXVOX_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/testdata"));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/testdata"
+            ))
+        });
     dir.is_dir().then_some(dir)
 }
 
@@ -81,7 +86,7 @@ const REFUSED: &[(&str, &str)] = &[
 #[test]
 fn corpus_matches_libtiff() {
     let Some(root) = corpus_dir() else {
-        eprintln!("skipped: no test corpus at /work/shared/testdata (set FAXVOX_TESTDATA)");
+        eprintln!("skipped: no test corpus at ../shared/testdata (set FAXVOX_TESTDATA)");
         return;
     };
     let mut files = Vec::new();
