@@ -1,8 +1,11 @@
 //! faxvox: a fax-to-email and voicemail media gateway.
 //!
-//! Layout (see README): `config` reads the one TOML file, `media` moves packets (RTP, UDPTL,
-//! reorder buffer, simulated networks), `fax` drives spandsp's T.30 engines as sans-IO
-//! sessions, and `cli` is the `faxvox` command. Pure media transforms live in `faxvox-codecs`.
+//! Layout (see README): `config` reads the one TOML file; `media` moves packets (RTP, UDPTL,
+//! reorder buffer, RFC 4733, simulated networks); `fax` drives spandsp's T.30 engines as
+//! sans-IO sessions; `voicemail` is the sans-IO voicemail session; `sip` holds SDP and the
+//! per-call state machine; `directory` the accounts and lines; `delivery` composes and sends
+//! email; `worker` delivers spool jobs; `cli` is the `faxvox` command. Pure media transforms
+//! live in `faxvox-codecs`, the durable job spool in `faxvox-spool`.
 
 pub mod cli;
 pub mod config;
