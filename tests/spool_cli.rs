@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use faxvox_codecs::recording::wav_bytes;
@@ -15,111 +15,16 @@ use faxvox_codecs::tiff::write_g4_tiff;
 use faxvox_codecs::{Bitmap, Page, Resolution};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::Value;
+use support::site::Site;
 use support::smtp::{SinkOptions, SmtpSink};
 
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
 const ADMIN: &str = "postmaster@example.com";
 
-/// One isolated installation: database, spool, Maildir and working folder in a temp dir.
-struct Site {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
-
 impl Site {
     fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        let env = vec![
-            (
-                "FAXVOX_DATABASE_URL".to_string(),
-                format!("sqlite://{}", p.join("faxvox.db").display()),
-            ),
-            (
-                "FAXVOX_SPOOL_DIR".to_string(),
-                p.join("spool").display().to_string(),
-            ),
-            // These tests are not about the disk guard (the spool's own tests are): do not
-            // let the build machine's free space decide them.
-            (
-                "FAXVOX_SPOOL_HIGH_WATER_PERCENT".to_string(),
-                "99".to_string(),
-            ),
-            (
-                "FAXVOX_DELIVERY_MAILDIR".to_string(),
-                p.join("maildir").display().to_string(),
-            ),
-            (
-                "FAXVOX_SMTP_FROM".to_string(),
-                "Fax <fax@gw.example>".into(),
-            ),
-        ];
-        let site = Site { dir, env };
-        site.ok(&[
-            "account",
-            "add",
-            "acme",
-            "--email",
-            ALICE,
-            "--email",
-            BOB,
-            "--name",
-            "Cabinet Lefèvre",
-        ]);
-        site.ok(&[
-            "line",
-            "add",
-            "+33299001122",
-            "--account",
-            "acme",
-            "--kind",
-            "fax",
-        ]);
-        site
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn set(&mut self, key: &str, value: &str) {
-        self.env.retain(|(k, _)| k != key);
-        self.env.push((key.to_string(), value.to_string()));
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_faxvox"));
-        cmd.args(args).current_dir(self.path());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FAXVOX_") || k == "RUST_LOG" {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "info");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "faxvox {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
+        Site::with_account(&[ALICE, BOB])
     }
 
     fn import(&self, kind: &str, file: &Path) -> String {

@@ -15,8 +15,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use faxvox::worker::{FaxFacts, JobFacts, DEFAULT_LEASE};
@@ -26,99 +25,22 @@ use faxvox_spool::{
     format_rfc3339, JobKind, JobState, ListFilter, Media, Spool, SpoolOptions, StateName,
 };
 use serde_json::Value;
+use support::site::{Site, FAX_LINE};
 use support::smtp::{SinkOptions, SmtpSink};
 
 const JOBS: usize = 200;
 /// Kill the worker once this many messages have arrived (well before all of them).
 const KILL_AFTER: usize = 40;
 const CALLER: &str = "+33 2 53 43 75 55";
-const FAX_LINE: &str = "+33299001122";
-
-struct Site {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
 
 impl Site {
     fn new(smtp_port: u16) -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        let env = vec![
-            (
-                "FAXVOX_DATABASE_URL".to_string(),
-                format!("sqlite://{}", p.join("faxvox.db").display()),
-            ),
-            (
-                "FAXVOX_SPOOL_DIR".to_string(),
-                p.join("spool").display().to_string(),
-            ),
-            // These tests are not about the disk guard (the spool's own tests are): do not
-            // let the build machine's free space decide them.
-            (
-                "FAXVOX_SPOOL_HIGH_WATER_PERCENT".to_string(),
-                "99".to_string(),
-            ),
-            (
-                "FAXVOX_DELIVERY_MAILDIR".to_string(),
-                p.join("maildir").display().to_string(),
-            ),
-            (
-                "FAXVOX_SMTP_FROM".to_string(),
-                "Fax <fax@gw.example>".into(),
-            ),
-            (
-                "FAXVOX_SMTP_URL".to_string(),
-                format!("smtp://127.0.0.1:{smtp_port}?tls=none"),
-            ),
-        ];
-        let site = Site { dir, env };
-        site.ok(&[
-            "account",
-            "add",
-            "acme",
-            "--email",
-            "alice@example.com",
-            "--name",
-            "Cabinet Lefèvre",
-        ]);
-        site.ok(&[
-            "line",
-            "add",
-            FAX_LINE,
-            "--account",
-            "acme",
-            "--kind",
-            "fax",
-        ]);
-        site
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_faxvox"));
-        cmd.args(args).current_dir(self.path());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FAXVOX_") || k == "RUST_LOG" {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "info");
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out: Output = self.command(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "faxvox {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        let mut site = Site::with_account(&["alice@example.com"]);
+        site.set(
+            "FAXVOX_SMTP_URL",
+            &format!("smtp://127.0.0.1:{smtp_port}?tls=none"),
         );
-        String::from_utf8(out.stdout).unwrap()
+        site
     }
 
     fn jobs(&self) -> Vec<Value> {

@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod delivery;
+pub mod site;
 pub mod smtp;
