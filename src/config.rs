@@ -5,10 +5,17 @@
 //! variable replaces one key (`FAXVOX_SPOOL_DIR=/srv/spool`). Unknown sections, unknown keys
 //! and bad values are errors that name the key, so a typo never silently falls back to a default.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+pub use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::sip::call::{CallConfig, T38Policy};
+use crate::voicemail::VoicemailConfig;
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
 /// and that its values are the defaults.
@@ -16,8 +23,9 @@ pub const EXAMPLE: &str = include_str!("../samples/faxvox.example.toml");
 
 /// Prefix of every environment override.
 const ENV_PREFIX: &str = "FAXVOX_";
-/// Environment variables with that prefix that are not configuration keys.
-const ENV_NOT_KEYS: &[&str] = &["FAXVOX_CONFIG"];
+/// FAXVOX_* variables that are not configuration keys: the config file path, and the test suite's
+/// switch that makes missing interop peers (baresip, SIPp) a failure instead of a skip.
+const ENV_NOT_KEYS: &[&str] = &["FAXVOX_CONFIG", "FAXVOX_REQUIRE_PEERS"];
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -47,6 +55,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub smtp: SmtpConfig,
     pub sip: SipConfig,
+    pub voicemail: VoicemailSection,
     pub fax: FaxConfig,
     pub media: MediaConfig,
     pub delivery: DeliveryConfig,
@@ -178,15 +187,202 @@ impl Default for RetentionConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SipConfig {
-    /// Address and port the gateway listens on (UDP and TCP).
+    /// Address and port the gateway listens on (UDP, and TCP when `tcp`).
     pub listen: String,
+    /// Also accept SIP over TCP on the same port (large INVITEs, some trunks insist).
+    pub tcp: bool,
+    /// Networks (CIDR) whose INVITEs are answered; everyone else gets 403. The gateway has no
+    /// SIP authentication: it trusts its trunk by address. `FAXVOX_SIP_TRUSTED` takes a comma
+    /// list.
+    pub trusted: Vec<String>,
+    /// UDP ports for media, `FIRST-LAST`: each call takes an even RTP port and a UDPTL port.
+    pub rtp_ports: String,
+    /// Address media sockets bind to and SDP announces. Empty: the listen address, or the
+    /// loopback address when listening on every interface (0.0.0.0 / ::), so a production
+    /// gateway listening everywhere must set it.
+    pub media_ip: String,
+    /// Calls handled at once; beyond it new INVITEs get 503.
+    pub max_calls: u32,
+    /// Longest call in seconds from the answer; the gateway then hangs up (stuck peers).
+    pub max_call_secs: u32,
+    /// T.38: "request" (answer the peer's switch, ask ourselves after `ced_window_ms`),
+    /// "accept" (answer only) or "off" (fax over G.711 only).
+    pub t38: String,
+    /// How long a fax line waits for the caller's T.38 re-INVITE before sending its own (ms).
+    pub ced_window_ms: u32,
 }
 
 impl Default for SipConfig {
     fn default() -> Self {
         SipConfig {
             listen: "0.0.0.0:5060".into(),
+            tcp: true,
+            trusted: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            rtp_ports: "20000-29999".into(),
+            media_ip: String::new(),
+            max_calls: 500,
+            max_call_secs: 3600,
+            t38: "request".into(),
+            ced_window_ms: 3000,
         }
+    }
+}
+
+/// Parses `FIRST-LAST` media ports: FIRST even (RTP takes even ports), FIRST < LAST, no
+/// privileged ports.
+fn parse_port_range(s: &str) -> Result<RangeInclusive<u16>, String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, e.g. \"20000-29999\""))?;
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("{s:?}: {:?} is not a port number", p.trim()))
+    };
+    let (first, last) = (port(a)?, port(b)?);
+    if first < 1024 {
+        return Err(format!("{s:?}: ports below 1024 are reserved"));
+    }
+    if first % 2 != 0 {
+        return Err(format!(
+            "{s:?}: the first port must be even (RTP uses even ports)"
+        ));
+    }
+    if last <= first {
+        return Err(format!("{s:?}: the last port must be above the first"));
+    }
+    Ok(first..=last)
+}
+
+impl SipConfig {
+    /// The listen address as a socket address (already validated by [`Config::load`]).
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| ConfigError::BadValue {
+            origin: "configuration".into(),
+            key: "sip.listen".into(),
+            message: format!("{:?}: expected IP:PORT, e.g. \"0.0.0.0:5060\"", self.listen),
+        })
+    }
+
+    /// The trusted networks (validated on load; an unparsable entry is skipped here).
+    pub fn trusted_nets(&self) -> Vec<IpNet> {
+        self.trusted
+            .iter()
+            .filter_map(|t| parse_net(t).ok())
+            .collect()
+    }
+
+    /// Whether an INVITE from `ip` may be answered. IPv4-mapped IPv6 addresses
+    /// (`::ffff:10.0.0.1`, seen on dual-stack sockets) are checked as IPv4.
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.trusted_nets().iter().any(|n| n.contains(&ip))
+    }
+
+    /// The media port range (validated on load).
+    pub fn rtp_port_range(&self) -> RangeInclusive<u16> {
+        parse_port_range(&self.rtp_ports).unwrap_or(20000..=29999)
+    }
+
+    /// The address media binds to and SDP announces: `media_ip`, else the listen IP, else
+    /// (listening on every interface) the loopback address of the same family.
+    pub fn media_ip(&self) -> IpAddr {
+        if let Ok(ip) = self.media_ip.trim().parse::<IpAddr>() {
+            return ip;
+        }
+        let listen = self
+            .listen_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        match listen {
+            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        }
+    }
+
+    /// True when [`SipConfig::media_ip`] fell back to loopback: remote peers cannot reach our
+    /// media, so the gateway should warn at startup.
+    pub fn media_ip_is_loopback_fallback(&self) -> bool {
+        self.media_ip.trim().is_empty() && self.listen_addr().is_ok_and(|a| a.ip().is_unspecified())
+    }
+
+    /// The T.38 policy (validated on load).
+    pub fn t38_policy(&self) -> T38Policy {
+        match self.t38.trim().to_ascii_lowercase().as_str() {
+            "off" => T38Policy::Off,
+            "accept" => T38Policy::Accept,
+            _ => T38Policy::Request,
+        }
+    }
+
+    /// `max_call_secs` as a duration; `None` when 0 (unlimited).
+    pub fn max_call_duration(&self) -> Option<Duration> {
+        (self.max_call_secs > 0).then(|| Duration::from_secs(self.max_call_secs.into()))
+    }
+
+    /// Call-control settings for an inbound call: T.38 policy, CED window, call length limit;
+    /// everything else at [`CallConfig`]'s defaults.
+    pub fn call_config(&self) -> CallConfig {
+        CallConfig {
+            t38: self.t38_policy(),
+            ced_window: Duration::from_millis(self.ced_window_ms.into()),
+            max_duration: self.max_call_duration(),
+            ..CallConfig::default()
+        }
+    }
+}
+
+/// Parses one `trusted` entry: `10.0.0.0/8`, `::1/128`, or a bare address (a single host).
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    s.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("{s:?} is not a network (10.0.0.0/8, 192.0.2.7, ::1/128)"))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoicemailSection {
+    /// Longest message in seconds; the recording stops there.
+    pub max_secs: u32,
+    /// Seconds of silence that end a message (trimmed from it); 0 disables the rule.
+    pub silence_secs: u32,
+    /// Messages shorter than this (seconds, after trimming) are sent as missed calls.
+    pub min_secs: u32,
+}
+
+impl Default for VoicemailSection {
+    fn default() -> Self {
+        VoicemailSection {
+            max_secs: 180,
+            silence_secs: 10,
+            min_secs: 1,
+        }
+    }
+}
+
+impl VoicemailSection {
+    /// A voicemail session configuration with these limits and `greeting` (8 kHz samples),
+    /// everything else at [`VoicemailConfig`]'s defaults.
+    pub fn session_config(&self, greeting: Vec<i16>) -> VoicemailConfig {
+        VoicemailConfig {
+            greeting,
+            max_record: Duration::from_secs(self.max_secs.into()),
+            trailing_silence: Duration::from_secs(self.silence_secs.into()),
+            min_message: Duration::from_secs(self.min_secs.into()),
+            ..VoicemailConfig::default()
+        }
+    }
+
+    /// `min_secs` as a duration.
+    pub fn min_message(&self) -> Duration {
+        Duration::from_secs(self.min_secs.into())
     }
 }
 
@@ -351,6 +547,81 @@ impl Config {
         if self.smtp.timeout_secs == 0 {
             return Err(bad("smtp.timeout_secs", "must be at least 1".into()));
         }
+        let sip = &self.sip;
+        if let Err(ConfigError::BadValue { key, message, .. }) = sip.listen_addr() {
+            return Err(bad(&key, message));
+        }
+        if sip.trusted.is_empty() {
+            return Err(bad(
+                "sip.trusted",
+                "must list at least one network (nobody could call otherwise)".into(),
+            ));
+        }
+        for t in &sip.trusted {
+            parse_net(t).map_err(|m| bad("sip.trusted", m))?;
+        }
+        parse_port_range(&sip.rtp_ports).map_err(|m| bad("sip.rtp_ports", m))?;
+        let media_ip = sip.media_ip.trim();
+        if !media_ip.is_empty() {
+            match media_ip.parse::<IpAddr>() {
+                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
+                    return Err(bad(
+                        "sip.media_ip",
+                        format!("{media_ip:?}: must be one address peers can send to"),
+                    ))
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(bad(
+                        "sip.media_ip",
+                        format!("{media_ip:?} is not an IP address"),
+                    ))
+                }
+            }
+        }
+        if sip.max_calls == 0 {
+            return Err(bad("sip.max_calls", "must be at least 1".into()));
+        }
+        if !matches!(
+            sip.t38.trim().to_ascii_lowercase().as_str(),
+            "request" | "accept" | "off"
+        ) {
+            return Err(bad(
+                "sip.t38",
+                format!("{:?}: must be \"request\", \"accept\" or \"off\"", sip.t38),
+            ));
+        }
+        if sip.ced_window_ms > 60_000 {
+            return Err(bad(
+                "sip.ced_window_ms",
+                format!("{} is outside 0..=60000", sip.ced_window_ms),
+            ));
+        }
+        let vm = &self.voicemail;
+        if !(1..=3600).contains(&vm.max_secs) {
+            return Err(bad(
+                "voicemail.max_secs",
+                format!("{} is outside 1..=3600", vm.max_secs),
+            ));
+        }
+        if vm.silence_secs > vm.max_secs {
+            return Err(bad(
+                "voicemail.silence_secs",
+                format!(
+                    "{} is above voicemail.max_secs ({})",
+                    vm.silence_secs, vm.max_secs
+                ),
+            ));
+        }
+        if vm.min_secs >= vm.max_secs {
+            return Err(bad(
+                "voicemail.min_secs",
+                format!(
+                    "{} must be below voicemail.max_secs ({})",
+                    vm.min_secs, vm.max_secs
+                ),
+            ));
+        }
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }
@@ -487,6 +758,87 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("FAXVOX_SPOOL_DIRECTORY"), "{e}");
+    }
+
+    #[test]
+    fn sip_and_voicemail_keys() {
+        let c = load("", &[]).unwrap();
+        assert!(c.sip.tcp);
+        assert_eq!(c.sip.rtp_port_range(), 20000..=29999);
+        assert_eq!(c.sip.media_ip(), IpAddr::from([127, 0, 0, 1]));
+        assert!(c.sip.media_ip_is_loopback_fallback());
+        assert!(c.sip.is_trusted("127.0.0.1".parse().unwrap()));
+        assert!(c.sip.is_trusted("::1".parse().unwrap()));
+        assert!(c.sip.is_trusted("::ffff:127.0.0.9".parse().unwrap()));
+        assert!(!c.sip.is_trusted("10.0.0.1".parse().unwrap()));
+        let call = c.sip.call_config();
+        assert_eq!(call.t38, T38Policy::Request);
+        assert_eq!(call.ced_window, Duration::from_secs(3));
+        assert_eq!(call.max_duration, Some(Duration::from_secs(3600)));
+        let vm = c.voicemail.session_config(vec![1, 2]);
+        assert_eq!(vm.max_record, Duration::from_secs(180));
+        assert_eq!(vm.trailing_silence, Duration::from_secs(10));
+        assert_eq!(vm.min_message, Duration::from_secs(1));
+        assert_eq!(vm.greeting, [1, 2]);
+
+        let c = load(
+            "[sip]\nlisten = \"192.0.2.10:5070\"\nt38 = \"Off\"\nmax_call_secs = 0\n",
+            &[("FAXVOX_SIP_TRUSTED", "10.1.2.0/24, 192.0.2.7,2001:db8::/32")],
+        )
+        .unwrap();
+        assert_eq!(c.sip.media_ip(), IpAddr::from([192, 0, 2, 10]));
+        assert!(!c.sip.media_ip_is_loopback_fallback());
+        assert_eq!(c.sip.t38_policy(), T38Policy::Off);
+        assert_eq!(c.sip.max_call_duration(), None);
+        assert!(c.sip.is_trusted("10.1.2.200".parse().unwrap()));
+        assert!(!c.sip.is_trusted("10.1.3.1".parse().unwrap()));
+        assert!(c.sip.is_trusted("192.0.2.7".parse().unwrap()));
+        assert!(!c.sip.is_trusted("192.0.2.8".parse().unwrap()));
+        assert!(c.sip.is_trusted("2001:db8::5".parse().unwrap()));
+        assert!(!c.sip.is_trusted("127.0.0.1".parse().unwrap()));
+
+        let c = load(
+            "[sip]\nlisten = \"[::]:5060\"\nmedia_ip = \"203.0.113.5\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.sip.media_ip(), IpAddr::from([203, 0, 113, 5]));
+        let c = load("[sip]\nlisten = \"[::]:5060\"\n", &[]).unwrap();
+        assert_eq!(c.sip.media_ip(), "::1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn bad_sip_and_voicemail_values_are_named() {
+        for (text, key) in [
+            ("[sip]\nlisten = \"nowhere\"\n", "sip.listen"),
+            ("[sip]\ntrusted = [\"10.0.0.0/33\"]\n", "sip.trusted"),
+            ("[sip]\ntrusted = [\"lan\"]\n", "sip.trusted"),
+            ("[sip]\ntrusted = []\n", "sip.trusted"),
+            ("[sip]\nrtp_ports = \"20001-29999\"\n", "sip.rtp_ports"),
+            ("[sip]\nrtp_ports = \"30000-20000\"\n", "sip.rtp_ports"),
+            ("[sip]\nrtp_ports = \"80-1000\"\n", "sip.rtp_ports"),
+            ("[sip]\nrtp_ports = \"20000\"\n", "sip.rtp_ports"),
+            ("[sip]\nmedia_ip = \"host.example\"\n", "sip.media_ip"),
+            ("[sip]\nmedia_ip = \"0.0.0.0\"\n", "sip.media_ip"),
+            ("[sip]\nmax_calls = 0\n", "sip.max_calls"),
+            ("[sip]\nt38 = \"always\"\n", "sip.t38"),
+            ("[sip]\nced_window_ms = 70000\n", "sip.ced_window_ms"),
+            ("[sip]\ntcp = \"yes\"\n", "sip.tcp"),
+            ("[voicemail]\nmax_secs = 0\n", "voicemail.max_secs"),
+            ("[voicemail]\nmin_secs = 200\n", "voicemail.min_secs"),
+            (
+                "[voicemail]\nsilence_secs = 500\n",
+                "voicemail.silence_secs",
+            ),
+            ("[voicemail]\nmax_sec = 5\n", "voicemail.max_sec"),
+        ] {
+            let e = load(text, &[]).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let e = load("", &[("FAXVOX_SIP_TRUSTED", "10.0.0.0/8,bogus")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sip.trusted") && e.contains("bogus"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod directory;
 pub mod fax;
 pub mod fsutil;
+pub mod gateway;
 pub mod media;
 pub mod sip;
 pub mod voicemail;

@@ -500,7 +500,13 @@ async fn postgres_scenario() {
     // Start from an empty schema so the scenario's ids are free.
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    for table in ["lines", "account_emails", "accounts", "_sqlx_migrations"] {
+    for table in [
+        "call_records",
+        "lines",
+        "account_emails",
+        "accounts",
+        "_sqlx_migrations",
+    ] {
         sqlx::query(&format!("DROP TABLE IF EXISTS {table} CASCADE"))
             .execute(&pool)
             .await

@@ -11,6 +11,10 @@ use faxvox::sip::sdp::{
 };
 use faxvox_codecs::g711::Law;
 
+#[path = "support/sdp_samples.rs"]
+mod sdp_samples;
+use sdp_samples::{ASTERISK_BACK_TO_AUDIO, ASTERISK_OFFER, ASTERISK_T38_REINVITE};
+
 const LOCAL_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5));
 
 fn local() -> LocalMedia {
@@ -37,49 +41,6 @@ fn m_lines(sdp: &str) -> Vec<&str> {
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
-
-const ASTERISK_OFFER: &str = "v=0
-o=- 1716395425 1716395425 IN IP4 192.0.2.10
-s=Asterisk
-c=IN IP4 192.0.2.10
-t=0 0
-m=audio 10000 RTP/AVP 0 8 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-a=ptime:20
-a=maxptime:150
-a=sendrecv
-";
-
-const ASTERISK_T38_REINVITE: &str = "v=0
-o=- 1716395425 1716395427 IN IP4 192.0.2.10
-s=Asterisk
-c=IN IP4 192.0.2.10
-t=0 0
-m=audio 0 RTP/AVP 0 8 101
-m=image 4000 udptl t38
-a=T38FaxVersion:0
-a=T38MaxBitRate:14400
-a=T38FaxRateManagement:transferredTCF
-a=T38FaxMaxDatagram:400
-a=T38FaxUdpEC:t38UDPRedundancy
-";
-
-const ASTERISK_BACK_TO_AUDIO: &str = "v=0
-o=- 1716395425 1716395428 IN IP4 192.0.2.10
-s=Asterisk
-c=IN IP4 192.0.2.10
-t=0 0
-m=audio 10000 RTP/AVP 0 8 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-a=sendrecv
-m=image 0 udptl t38
-";
 
 const FREESWITCH_OFFER: &str = "v=0
 o=FreeSWITCH 1716380000 1716380001 IN IP4 198.51.100.7

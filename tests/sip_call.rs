@@ -12,6 +12,10 @@ use faxvox::sip::call::{
 use faxvox::sip::sdp::{LocalMedia, NegotiatedMedia};
 use faxvox_codecs::g711::Law;
 
+#[path = "support/sdp_samples.rs"]
+mod sdp_samples;
+use sdp_samples::{ASTERISK_BACK_TO_AUDIO, ASTERISK_OFFER, ASTERISK_T38_REINVITE};
+
 const LOCAL_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5));
 const CALL_ID: &str = "a84b4c76e66710@pc33.example.com";
 
@@ -36,36 +40,6 @@ fn m_lines(sdp: &str) -> Vec<&str> {
     sdp.lines().filter(|l| l.starts_with("m=")).collect()
 }
 
-const ASTERISK_OFFER: &str = "v=0
-o=- 1716395425 1716395425 IN IP4 192.0.2.10
-s=Asterisk
-c=IN IP4 192.0.2.10
-t=0 0
-m=audio 10000 RTP/AVP 0 8 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-a=ptime:20
-a=maxptime:150
-a=sendrecv
-";
-
-/// Asterisk's T.38 re-INVITE: the audio stream disabled, the image stream added.
-const ASTERISK_T38_REINVITE: &str = "v=0
-o=- 1716395425 1716395427 IN IP4 192.0.2.10
-s=Asterisk
-c=IN IP4 192.0.2.10
-t=0 0
-m=audio 0 RTP/AVP 0 8 101
-m=image 4000 udptl t38
-a=T38FaxVersion:0
-a=T38MaxBitRate:14400
-a=T38FaxRateManagement:transferredTCF
-a=T38FaxMaxDatagram:400
-a=T38FaxUdpEC:t38UDPRedundancy
-";
-
 /// Asterisk's 200 to *our* T.38 offer (`m=audio 0 …` + `m=image 40002 udptl t38`).
 const ASTERISK_T38_ANSWER: &str = "v=0
 o=- 1716395425 1716395426 IN IP4 192.0.2.10
@@ -79,20 +53,6 @@ a=T38MaxBitRate:14400
 a=T38FaxRateManagement:transferredTCF
 a=T38FaxMaxDatagram:400
 a=T38FaxUdpEC:t38UDPRedundancy
-";
-
-const ASTERISK_BACK_TO_AUDIO: &str = "v=0
-o=- 1716395425 1716395428 IN IP4 192.0.2.10
-s=Asterisk
-c=IN IP4 192.0.2.10
-t=0 0
-m=audio 10000 RTP/AVP 0 8 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-a=sendrecv
-m=image 0 udptl t38
 ";
 
 /// The peer's answer (in the ACK) to our SDP-less-re-INVITE offer: same codec, new RTP port.

@@ -8,11 +8,13 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 pub mod account;
+pub mod call;
 pub mod config_cmd;
 pub mod detect;
 pub mod fax_sim;
 pub mod line;
 pub mod pdf2tiff;
+pub mod serve;
 pub mod spool;
 pub mod tiff2pdf;
 
@@ -51,6 +53,11 @@ pub enum Command {
     /// The spool: import, list, show, retry and purge jobs; run the delivery worker.
     #[command(subcommand)]
     Spool(spool::SpoolCommand),
+    /// Run the gateway: answer SIP calls to fax and voicemail lines, email the messages.
+    Serve(serve::Args),
+    /// Place test calls: send a fax or play audio into a line (also the load generator).
+    #[command(subcommand)]
+    Call(call::CallCommand),
 }
 
 /// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
@@ -83,13 +90,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Account(cmd) => account::run(cmd, &config),
         Command::Line(cmd) => line::run(cmd, &config),
         Command::Spool(cmd) => spool::run(cmd, &config, cli.config.as_deref()),
+        Command::Serve(args) => serve::run(&args, &config, cli.config.as_deref()),
+        Command::Call(cmd) => call::run(cmd, &config),
     }
 }
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(config.log.level.clone()));
+        // rsipstack logs every datagram at info: keep it to warnings unless asked otherwise.
+        .unwrap_or_else(|_| EnvFilter::new(format!("rsipstack=warn,{}", config.log.level)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

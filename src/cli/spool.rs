@@ -25,9 +25,9 @@ use crate::delivery::Transport;
 use crate::directory::{validate, LineKind};
 use crate::worker::{self, FaxFacts, JobFacts, WorkReport, Worker};
 
-/// Media file names `import` gives the captured files.
-const FAX_TIFF: &str = "fax.tiff";
-const VOICEMAIL_WAV: &str = "message.wav";
+// Media file names: the same as the gateway's, so an imported job is delivered exactly like a
+// received one.
+use crate::gateway::commit::{FAX_TIFF, VOICEMAIL_WAV};
 
 #[derive(Subcommand, Debug)]
 pub enum SpoolCommand {
@@ -128,7 +128,7 @@ pub fn run(
 }
 
 /// Opens the configured spool (running crash recovery first).
-fn open_spool(config: &Config) -> anyhow::Result<Spool> {
+pub(crate) fn open_spool(config: &Config) -> anyhow::Result<Spool> {
     let dir = &config.spool.dir;
     let (spool, report) = Spool::open(dir, worker::spool_options(config), SystemTime::now())
         .with_context(|| format!("cannot open the spool {}", dir.display()))?;

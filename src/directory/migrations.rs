@@ -13,11 +13,18 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// `(version, description, SQL)` of every migration, oldest first. To add one, create
 /// `migrations/<VERSION>_<description>.sql` and list it here.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    20261127000001,
-    "directory",
-    include_str!("../../migrations/20261127000001_directory.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        20261127000001,
+        "directory",
+        include_str!("../../migrations/20261127000001_directory.sql"),
+    ),
+    (
+        20261201000001,
+        "call records",
+        include_str!("../../migrations/20261201000001_call_records.sql"),
+    ),
+];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and
 /// checksums as sqlx-cli would compute from the folder).

@@ -24,9 +24,11 @@ use sqlx::Row;
 
 pub mod error;
 pub mod migrations;
+pub mod records;
 pub mod validate;
 
 pub use error::DirectoryError;
+pub use records::{CallKind, CallRecord, CallStatus, Direction, NewCallRecord};
 
 /// Result of directory operations.
 pub type Result<T, E = DirectoryError> = std::result::Result<T, E>;

@@ -272,6 +272,11 @@ pub struct FaxSession {
     pcm_scratch: Vec<i16>,
     /// Consecutive missing audio samples so far.
     missing_run: u64,
+    /// Pages confirmed by engines replaced in a transport switch (their stats restart at 0).
+    page_offset: u32,
+    /// Receive: TIFF and inventory of pages received before a transport switch, merged into
+    /// the final TIFF at phase E.
+    earlier: Option<(PathBuf, Vec<ReceivedPage>)>,
 }
 
 /// Whole 8 kHz samples in `d`.
@@ -281,6 +286,12 @@ fn samples_in(d: Duration) -> u64 {
 
 fn ppm_to_dpi(ppm: i32) -> u32 {
     (f64::from(ppm.max(0)) * 0.0254).round() as u32
+}
+
+/// The file stem used for a call's files (`<stem>.tif`): the call id with anything that could
+/// leave the folder or upset a shell replaced by `_`.
+pub fn file_stem(call_id: &str) -> String {
+    sanitize(call_id)
 }
 
 fn sanitize(call_id: &str) -> String {
@@ -320,26 +331,34 @@ impl FaxSession {
         Self::new(opts, Direction::Transmit, document.to_path_buf())
     }
 
-    fn new(opts: FaxOptions, direction: Direction, tiff: PathBuf) -> Result<Self, FaxError> {
-        let span = tracing::info_span!("fax", call_id = %opts.call_id);
+    fn make_engine(
+        opts: &FaxOptions,
+        direction: Direction,
+        tiff: &Path,
+    ) -> Result<Engine, FaxError> {
         let setup = T30Setup {
             ident: &opts.local_ident,
             header_info: opts.header_info.as_deref(),
             ecm: opts.ecm,
             modems: opts.modems,
             document: match direction {
-                Direction::Receive => Document::Receive(&tiff),
-                Direction::Transmit => Document::Transmit(&tiff),
+                Direction::Receive => Document::Receive(tiff),
+                Direction::Transmit => Document::Transmit(tiff),
             },
             keep_partial_pages: opts.keep_partial_pages,
         };
         let calling = direction == Direction::Transmit;
-        let engine = match opts.transport {
+        Ok(match opts.transport {
             Transport::Audio(_) => Engine::Audio(AudioFax::new(calling, &setup, &opts.call_id)?),
             Transport::T38(t38) => {
                 Engine::T38(T38Terminal::new(calling, &setup, &t38, &opts.call_id)?)
             }
-        };
+        })
+    }
+
+    fn new(opts: FaxOptions, direction: Direction, tiff: PathBuf) -> Result<Self, FaxError> {
+        let span = tracing::info_span!("fax", call_id = %opts.call_id);
+        let engine = Self::make_engine(&opts, direction, &tiff)?;
         span.in_scope(|| {
             info!(
                 direction = ?direction,
@@ -364,7 +383,100 @@ impl FaxSession {
             audio_out: [0; FRAME_SAMPLES],
             pcm_scratch: Vec::with_capacity(FRAME_SAMPLES),
             missing_run: 0,
+            page_offset: 0,
+            earlier: None,
         })
+    }
+
+    /// The transport in use.
+    pub fn transport(&self) -> Transport {
+        self.opts.transport
+    }
+
+    /// Moves the call to another transport, as a re-INVITE between G.711 and T.38 does.
+    ///
+    /// A change of law only relabels the session (samples in and out are linear). A change
+    /// between audio and T.38 replaces the spandsp engine: T.30 starts over on the new
+    /// transport (as Asterisk's and FreeSWITCH's gateways do; the far end answers the new DIS
+    /// or DCS), while the session keeps its clock, its page count and, on the receive side,
+    /// the pages already received: they are set aside and merged in front of the new pages
+    /// into the final TIFF at phase E. After phase E this does nothing.
+    pub fn switch_transport(
+        &mut self,
+        now: Duration,
+        transport: Transport,
+    ) -> Result<(), FaxError> {
+        self.mark_start(now);
+        if self.report.is_some() {
+            return Ok(());
+        }
+        let same_kind = matches!(
+            (self.opts.transport, transport),
+            (Transport::Audio(_), Transport::Audio(_)) | (Transport::T38(_), Transport::T38(_))
+        );
+        if same_kind {
+            self.opts.transport = transport;
+            return Ok(());
+        }
+        let mut opts = self.opts.clone();
+        opts.transport = transport;
+        // Take the old engine's inventory, then let it close the file before anything moves it.
+        let done_pages = self.pages.len() as u32;
+        let inventory = if self.direction == Direction::Receive && done_pages > self.page_offset {
+            let mut t30 = match &mut self.engine {
+                Engine::Audio(f) => f.t30(),
+                Engine::T38(x) => x.t30(),
+            };
+            Some(t30.received_pages())
+        } else {
+            None
+        };
+        // Build the new engine first (a failure leaves the session as it was). It opens the
+        // TIFF only when its first page starts, after the old one has closed it below.
+        let engine = Self::make_engine(&opts, self.direction, &self.tiff)?;
+        let old = std::mem::replace(&mut self.engine, engine);
+        drop(old);
+        if let Some(pages) = inventory {
+            self.set_aside(pages);
+        }
+        self.page_offset = done_pages;
+        self.missing_run = 0;
+        self.span.in_scope(|| {
+            info!(
+                from = self.opts.transport.label(),
+                to = transport.label(),
+                pages_so_far = done_pages,
+                "fax transport switched; T.30 restarts"
+            )
+        });
+        self.opts.transport = transport;
+        Ok(())
+    }
+
+    /// Moves the pages received so far out of the way of the next engine's output.
+    fn set_aside(&mut self, pages: Vec<ReceivedPage>) {
+        if !self.tiff.is_file() {
+            return;
+        }
+        let n = self.earlier.as_ref().map_or(0, |(_, p)| p.len());
+        let aside = self
+            .tiff
+            .with_extension(format!("before-switch-{}.tif", self.page_offset));
+        let result = match self.earlier.take() {
+            // A second switch: append to what was already set aside.
+            Some((path, mut earlier)) => merge_tiffs(&[&path, &self.tiff], &path).map(|()| {
+                let _ = std::fs::remove_file(&self.tiff);
+                earlier.extend(pages);
+                (path, earlier)
+            }),
+            None => std::fs::rename(&self.tiff, &aside).map(|()| (aside, pages)),
+        };
+        match result {
+            Ok(kept) => self.earlier = Some(kept),
+            Err(e) => self.span.in_scope(
+                || warn!(error = %e, earlier = n, "cannot keep pages received before the switch"),
+            ),
+        }
     }
 
     /// The call id given in the options.
@@ -627,7 +739,8 @@ impl FaxSession {
             Direction::Receive => stats.pages_rx,
             Direction::Transmit => stats.pages_tx,
         }
-        .max(0) as u32;
+        .max(0) as u32
+            + self.page_offset;
         while (self.pages.len() as u32) < done {
             let page = PageReport {
                 number: self.pages.len() as u32 + 1,
@@ -659,7 +772,7 @@ impl FaxSession {
             Engine::Audio(f) => f.t30(),
             Engine::T38(x) => x.t30(),
         };
-        let (received_pages, output_error) = if self.direction == Direction::Receive {
+        let (mut received_pages, output_error) = if self.direction == Direction::Receive {
             let flags = t30.recovery_flags();
             self.span.in_scope(|| {
                 debug!(
@@ -674,6 +787,24 @@ impl FaxSession {
         if output_error != 0 {
             self.span
                 .in_scope(|| warn!(output_error, "spandsp reported an error writing the TIFF"));
+        }
+        if let Some((aside, mut earlier)) = self.earlier.take() {
+            // Pages from before a transport switch go in front of the new ones.
+            let merged = if self.tiff.is_file() {
+                merge_tiffs(&[&aside, &self.tiff], &self.tiff)
+                    .map(|()| std::fs::remove_file(&aside).unwrap_or_default())
+            } else {
+                std::fs::rename(&aside, &self.tiff)
+            };
+            match merged {
+                Ok(()) => {
+                    earlier.append(&mut received_pages);
+                    received_pages = earlier;
+                }
+                Err(e) => self.span.in_scope(|| {
+                    warn!(error = %e, aside = %aside.display(), "cannot merge pages received before the transport switch")
+                }),
+            }
         }
         let partial_pages = received_pages.iter().filter(|p| p.partial).count() as u32;
         let tiff = (self.direction == Direction::Receive
@@ -727,6 +858,21 @@ impl FaxSession {
     }
 }
 
+/// Writes the pages of `inputs`, in order, as one G4 TIFF at `out` (which may be one of the
+/// inputs).
+fn merge_tiffs(inputs: &[&Path], out: &Path) -> std::io::Result<()> {
+    let mut pages = Vec::new();
+    for path in inputs {
+        let bytes = std::fs::read(path)?;
+        let doc = faxvox_codecs::tiff::read_pages(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+        pages.extend(doc.pages);
+    }
+    let tmp = out.with_extension("merging.tif");
+    std::fs::write(&tmp, faxvox_codecs::tiff::write_g4_tiff(&pages))?;
+    std::fs::rename(&tmp, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -757,5 +903,84 @@ mod tests {
         assert_eq!(Transport::Audio(Law::Ulaw).label(), "g711u");
         assert_eq!(Transport::Audio(Law::Alaw).label(), "g711a");
         assert_eq!(Transport::T38(T38Options::default()).label(), "t38");
+    }
+}
+
+#[cfg(test)]
+mod switch_tests {
+    use super::*;
+    use faxvox_codecs::{Bitmap, Page, Resolution};
+
+    fn page(seed: u32) -> Page {
+        let mut b = Bitmap::new(1728, 120);
+        for i in 0..20 {
+            b.fill_rect(100 + 70 * i + seed * 5, 20 + (i % 4) * 20, 30, 10);
+        }
+        Page {
+            bitmap: b,
+            resolution: Resolution::STANDARD,
+        }
+    }
+
+    /// One 20 ms step of a directly connected pair (audio frames or IFPs straight across).
+    fn step(tx: &mut FaxSession, rx: &mut FaxSession, now: Duration, seq: &mut [u16; 2]) {
+        if let Some(f) = tx.poll_audio(now) {
+            rx.on_audio(now, &f);
+        }
+        if let Some(f) = rx.poll_audio(now) {
+            tx.on_audio(now, &f);
+        }
+        tx.on_tick(now);
+        rx.on_tick(now);
+        while let Some((ifp, _)) = tx.poll_ifp() {
+            rx.on_ifp(now, seq[0], &ifp);
+            seq[0] = seq[0].wrapping_add(1);
+        }
+        while let Some((ifp, _)) = rx.poll_ifp() {
+            tx.on_ifp(now, seq[1], &ifp);
+            seq[1] = seq[1].wrapping_add(1);
+        }
+    }
+
+    /// A switch to T.38 after a page arrived over audio: T.30 restarts (our test sender sends
+    /// the document again from page 1), and the page received before the switch is kept in
+    /// front of the new ones in the final TIFF.
+    #[test]
+    fn pages_received_before_a_transport_switch_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = dir.path().join("doc.tif");
+        let pages = [page(1), page(2)];
+        std::fs::write(&doc, faxvox_codecs::tiff::write_g4_tiff(&pages)).unwrap();
+        let audio = Transport::Audio(Law::Ulaw);
+        let mut tx = FaxSession::transmit(FaxOptions::new("sw-tx", audio), &doc).unwrap();
+        let mut rx = FaxSession::receive(FaxOptions::new("sw-rx", audio), dir.path()).unwrap();
+        let (mut now, mut seq) = (Duration::ZERO, [0u16; 2]);
+        while rx.pages.is_empty() && now < Duration::from_secs(120) {
+            step(&mut tx, &mut rx, now, &mut seq);
+            now += TICK;
+        }
+        assert_eq!(rx.pages.len(), 1, "first page over audio");
+        let t38 = Transport::T38(T38Options::default());
+        rx.switch_transport(now, t38).unwrap();
+        tx.switch_transport(now, t38).unwrap();
+        assert_eq!(rx.transport(), t38);
+        while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(300) {
+            step(&mut tx, &mut rx, now, &mut seq);
+            now += TICK;
+        }
+        let r = rx.report().expect("receiver done");
+        assert!(r.success, "{r:#?}");
+        assert_eq!(r.transport, "t38");
+        assert_eq!(r.pages, 3, "1 before the switch + the whole document again");
+        assert_eq!(r.received_pages.len(), 3);
+        let bytes = std::fs::read(r.tiff.as_ref().unwrap()).unwrap();
+        let got = faxvox_codecs::tiff::read_pages(&bytes).unwrap().pages;
+        let rows: Vec<_> = got.iter().map(|p| p.bitmap.clone()).collect();
+        assert_eq!(rows.len(), 3);
+        assert!(rows[0] == pages[0].bitmap && rows[1] == pages[0].bitmap);
+        assert!(rows[2] == pages[1].bitmap);
+        // Nothing set aside is left behind.
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(left, 2, "doc.tif and the received TIFF");
     }
 }

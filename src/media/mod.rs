@@ -1,8 +1,11 @@
-//! Media transport: RTP packets, the fixed reorder buffer, UDPTL for T.38, and a simulated
-//! network for tests and `fax-sim`. Sans-IO: nothing here opens a socket.
+//! Media transport: RTP packets, the fixed reorder buffer, UDPTL for T.38, a simulated network
+//! for tests and `fax-sim` (all sans-IO), and the real-time side: the port pool and the per-call
+//! media task that opens sockets and drives the fax and voicemail sessions.
 
+pub mod channel;
 pub mod dtmf;
 pub mod netsim;
+pub mod ports;
 pub mod reorder;
 pub mod rtp;
 pub mod udptl;

@@ -31,9 +31,25 @@
 //! - **Timers**: no ACK for one of our 2xx within 32 s (Timer H-like) and the maximum call
 //!   duration both end the call with a BYE.
 //!
-//! Only the UAS side (inbound calls) exists so far. The state is kept role-neutral where it
-//! matters (the re-INVITE machinery, the Call-ID ownership deciding the 491 back-off) so the
-//! UAC side for outbound faxes can be added as another constructor plus `on_invite_response`.
+//! Both roles run the same machine once the call is established; only the start differs:
+//!
+//! - **Inbound** ([`Call::new_inbound`], we are the UAS): [`Call::on_invite`], then the
+//!   application's [`Call::ring`] / [`Call::answer`] / [`Call::reject`], then the ACK.
+//! - **Outbound** ([`Call::new_outbound`], we are the UAC and own the Call-ID, so our 491
+//!   back-off is the 2.1–4 s one): [`Call::make_offer`] gives the SDP for the INVITE, which
+//!   the glue sends itself; [`Call::on_invite_response`] takes the responses. 1xx are
+//!   ignored (early media too, we have no 100rel); a 2xx with a usable answer starts the media
+//!   and confirms the call at once — **the glue (the stack) sends the ACK of the initial 2xx
+//!   and of its retransmissions**, no [`Action::SendAck`] is emitted for it; a 2xx with a
+//!   missing or unusable answer is ACKed by the glue all the same and then ended with BYE
+//!   (RFC 3261 §13.2.2.4); a final failure ends the call. [`Call::hangup`] before the answer
+//!   gives [`Action::SendCancel`] and the call waits for the INVITE's final response (487, or
+//!   a 2xx that crossed the CANCEL, which is then ended with BYE).
+//! - **The fax sender waits for the receiver.** On an outbound [`LineKind::Fax`] call we are
+//!   the sender (Asterisk `SendFax`): we answer the receiver's T.38 re-INVITE by policy and
+//!   only ask ourselves, with [`T38Policy::Request`], when nothing came within
+//!   [`CallConfig::cng_window`] (10.5 s by default, [`DEFAULT_CNG_WINDOW`]); fax tones heard
+//!   on an outbound call do not shorten that wait.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -48,7 +64,13 @@ use super::sdp::{AnswerPolicy, LocalMedia, NegotiatedMedia, SdpSession, SessionD
 /// How long a fax receiver waits for the peer's T.38 re-INVITE before sending its own
 /// (Asterisk `ReceiveFax` plays 3 s of CED while listening; notes §6.1).
 pub const DEFAULT_CED_WINDOW: Duration = Duration::from_secs(3);
-/// How long we wait for the ACK of one of our 2xx (64·T1, RFC 3261 Timer H).
+/// How long a fax sender (an outbound fax call) waits for the receiver's T.38 re-INVITE before
+/// sending its own: 10.5 s, about three CNG cycles (0.5 s tone, 3 s silence), like Asterisk
+/// `SendFax`. Longer than [`DEFAULT_CED_WINDOW`], so a receiver that asks at the end of its
+/// own CED window always comes first and no glare is provoked.
+pub const DEFAULT_CNG_WINDOW: Duration = Duration::from_millis(10_500);
+/// How long we wait for the ACK of one of our 2xx (64·T1, RFC 3261 Timer H); also how long a
+/// cancelled outbound INVITE may take to get its final response (RFC 3261 §9.1).
 pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(32);
 /// How many times we re-send a re-INVITE that got 491 before giving up on it.
 pub const DEFAULT_MAX_GLARE_RETRIES: u32 = 2;
@@ -74,8 +96,12 @@ pub struct CallConfig {
     pub t38_in_initial_offer: bool,
     /// When an offer has audio and image active, keep the audio too.
     pub audio_with_t38: bool,
-    /// CED window: how long a fax line waits for the peer's T.38 re-INVITE before its own.
+    /// CED window: how long an inbound fax line (the receiver) waits for the peer's T.38
+    /// re-INVITE before its own.
     pub ced_window: Duration,
+    /// CNG window: how long an outbound fax call (the sender) waits for the receiver's T.38
+    /// re-INVITE before its own (only with [`T38Policy::Request`]).
+    pub cng_window: Duration,
     /// How long to wait for the ACK of a 2xx we sent before giving up on the call.
     pub ack_timeout: Duration,
     /// Maximum call duration from the answer, if limited; the call is then ended with a BYE.
@@ -91,6 +117,7 @@ impl Default for CallConfig {
             t38_in_initial_offer: true,
             audio_with_t38: true,
             ced_window: DEFAULT_CED_WINDOW,
+            cng_window: DEFAULT_CNG_WINDOW,
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             max_duration: None,
             max_glare_retries: DEFAULT_MAX_GLARE_RETRIES,
@@ -117,6 +144,20 @@ pub enum LineKind {
     Fax,
     /// Voicemail: no T.38 of our own unless a fax tone is heard.
     Voice,
+}
+
+/// What our outbound INVITE offers ([`Call::make_offer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InitialOffer {
+    /// G.711 (PCMA, PCMU) and telephone-event; T.38 comes later by re-INVITE. Works with
+    /// every peer.
+    #[default]
+    Audio,
+    /// Audio plus an `image udptl t38` stream, for peers that take T.38 in the initial INVITE
+    /// (the answer may accept either or both).
+    AudioAndT38,
+    /// T.38 only, for a peer known to do T.38 from the start (a 488 then ends the call).
+    T38Only,
 }
 
 /// A fax tone the media layer heard from the peer (spandsp `modem_connect_tones_rx`).
@@ -224,6 +265,12 @@ pub enum Action {
     },
     /// Send BYE. The call is over for us; the BYE transaction's outcome does not matter.
     SendBye,
+    /// Cancel our initial INVITE (outbound calls only, hang-up before the answer). RFC 3261
+    /// §9.1: the CANCEL may only go out once a provisional response arrived, so the glue sends
+    /// it then (or at once if one already did). The INVITE's final response still goes to
+    /// [`Call::on_invite_response`]: 487 ends the call, a 2xx that crossed the CANCEL is ACKed
+    /// by the glue and ended with [`Action::SendBye`].
+    SendCancel,
     /// Start the media with what was negotiated (once, after the first exchange).
     StartMedia(NegotiatedMedia),
     /// Change the running media: audio → T.38, back to audio, or a new remote address.
@@ -243,7 +290,8 @@ pub enum CallError {
         /// The state it was asked in.
         state: &'static str,
     },
-    /// `request_t38` on a trunk whose policy is not [`T38Policy::Request`].
+    /// `request_t38` on a trunk whose policy is not [`T38Policy::Request`], or a T.38
+    /// [`InitialOffer`] on a trunk whose policy is [`T38Policy::Off`].
     #[error("the trunk's T.38 policy does not allow requesting T.38")]
     T38NotAllowed,
     /// `reject` with a status that is not a final failure (300–699).
@@ -257,7 +305,9 @@ enum Phase {
     Idle,
     /// Initial INVITE received, waiting for the application's decision.
     Incoming { offer: Option<SessionDescription> },
-    /// 2xx sent for the initial INVITE.
+    /// Our initial INVITE is out, no final response yet. `cancelled`: we sent CANCEL.
+    Outgoing { cancelled: bool },
+    /// 2xx sent (inbound) or received (outbound) for the initial INVITE.
     Established,
     /// Over.
     Terminated,
@@ -268,6 +318,8 @@ impl Phase {
         match self {
             Phase::Idle => "idle",
             Phase::Incoming { .. } => "ringing",
+            Phase::Outgoing { cancelled: false } => "calling",
+            Phase::Outgoing { cancelled: true } => "cancelling",
             Phase::Established => "established",
             Phase::Terminated => "terminated",
         }
@@ -303,7 +355,8 @@ struct OurReinvite {
 pub struct Call {
     call_id: String,
     config: CallConfig,
-    /// Whether we generated the Call-ID (RFC 3261 §14.1: decides the 491 back-off).
+    /// Whether we generated the Call-ID (RFC 3261 §14.1: decides the 491 back-off). The
+    /// Call-ID owner is the UAC of the initial INVITE, so this also says "outbound".
     owns_call_id: bool,
     rng: SmallRng,
     phase: Phase,
@@ -330,16 +383,29 @@ pub struct Call {
     end_at: Option<Duration>,
     /// Hang-up requested before the initial ACK: BYE once it arrives (RFC 3261 §15).
     bye_after_ack: Option<Reason>,
+    /// A cancelled outbound INVITE gives up waiting for its final response at this time.
+    cancel_deadline: Option<Duration>,
 }
 
 impl Call {
     /// A call for an incoming INVITE (we are the UAS; the caller owns the Call-ID). `seed`
     /// drives the 491 back-off; pass a random one in production and a fixed one in tests.
     pub fn new_inbound(call_id: impl Into<String>, config: CallConfig, seed: u64) -> Call {
+        Call::new(call_id.into(), config, seed, false)
+    }
+
+    /// A call we place (we are the UAC and generated the Call-ID, so a 491 to our re-INVITE is
+    /// retried after 2.1–4 s). Start it with [`make_offer`](Self::make_offer). `seed` as for
+    /// [`new_inbound`](Self::new_inbound).
+    pub fn new_outbound(call_id: impl Into<String>, config: CallConfig, seed: u64) -> Call {
+        Call::new(call_id.into(), config, seed, true)
+    }
+
+    fn new(call_id: String, config: CallConfig, seed: u64, outbound: bool) -> Call {
         Call {
-            call_id: call_id.into(),
+            call_id,
             config,
-            owns_call_id: false,
+            owns_call_id: outbound,
             rng: SmallRng::seed_from_u64(seed),
             phase: Phase::Idle,
             line: LineKind::Fax,
@@ -357,12 +423,18 @@ impl Call {
             t38_closed: false,
             end_at: None,
             bye_after_ack: None,
+            cancel_deadline: None,
         }
     }
 
     /// The SIP Call-ID, as given.
     pub fn call_id(&self) -> &str {
         &self.call_id
+    }
+
+    /// Whether we placed the call (UAC, Call-ID owner).
+    pub fn is_outbound(&self) -> bool {
+        self.owns_call_id
     }
 
     /// Whether the call is over (after [`Action::Terminated`] was queued).
@@ -396,6 +468,7 @@ impl Call {
             .chain(self.end_at)
             .chain(self.retry_at)
             .chain(self.ced_deadline)
+            .chain(self.cancel_deadline)
             .min()
     }
 
@@ -406,6 +479,10 @@ impl Call {
     /// any media is set up; otherwise 100 Trying is sent and the call waits for
     /// [`answer`](Self::answer) or [`reject`](Self::reject). Retransmissions are ignored.
     pub fn on_invite(&mut self, now: Duration, sdp: Option<&[u8]>) {
+        if self.owns_call_id {
+            warn!(call_id = %self.call_id, "INVITE for our own outbound call ignored");
+            return;
+        }
         if self.phase != Phase::Idle {
             debug!(call_id = %self.call_id, "INVITE retransmission ignored");
             return;
@@ -467,6 +544,12 @@ impl Call {
                 // RFC 3261 §14.2: the initial INVITE has no final response yet.
                 warn!(call_id = %self.call_id, "re-INVITE before the call was answered");
                 self.respond(stxn, 500, None);
+                return;
+            }
+            Phase::Outgoing { .. } => {
+                // RFC 3261 §14.2: our own INVITE on this (early) dialog is in progress.
+                warn!(call_id = %self.call_id, "re-INVITE before our INVITE was answered: 491");
+                self.respond(stxn, 491, None);
                 return;
             }
         }
@@ -584,9 +667,12 @@ impl Call {
     /// (the stack answers the CANCEL itself). After it, the CANCEL has no effect.
     pub fn on_cancel(&mut self, now: Duration) {
         match self.phase {
-            Phase::Idle | Phase::Incoming { .. } => {
+            Phase::Incoming { .. } | Phase::Idle if !self.owns_call_id => {
                 self.respond(ServerTxn::Invite, 487, None);
                 self.terminate(now, Reason::Cancelled);
+            }
+            Phase::Idle | Phase::Incoming { .. } | Phase::Outgoing { .. } => {
+                debug!(call_id = %self.call_id, "CANCEL on an outbound call ignored");
             }
             Phase::Established | Phase::Terminated => {
                 debug!(call_id = %self.call_id, "CANCEL after the answer ignored");
@@ -594,9 +680,15 @@ impl Call {
         }
     }
 
-    /// Timers: ACK timeout, maximum duration, 491 back-off, end of the CED window.
+    /// Timers: ACK timeout, maximum duration, 491 back-off, end of the CED (or CNG) window,
+    /// and the final response to a cancelled INVITE that never came.
     pub fn on_timeout(&mut self, now: Duration) {
         if self.is_terminated() {
+            return;
+        }
+        if self.cancel_deadline.is_some_and(|t| t <= now) {
+            warn!(call_id = %self.call_id, "no final response to our cancelled INVITE");
+            self.terminate(now, Reason::LocalHangup);
             return;
         }
         if let Some(late) = self
@@ -624,7 +716,7 @@ impl Call {
         if self.ced_deadline.is_some_and(|t| t <= now) {
             self.ced_deadline = None;
             if self.config.t38 == T38Policy::Request && !self.t38_closed {
-                info!(call_id = %self.call_id, "CED window over without a T.38 re-INVITE from the peer");
+                info!(call_id = %self.call_id, outbound = self.owns_call_id, "fax window over without a T.38 re-INVITE from the peer");
                 self.t38_wanted = true;
                 self.try_reinvite(now);
             }
@@ -702,6 +794,123 @@ impl Call {
         Ok(())
     }
 
+    /// Starts an outbound call: builds the SDP offer for our INVITE (which the glue sends)
+    /// from `local` (the media ports, already allocated): G.711 (PCMA, PCMU) and
+    /// telephone-event, T.38 to follow by re-INVITE ([`InitialOffer::Audio`]; see
+    /// [`make_offer_with`](Self::make_offer_with) for T.38 in the INVITE). `line` is
+    /// [`LineKind::Fax`] for a fax we send (the CNG window starts on the answer) or
+    /// [`LineKind::Voice`]. Only once, on a call made with [`new_outbound`](Self::new_outbound).
+    pub fn make_offer(
+        &mut self,
+        now: Duration,
+        local: LocalMedia,
+        line: LineKind,
+    ) -> Result<String, CallError> {
+        self.make_offer_with(now, local, line, InitialOffer::Audio)
+    }
+
+    /// [`make_offer`](Self::make_offer) with a choice of streams; a T.38 offer needs a policy
+    /// other than [`T38Policy::Off`].
+    pub fn make_offer_with(
+        &mut self,
+        _now: Duration,
+        local: LocalMedia,
+        line: LineKind,
+        offer: InitialOffer,
+    ) -> Result<String, CallError> {
+        if !self.owns_call_id || self.phase != Phase::Idle {
+            return Err(CallError::InvalidState {
+                intent: "make an offer",
+                state: if self.owns_call_id {
+                    self.phase.name()
+                } else {
+                    "inbound"
+                },
+            });
+        }
+        if offer != InitialOffer::Audio && self.config.t38 == T38Policy::Off {
+            return Err(CallError::T38NotAllowed);
+        }
+        let mut session = SdpSession::new(local);
+        let sdp = match offer {
+            InitialOffer::Audio => session.offer_audio(),
+            InitialOffer::AudioAndT38 => session.offer_audio_and_t38(),
+            InitialOffer::T38Only => session.offer_t38(),
+        }
+        .sdp;
+        info!(call_id = %self.call_id, ?line, ?offer, "outgoing call");
+        self.line = line;
+        self.sdp = Some(session);
+        self.phase = Phase::Outgoing { cancelled: false };
+        Ok(sdp)
+    }
+
+    /// A response to our initial INVITE (outbound calls; the glue reports a transaction timeout
+    /// as 408). 1xx: nothing (early media is not played). 2xx: the answer is taken, the call is
+    /// established and confirmed and [`Action::StartMedia`] follows; on a fax call the CNG
+    /// window starts unless T.38 is already up. The glue ACKs the 2xx itself, whatever it
+    /// carries; a 2xx without a usable answer gives [`Action::SendBye`] and
+    /// [`Reason::BadAnswer`], and after our CANCEL any 2xx gives [`Action::SendBye`] and
+    /// [`Reason::LocalHangup`]. 300–699: the call ends with [`Reason::Rejected`] (or
+    /// [`Reason::LocalHangup`] after our CANCEL), no BYE. Later 2xx retransmissions are ignored.
+    pub fn on_invite_response(&mut self, now: Duration, status: u16, sdp: Option<&[u8]>) {
+        let Phase::Outgoing { cancelled } = self.phase else {
+            debug!(call_id = %self.call_id, status, phase = self.phase.name(), "INVITE response ignored");
+            return;
+        };
+        if status < 200 {
+            debug!(call_id = %self.call_id, status, early_sdp = sdp.is_some(), "provisional response");
+            return;
+        }
+        let session = self.sdp.as_mut().expect("make_offer created the session");
+        if status >= 300 {
+            session.cancel_offer();
+            if cancelled {
+                info!(call_id = %self.call_id, status, "INVITE cancelled");
+                self.terminate(now, Reason::LocalHangup);
+            } else {
+                info!(call_id = %self.call_id, status, "call rejected");
+                self.terminate(now, Reason::Rejected(status));
+            }
+            return;
+        }
+        // 2xx: a dialog exists now, confirmed by the glue's ACK.
+        self.phase = Phase::Established;
+        self.confirmed = true;
+        if cancelled {
+            info!(call_id = %self.call_id, "2xx crossed our CANCEL: BYE");
+            self.bye(now, Reason::LocalHangup);
+            return;
+        }
+        let media = match sdp {
+            None => Err("2xx without SDP".to_string()),
+            Some(body) => SessionDescription::parse(body)
+                .map_err(|e| e.to_string())
+                .and_then(|a| session.receive_answer(&a).map_err(|e| e.to_string())),
+        };
+        match media {
+            Ok(media) if !media.is_empty() => {
+                info!(call_id = %self.call_id, line = ?self.line, t38 = media.t38.is_some(), "call answered");
+                if media.t38.is_some() {
+                    self.t38_closed = true;
+                }
+                self.actions.push_back(Action::StartMedia(media));
+                self.end_at = self.config.max_duration.map(|d| now + d);
+                if self.line == LineKind::Fax {
+                    self.start_ced_window(now);
+                }
+            }
+            Ok(_) => {
+                warn!(call_id = %self.call_id, "the answer rejected every stream of our offer");
+                self.bye(now, Reason::BadAnswer);
+            }
+            Err(e) => {
+                warn!(call_id = %self.call_id, error = %e, "unusable answer to our INVITE");
+                self.bye(now, Reason::BadAnswer);
+            }
+        }
+    }
+
     /// Asks for T.38 now rather than at the end of the CED window (only with
     /// [`T38Policy::Request`]). Sent as soon as no other INVITE transaction is in progress;
     /// a no-op when T.38 is active or was refused.
@@ -723,11 +932,21 @@ impl Call {
         Ok(())
     }
 
-    /// Ends the call: before the answer with 480, after it with BYE (deferred until the
-    /// initial ACK, RFC 3261 §15, or the ACK timeout). A pending re-INVITE of ours is dropped.
+    /// Ends the call. Inbound before the answer: 480. Outbound before the answer:
+    /// [`Action::SendCancel`], and the call ends with the INVITE's final response (or after
+    /// 32 s without one); before [`make_offer`](Self::make_offer) it just ends. After the
+    /// answer: BYE (inbound, deferred until the initial ACK, RFC 3261 §15, or the ACK
+    /// timeout). A pending re-INVITE of ours is dropped.
     pub fn hangup(&mut self, now: Duration) {
         match self.phase {
-            Phase::Terminated => {}
+            Phase::Terminated | Phase::Outgoing { cancelled: true } => {}
+            Phase::Idle if self.owns_call_id => self.terminate(now, Reason::LocalHangup),
+            Phase::Outgoing { cancelled: false } => {
+                info!(call_id = %self.call_id, "hang-up before the answer: CANCEL");
+                self.phase = Phase::Outgoing { cancelled: true };
+                self.cancel_deadline = Some(now + self.config.ack_timeout);
+                self.actions.push_back(Action::SendCancel);
+            }
             Phase::Idle | Phase::Incoming { .. } => {
                 self.respond(ServerTxn::Invite, 480, None);
                 self.terminate(now, Reason::LocalHangup);
@@ -742,9 +961,15 @@ impl Call {
         }
     }
 
-    /// A fax tone heard by the media layer; see [`FaxToneHeard`] for what each one does.
+    /// A fax tone heard by the media layer; see [`FaxToneHeard`] for what each one does on an
+    /// inbound call. On an outbound call tones are only logged: the receiver asks for T.38
+    /// first, and our own request waits for the CNG window (or [`request_t38`](Self::request_t38)).
     pub fn media_event(&mut self, now: Duration, tone: FaxToneHeard) {
         if self.phase != Phase::Established {
+            return;
+        }
+        if self.owns_call_id {
+            debug!(call_id = %self.call_id, ?tone, line = ?self.line, "fax tone heard on an outbound call");
             return;
         }
         debug!(call_id = %self.call_id, ?tone, line = ?self.line, "fax tone heard");
@@ -796,10 +1021,17 @@ impl Call {
         });
     }
 
+    /// Starts the window in which the peer may ask for T.38 first: the CED window when we
+    /// receive (inbound), the longer CNG window when we send (outbound).
     fn start_ced_window(&mut self, now: Duration) {
         let t38_active = self.media().is_some_and(|m| m.t38.is_some());
         if self.config.t38 != T38Policy::Off && !t38_active && !self.t38_closed {
-            self.ced_deadline = Some(now + self.config.ced_window);
+            let window = if self.owns_call_id {
+                self.config.cng_window
+            } else {
+                self.config.ced_window
+            };
+            self.ced_deadline = Some(now + window);
         }
     }
 
@@ -977,6 +1209,7 @@ impl Call {
         self.retry_at = None;
         self.ced_deadline = None;
         self.end_at = None;
+        self.cancel_deadline = None;
         self.t38_wanted = false;
         self.actions.push_back(Action::Terminated(reason));
     }

@@ -1,9 +1,10 @@
 //! SIP signalling, sans-IO: SDP offer/answer on `sdp-types` ([`sdp`]) with a typed T.38
 //! attribute layer ([`t38`]), and the per-call state machine ([`call`]: answer, T.38
 //! re-INVITE after the CED window, 491 glare with RFC 3261 timers, 488 fallback to G.711).
-//! The rsipstack glue (next) will feed [`call::Call`] and carry out its actions; nothing here
-//! touches sockets.
+//! [`stack`] is the rsipstack glue: it feeds [`call::Call`] and carries out its actions on real
+//! sockets; everything else here is sans-IO.
 
 pub mod call;
 pub mod sdp;
+pub mod stack;
 pub mod t38;

@@ -12,10 +12,11 @@
 //!   m-lines (notes §7, pitfall 3), and it owns the `o=` version, which increases by one each
 //!   time the SDP we send changes. It answers offers ([`SdpSession::answer`]), builds our own
 //!   offers ([`SdpSession::offer_audio`] for outbound calls and returning to audio,
-//!   [`SdpSession::offer_t38`] for a T.38 re-INVITE, [`SdpSession::offer_current`] for a
-//!   re-INVITE that arrived without SDP), and takes the peer's answer
-//!   ([`SdpSession::receive_answer`]). A failed exchange leaves the previous session in force
-//!   (pitfall 2): nothing is committed until an answer is built or received.
+//!   [`SdpSession::offer_t38`] for a T.38 re-INVITE (or a T.38-only outbound INVITE),
+//!   [`SdpSession::offer_audio_and_t38`] for an outbound INVITE offering both,
+//!   [`SdpSession::offer_current`] for a re-INVITE that arrived without SDP), and takes the
+//!   peer's answer ([`SdpSession::receive_answer`]). A failed exchange leaves the previous
+//!   session in force (pitfall 2): nothing is committed until an answer is built or received.
 //! - [`NegotiatedMedia`] tells the media layer what to run: G.711 law and payload types,
 //!   telephone-event payload types (mirrored from the offer, never a hard-coded 101), and the
 //!   T.38 parameters including the UDPTL error-correction mode and far max datagram.
@@ -962,6 +963,38 @@ impl SdpSession {
             kind: SlotKind::Image(self.local.t38.offer()),
         };
         let slots = Self::replace_slot(&self.slots, slot, |k| matches!(k, SlotKind::Image(_)));
+        self.make_offer(slots)
+    }
+
+    /// Audio and T.38 both active, for an outbound INVITE to a peer that may take T.38 at once
+    /// (FreeSWITCH-style `m=audio … RTP/AVP` followed by `m=image … udptl t38`). Both m-lines
+    /// are reused when the session has them, otherwise appended audio first; every other
+    /// stream is set to port 0. The answer may accept either or both.
+    ///
+    /// A new offer replaces any unanswered one.
+    pub fn offer_audio_and_t38(&mut self) -> Offer {
+        let audio = Slot {
+            media: "audio".to_string(),
+            proto: "RTP/AVP".to_string(),
+            fmt: String::new(),
+            port: self.local.rtp_port,
+            kind: SlotKind::Audio(self.offer_audio_slot()),
+        };
+        let image = Slot {
+            media: "image".to_string(),
+            proto: "udptl".to_string(),
+            fmt: "t38".to_string(),
+            port: self.local.udptl_port,
+            kind: SlotKind::Image(self.local.t38.offer()),
+        };
+        let mut slots = Self::replace_slot(&self.slots, audio, |k| matches!(k, SlotKind::Audio(_)));
+        match slots
+            .iter()
+            .position(|s| matches!(s.kind, SlotKind::Image(_)))
+        {
+            Some(i) => slots[i] = image,
+            None => slots.push(image),
+        }
         self.make_offer(slots)
     }
 

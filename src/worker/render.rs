@@ -1,6 +1,6 @@
 //! Turns a job's captured media into the file the email carries: the fax TIFF into `fax.pdf`,
 //! the voicemail WAV into `voicemail.mp3` (or the WAV itself when `delivery.voicemail_format`
-//! is `wav`).
+//! is `wav`). A voicemail job with no media at all is a missed call: nothing to attach.
 //!
 //! The rendered file is written into the job folder (temp file, fsync, rename) *before* the
 //! email is composed, and a later attempt reuses it: every recipient, on every attempt, gets
@@ -188,6 +188,16 @@ fn render_fax(input: &RenderInput) -> io::Result<Rendered> {
 
 fn render_voicemail(input: &RenderInput) -> io::Result<Rendered> {
     let call = input.facts.duration();
+    if input.media.is_empty() {
+        // A voicemail job without any media is a missed call (the gateway enqueues one when
+        // the caller left no message): an email with no attachment.
+        return Ok(Rendered {
+            kind: Kind::MissedCall,
+            media: Media::None,
+            file: None,
+            warnings: Vec::new(),
+        });
+    }
     let Some(src) = find_media(input, &[".wav"]) else {
         let why = "the job holds no WAV file".to_string();
         return Ok(Rendered {

@@ -2,5 +2,8 @@
 #![allow(dead_code)]
 
 pub mod delivery;
+pub mod gateway;
+pub mod peers;
+pub mod sip_raw;
 pub mod site;
 pub mod smtp;

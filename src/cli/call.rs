@@ -1,0 +1,400 @@
+//! `faxvox call fax|voice`: the built-in test caller. Places real SIP calls with the same call
+//! control and media code as the gateway (transmit side of the fax session, or a WAV played
+//! into a voice line), prints one line per call and a JSON summary, and serves as the load
+//! generator of the benchmarks (`--calls N --concurrency C`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::gateway::drive::drive;
+use crate::media::channel::{MediaChannel, MediaOutcome, MediaRole, MediaSettings};
+use crate::media::ports::PortPool;
+use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
+use crate::sip::sdp::LocalMedia;
+use crate::sip::stack::{OutgoingInvite, SipStack, StackConfig, StackError};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CallCommand {
+    /// Send a document as a fax (PDF, TIFF, PNG or JPEG; rasterised to fine G4 pages first).
+    Fax(FaxArgs),
+    /// Play an audio file into a voice line (e.g. a voicemail), optionally followed by DTMF.
+    Voice(VoiceArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Where to call: sip:NUMBER@HOST:PORT.
+    #[arg(long)]
+    pub to: String,
+    /// Our caller number (the From user).
+    #[arg(long, default_value = "+33100000000")]
+    pub from: String,
+    /// Our display name.
+    #[arg(long)]
+    pub from_name: Option<String>,
+    /// Local address for SIP and media (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: SocketAddr,
+    /// Use TCP for SIP instead of UDP.
+    #[arg(long)]
+    pub tcp: bool,
+    /// Number of calls to place.
+    #[arg(long, default_value_t = 1)]
+    pub calls: u32,
+    /// Calls in progress at once.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: u32,
+    /// Give up on a call after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout_secs: u64,
+    /// Do not print a line per call, only the JSON summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FaxArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The document to send.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Offer T.38 (with audio) in the INVITE itself instead of waiting for the receiver's
+    /// T.38 re-INVITE.
+    #[arg(long)]
+    pub t38: bool,
+    /// Refuse T.38: the fax stays on G.711 whatever the receiver asks.
+    #[arg(long, conflicts_with = "t38")]
+    pub no_t38: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VoiceArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Audio to play (WAV, MP3, Ogg, FLAC…; converted to 8 kHz).
+    #[arg(long)]
+    pub wav: PathBuf,
+    /// DTMF digits sent (RFC 4733) after the audio, e.g. `#`.
+    #[arg(long)]
+    pub dtmf: Option<String>,
+    /// Silence after the audio (and digits) before hanging up, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub tail_ms: u64,
+}
+
+/// One call's result, as printed.
+#[derive(Debug, Clone, Serialize)]
+struct CallResult {
+    index: u32,
+    call_id: String,
+    ok: bool,
+    status: Option<u16>,
+    reason: String,
+    secs: f64,
+    t38: bool,
+    pages: Option<u32>,
+    fax_result: Option<String>,
+    rtp_sent: u64,
+    rtp_received: u64,
+}
+
+/// The JSON summary line.
+#[derive(Debug, Serialize)]
+struct Summary {
+    calls: u32,
+    ok: u32,
+    failed: u32,
+    wall_secs: f64,
+    mean_call_secs: f64,
+    pages: u64,
+}
+
+#[derive(Clone)]
+enum Payload {
+    Fax {
+        tiff: PathBuf,
+        t38_now: bool,
+        policy: T38Policy,
+    },
+    Voice {
+        audio: Arc<Vec<i16>>,
+        dtmf: Option<String>,
+        tail: Duration,
+    },
+}
+
+pub fn run(cmd: CallCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let (common, payload) = match cmd {
+        CallCommand::Fax(a) => {
+            let tiff = prepare_document(&a.file, tmp.path())?;
+            let policy = if a.no_t38 {
+                T38Policy::Off
+            } else {
+                T38Policy::Accept
+            };
+            (
+                a.common,
+                Payload::Fax {
+                    tiff,
+                    t38_now: a.t38,
+                    policy,
+                },
+            )
+        }
+        CallCommand::Voice(a) => {
+            let bytes = std::fs::read(&a.wav)
+                .with_context(|| format!("cannot read {}", a.wav.display()))?;
+            let audio = faxvox_codecs::greeting::decode_greeting(&bytes)
+                .with_context(|| format!("{} is not usable audio", a.wav.display()))?;
+            (
+                a.common,
+                Payload::Voice {
+                    audio: Arc::new(audio),
+                    dtmf: a.dtmf,
+                    tail: Duration::from_millis(a.tail_ms),
+                },
+            )
+        }
+    };
+    if !common.to.starts_with("sip:") {
+        bail!("--to must be a SIP URI like sip:+33123456789@127.0.0.1:5060");
+    }
+    let results = runtime.block_on(place_calls(common.clone(), payload, config.clone()))?;
+    let failed = results.iter().filter(|r| !r.ok).count() as u32;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Rasterises the document to fine G4 pages (TIFF input is taken as is).
+fn prepare_document(file: &Path, tmp: &Path) -> anyhow::Result<PathBuf> {
+    use faxvox_codecs::raster::{self, RasterOptions};
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pages = raster::rasterize(&data, &RasterOptions::default())
+        .with_context(|| format!("cannot rasterise {}", file.display()))?;
+    if pages.is_empty() {
+        bail!("{} has no page", file.display());
+    }
+    let path = tmp.join("document.tif");
+    std::fs::write(&path, faxvox_codecs::tiff::write_g4_tiff(&pages))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+async fn place_calls(
+    common: Common,
+    payload: Payload,
+    config: Config,
+) -> anyhow::Result<Vec<CallResult>> {
+    let (stack, _incoming) = SipStack::start(StackConfig {
+        listen: common.bind,
+        tcp: common.tcp,
+        user_agent: format!("faxvox-call/{}", env!("CARGO_PKG_VERSION")),
+    })
+    .await
+    .with_context(|| format!("cannot bind SIP on {}", common.bind))?;
+    let ip: IpAddr = stack.local_addr().ip();
+    let ports = Arc::new(PortPool::ephemeral(ip));
+    let sem = Arc::new(Semaphore::new(common.concurrency.max(1) as usize));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for index in 0..common.calls {
+        let permit = sem.clone().acquire_owned().await?;
+        let (stack, ports, payload, common, config) = (
+            stack.clone(),
+            ports.clone(),
+            payload.clone(),
+            common.clone(),
+            config.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let limit = Duration::from_secs(common.timeout_secs);
+            let call_id = format!("{:016x}@faxvox-call", rand::rng().random::<u64>());
+            let r = match tokio::time::timeout(
+                limit,
+                one_call(
+                    index,
+                    call_id.clone(),
+                    &stack,
+                    &ports,
+                    &payload,
+                    &common,
+                    &config,
+                ),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => {
+                    let mut r = CallResult::failed(index, call_id, None, "timed out");
+                    r.secs = limit.as_secs_f64();
+                    r
+                }
+            };
+            drop(permit);
+            if !common.quiet {
+                match serde_json::to_string(&r) {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => eprintln!("faxvox: cannot print a result: {e}"),
+                }
+            }
+            r
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await?);
+    }
+    let ok = results.iter().filter(|r| r.ok).count() as u32;
+    let summary = Summary {
+        calls: common.calls,
+        ok,
+        failed: common.calls - ok,
+        wall_secs: started.elapsed().as_secs_f64(),
+        mean_call_secs: if results.is_empty() {
+            0.0
+        } else {
+            results.iter().map(|r| r.secs).sum::<f64>() / results.len() as f64
+        },
+        pages: results.iter().filter_map(|r| r.pages).map(u64::from).sum(),
+    };
+    println!("{}", serde_json::to_string(&summary)?);
+    stack.shutdown();
+    Ok(results)
+}
+
+impl CallResult {
+    fn failed(index: u32, call_id: String, status: Option<u16>, reason: &str) -> CallResult {
+        CallResult {
+            index,
+            call_id,
+            ok: false,
+            status,
+            reason: reason.to_string(),
+            secs: 0.0,
+            t38: false,
+            pages: None,
+            fax_result: None,
+            rtp_sent: 0,
+            rtp_received: 0,
+        }
+    }
+}
+
+async fn one_call(
+    index: u32,
+    call_id: String,
+    stack: &SipStack,
+    ports: &PortPool,
+    payload: &Payload,
+    common: &Common,
+    config: &Config,
+) -> CallResult {
+    let start = tokio::time::Instant::now();
+    let sockets = match ports.bind() {
+        Ok(s) => s,
+        Err(e) => return CallResult::failed(index, call_id, None, &format!("no media port: {e}")),
+    };
+    let local = LocalMedia::new(
+        sockets.rtp_addr().ip(),
+        sockets.rtp_addr().port(),
+        sockets.udptl_addr().port(),
+        rand::rng().random(),
+        &config.media,
+    );
+    let (line, policy) = match payload {
+        Payload::Fax { policy, .. } => (LineKind::Fax, *policy),
+        // A voice caller has no fax to send: a T.38 re-INVITE gets 488 and the audio goes on.
+        Payload::Voice { .. } => (LineKind::Voice, T38Policy::Off),
+    };
+    let cfg = CallConfig {
+        t38: policy,
+        ..CallConfig::default()
+    };
+    let mut call = Call::new_outbound(call_id.clone(), cfg, rand::rng().random());
+    let initial = match payload {
+        Payload::Fax { t38_now: true, .. } => InitialOffer::AudioAndT38,
+        _ => InitialOffer::Audio,
+    };
+    let offer = match call.make_offer_with(start.elapsed(), local, line, initial) {
+        Ok(o) => o,
+        Err(e) => return CallResult::failed(index, call_id, None, &e.to_string()),
+    };
+    let outgoing = stack
+        .invite(OutgoingInvite {
+            call_id: Some(call_id.clone()),
+            to: common.to.clone(),
+            from_user: common.from.clone(),
+            from_display: common.from_name.clone(),
+            sdp: offer,
+            transport_tcp: common.tcp,
+        })
+        .await;
+    let (mut leg, status, answer) = match outgoing {
+        Ok(o) => (o.leg, o.status, o.sdp),
+        Err(StackError::Rejected { status, reason }) => {
+            return CallResult::failed(index, call_id, Some(status), &reason)
+        }
+        Err(e) => return CallResult::failed(index, call_id, None, &e.to_string()),
+    };
+    call.on_invite_response(start.elapsed(), status, answer.as_deref());
+    let role = match payload {
+        Payload::Fax { tiff, .. } => MediaRole::SendFax {
+            document: tiff.clone(),
+        },
+        Payload::Voice { audio, dtmf, tail } => MediaRole::Play {
+            audio: audio.as_ref().clone(),
+            dtmf: dtmf.clone(),
+            dtmf_at: None,
+            tail: *tail,
+            record: None,
+        },
+    };
+    let (media, mut events) = MediaChannel::spawn(
+        call_id.clone(),
+        sockets,
+        role,
+        MediaSettings::from_config(config),
+    );
+    let report = drive(&mut call, &mut leg, &media, &mut events, start).await;
+    media.hangup();
+    let outcome: MediaOutcome = media.finish().await;
+    let (ok, pages, fax_result) = match (payload, &outcome.fax) {
+        (Payload::Fax { .. }, Some(r)) => (r.success, Some(r.pages), Some(r.result_text.clone())),
+        (Payload::Fax { .. }, None) => (false, Some(0), None),
+        (Payload::Voice { .. }, _) => (outcome.played_to_end, None, None),
+    };
+    CallResult {
+        index,
+        call_id,
+        ok,
+        status: Some(status),
+        reason: report
+            .reason
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "dialog gone".into()),
+        secs: report.ended_after.as_secs_f64(),
+        t38: report.t38,
+        pages,
+        fax_result,
+        rtp_sent: outcome.rtp.packets_sent,
+        rtp_received: outcome.rtp.packets_received,
+    }
+}

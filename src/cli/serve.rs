@@ -1,0 +1,167 @@
+//! `faxvox serve`: the gateway. Listens for SIP, answers fax and voicemail calls, commits
+//! their messages to the spool and delivers them with the delivery worker in the same process.
+//! SIGTERM or Ctrl-C stops taking calls, lets the calls in progress end (up to a limit), then
+//! exits; SIGHUP reloads the delivery settings.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::delivery::Transport;
+use crate::gateway::server::Gateway;
+use crate::sip::stack::{SipStack, StackConfig};
+use crate::worker::{self, Worker};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Seconds to wait for calls in progress to end on SIGTERM before exiting anyway.
+    #[arg(long, default_value_t = 300)]
+    pub drain_secs: u64,
+    /// Delivery worker: seconds between two looks at the spool when no call woke it up.
+    #[arg(long, default_value_t = 10)]
+    pub poll_secs: u64,
+}
+
+pub fn run(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args, config, config_path))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let spool = super::spool::open_spool(config)?;
+    let directory = crate::directory::Directory::open(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::directory::redact_url(&config.database.url)
+            )
+        })?;
+    let transport = Transport::from_config(config)?;
+    let new_job = Arc::new(Notify::new());
+    let gateway = Gateway::new(
+        config.clone(),
+        directory.clone(),
+        spool.clone(),
+        new_job.clone(),
+    )?;
+    let listen = config.sip.listen_addr()?;
+    let (stack, incoming) = SipStack::start(StackConfig {
+        listen,
+        tcp: config.sip.tcp,
+        user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
+    })
+    .await
+    .with_context(|| format!("cannot listen for SIP on {listen}"))?;
+    info!(
+        sip = %stack.local_addr(),
+        tcp = config.sip.tcp,
+        media_ip = %config.sip.media_ip(),
+        rtp_ports = %config.sip.rtp_ports,
+        max_calls = config.sip.max_calls,
+        "faxvox gateway listening"
+    );
+    // One line on stdout for scripts and tests that wait for the gateway.
+    println!("faxvox: listening for SIP on {}", stack.local_addr());
+
+    let mut worker = Worker::new(spool.clone(), directory.clone(), transport, config)?;
+    let worker_stop = Arc::new(Notify::new());
+    let delivery = {
+        let new_job = new_job.clone();
+        let stop = worker_stop.clone();
+        let mut retention = worker::retention(config);
+        let poll = Duration::from_secs(args.poll_secs.max(1));
+        let config_path = config_path.map(Path::to_path_buf);
+        tokio::spawn(async move {
+            let mut hup = match signal(SignalKind::hangup()) {
+                Ok(s) => s,
+                Err(e) => {
+                    error!(error = %e, "cannot listen for SIGHUP");
+                    return;
+                }
+            };
+            let mut last_purge: Option<Instant> = None;
+            loop {
+                let report = worker.deliver_due().await;
+                if !report.jobs.is_empty() || !report.errors.is_empty() {
+                    info!(summary = %report, "delivery pass");
+                }
+                if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                    let spool = worker.spool().clone();
+                    let r = retention;
+                    match tokio::task::spawn_blocking(move || {
+                        spool.purge(SystemTime::now(), &r, false)
+                    })
+                    .await
+                    {
+                        Ok(Ok(d)) => info!(
+                            deleted = d.iter().filter(|d| d.deleted).count(),
+                            "retention purge"
+                        ),
+                        Ok(Err(e)) => error!(error = %e, "retention purge failed"),
+                        Err(e) => error!(error = %e, "retention purge crashed"),
+                    }
+                    last_purge = Some(Instant::now());
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = new_job.notified() => {}
+                    _ = stop.notified() => break,
+                    _ = hup.recv() => match Config::load(config_path.as_deref()) {
+                        Ok(new) => match worker.reload(&new) {
+                            Ok(()) => {
+                                retention = worker::retention(&new);
+                                last_purge = None;
+                                info!("delivery settings reloaded (SIGHUP); SIP and media settings need a restart");
+                            }
+                            Err(e) => error!(error = %e, "SIGHUP: configuration refused; keeping the old one"),
+                        },
+                        Err(e) => error!(error = %format!("{e:#}"), "SIGHUP: cannot load the configuration; keeping the old one"),
+                    },
+                }
+            }
+        })
+    };
+
+    let calls = {
+        let gw = gateway.clone();
+        tokio::spawn(async move { gw.run(incoming).await })
+    };
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM: stopping"),
+        _ = tokio::signal::ctrl_c() => info!("interrupt: stopping"),
+    }
+    // New calls are refused from here on: the stack stops listening.
+    calls.abort();
+    stack.shutdown();
+    let active = gateway.active_calls();
+    if active > 0 {
+        info!(
+            active,
+            drain_secs = args.drain_secs,
+            "waiting for calls in progress"
+        );
+        if !gateway.drain(Duration::from_secs(args.drain_secs)).await {
+            warn!(
+                active = gateway.active_calls(),
+                "calls still in progress at exit; their media stays in the spool's calls folder"
+            );
+        }
+    }
+    worker_stop.notify_one();
+    let _ = delivery.await;
+    directory.close().await;
+    Ok(())
+}

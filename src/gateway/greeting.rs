@@ -1,0 +1,138 @@
+//! Voicemail greetings of lines: decoded once when the operator sets them, played many times.
+//!
+//! `faxvox line add … --greeting FILE` and `faxvox line greeting NUMBER FILE` decode any common
+//! audio format with [`faxvox_codecs::greeting`], refuse what does not decode (nothing is
+//! stored), and keep the result as an 8 kHz mono 16-bit WAV at
+//! `<spool.dir>/greetings/<E.164 number>.wav` (written atomically). The line's `greeting`
+//! column holds that path. At call time [`load_line_greeting`] reads it back; any problem
+//! (file gone, damaged) falls back to the built-in greeting with a warning, so a caller never
+//! hears dead air.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use faxvox_codecs::greeting::{decode_greeting, default_greeting, GreetingError};
+use faxvox_codecs::recording::{read_wav, wav_bytes};
+use thiserror::Error;
+use tracing::warn;
+
+use crate::config::Config;
+use crate::directory::Line;
+use crate::voicemail::VoicemailConfig;
+
+/// Folder under `spool.dir` holding the stored greetings.
+pub const GREETINGS_DIR: &str = "greetings";
+
+/// Why a greeting could not be stored.
+#[derive(Debug, Error)]
+pub enum GreetingStoreError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not usable audio; the message says what is wrong with it.
+    #[error("{} is not a usable greeting: {source}", path.display())]
+    Decode {
+        path: PathBuf,
+        source: GreetingError,
+    },
+    #[error("cannot write the greeting {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A greeting decoded and ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedGreeting {
+    /// 8 kHz mono samples.
+    pub samples: Vec<i16>,
+}
+
+impl DecodedGreeting {
+    /// Its length.
+    pub fn duration(&self) -> Duration {
+        Duration::from_millis(self.samples.len() as u64 * 1000 / 8000)
+    }
+}
+
+/// Reads and decodes an uploaded greeting file (WAV, MP3, Ogg, FLAC, M4A… at any rate).
+pub fn decode_greeting_file(path: &Path) -> Result<DecodedGreeting, GreetingStoreError> {
+    let bytes = std::fs::read(path).map_err(|source| GreetingStoreError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let samples = decode_greeting(&bytes).map_err(|source| GreetingStoreError::Decode {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(DecodedGreeting { samples })
+}
+
+/// Where the greeting of `number` (E.164) is kept. Absolute when `spool_dir` is, else
+/// relative to the current folder; [`store_greeting`] returns the absolute form.
+pub fn greeting_path(spool_dir: &Path, number: &str) -> PathBuf {
+    spool_dir.join(GREETINGS_DIR).join(format!("{number}.wav"))
+}
+
+/// Stores a decoded greeting for `number` (E.164) as an 8 kHz WAV, atomically (a reader sees
+/// the old file or the new one). Returns the absolute path to record in the directory.
+pub fn store_greeting(
+    spool_dir: &Path,
+    number: &str,
+    greeting: &DecodedGreeting,
+) -> Result<PathBuf, GreetingStoreError> {
+    let path = greeting_path(spool_dir, number);
+    let write_err = |source| GreetingStoreError::Write {
+        path: path.clone(),
+        source,
+    };
+    let folder = path.parent().unwrap_or(spool_dir);
+    std::fs::create_dir_all(folder).map_err(write_err)?;
+    let folder = std::path::absolute(folder).map_err(write_err)?;
+    let path = folder.join(format!("{number}.wav"));
+    crate::fsutil::write_atomic(&path, &wav_bytes(&greeting.samples)).map_err(|source| {
+        GreetingStoreError::Write {
+            path: path.clone(),
+            source,
+        }
+    })?;
+    Ok(path)
+}
+
+/// The greeting to play on a line: its stored file when it has one and it reads back, else
+/// the built-in greeting (with a warning naming the file and the problem).
+pub fn load_line_greeting(path: Option<&Path>) -> Vec<i16> {
+    let Some(path) = path else {
+        return default_greeting();
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "greeting unreadable; playing the built-in one");
+            return default_greeting();
+        }
+    };
+    // Normally our own 8 kHz WAV; a file an operator put there by hand is decoded in full.
+    if let Ok(samples) = read_wav(&bytes) {
+        if !samples.is_empty() {
+            return samples;
+        }
+    }
+    match decode_greeting(&bytes) {
+        Ok(samples) => samples,
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "greeting unusable; playing the built-in one");
+            default_greeting()
+        }
+    }
+}
+
+/// The voicemail session settings of a call to `line`: its greeting (or the built-in one) and
+/// the `[voicemail]` limits.
+pub fn voicemail_config(config: &Config, line: &Line) -> VoicemailConfig {
+    let greeting = load_line_greeting(line.greeting.as_deref().map(Path::new));
+    config.voicemail.session_config(greeting)
+}

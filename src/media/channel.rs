@@ -1,0 +1,1359 @@
+//! [`MediaChannel`]: the real-time media of one call, as one tokio task.
+//!
+//! The task owns the call's RTP and UDPTL sockets (from [`super::ports::PortPool`]) and one
+//! sans-IO session — a [`FaxSession`], a [`VoicemailSession`] or a test-caller playback — and
+//! does for it in real time what [`crate::fax::sim`] does on a simulated clock:
+//!
+//! - **Every 20 ms** (a tokio interval with [`MissedTickBehavior::Burst`]: the media clock must
+//!   keep step with the peer's, so a late task catches up tick by tick rather than dropping
+//!   time) it reads whatever arrived on both sockets, pops one frame from the fixed-depth
+//!   [`ReorderBuffer`] into the session (a hole is `on_missing_audio`), sends the session's next
+//!   20 ms as G.711 RTP, and lets the session's timers run. If the task falls more than
+//!   [`MAX_LAG`] behind (a stalled host), it jumps to the present instead, restarting the
+//!   reorder buffer, and the sessions bridge the gap.
+//! - **Sockets are read at the tick**, not awaited: a packet can do nothing before the next
+//!   playout tick anyway (T.38 IFPs wait at most 20 ms, as in `fax-sim`), and it halves the
+//!   task's wake-ups to 50 a second whatever the peer sends.
+//! - **RTP in** is parsed without copying; datagrams that are not RTP, or carry a payload type
+//!   that was not negotiated, are counted as garbage and dropped. RFC 4733 events on the
+//!   negotiated receive payload type go to a [`DtmfReceiver`]. Sequence numbers give
+//!   [`RtpStats::packets_lost`] the RFC 3550 way (expected − received).
+//! - **T.38**: UDPTL datagrams go through a [`UdptlReceiver`] into `FaxSession::on_ifp`; IFPs
+//!   the session produces go out through a [`UdptlSender`] configured from the SDP answer,
+//!   repeated `count` times as spandsp asks. UDPTL that arrives before the switch to T.38 is
+//!   negotiated is kept (a few dozen IFPs) and fed to the session once it switches.
+//! - **Symmetric latching**: output goes to the address in the peer's SDP until the first valid
+//!   packet arrives from a different address, and to that source from then on (logged once per
+//!   stream; a new SDP address starts over).
+//!
+//! [`MediaHandle::apply`] (re)targets the streams after each offer/answer: the first call starts
+//! the clock; a later one with T.38 moves the fax session to T.38 (spandsp's T.30 restarts on
+//! the new transport, keeping pages already received; see [`FaxSession::switch_transport`]);
+//! one with audio only moves it back. A voicemail session that hears CNG is replaced by a fax
+//! receive session in the same folder, and [`MediaEvent::FaxTone`] tells the call layer.
+//!
+//! [`MediaHandle::hangup`] ends the sessions (fax phase E, recording finalised);
+//! [`MediaHandle::finish`] waits for the task and returns the [`MediaOutcome`]. Dropping the
+//! handle does the same in the background, so files are never left half-written.
+//!
+//! **Cost.** One task, one 20 ms timer and two non-blocking sockets per call, one wake-up per
+//! tick; receive buffers and G.711 scratch space are reused, payload buffers cycle between the
+//! socket and the reorder buffer, and the per-packet allocations left are the outgoing
+//! datagram (and, for T.38, the IFPs the UDPTL layer hands over).
+
+use std::collections::VecDeque;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use faxvox_codecs::g711::Law;
+use faxvox_codecs::recording::WavRecorder;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tracing::{debug, info, warn};
+
+use super::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
+use super::ports::{MediaSockets, PortLease};
+use super::reorder::{Frame, ReorderBuffer, ReorderConfig};
+use super::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
+use super::udptl::{UdptlReceiver, UdptlSender};
+use crate::config::MediaConfig;
+use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, T38Options, Transport};
+use crate::sip::call::FaxToneHeard;
+use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
+use crate::sip::t38::RateManagement;
+use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSession};
+
+/// The media tick: one 20 ms G.711 frame.
+pub const TICK: Duration = Duration::from_millis(20);
+/// Samples per tick.
+const FRAME: usize = 160;
+/// Largest datagram we read; anything longer is truncated and fails to parse.
+const RECV_BUF: usize = 2048;
+/// If the task is this far behind its clock, it jumps to the present instead of bursting.
+pub const MAX_LAG: Duration = Duration::from_millis(1000);
+/// Datagrams read per socket per tick, at most.
+const MAX_READS: usize = 64;
+/// IFPs kept from UDPTL that arrives before T.38 is in use.
+const EARLY_IFPS: usize = 64;
+/// Payload buffers kept for reuse.
+const SPARE_BUFFERS: usize = 16;
+/// RFC 4733 digits the test caller sends: 160 ms tone, 100 ms apart (timestamp units).
+const DTMF_DURATION: u32 = 1280;
+const DTMF_GAP: u32 = 800;
+
+/// Per-call settings that do not come from the SDP.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// Reorder depth, UDPTL redundancy, T.38 max datagram.
+    pub media: MediaConfig,
+    /// Our fax station identifier (TSI/CSI).
+    pub station_id: String,
+    /// T.30 error correction.
+    pub ecm: bool,
+    /// Backstop on one fax session's length.
+    pub fax_max_duration: Duration,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings {
+            media: MediaConfig::default(),
+            station_id: String::new(),
+            ecm: true,
+            fax_max_duration: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl MediaSettings {
+    /// `[media]` and `[fax]` from the configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        MediaSettings {
+            media: config.media.clone(),
+            station_id: config.fax.station_id.clone(),
+            ecm: config.fax.ecm,
+            ..MediaSettings::default()
+        }
+    }
+}
+
+/// What the call's media does.
+#[derive(Debug, Clone)]
+pub enum MediaRole {
+    /// Answer a fax and receive it into `<folder>/<call id>.tif`.
+    ReceiveFax {
+        /// Existing folder for the received TIFF.
+        folder: PathBuf,
+    },
+    /// Call a fax and send a TIFF (the test caller, `faxvox call`).
+    SendFax {
+        /// The fax-ready TIFF to send.
+        document: PathBuf,
+    },
+    /// Greeting, beep, recording into `<folder>/<call id>.wav`; on CNG it becomes a fax
+    /// reception into the same folder.
+    Voicemail {
+        /// The line's voicemail settings.
+        config: VoicemailConfig,
+        /// Existing folder for the recording (or the fax).
+        folder: PathBuf,
+    },
+    /// The voice test caller: plays `audio`, then sends `dtmf` as RFC 4733 events (in-band
+    /// tones when the peer did not negotiate telephone-event), then `tail` of silence; then
+    /// [`MediaEvent::Finished`]. Optionally records what it hears.
+    Play {
+        /// 8 kHz mono linear audio to send from the start of the media.
+        audio: Vec<i16>,
+        /// Digits (`0-9*#A-D`) to send.
+        dtmf: Option<String>,
+        /// Send the digits at this time from the start of the media instead of after the audio
+        /// (the audio pauses while they are sent).
+        dtmf_at: Option<Duration>,
+        /// Silence after the audio and digits before reporting `Finished`.
+        tail: Duration,
+        /// Record the received audio into this WAV file (must not exist).
+        record: Option<PathBuf>,
+    },
+}
+
+/// Something the call layer should know, as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A fax tone: CNG on a voice line (the channel has already switched to fax reception), or
+    /// the peer's V.21 signalling on a fax call over audio (time to ask for T.38).
+    FaxTone(FaxToneHeard),
+    /// An RFC 4733 key press started.
+    Dtmf(char),
+    /// The session says the call should end: fax done, voicemail stopped by the caller's key,
+    /// silence or length, playback done, or the session could not start.
+    Finished,
+}
+
+/// RTP counters of one call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RtpStats {
+    /// Valid RTP packets received (audio and events on negotiated payload types).
+    pub packets_received: u64,
+    /// Packets missing from the received sequence numbers (expected − received, RFC 3550).
+    pub packets_lost: u64,
+    /// RTP packets sent (audio and events).
+    pub packets_sent: u64,
+    /// Datagrams on the RTP port that were not RTP or had a payload type not negotiated.
+    pub garbage: u64,
+    /// The source our RTP output latched to, when it differs from the SDP address.
+    pub latched: Option<SocketAddr>,
+}
+
+/// What the call's media produced; from [`MediaHandle::finish`].
+#[derive(Debug)]
+pub struct MediaOutcome {
+    /// The fax report (fax roles, or voicemail that became fax).
+    pub fax: Option<FaxReport>,
+    /// The received TIFF, if at least one page was written.
+    pub fax_tiff: Option<PathBuf>,
+    /// How the voicemail session ended (`SwitchToFax` when it became a fax).
+    pub voicemail: Option<Outcome>,
+    /// A voicemail call turned into a fax reception on CNG (or a T.38 re-INVITE).
+    pub became_fax: bool,
+    /// Play role: the audio, digits and tail were all sent before the hang-up.
+    pub played_to_end: bool,
+    /// Play role: the recording of what was heard, finalised.
+    pub recording: Option<PathBuf>,
+    /// RTP counters.
+    pub rtp: RtpStats,
+    /// Well-formed UDPTL datagrams received.
+    pub udptl_packets_received: u64,
+    /// UDPTL datagrams sent (including repeats).
+    pub udptl_packets_sent: u64,
+    /// Datagrams on the UDPTL port that were not UDPTL.
+    pub udptl_garbage: u64,
+    /// The UDPTL source our T.38 output latched to, when it differs from the SDP address.
+    pub udptl_latched: Option<SocketAddr>,
+    /// A session could not be created or failed (the reason); the call should end.
+    pub error: Option<String>,
+}
+
+enum Command {
+    Apply(Box<NegotiatedMedia>),
+    Hangup,
+}
+
+/// Starts media tasks. See the module docs.
+pub struct MediaChannel;
+
+/// Controls one call's media task.
+pub struct MediaHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    task: tokio::task::JoinHandle<MediaOutcome>,
+    rtp_addr: SocketAddr,
+    udptl_addr: SocketAddr,
+}
+
+impl MediaChannel {
+    /// Spawns the call's media task on the current tokio runtime. Nothing is sent until the
+    /// first [`MediaHandle::apply`]. A session that cannot be created (missing folder or
+    /// document, unwritable recording) reports [`MediaEvent::Finished`] at once and the reason
+    /// in [`MediaOutcome::error`].
+    pub fn spawn(
+        call_id: String,
+        sockets: MediaSockets,
+        role: MediaRole,
+        settings: MediaSettings,
+    ) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::channel(64);
+        let rtp_addr = sockets.rtp_addr();
+        let udptl_addr = sockets.udptl_addr();
+        let span = tracing::info_span!("media", call_id = %call_id);
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            run(call_id, sockets, role, settings, cmd_rx, ev_tx),
+            span,
+        ));
+        (
+            MediaHandle {
+                commands: cmd_tx,
+                task,
+                rtp_addr,
+                udptl_addr,
+            },
+            ev_rx,
+        )
+    }
+}
+
+impl MediaHandle {
+    /// Starts or retargets media after an offer/answer (`StartMedia` / `SwitchMedia`).
+    pub fn apply(&self, media: NegotiatedMedia) {
+        let _ = self.commands.send(Command::Apply(Box::new(media)));
+    }
+
+    /// The call is over: end the sessions (idempotent).
+    pub fn hangup(&self) {
+        let _ = self.commands.send(Command::Hangup);
+    }
+
+    /// Our RTP address.
+    pub fn rtp_addr(&self) -> SocketAddr {
+        self.rtp_addr
+    }
+
+    /// Our UDPTL address.
+    pub fn udptl_addr(&self) -> SocketAddr {
+        self.udptl_addr
+    }
+
+    /// Ends the sessions if [`hangup`](Self::hangup) was not called, waits for the task and
+    /// returns the results: fax report and TIFF closed, recording finalised.
+    pub async fn finish(self) -> MediaOutcome {
+        let _ = self.commands.send(Command::Hangup);
+        match self.task.await {
+            Ok(outcome) => outcome,
+            Err(e) => MediaOutcome {
+                error: Some(format!("media task failed: {e}")),
+                ..MediaOutcome::empty()
+            },
+        }
+    }
+}
+
+impl MediaOutcome {
+    fn empty() -> Self {
+        MediaOutcome {
+            fax: None,
+            fax_tiff: None,
+            voicemail: None,
+            became_fax: false,
+            played_to_end: false,
+            recording: None,
+            rtp: RtpStats::default(),
+            udptl_packets_received: 0,
+            udptl_packets_sent: 0,
+            udptl_garbage: 0,
+            udptl_latched: None,
+            error: None,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ the task
+
+/// The two sockets (non-blocking std sockets: they are read at the tick, never awaited).
+struct Io {
+    rtp: UdpSocket,
+    udptl: UdpSocket,
+}
+
+async fn run(
+    call_id: String,
+    sockets: MediaSockets,
+    role: MediaRole,
+    settings: MediaSettings,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::Sender<MediaEvent>,
+) -> MediaOutcome {
+    let MediaSockets { rtp, udptl, lease } = sockets;
+    let io = Io { rtp, udptl };
+    let mut ch = Chan::new(call_id, role, settings, events);
+    let mut buf = vec![0u8; RECV_BUF];
+    let mut clock: Option<Interval> = None;
+    loop {
+        tokio::select! {
+            biased;
+            cmd = commands.recv() => match cmd {
+                Some(Command::Apply(media)) => {
+                    if clock.is_none() {
+                        let mut iv = tokio::time::interval(TICK);
+                        iv.set_missed_tick_behavior(MissedTickBehavior::Burst);
+                        ch.epoch = Some(Instant::now());
+                        clock = Some(iv);
+                    }
+                    ch.apply(*media);
+                }
+                Some(Command::Hangup) | None => break,
+            },
+            at = next_tick(&mut clock) => {
+                let at = if at.elapsed() > MAX_LAG {
+                    warn!(call_id = %ch.call_id, behind_ms = at.elapsed().as_millis() as u64, "media task fell behind; jumping to the present");
+                    if let Some(iv) = clock.as_mut() {
+                        iv.reset();
+                    }
+                    ch.jumped();
+                    Instant::now()
+                } else {
+                    at
+                };
+                ch.set_clock(at);
+                ch.receive(&io, &mut buf);
+                ch.tick(&io);
+            }
+        }
+    }
+    let outcome = ch.finish();
+    drop(io);
+    drop::<PortLease>(lease);
+    outcome
+}
+
+async fn next_tick(clock: &mut Option<Interval>) -> Instant {
+    match clock {
+        Some(iv) => iv.tick().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// RFC 3550 sequence bookkeeping for the loss count.
+#[derive(Debug, Default)]
+struct SeqTrack {
+    ssrc: Option<u32>,
+    /// Highest sequence so far: (extended, raw).
+    max: (i64, u16),
+    base: i64,
+    received: u64,
+    /// Totals of earlier streams (SSRC changes).
+    prior_expected: u64,
+    prior_received: u64,
+}
+
+impl SeqTrack {
+    fn expected(&self) -> u64 {
+        if self.ssrc.is_some() {
+            (self.max.0 - self.base + 1).max(0) as u64
+        } else {
+            0
+        }
+    }
+
+    fn update(&mut self, ssrc: u32, seq: u16) {
+        let delta = i64::from(seq.wrapping_sub(self.max.1) as i16);
+        if self.ssrc != Some(ssrc) || delta.abs() > 3000 {
+            self.prior_expected += self.expected();
+            self.prior_received += self.received;
+            self.ssrc = Some(ssrc);
+            self.max = (1 << 20, seq);
+            self.base = 1 << 20;
+            self.received = 1;
+            return;
+        }
+        if delta > 0 {
+            self.max = (self.max.0 + delta, seq);
+        }
+        self.received += 1;
+    }
+
+    fn lost(&self) -> u64 {
+        (self.prior_expected + self.expected()).saturating_sub(self.prior_received + self.received)
+    }
+}
+
+/// Where a stream's output goes: the SDP address, or the latched source.
+#[derive(Debug)]
+struct Target {
+    sdp: Option<SocketAddr>,
+    latched: Option<SocketAddr>,
+}
+
+impl Target {
+    fn new() -> Self {
+        Target {
+            sdp: None,
+            latched: None,
+        }
+    }
+
+    /// A new SDP address; a changed one forgets the latch.
+    fn set_sdp(&mut self, addr: SocketAddr) {
+        if self.sdp.is_some_and(|old| old != addr) {
+            self.latched = None;
+        }
+        self.sdp = Some(addr);
+    }
+
+    /// A valid packet from `src`: latch to it if it is not the SDP address. Returns true the
+    /// first time (to log it).
+    fn saw(&mut self, src: SocketAddr) -> bool {
+        if self.latched.is_none() && self.sdp != Some(src) {
+            self.latched = Some(src);
+            return true;
+        }
+        false
+    }
+
+    /// Where to send, if anywhere (an unspecified SDP address is hold).
+    fn dest(&self) -> Option<SocketAddr> {
+        let sdp = self.sdp?;
+        if sdp.ip().is_unspecified() || sdp.port() == 0 {
+            return None;
+        }
+        Some(self.latched.unwrap_or(sdp))
+    }
+
+    /// The latched source, when it differs from the SDP address.
+    fn latched_elsewhere(&self) -> Option<SocketAddr> {
+        self.latched.filter(|l| Some(*l) != self.sdp)
+    }
+}
+
+/// The audio (RTP) leg. Kept across re-INVITEs (also while T.38 runs) so the outgoing stream
+/// keeps its SSRC and numbering.
+struct AudioLeg {
+    /// The latest answer has an audio stream.
+    active: bool,
+    /// Our direction allows sending (not on hold).
+    send: bool,
+    target: Target,
+    law: Law,
+    send_pt: u8,
+    recv_pt: u8,
+    event_send_pt: Option<u8>,
+    dtmf_rx: Option<DtmfReceiver>,
+    tx: RtpSender,
+    reorder: ReorderBuffer,
+    /// Payload buffers that went through the reorder buffer, for the next packets.
+    spare: Vec<Vec<u8>>,
+    pcm: Vec<i16>,
+    out: Vec<u8>,
+}
+
+impl AudioLeg {
+    fn new(na: &NegotiatedAudio, reorder_ms: u32) -> Self {
+        let mut leg = AudioLeg {
+            active: true,
+            send: true,
+            target: Target::new(),
+            law: na.law,
+            send_pt: na.payload_type,
+            recv_pt: na.receive_payload_type,
+            event_send_pt: None,
+            dtmf_rx: None,
+            tx: RtpSender::new(RtpSenderConfig {
+                ssrc: rand::random(),
+                payload_type: na.payload_type,
+                initial_sequence: rand::random(),
+                initial_timestamp: rand::random(),
+            }),
+            reorder: ReorderBuffer::new(ReorderConfig {
+                depth_ms: reorder_ms,
+                ..Default::default()
+            }),
+            spare: Vec::with_capacity(SPARE_BUFFERS),
+            pcm: Vec::with_capacity(FRAME),
+            out: Vec::with_capacity(FRAME),
+        };
+        leg.update(na);
+        leg
+    }
+
+    fn update(&mut self, na: &NegotiatedAudio) {
+        self.active = true;
+        self.send = matches!(na.direction, Direction::SendRecv | Direction::SendOnly);
+        self.target.set_sdp(na.remote);
+        self.law = na.law;
+        self.recv_pt = na.receive_payload_type;
+        if na.payload_type != self.send_pt {
+            // Same stream, new payload type: keep SSRC, sequence and clock.
+            self.send_pt = na.payload_type;
+            self.tx = RtpSender::new(RtpSenderConfig {
+                ssrc: self.tx.ssrc(),
+                payload_type: na.payload_type,
+                initial_sequence: self.tx.next_sequence(),
+                initial_timestamp: self.tx.next_timestamp(),
+            });
+        }
+        self.event_send_pt = na.telephone_event.as_ref().map(|t| t.payload_type);
+        let rx_pt = na.telephone_event.as_ref().map(|t| t.receive_payload_type);
+        if self.dtmf_rx.as_ref().map(DtmfReceiver::payload_type) != rx_pt {
+            self.dtmf_rx = rx_pt.map(DtmfReceiver::new);
+        }
+    }
+
+    /// This tick's received frame, decoded: `Ok(samples)` or `Err(missing sample count)`.
+    fn pop(&mut self) -> Result<&[i16], usize> {
+        match self.reorder.pop_frame() {
+            Some(Frame::Audio(payload)) => {
+                self.pcm.clear();
+                self.law.decode(&payload, &mut self.pcm);
+                if self.spare.len() < SPARE_BUFFERS {
+                    self.spare.push(payload);
+                }
+                Ok(&self.pcm)
+            }
+            Some(Frame::Missing { samples }) => Err(samples as usize),
+            // Nothing heard yet (or still within the playout delay).
+            None => Err(FRAME),
+        }
+    }
+
+    /// Sends one 20 ms frame; returns packets sent (0 on hold or without a destination, when
+    /// the clock still advances).
+    fn send_frame(&mut self, io: &Io, frame: &[i16]) -> u64 {
+        let dest = self.target.dest().filter(|_| self.send);
+        let Some(dest) = dest else {
+            self.tx.skip(frame.len() as u32);
+            return 0;
+        };
+        self.out.clear();
+        self.law.encode(frame, &mut self.out);
+        let packet = self.tx.packetize(&self.out);
+        u64::from(io.rtp.send_to(&packet, dest).is_ok())
+    }
+
+    /// Sends one telephone-event packet on the stream.
+    fn send_event(&mut self, io: &Io, p: &EventPacket) -> u64 {
+        let Some(dest) = self.target.dest().filter(|_| self.send) else {
+            return 0;
+        };
+        let packet =
+            self.tx
+                .packetize_with(p.marker, p.payload_type, p.timestamp, &p.payload.encode());
+        u64::from(io.rtp.send_to(&packet, dest).is_ok())
+    }
+}
+
+/// The T.38 leg: the sender configured from the answer.
+struct T38Leg {
+    negotiated: NegotiatedT38,
+    tx: UdptlSender,
+    options: T38Options,
+}
+
+impl T38Leg {
+    fn new(nt: &NegotiatedT38, media: &MediaConfig) -> Self {
+        let tx = UdptlSender::new(nt.params.udptl_sender_config(media));
+        let rate = nt
+            .params
+            .local
+            .rate_management
+            .or(nt.params.remote.rate_management);
+        let options = T38Options {
+            version: nt.params.version,
+            max_ifp: tx.max_ifp().clamp(16, usize::from(u16::MAX)) as u16,
+            fill_bit_removal: nt.params.fill_bit_removal,
+            transferred_tcf: rate != Some(RateManagement::LocalTcf),
+        };
+        T38Leg {
+            negotiated: nt.clone(),
+            tx,
+            options,
+        }
+    }
+}
+
+/// The test caller's playback.
+struct Playback {
+    audio: Vec<i16>,
+    pos: usize,
+    dtmf: Option<String>,
+    dtmf_at: Option<Duration>,
+    plan: Option<DtmfPlan>,
+    tail_ticks: u64,
+    ticks: u64,
+    done: bool,
+    record: Option<WavRecorder>,
+    record_path: Option<PathBuf>,
+}
+
+struct DtmfPlan {
+    packets: Vec<EventPacket>,
+    next: usize,
+    start_tick: u64,
+}
+
+struct FaxState {
+    fax: FaxSession,
+    /// Whether V.21 from the peer was reported.
+    heard_v21: bool,
+}
+
+enum Session {
+    Fax(Box<FaxState>),
+    Voicemail {
+        vm: Box<VoicemailSession>,
+        folder: PathBuf,
+    },
+    Play(Box<Playback>),
+    /// Could not start; nothing runs.
+    Failed,
+}
+
+impl Session {
+    /// Whether received audio is consumed (else it is counted and dropped).
+    fn wants_audio(&self) -> bool {
+        match self {
+            Session::Fax(f) => matches!(f.fax.transport(), Transport::Audio(_)),
+            Session::Voicemail { .. } => true,
+            Session::Play(p) => p.record.is_some(),
+            Session::Failed => false,
+        }
+    }
+}
+
+/// One call's media state (everything but the sockets).
+struct Chan {
+    call_id: String,
+    settings: MediaSettings,
+    session: Session,
+    audio: Option<AudioLeg>,
+    t38: Option<T38Leg>,
+    udptl_rx: UdptlReceiver,
+    udptl_target: Target,
+    /// When the media started (first apply).
+    epoch: Option<Instant>,
+    /// The media clock: the scheduled time of the current tick since `epoch`.
+    now: Duration,
+    events: mpsc::Sender<MediaEvent>,
+    seq: SeqTrack,
+    rtp_received: u64,
+    rtp_sent: u64,
+    rtp_garbage: u64,
+    udptl_received: u64,
+    udptl_sent: u64,
+    udptl_garbage: u64,
+    finished: bool,
+    became_fax: bool,
+    voicemail: Option<Outcome>,
+    fax_report: Option<FaxReport>,
+    error: Option<String>,
+    /// RFC 4733 digits for the voicemail session, delivered after the reorder delay so they
+    /// line up with the audio around them.
+    digits: VecDeque<(Duration, char)>,
+}
+
+impl Chan {
+    fn new(
+        call_id: String,
+        role: MediaRole,
+        settings: MediaSettings,
+        events: mpsc::Sender<MediaEvent>,
+    ) -> Self {
+        let mut ch = Chan {
+            call_id,
+            settings,
+            session: Session::Failed,
+            audio: None,
+            t38: None,
+            udptl_rx: UdptlReceiver::new(),
+            udptl_target: Target::new(),
+            epoch: None,
+            now: Duration::ZERO,
+            events,
+            seq: SeqTrack::default(),
+            rtp_received: 0,
+            rtp_sent: 0,
+            rtp_garbage: 0,
+            udptl_received: 0,
+            udptl_sent: 0,
+            udptl_garbage: 0,
+            finished: false,
+            became_fax: false,
+            voicemail: None,
+            fax_report: None,
+            error: None,
+            digits: VecDeque::new(),
+        };
+        // Law and transport are placeholders until the first apply.
+        let placeholder = Transport::Audio(Law::Ulaw);
+        match role {
+            MediaRole::ReceiveFax { folder } => {
+                match FaxSession::receive(ch.fax_options(placeholder), &folder) {
+                    Ok(fax) => ch.session = ch.fax_state(fax),
+                    Err(e) => ch.fail(format!("fax receive: {e}")),
+                }
+            }
+            MediaRole::SendFax { document } => {
+                match FaxSession::transmit(ch.fax_options(placeholder), &document) {
+                    Ok(fax) => ch.session = ch.fax_state(fax),
+                    Err(e) => ch.fail(format!("fax send: {e}")),
+                }
+            }
+            MediaRole::Voicemail { config, folder } => {
+                let path = folder.join(format!(
+                    "{}.wav",
+                    crate::fax::session::file_stem(&ch.call_id)
+                ));
+                let vm = VoicemailSession::new(ch.call_id.clone(), config, path);
+                ch.session = Session::Voicemail {
+                    vm: Box::new(vm),
+                    folder,
+                };
+                // A recording that cannot be created ends the session at once.
+                ch.voicemail_events();
+            }
+            MediaRole::Play {
+                audio,
+                dtmf,
+                dtmf_at,
+                tail,
+                record,
+            } => {
+                let recorder = match record.as_ref().map(WavRecorder::create).transpose() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        ch.fail(format!("recording: {e}"));
+                        return ch;
+                    }
+                };
+                ch.session = Session::Play(Box::new(Playback {
+                    audio,
+                    pos: 0,
+                    dtmf: dtmf.filter(|d| !d.is_empty()),
+                    dtmf_at,
+                    plan: None,
+                    tail_ticks: (tail.as_millis() / TICK.as_millis()) as u64,
+                    ticks: 0,
+                    done: false,
+                    record: recorder,
+                    record_path: record,
+                }));
+            }
+        }
+        ch
+    }
+
+    fn fax_options(&self, transport: Transport) -> FaxOptions {
+        let mut o = FaxOptions::new(self.call_id.clone(), transport);
+        o.local_ident = self.settings.station_id.clone();
+        o.ecm = self.settings.ecm;
+        o.max_duration = self.settings.fax_max_duration;
+        o
+    }
+
+    fn fax_state(&self, fax: FaxSession) -> Session {
+        Session::Fax(Box::new(FaxState {
+            fax,
+            heard_v21: false,
+        }))
+    }
+
+    fn emit(&self, ev: MediaEvent) {
+        if let Err(e) = self.events.try_send(ev) {
+            debug!(call_id = %self.call_id, error = %e, "media event not delivered");
+        }
+    }
+
+    fn finished(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.emit(MediaEvent::Finished);
+        }
+    }
+
+    fn fail(&mut self, error: String) {
+        warn!(call_id = %self.call_id, %error, "media session failed");
+        self.error = Some(error);
+        self.session = Session::Failed;
+        self.finished();
+    }
+
+    /// Real time since the media started, never behind the tick clock.
+    fn clock_now(&self) -> Duration {
+        self.epoch
+            .map_or(Duration::ZERO, |e| e.elapsed())
+            .max(self.now)
+    }
+
+    /// The transport the fax session should use for the negotiated streams.
+    fn wanted_transport(&self) -> Option<Transport> {
+        if let Some(t) = &self.t38 {
+            return Some(Transport::T38(t.options));
+        }
+        self.audio
+            .as_ref()
+            .filter(|a| a.active)
+            .map(|a| Transport::Audio(a.law))
+    }
+
+    fn apply(&mut self, m: NegotiatedMedia) {
+        let now = self.clock_now();
+        match (&m.audio, self.audio.as_mut()) {
+            (Some(na), Some(a)) => a.update(na),
+            (Some(na), None) => {
+                self.audio = Some(AudioLeg::new(na, self.settings.media.reorder_ms));
+            }
+            (None, Some(a)) => a.active = false,
+            (None, None) => {}
+        }
+        match &m.t38 {
+            Some(nt) => {
+                self.udptl_target.set_sdp(nt.remote);
+                if self.t38.as_ref().map(|t| &t.negotiated.params) != Some(&nt.params) {
+                    self.t38 = Some(T38Leg::new(nt, &self.settings.media));
+                } else if let Some(t) = self.t38.as_mut() {
+                    t.negotiated.remote = nt.remote;
+                }
+            }
+            None => self.t38 = None,
+        }
+        info!(
+            call_id = %self.call_id,
+            audio = ?m.audio.as_ref().map(|a| a.remote),
+            t38 = ?m.t38.as_ref().map(|t| t.remote),
+            "media applied"
+        );
+        let Some(want) = self.wanted_transport() else {
+            return;
+        };
+        match &mut self.session {
+            Session::Fax(f) => {
+                let was_audio = matches!(f.fax.transport(), Transport::Audio(_));
+                if let Err(e) = f.fax.switch_transport(now, want) {
+                    self.fail(format!("fax transport switch: {e}"));
+                    return;
+                }
+                if !was_audio && matches!(want, Transport::Audio(_)) {
+                    if let Some(a) = self.audio.as_mut() {
+                        a.reorder.reset();
+                    }
+                }
+            }
+            Session::Voicemail { .. } if self.t38.is_some() => {
+                // The peer moved a voice call to T.38: only a fax machine does that.
+                info!(call_id = %self.call_id, "T.38 on a voicemail call: switching to fax");
+                self.become_fax(None);
+            }
+            _ => {}
+        }
+    }
+
+    /// Voicemail → fax reception in the same folder.
+    fn become_fax(&mut self, tone: Option<FaxToneHeard>) {
+        let Session::Voicemail { vm, folder } = &mut self.session else {
+            return;
+        };
+        let folder = folder.clone();
+        if !vm.is_finished() {
+            vm.on_hangup(self.now);
+            while let Some(ev) = vm.poll_event() {
+                if let VoicemailEvent::Finished(o) = ev {
+                    self.voicemail = Some(o);
+                }
+            }
+        }
+        let transport = self
+            .wanted_transport()
+            .unwrap_or(Transport::Audio(Law::Ulaw));
+        match FaxSession::receive(self.fax_options(transport), &folder) {
+            Ok(fax) => {
+                self.session = self.fax_state(fax);
+                self.became_fax = true;
+                if let Some(t) = tone {
+                    self.emit(MediaEvent::FaxTone(t));
+                }
+            }
+            Err(e) => self.fail(format!("fax receive after voicemail: {e}")),
+        }
+    }
+
+    /// The task fell far behind: restart playout on what arrives next.
+    fn jumped(&mut self) {
+        if let Some(a) = self.audio.as_mut() {
+            a.reorder.reset();
+        }
+    }
+
+    // ------------------------------------------------------------------ input
+
+    fn on_rtp(&mut self, data: &[u8], src: SocketAddr) {
+        let Ok(p) = RtpPacket::parse(data) else {
+            self.rtp_garbage += 1;
+            return;
+        };
+        let wants_audio = self.session.wants_audio();
+        let now = self.now;
+        let Some(a) = self.audio.as_mut() else {
+            // Before the first answer nothing is known about the stream.
+            return;
+        };
+        let is_audio = p.payload_type == a.recv_pt;
+        let is_event =
+            !is_audio && a.dtmf_rx.as_ref().map(DtmfReceiver::payload_type) == Some(p.payload_type);
+        if !is_audio && !is_event {
+            self.rtp_garbage += 1;
+            return;
+        }
+        self.seq.update(p.ssrc, p.sequence);
+        self.rtp_received += 1;
+        if a.target.saw(src) {
+            info!(call_id = %self.call_id, %src, sdp = ?a.target.sdp, "RTP comes from another address than the SDP: latched");
+        }
+        if is_audio {
+            if wants_audio {
+                let mut buf = a.spare.pop().unwrap_or_else(|| Vec::with_capacity(FRAME));
+                buf.clear();
+                buf.extend_from_slice(p.payload);
+                a.reorder.push(p.sequence, p.timestamp, buf);
+            }
+            return;
+        }
+        let mut started = [None; 4];
+        if let Some(rx) = a.dtmf_rx.as_mut() {
+            if let Ok(evs) = rx.receive_rtp(&p, now) {
+                for (slot, ev) in started.iter_mut().zip(evs) {
+                    if let DtmfEvent::DigitStart { digit, .. } = ev {
+                        *slot = Some(digit.as_char());
+                    }
+                }
+            }
+        }
+        for c in started.into_iter().flatten() {
+            self.digit(c);
+        }
+    }
+
+    fn digit(&mut self, c: char) {
+        debug!(call_id = %self.call_id, digit = %c, "RFC 4733 digit");
+        self.emit(MediaEvent::Dtmf(c));
+        if let Session::Voicemail { .. } = self.session {
+            let delay = Duration::from_millis(u64::from(self.settings.media.reorder_ms));
+            self.digits.push_back((self.now + delay, c));
+        }
+    }
+
+    fn on_udptl(&mut self, io: &Io, data: &[u8], src: SocketAddr) {
+        if self.udptl_rx.receive(data).is_err() {
+            self.udptl_garbage += 1;
+            return;
+        }
+        self.udptl_received += 1;
+        if self.udptl_target.saw(src) {
+            info!(call_id = %self.call_id, %src, sdp = ?self.udptl_target.sdp, "UDPTL comes from another address than the SDP: latched");
+        }
+        self.feed_ifps(io);
+    }
+
+    /// Hands queued IFPs to a T.38 fax session, or keeps a bounded number for a switch to come.
+    fn feed_ifps(&mut self, io: &Io) {
+        let now = self.now;
+        match &mut self.session {
+            Session::Fax(f) if matches!(f.fax.transport(), Transport::T38(_)) => {
+                while let Some((seq, ifp)) = self.udptl_rx.poll_ifp() {
+                    f.fax.on_ifp(now, seq, &ifp);
+                }
+                self.send_ifps(io);
+                self.fax_events();
+            }
+            _ => {
+                while self.udptl_rx.pending() > EARLY_IFPS {
+                    self.udptl_rx.poll_ifp();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the tick
+
+    /// Moves the media clock to the tick scheduled at `at`.
+    fn set_clock(&mut self, at: Instant) {
+        let since = self
+            .epoch
+            .map_or(Duration::ZERO, |e| at.saturating_duration_since(e));
+        self.now = self.now.max(since);
+    }
+
+    /// Reads what arrived since the last tick (at most [`MAX_READS`] datagrams per socket, so
+    /// a flood cannot starve the runtime; the rest waits in the socket buffer).
+    fn receive(&mut self, io: &Io, buf: &mut [u8]) {
+        for _ in 0..MAX_READS {
+            match io.rtp.recv_from(buf) {
+                Ok((n, src)) => self.on_rtp(&buf[..n], src),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                // ICMP port unreachable from an earlier send, and the like: not fatal.
+                Err(_) => continue,
+            }
+        }
+        for _ in 0..MAX_READS {
+            match io.udptl.recv_from(buf) {
+                Ok((n, src)) => self.on_udptl(io, &buf[..n], src),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => continue,
+            }
+        }
+    }
+
+    fn tick(&mut self, io: &Io) {
+        let now = self.now;
+        if let Some(rx) = self.audio.as_mut().and_then(|a| a.dtmf_rx.as_mut()) {
+            let _ = rx.poll(now);
+        }
+        match self.session {
+            Session::Fax(_) => self.fax_tick(io),
+            Session::Voicemail { .. } => self.voicemail_tick(io),
+            Session::Play(_) => self.play_tick(io),
+            Session::Failed => {}
+        }
+    }
+
+    fn fax_tick(&mut self, io: &Io) {
+        let now = self.now;
+        let Session::Fax(f) = &mut self.session else {
+            return;
+        };
+        match f.fax.transport() {
+            Transport::Audio(_) => {
+                if let Some(a) = self.audio.as_mut().filter(|a| a.active) {
+                    match a.pop() {
+                        Ok(pcm) => f.fax.on_audio(now, pcm),
+                        Err(missing) => f.fax.on_missing_audio(now, missing),
+                    }
+                    if let Some(frame) = f.fax.poll_audio(now) {
+                        self.rtp_sent += a.send_frame(io, &frame);
+                    }
+                }
+                f.fax.on_tick(now);
+            }
+            Transport::T38(_) => {
+                while let Some((seq, ifp)) = self.udptl_rx.poll_ifp() {
+                    f.fax.on_ifp(now, seq, &ifp);
+                }
+                f.fax.on_tick(now);
+                self.send_ifps(io);
+            }
+        }
+        self.fax_events();
+    }
+
+    fn send_ifps(&mut self, io: &Io) {
+        let Session::Fax(f) = &mut self.session else {
+            return;
+        };
+        while let Some((ifp, count)) = f.fax.poll_ifp() {
+            let (Some(leg), Some(dest)) = (self.t38.as_mut(), self.udptl_target.dest()) else {
+                continue;
+            };
+            match leg.tx.send_ifp(&ifp, count) {
+                Ok(datagrams) => {
+                    for d in datagrams {
+                        if io.udptl.send_to(&d, dest).is_ok() {
+                            self.udptl_sent += 1;
+                        }
+                    }
+                }
+                Err(e) => debug!(call_id = %self.call_id, error = %e, "IFP not sent"),
+            }
+        }
+    }
+
+    fn fax_events(&mut self) {
+        let Session::Fax(f) = &mut self.session else {
+            return;
+        };
+        let mut tone = None;
+        let mut done = false;
+        while let Some(ev) = f.fax.poll_event() {
+            match ev {
+                // A frame from the peer over audio: its V.21 signalling is on the line. Only the
+                // receiving side reports it (the sender waits for the receiver's re-INVITE).
+                FaxEvent::PhaseB { .. }
+                    if !f.heard_v21
+                        && f.fax.direction() == crate::fax::Direction::Receive
+                        && matches!(f.fax.transport(), Transport::Audio(_)) =>
+                {
+                    f.heard_v21 = true;
+                    tone = Some(FaxToneHeard::V21Preamble);
+                }
+                FaxEvent::Done(report) => {
+                    self.fax_report = Some(*report);
+                    done = true;
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = tone {
+            self.emit(MediaEvent::FaxTone(t));
+        }
+        if done {
+            self.finished();
+        }
+    }
+
+    fn voicemail_tick(&mut self, io: &Io) {
+        let now = self.now;
+        let Session::Voicemail { vm, .. } = &mut self.session else {
+            return;
+        };
+        while self.digits.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, c)) = self.digits.pop_front() {
+                vm.on_dtmf(now, c);
+            }
+        }
+        if let Some(a) = self.audio.as_mut().filter(|a| a.active) {
+            match a.pop() {
+                Ok(pcm) => vm.on_audio(now, pcm),
+                Err(missing) => vm.on_missing_audio(now, missing),
+            }
+            while let Some(frame) = vm.poll_audio(now) {
+                self.rtp_sent += a.send_frame(io, &frame);
+            }
+        }
+        vm.on_tick(now);
+        self.voicemail_events();
+    }
+
+    fn voicemail_events(&mut self) {
+        let Session::Voicemail { vm, .. } = &mut self.session else {
+            return;
+        };
+        let mut to_fax = false;
+        let mut end = false;
+        while let Some(ev) = vm.poll_event() {
+            match ev {
+                VoicemailEvent::RecordingStarted { .. } => {}
+                VoicemailEvent::Finished(outcome) => {
+                    to_fax = matches!(outcome, Outcome::SwitchToFax { .. });
+                    end = !to_fax;
+                    if let Outcome::Failed { error } = &outcome {
+                        self.error = Some(error.to_string());
+                    }
+                    self.voicemail = Some(outcome);
+                }
+            }
+        }
+        if to_fax {
+            self.become_fax(Some(FaxToneHeard::Cng));
+        } else if end {
+            self.finished();
+        }
+    }
+
+    fn play_tick(&mut self, io: &Io) {
+        let Session::Play(p) = &mut self.session else {
+            return;
+        };
+        let Some(a) = self.audio.as_mut().filter(|a| a.active) else {
+            return;
+        };
+        let tick = p.ticks;
+        p.ticks += 1;
+        // What we hear.
+        if let Some(rec) = p.record.as_mut() {
+            let result = match a.pop() {
+                Ok(pcm) => rec.write(pcm),
+                Err(missing) => rec.write(&[0i16; FRAME][..missing.min(FRAME)]),
+            };
+            if let Err(e) = result {
+                warn!(call_id = %self.call_id, error = %e, "test caller recording failed");
+                p.record = None;
+            }
+        }
+        // Digits in progress: no audio meanwhile.
+        if let Some(plan) = p.plan.as_mut() {
+            let elapsed = (tick - plan.start_tick) as u32 * FRAME as u32;
+            while plan
+                .packets
+                .get(plan.next)
+                .is_some_and(|e| e.send_at <= elapsed)
+            {
+                self.rtp_sent += a.send_event(io, &plan.packets[plan.next]);
+                plan.next += 1;
+            }
+            if plan.next >= plan.packets.len() {
+                // Audio resumes next tick; its clock covers the time the digits took.
+                a.tx.skip((tick - plan.start_tick + 1) as u32 * FRAME as u32);
+                p.plan = None;
+            }
+            return;
+        }
+        let due = p.dtmf.is_some()
+            && p.dtmf_at.map_or(p.pos >= p.audio.len(), |at| {
+                Duration::from_millis(tick * TICK.as_millis() as u64) >= at
+            });
+        if due {
+            let digits = p.dtmf.take().unwrap_or_default();
+            let planned = a.event_send_pt.map(|pt| {
+                DtmfSender::new(DtmfSenderConfig::new(pt))
+                    .and_then(|s| s.digits(&digits, a.tx.next_timestamp(), DTMF_DURATION, DTMF_GAP))
+            });
+            match planned {
+                Some(Ok(packets)) => {
+                    p.plan = Some(DtmfPlan {
+                        packets,
+                        next: 0,
+                        start_tick: tick,
+                    });
+                    return;
+                }
+                Some(Err(e)) => {
+                    warn!(call_id = %self.call_id, error = %e, "digits not sent")
+                }
+                None => {
+                    // No telephone-event negotiated: in-band tones instead.
+                    match faxvox_codecs::tones::dtmf(&digits, 160, 100) {
+                        Ok(tones) => {
+                            let at = p.pos.min(p.audio.len());
+                            p.audio.splice(at..at, tones);
+                        }
+                        Err(e) => {
+                            warn!(call_id = %self.call_id, error = %e, "digits not sent")
+                        }
+                    }
+                }
+            }
+        }
+        let mut frame = [0i16; FRAME];
+        if p.pos < p.audio.len() {
+            let end = (p.pos + FRAME).min(p.audio.len());
+            frame[..end - p.pos].copy_from_slice(&p.audio[p.pos..end]);
+            p.pos = end;
+        } else if p.dtmf.is_none() && !p.done {
+            if p.tail_ticks == 0 {
+                p.done = true;
+                self.rtp_sent += a.send_frame(io, &frame);
+                self.finished();
+                return;
+            }
+            p.tail_ticks -= 1;
+        }
+        self.rtp_sent += a.send_frame(io, &frame);
+    }
+
+    // ------------------------------------------------------------------ the end
+
+    fn finish(mut self) -> MediaOutcome {
+        let now = self.clock_now();
+        self.now = now;
+        let mut played_to_end = false;
+        let mut recording = None;
+        match &mut self.session {
+            Session::Fax(f) => {
+                f.fax.hangup(now);
+                self.fax_events();
+            }
+            Session::Voicemail { vm, .. } => {
+                vm.on_hangup(now);
+                while let Some(ev) = vm.poll_event() {
+                    if let VoicemailEvent::Finished(o) = ev {
+                        self.voicemail = Some(o);
+                    }
+                }
+            }
+            Session::Play(p) => {
+                played_to_end = p.done;
+                if let Some(rec) = p.record.take() {
+                    match rec.finish() {
+                        Ok(_) => recording = p.record_path.clone(),
+                        Err(e) => {
+                            warn!(call_id = %self.call_id, error = %e, "test caller recording not finalised");
+                            self.error = Some(format!("recording: {e}"));
+                        }
+                    }
+                }
+            }
+            Session::Failed => {}
+        }
+        let rtp = RtpStats {
+            packets_received: self.rtp_received,
+            packets_lost: self.seq.lost(),
+            packets_sent: self.rtp_sent,
+            garbage: self.rtp_garbage,
+            latched: self
+                .audio
+                .as_ref()
+                .and_then(|a| a.target.latched_elsewhere()),
+        };
+        info!(
+            call_id = %self.call_id,
+            rtp_received = rtp.packets_received,
+            rtp_lost = rtp.packets_lost,
+            rtp_sent = rtp.packets_sent,
+            rtp_garbage = rtp.garbage,
+            udptl_received = self.udptl_received,
+            udptl_sent = self.udptl_sent,
+            udptl_garbage = self.udptl_garbage,
+            "media finished"
+        );
+        MediaOutcome {
+            fax_tiff: self.fax_report.as_ref().and_then(|r| r.tiff.clone()),
+            fax: self.fax_report,
+            voicemail: self.voicemail,
+            became_fax: self.became_fax,
+            played_to_end,
+            recording,
+            rtp,
+            udptl_packets_received: self.udptl_received,
+            udptl_packets_sent: self.udptl_sent,
+            udptl_garbage: self.udptl_garbage,
+            udptl_latched: self.udptl_target.latched_elsewhere(),
+            error: self.error,
+        }
+    }
+}

@@ -1,0 +1,1139 @@
+//! The SIP stack glue: rsipstack (pinned, notes/sip.md §1.2) behind our own small types, so
+//! the gateway only sees incoming calls, dialogs ("legs") that execute [`Call`] actions, and
+//! the events to feed back into the [`Call`].
+//!
+//! Division of labour:
+//!
+//! - **rsipstack** parses messages, runs the transactions (retransmissions, timers, the 100
+//!   for INVITEs, the 200 to a CANCEL and the 487 to its INVITE, the ACK of every 2xx to our
+//!   INVITEs and re-INVITEs: `auto_ack_2xx`), answers a peer's in-dialog BYE with 200 itself,
+//!   answers CANCELs and ACKs nobody knows (481 / silence), and drops datagrams that do not
+//!   parse.
+//! - **this glue** routes each new server transaction: out-of-dialog INVITEs go to
+//!   [`IncomingCalls`]; out-of-dialog OPTIONS get 200; other out-of-dialog requests get 481
+//!   (they name a dialog: To tag) or 405; unparsable dialog identifiers get 400. In-dialog
+//!   requests go to their dialog, and every `TransactionHandle` rsipstack hands over is
+//!   answered (re-INVITEs by the [`Call`], OPTIONS/INFO 200, UPDATE 200 without SDP / 488
+//!   with, the rest 405) — an unanswered one would get 501 after 32 s.
+//! - **the [`Call`]** decides every SIP-level answer (SDP, 491 glare, 488) — see
+//!   [`SipLeg::perform`] for how each [`Action`] maps onto rsipstack.
+//!
+//! The ACK of our 2xx to the initial INVITE and the ACK of our 2xx to a re-INVITE are told
+//! apart by the CSeq of the 2xx they confirm (rsipstack reports both as `Confirmed`; notes
+//! §1.2 item 3), and only for a 2xx this glue actually sent.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateReceiver, TerminatedReason, TransactionHandle,
+};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::dialog::DialogId;
+use rsipstack::platform::CancellationToken;
+use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
+use rsipstack::sip::{
+    Header, HostWithPort, Method, Param, Request, Response, Scheme, StatusCode, StatusCodeKind,
+    Transport, Uri,
+};
+use rsipstack::transaction::endpoint::EndpointOption;
+use rsipstack::transaction::key::TransactionRole;
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transaction::TransactionReceiver;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, TransportLayer};
+use rsipstack::EndpointBuilder;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::call::{Action, Call, ClientTxn, ServerTxn};
+
+/// Methods we implement, for `Allow` headers.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+/// Incoming calls queued for the application before new INVITEs get 503.
+const INCOMING_QUEUE: usize = 256;
+/// How many ephemeral UDP ports to try when the same TCP port is taken (port 0 + TCP).
+const BIND_ATTEMPTS: usize = 16;
+
+/// Where and how the stack listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackConfig {
+    /// UDP (and TCP) listen address; port 0 picks an ephemeral port, the same for both.
+    pub listen: SocketAddr,
+    /// Also accept SIP over TCP on the same port.
+    pub tcp: bool,
+    /// `User-Agent` / `Server` value.
+    pub user_agent: String,
+}
+
+/// Why the stack or a call setup failed.
+#[derive(Debug, Error)]
+pub enum StackError {
+    /// The listen socket could not be bound.
+    #[error("cannot bind SIP {transport} on {addr}: {source}")]
+    Bind {
+        /// "udp" or "tcp".
+        transport: &'static str,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A SIP URI we were given does not parse.
+    #[error("invalid SIP URI {uri:?}: {reason}")]
+    InvalidUri {
+        /// The URI text.
+        uri: String,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// Our INVITE got a final failure response (a transaction timeout is 408).
+    #[error("call rejected: {status} {reason}")]
+    Rejected {
+        /// Status code.
+        status: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// The dialog could not be created or used (rsipstack's error, as text).
+    #[error("SIP dialog error: {0}")]
+    Dialog(String),
+    /// The stack was shut down.
+    #[error("the SIP stack is shut down")]
+    Shutdown,
+}
+
+impl From<rsipstack::Error> for StackError {
+    fn from(e: rsipstack::Error) -> Self {
+        StackError::Dialog(e.to_string())
+    }
+}
+
+/// The running SIP stack. Cheap to clone; [`shutdown`](Self::shutdown) stops it for all clones.
+#[derive(Clone)]
+pub struct SipStack {
+    inner: Arc<StackInner>,
+}
+
+struct StackInner {
+    layer: Arc<DialogLayer>,
+    cancel: CancellationToken,
+    local_addr: SocketAddr,
+    /// Host and port we advertise in Contact / From (the UDP listener's).
+    advertised: HostWithPort,
+    tcp: bool,
+}
+
+impl std::fmt::Debug for SipStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipStack")
+            .field("local_addr", &self.inner.local_addr)
+            .field("tcp", &self.inner.tcp)
+            .finish()
+    }
+}
+
+impl SipStack {
+    /// Binds UDP (and TCP) on `cfg.listen`, starts the transaction layer and the request
+    /// router. Must run inside a Tokio runtime.
+    pub async fn start(cfg: StackConfig) -> Result<(SipStack, IncomingCalls), StackError> {
+        let cancel = CancellationToken::new();
+        let transport = TransportLayer::new(cancel.child_token());
+        let (udp, local_addr) = bind_udp(&cfg, &cancel).await?;
+        let advertised = udp.get_addr().addr.clone();
+        transport.add_transport(udp.into());
+        if cfg.tcp {
+            let tcp = TcpListenerConnection::new(local_addr, None)
+                .await
+                .map_err(|e| StackError::Dialog(e.to_string()))?;
+            transport.add_transport(tcp.into());
+        }
+        let endpoint = EndpointBuilder::new()
+            .with_cancel_token(cancel.clone())
+            .with_transport_layer(transport)
+            .with_user_agent(&cfg.user_agent)
+            .with_allows(vec![
+                Method::Invite,
+                Method::Ack,
+                Method::Cancel,
+                Method::Bye,
+                Method::Options,
+            ])
+            .with_option(EndpointOption {
+                // The Call relies on it: Action::SendAck is a no-op here.
+                auto_ack_2xx: true,
+                ..EndpointOption::default()
+            })
+            .build();
+        let requests = endpoint
+            .incoming_transactions()
+            .map_err(|e| StackError::Dialog(e.to_string()))?;
+        let layer = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let inner = Arc::new(StackInner {
+            layer,
+            cancel: cancel.clone(),
+            local_addr,
+            advertised,
+            tcp: cfg.tcp,
+        });
+        tokio::spawn(async move { endpoint.serve().await });
+        if cfg.tcp {
+            wait_for_tcp(local_addr).await?;
+        }
+        let (calls_tx, calls_rx) = mpsc::channel(INCOMING_QUEUE);
+        tokio::spawn(route_requests(inner.clone(), requests, calls_tx));
+        info!(%local_addr, tcp = cfg.tcp, "SIP stack listening");
+        Ok((SipStack { inner }, IncomingCalls { rx: calls_rx }))
+    }
+
+    /// The bound UDP address (the real port when 0 was asked for; TCP uses the same).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// Places a call: sends the INVITE with `out.sdp`, follows the provisional responses and
+    /// returns the established leg on a 2xx (rsipstack has ACKed it). A failure response is
+    /// [`StackError::Rejected`] (transaction timeout: 408). Dropping the returned future
+    /// before it completes CANCELs the INVITE (rsipstack sends the CANCEL once a provisional
+    /// response arrived, and ACKs + BYEs a 2xx that crossed it).
+    pub async fn invite(&self, out: OutgoingInvite) -> Result<OutgoingCall, StackError> {
+        if self.inner.cancel.is_cancelled() {
+            return Err(StackError::Shutdown);
+        }
+        let callee = parse_uri(&out.to)?;
+        let mut contact = Uri {
+            scheme: Some(Scheme::Sip),
+            auth: None,
+            host_with_port: self.inner.advertised.clone(),
+            params: vec![],
+            headers: vec![],
+        };
+        if !out.from_user.is_empty() {
+            contact.auth = Some(rsipstack::sip::Auth {
+                user: out.from_user.clone(),
+                password: None,
+            });
+        }
+        let destination = out.transport_tcp.then(|| SipAddr {
+            r#type: Some(Transport::Tcp),
+            addr: callee.host_with_port.clone(),
+        });
+        if out.transport_tcp && !self.inner.tcp {
+            warn!(to = %out.to, "INVITE over TCP from a stack without a TCP listener");
+        }
+        let (state_tx, state_rx) = self.inner.layer.new_dialog_state_channel();
+        let option = InviteOption {
+            caller_display_name: out.from_display.clone(),
+            caller: contact.clone(),
+            callee,
+            destination,
+            content_type: Some("application/sdp".into()),
+            offer: Some(out.sdp.clone().into_bytes()),
+            contact,
+            call_id: out.call_id.clone(),
+            ..InviteOption::default()
+        };
+        let (dialog, pending) = self.inner.layer.do_invite_async(option, state_tx)?;
+        let call_id = dialog.id().call_id;
+        info!(call_id = %call_id, to = %out.to, tcp = out.transport_tcp, "INVITE sent");
+        let mut guard = CancelOnDrop(Some(dialog.clone()));
+        let result = pending.await;
+        guard.0 = None;
+        let (_, response) =
+            result.map_err(|e| StackError::Dialog(format!("INVITE task failed: {e}")))??;
+        let Some(response) = response else {
+            info!(call_id = %call_id, "INVITE got no final response");
+            return Err(StackError::Rejected {
+                status: 408,
+                reason: "Request Timeout".into(),
+            });
+        };
+        let status = response.status_code.code();
+        if response.status_code.kind() != StatusCodeKind::Successful {
+            let reason = response
+                .wire_reason
+                .clone()
+                .unwrap_or_else(|| response.status_code.text().to_string());
+            info!(call_id = %call_id, status, %reason, "INVITE rejected");
+            return Err(StackError::Rejected { status, reason });
+        }
+        info!(call_id = %call_id, status, "call answered");
+        let sdp = body(&response.body);
+        let leg = SipLeg::new(self.inner.clone(), dialog, state_rx, None);
+        Ok(OutgoingCall { leg, status, sdp })
+    }
+
+    /// Stops the transports, the transaction layer and the router; dialogs are abandoned.
+    pub fn shutdown(&self) {
+        info!(local_addr = %self.inner.local_addr, "SIP stack shutting down");
+        self.inner.cancel.cancel();
+    }
+
+    /// Number of dialogs the stack still tracks (leaks show here).
+    pub fn dialog_count(&self) -> usize {
+        self.inner.layer.len()
+    }
+}
+
+/// Binds the UDP listener; with TCP and port 0, retries until the same port is free for TCP.
+async fn bind_udp(
+    cfg: &StackConfig,
+    cancel: &CancellationToken,
+) -> Result<(UdpConnection, SocketAddr), StackError> {
+    let attempts = if cfg.tcp && cfg.listen.port() == 0 {
+        BIND_ATTEMPTS
+    } else {
+        1
+    };
+    let mut last_err = None;
+    for _ in 0..attempts {
+        let udp = UdpConnection::create_connection(cfg.listen, None, Some(cancel.child_token()))
+            .await
+            .map_err(|e| StackError::Bind {
+                transport: "udp",
+                addr: cfg.listen,
+                source: io::Error::other(e.to_string()),
+            })?;
+        let port = udp
+            .get_addr()
+            .get_socketaddr()
+            .map_err(|e| StackError::Dialog(e.to_string()))?
+            .port();
+        let local = SocketAddr::new(cfg.listen.ip(), port);
+        if !cfg.tcp {
+            return Ok((udp, local));
+        }
+        // rsipstack binds the TCP listener later (inside serve) and only logs a failure:
+        // probe the port now so a taken port is an error here, not a silent half-stack.
+        match std::net::TcpListener::bind(local) {
+            Ok(probe) => {
+                drop(probe);
+                return Ok((udp, local));
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(StackError::Bind {
+        transport: "tcp",
+        addr: cfg.listen,
+        source: last_err.unwrap_or_else(|| io::Error::other("no port")),
+    })
+}
+
+/// rsipstack binds the TCP listener inside its serve task and only logs a failure: wait
+/// until it accepts connections, so `start` returning means both transports are up.
+async fn wait_for_tcp(local: SocketAddr) -> Result<(), StackError> {
+    let mut target = local;
+    if target.ip().is_unspecified() {
+        target.set_ip(match target {
+            SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+            SocketAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        });
+    }
+    let mut last = None;
+    for _ in 0..200 {
+        match tokio::net::TcpStream::connect(target).await {
+            Ok(probe) => {
+                drop(probe);
+                return Ok(());
+            }
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err(StackError::Bind {
+        transport: "tcp",
+        addr: local,
+        source: last.unwrap_or_else(|| io::Error::other("TCP listener did not start")),
+    })
+}
+
+fn parse_uri(text: &str) -> Result<Uri, StackError> {
+    Uri::try_from(text).map_err(|e| StackError::InvalidUri {
+        uri: text.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Cancels an INVITE whose `invite()` future was dropped before the final response.
+struct CancelOnDrop(Option<InviteDialog>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(dialog) = self.0.take() {
+            let call_id = dialog.id().call_id;
+            info!(call_id = %call_id, "INVITE abandoned: CANCEL");
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if let Err(e) = dialog.cancel().await {
+                        debug!(call_id = %call_id, error = %e, "CANCEL failed");
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// What [`SipStack::invite`] sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingInvite {
+    /// Request-URI and To: `sip:NUMBER@HOST:PORT`.
+    pub to: String,
+    /// From user part (our number).
+    pub from_user: String,
+    /// From display name.
+    pub from_display: Option<String>,
+    /// The SDP offer ([`Call::make_offer`]).
+    pub sdp: String,
+    /// Send over TCP instead of UDP.
+    pub transport_tcp: bool,
+    /// The Call-ID to use (the [`Call`] was created with it); `None` generates one.
+    pub call_id: Option<String>,
+}
+
+/// An answered outgoing call.
+#[derive(Debug)]
+pub struct OutgoingCall {
+    /// The dialog.
+    pub leg: SipLeg,
+    /// The 2xx status.
+    pub status: u16,
+    /// The 2xx body (the SDP answer), for [`Call::on_invite_response`].
+    pub sdp: Option<Vec<u8>>,
+}
+
+/// The stream of new incoming calls.
+#[derive(Debug)]
+pub struct IncomingCalls {
+    rx: mpsc::Receiver<IncomingCall>,
+}
+
+impl IncomingCalls {
+    /// The next out-of-dialog INVITE; `None` once the stack is shut down.
+    pub async fn next(&mut self) -> Option<IncomingCall> {
+        self.rx.recv().await
+    }
+}
+
+/// An out-of-dialog INVITE waiting for the application's routing decision. 100 Trying has
+/// been sent. Dropping it unanswered answers 480.
+pub struct IncomingCall {
+    /// SIP Call-ID.
+    pub call_id: String,
+    /// Where the INVITE came from (transport source address).
+    pub source: SocketAddr,
+    /// "udp" or "tcp".
+    pub transport: &'static str,
+    /// Request-URI user part, raw (the dialled number).
+    pub request_user: String,
+    /// From user part, raw (the caller's number).
+    pub from_user: String,
+    /// From display name, if any.
+    pub from_display: Option<String>,
+    /// To user part, raw.
+    pub to_user: String,
+    /// The INVITE body (the SDP offer), if any.
+    pub sdp: Option<Vec<u8>>,
+    tx: Option<Transaction>,
+    stack: Arc<StackInner>,
+}
+
+impl std::fmt::Debug for IncomingCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingCall")
+            .field("call_id", &self.call_id)
+            .field("source", &self.source)
+            .field("transport", &self.transport)
+            .field("request_user", &self.request_user)
+            .field("from_user", &self.from_user)
+            .field("from_display", &self.from_display)
+            .field("to_user", &self.to_user)
+            .field("sdp_len", &self.sdp.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl IncomingCall {
+    /// Answers the INVITE with a final failure (403, 404, 486, 503, …) without creating a
+    /// dialog. The standard reason phrase is sent for standard codes (rsipstack writes
+    /// its own); `reason` is logged. The transaction keeps retransmitting the response
+    /// until the ACK, in the background.
+    pub async fn reject(mut self, status: u16, reason: &str) {
+        let Some(mut tx) = self.tx.take() else {
+            return;
+        };
+        let status = if (300..700).contains(&status) {
+            status
+        } else {
+            warn!(call_id = %self.call_id, status, "reject with a non-failure status: 500 instead");
+            500
+        };
+        info!(call_id = %self.call_id, status, reason, "call rejected");
+        if let Err(e) = tx.reply(StatusCode::from(status)).await {
+            warn!(call_id = %self.call_id, error = %e, "cannot send the rejection");
+            return;
+        }
+        let call_id = self.call_id.clone();
+        tokio::spawn(async move {
+            // Drive the transaction: response retransmissions (Timer G) until the ACK.
+            while tx.receive().await.is_some() {}
+            debug!(call_id = %call_id, "rejected INVITE transaction over");
+        });
+    }
+
+    /// Creates the server dialog (the To tag) and hands the transaction to it. Sends nothing
+    /// more yet: the [`Call`]'s actions follow through [`SipLeg::perform`]. A CANCEL that
+    /// arrived during routing is processed now (487 by the stack, then
+    /// [`LegEvent::Cancel`]).
+    pub fn into_leg(mut self) -> Result<SipLeg, StackError> {
+        let Some(mut tx) = self.tx.take() else {
+            return Err(StackError::Dialog("transaction already used".into()));
+        };
+        let stack = self.stack.clone();
+        let (state_tx, state_rx) = stack.layer.new_dialog_state_channel();
+        let mut contact = Uri {
+            scheme: Some(Scheme::Sip),
+            auth: None,
+            host_with_port: stack.advertised.clone(),
+            params: vec![],
+            headers: vec![],
+        };
+        if self.transport == "tcp" {
+            contact.params.push(Param::Transport(Transport::Tcp));
+        }
+        let dialog = stack
+            .layer
+            .get_or_create_server_invite(&tx, state_tx, None, Some(contact))
+            .map_err(StackError::from)?;
+        let initial_cseq = tx.original.cseq_header().and_then(|c| c.seq()).ok();
+        let mut driver = dialog.clone();
+        let call_id = self.call_id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = driver.handle(&mut tx).await {
+                debug!(call_id = %call_id, error = %e, "INVITE transaction ended with an error");
+            }
+        });
+        debug!(call_id = %self.call_id, "server dialog created");
+        Ok(SipLeg::new(stack, dialog, state_rx, initial_cseq))
+    }
+}
+
+impl Drop for IncomingCall {
+    fn drop(&mut self) {
+        if let Some(mut tx) = self.tx.take() {
+            warn!(call_id = %self.call_id, "incoming call dropped unanswered: 480");
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if tx.reply(StatusCode::TemporarilyUnavailable).await.is_ok() {
+                        while tx.receive().await.is_some() {}
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Something that happened on a dialog; feed it to the [`Call`] with [`feed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegEvent {
+    /// The ACK of our 2xx on `txn` (initial INVITE or a re-INVITE), with its body.
+    Ack {
+        /// Which INVITE the ACK confirms.
+        txn: ServerTxn,
+        /// The ACK body (the answer when our 2xx carried the offer).
+        sdp: Option<Vec<u8>>,
+    },
+    /// The peer's in-dialog INVITE; answer it with
+    /// `SendResponse { txn: ServerTxn::Reinvite(txn), .. }`. `txn` is its CSeq number.
+    Reinvite {
+        /// The glue's id for the transaction.
+        txn: u64,
+        /// The offer, if any.
+        sdp: Option<Vec<u8>>,
+    },
+    /// The final response to our re-INVITE `txn` (408 when it timed out).
+    Response {
+        /// Our transaction.
+        txn: ClientTxn,
+        /// Status code.
+        status: u16,
+        /// The body (the answer).
+        sdp: Option<Vec<u8>>,
+    },
+    /// The peer hung up (the stack has answered 200).
+    Bye,
+    /// The caller cancelled the unanswered INVITE (the stack has answered 200 and 487).
+    Cancel,
+}
+
+/// Feeds one [`LegEvent`] to the [`Call`]; drain [`Call::poll_action`] afterwards.
+pub fn feed(call: &mut Call, now: Duration, ev: LegEvent) {
+    match ev {
+        LegEvent::Ack { txn, sdp } => call.on_ack(now, txn, sdp.as_deref()),
+        LegEvent::Reinvite { txn, sdp } => call.on_reinvite(now, txn, sdp.as_deref()),
+        LegEvent::Response { txn, status, sdp } => {
+            call.on_response(now, txn, status, sdp.as_deref())
+        }
+        LegEvent::Bye => call.on_bye(now),
+        LegEvent::Cancel => call.on_cancel(now),
+    }
+}
+
+enum Internal {
+    Event(LegEvent),
+    /// The dialog terminated; nothing follows.
+    Gone,
+}
+
+/// State shared between a leg and its dialog watcher.
+struct LegShared {
+    call_id: String,
+    role: TransactionRole,
+    /// CSeq of the initial INVITE (server legs only).
+    initial_cseq: Option<u32>,
+    /// Handles of the peer's re-INVITEs not yet answered finally, by CSeq.
+    handles: Mutex<HashMap<u64, TransactionHandle>>,
+    /// Server transactions we sent a 2xx on and whose ACK is not yet reported.
+    awaiting_ack: Mutex<HashSet<ServerTxn>>,
+}
+
+/// One INVITE dialog, UAS or UAC. Executes [`Call`] actions and reports [`LegEvent`]s.
+/// Dropping it forgets the dialog without sending anything (end calls with
+/// [`Action::SendBye`] first).
+pub struct SipLeg {
+    dialog: InviteDialog,
+    stack: Arc<StackInner>,
+    shared: Arc<LegShared>,
+    events: mpsc::UnboundedReceiver<Internal>,
+    events_tx: mpsc::UnboundedSender<Internal>,
+    gone: bool,
+}
+
+impl std::fmt::Debug for SipLeg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipLeg")
+            .field("call_id", &self.shared.call_id)
+            .field("role", &self.shared.role)
+            .field("gone", &self.gone)
+            .finish()
+    }
+}
+
+impl SipLeg {
+    fn new(
+        stack: Arc<StackInner>,
+        dialog: InviteDialog,
+        states: DialogStateReceiver,
+        initial_cseq: Option<u32>,
+    ) -> SipLeg {
+        let shared = Arc::new(LegShared {
+            call_id: dialog.id().call_id,
+            role: dialog.role(),
+            initial_cseq,
+            handles: Mutex::new(HashMap::new()),
+            awaiting_ack: Mutex::new(HashSet::new()),
+        });
+        let (events_tx, events) = mpsc::unbounded_channel();
+        tokio::spawn(watch_dialog(
+            stack.clone(),
+            dialog.clone(),
+            states,
+            shared.clone(),
+            events_tx.clone(),
+        ));
+        SipLeg {
+            dialog,
+            stack,
+            shared,
+            events,
+            events_tx,
+            gone: false,
+        }
+    }
+
+    /// The SIP Call-ID.
+    pub fn call_id(&self) -> &str {
+        &self.shared.call_id
+    }
+
+    /// Whether we placed the call (UAC).
+    pub fn is_outbound(&self) -> bool {
+        self.shared.role == TransactionRole::Client
+    }
+
+    /// Executes a signalling [`Action`] of the [`Call`]; never blocks (what rsipstack does
+    /// asynchronously is spawned, outcomes come back through [`next_event`](Self::next_event)).
+    ///
+    /// - `SendResponse { txn: Invite }`: 100 is a no-op (already sent); other 1xx →
+    ///   180 (183 with SDP); 2xx → 200 with the SDP; failures → that status.
+    /// - `SendResponse { txn: Reinvite(id) }`: answers the stored transaction of that re-INVITE.
+    /// - `SendResponse { txn: Bye }`: no-op, rsipstack answered the BYE with 200 itself.
+    /// - `SendReinvite`: sent; its final response comes back as [`LegEvent::Response`]
+    ///   (no response at all: 408; a local send failure: 503).
+    /// - `SendAck`: no-op, rsipstack's transaction ACKs every 2xx (and its retransmissions).
+    /// - `SendBye`: BYE; the leg ends.
+    /// - `SendCancel`: no-op on an established leg (cancel an outgoing INVITE by dropping the
+    ///   [`SipStack::invite`] future).
+    /// - Media and `Terminated` actions are not the stack's business: ignored.
+    pub fn perform(&mut self, action: &Action) {
+        let call_id = self.shared.call_id.clone();
+        match action {
+            Action::SendResponse {
+                txn: ServerTxn::Invite,
+                status,
+                sdp,
+                ..
+            } => self.respond_invite(*status, sdp.as_deref()),
+            Action::SendResponse {
+                txn: ServerTxn::Reinvite(id),
+                status,
+                sdp,
+                ..
+            } => {
+                let handle = {
+                    let mut handles = self.shared.handles.lock().expect("handles lock");
+                    if *status < 200 {
+                        handles.get(id).cloned()
+                    } else {
+                        handles.remove(id)
+                    }
+                };
+                let Some(handle) = handle else {
+                    warn!(call_id = %call_id, txn = id, status, "response for an unknown re-INVITE dropped");
+                    return;
+                };
+                if (200..300).contains(status) {
+                    self.shared
+                        .awaiting_ack
+                        .lock()
+                        .expect("ack lock")
+                        .insert(ServerTxn::Reinvite(*id));
+                }
+                let (headers, body) = sdp_parts(sdp.as_deref());
+                let status = *status;
+                let id = *id;
+                debug!(call_id = %call_id, txn = id, status, "answering re-INVITE");
+                tokio::spawn(async move {
+                    if handle
+                        .respond(StatusCode::from(status), headers, body)
+                        .await
+                        .is_err()
+                    {
+                        warn!(call_id = %call_id, txn = id, status, "re-INVITE transaction gone before our answer");
+                    }
+                });
+            }
+            Action::SendResponse {
+                txn: ServerTxn::Bye,
+                ..
+            } => {
+                debug!(call_id = %call_id, "BYE already answered by the stack");
+            }
+            Action::SendReinvite { txn, sdp } => {
+                let dialog = self.dialog.clone();
+                let events = self.events_tx.clone();
+                let txn = *txn;
+                let body = sdp.clone().into_bytes();
+                debug!(call_id = %call_id, txn = txn.get(), "sending re-INVITE");
+                tokio::spawn(async move {
+                    let headers = vec![Header::ContentType("application/sdp".into())];
+                    let (status, sdp) = match dialog.reinvite(Some(headers), Some(body)).await {
+                        Ok(Some(resp)) => (resp.status_code.code(), body_of(&resp)),
+                        Ok(None) => {
+                            info!(call_id = %call_id, txn = txn.get(), "re-INVITE got no response (or the dialog was not confirmed): 408");
+                            (408, None)
+                        }
+                        Err(e) => {
+                            warn!(call_id = %call_id, txn = txn.get(), error = %e, "re-INVITE failed to send: 503");
+                            (503, None)
+                        }
+                    };
+                    debug!(call_id = %call_id, txn = txn.get(), status, "re-INVITE answered");
+                    events
+                        .send(Internal::Event(LegEvent::Response { txn, status, sdp }))
+                        .ok();
+                });
+            }
+            Action::SendAck { txn, .. } => {
+                debug!(call_id = %call_id, txn = txn.get(), "ACK sent by the stack's transaction");
+            }
+            Action::SendBye => {
+                let dialog = self.dialog.clone();
+                info!(call_id = %call_id, "sending BYE");
+                tokio::spawn(async move {
+                    if let Err(e) = dialog.bye().await {
+                        debug!(call_id = %call_id, error = %e, "BYE failed");
+                    }
+                });
+            }
+            Action::SendCancel => {
+                debug!(call_id = %call_id, "CANCEL on an established leg ignored");
+            }
+            Action::StartMedia(_) | Action::SwitchMedia(_) | Action::Terminated(_) => {}
+        }
+    }
+
+    fn respond_invite(&mut self, status: u16, sdp: Option<&str>) {
+        let call_id = &self.shared.call_id;
+        if self.shared.role != TransactionRole::Server {
+            warn!(call_id = %call_id, status, "response to the initial INVITE on an outgoing leg dropped");
+            return;
+        }
+        let (headers, body) = sdp_parts(sdp);
+        let result = match status {
+            100 => Ok(()),
+            101..=199 => self.dialog.ringing(headers, body),
+            200..=299 => {
+                self.shared
+                    .awaiting_ack
+                    .lock()
+                    .expect("ack lock")
+                    .insert(ServerTxn::Invite);
+                self.dialog.accept(headers, body)
+            }
+            _ => self.dialog.reject(Some(StatusCode::from(status)), None),
+        };
+        match result {
+            Ok(()) => debug!(call_id = %call_id, status, "INVITE answered"),
+            Err(e) => warn!(call_id = %call_id, status, error = %e, "cannot answer the INVITE"),
+        }
+    }
+
+    /// The next event; `None` once the dialog is over (BYE either way, CANCEL, rejection,
+    /// no ACK) and for ever after.
+    pub async fn next_event(&mut self) -> Option<LegEvent> {
+        if self.gone {
+            return None;
+        }
+        match self.events.recv().await {
+            Some(Internal::Event(ev)) => Some(ev),
+            Some(Internal::Gone) | None => {
+                self.gone = true;
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SipLeg {
+    fn drop(&mut self) {
+        // The watcher removes terminated dialogs; a leg dropped mid-call is forgotten here.
+        if !self.gone {
+            let id = self.dialog.id();
+            if self.stack.layer.get_dialog(&id).is_some() {
+                debug!(call_id = %self.shared.call_id, "leg dropped: dialog forgotten");
+                self.stack.layer.remove_dialog(&id);
+            }
+        }
+    }
+}
+
+fn sdp_parts(sdp: Option<&str>) -> (Option<Vec<Header>>, Option<Vec<u8>>) {
+    match sdp {
+        Some(sdp) => (
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(sdp.as_bytes().to_vec()),
+        ),
+        None => (None, None),
+    }
+}
+
+fn body(bytes: &[u8]) -> Option<Vec<u8>> {
+    (!bytes.is_empty()).then(|| bytes.to_vec())
+}
+
+fn body_of(resp: &Response) -> Option<Vec<u8>> {
+    body(&resp.body)
+}
+
+fn cseq_of_response(resp: &Response) -> Option<(u32, Method)> {
+    let cseq = resp.cseq_header().ok()?;
+    Some((cseq.seq().ok()?, cseq.method().ok()?))
+}
+
+/// Turns one dialog's state changes into [`LegEvent`]s and answers the in-dialog requests
+/// the [`Call`] does not handle.
+async fn watch_dialog(
+    stack: Arc<StackInner>,
+    dialog: InviteDialog,
+    mut states: DialogStateReceiver,
+    shared: Arc<LegShared>,
+    events: mpsc::UnboundedSender<Internal>,
+) {
+    let call_id = shared.call_id.clone();
+    let server = shared.role == TransactionRole::Server;
+    while let Some(state) = states.recv().await {
+        match state {
+            DialogState::Updated(_, req, handle) if req.method == Method::Invite => {
+                let cseq = req.cseq_header().and_then(|c| c.seq()).unwrap_or(0) as u64;
+                debug!(call_id = %call_id, txn = cseq, "re-INVITE received");
+                shared
+                    .handles
+                    .lock()
+                    .expect("handles lock")
+                    .insert(cseq, handle);
+                events
+                    .send(Internal::Event(LegEvent::Reinvite {
+                        txn: cseq,
+                        sdp: body(&req.body),
+                    }))
+                    .ok();
+            }
+            DialogState::Updated(_, req, handle) => {
+                // UPDATE: a session refresh without SDP is fine; offers are not supported.
+                let status = if req.body.is_empty() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NotAcceptableHere
+                };
+                debug!(call_id = %call_id, method = %req.method, %status, "in-dialog request");
+                answer(handle, status, &call_id);
+            }
+            DialogState::Options(_, req, handle) | DialogState::Info(_, req, handle) => {
+                debug!(call_id = %call_id, method = %req.method, "in-dialog request: 200");
+                answer(handle, StatusCode::OK, &call_id);
+            }
+            DialogState::Notify(_, req, handle)
+            | DialogState::Refer(_, req, handle)
+            | DialogState::Message(_, req, handle)
+            | DialogState::Publish(_, req, handle) => {
+                debug!(call_id = %call_id, method = %req.method, "in-dialog request: 405");
+                answer(handle, StatusCode::MethodNotAllowed, &call_id);
+            }
+            DialogState::Confirmed(_, resp) => {
+                // Our 2xx (initial INVITE or a re-INVITE) was ACKed — or, on a UAC leg, the
+                // peer's 2xx to our INVITE (never awaited here) / a non-INVITE answered.
+                let Some((cseq, Method::Invite)) = cseq_of_response(&resp) else {
+                    continue;
+                };
+                let txn = if server && shared.initial_cseq == Some(cseq) {
+                    ServerTxn::Invite
+                } else {
+                    ServerTxn::Reinvite(u64::from(cseq))
+                };
+                if !shared.awaiting_ack.lock().expect("ack lock").remove(&txn) {
+                    continue;
+                }
+                let sdp = dialog
+                    .last_remote_ack()
+                    .filter(|ack| ack.cseq_header().and_then(|c| c.seq()).ok() == Some(cseq))
+                    .and_then(|ack| body(&ack.body));
+                debug!(call_id = %call_id, ?txn, with_sdp = sdp.is_some(), "ACK received");
+                events
+                    .send(Internal::Event(LegEvent::Ack { txn, sdp }))
+                    .ok();
+            }
+            DialogState::Terminated(id, reason) => {
+                let event = match (&reason, server) {
+                    (TerminatedReason::UacBye, true) | (TerminatedReason::UasBye, false) => {
+                        Some(LegEvent::Bye)
+                    }
+                    (TerminatedReason::UacCancel, true) => Some(LegEvent::Cancel),
+                    _ => None,
+                };
+                info!(call_id = %call_id, ?reason, "dialog terminated");
+                if let Some(ev) = event {
+                    events.send(Internal::Event(ev)).ok();
+                }
+                // Re-INVITEs still waiting for the Call are moot: the stack answers them 501.
+                shared.handles.lock().expect("handles lock").clear();
+                stack.layer.remove_dialog(&id);
+                stack.layer.remove_dialog(&dialog.id());
+                events.send(Internal::Gone).ok();
+                return;
+            }
+            DialogState::Calling(_)
+            | DialogState::Trying(_)
+            | DialogState::Early(_, _)
+            | DialogState::WaitAck(_, _) => {}
+        }
+    }
+    events.send(Internal::Gone).ok();
+}
+
+fn answer(handle: TransactionHandle, status: StatusCode, call_id: &str) {
+    let call_id = call_id.to_string();
+    tokio::spawn(async move {
+        if handle.reply(status).await.is_err() {
+            debug!(call_id = %call_id, "in-dialog transaction gone before our answer");
+        }
+    });
+}
+
+/// Routes every new server transaction (see the module docs).
+async fn route_requests(
+    stack: Arc<StackInner>,
+    mut requests: TransactionReceiver,
+    calls: mpsc::Sender<IncomingCall>,
+) {
+    loop {
+        let tx = tokio::select! {
+            _ = stack.cancel.cancelled() => break,
+            tx = requests.recv() => match tx {
+                Some(tx) => tx,
+                None => break,
+            },
+        };
+        route_one(&stack, tx, &calls).await;
+    }
+    debug!("SIP request router stopped");
+}
+
+async fn route_one(
+    stack: &Arc<StackInner>,
+    mut tx: Transaction,
+    calls: &mpsc::Sender<IncomingCall>,
+) {
+    let method = tx.original.method;
+    let call_id = tx
+        .original
+        .call_id_header()
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let dialog_id = match DialogId::try_from(&tx) {
+        Ok(id) => id,
+        Err(e) => {
+            info!(call_id = %call_id, %method, error = %e, "request without dialog identifiers: 400");
+            reply_and_forget(tx, StatusCode::BadRequest, false);
+            return;
+        }
+    };
+    if let Some(mut dialog) = stack.layer.match_dialog(&tx) {
+        debug!(call_id = %call_id, %method, "in-dialog request");
+        tokio::spawn(async move {
+            if let Err(e) = dialog.handle(&mut tx).await {
+                debug!(call_id = %call_id, %method, error = %e, "in-dialog request handling");
+            }
+            // Requests rsipstack leaves unanswered (before the dialog is confirmed).
+            if tx.last_response.is_none() && method != Method::Ack {
+                let status = match method {
+                    Method::Options | Method::Info => StatusCode::OK,
+                    _ => StatusCode::MethodNotAllowed,
+                };
+                debug!(call_id = %call_id, %method, %status, "answering what the dialog left");
+                let allow = status == StatusCode::MethodNotAllowed;
+                reply_to(&mut tx, status, allow).await;
+            }
+        });
+        return;
+    }
+    let has_to_tag = !dialog_id.local_tag.is_empty();
+    match method {
+        Method::Invite if !has_to_tag => {
+            let Some(call) = incoming_call(stack, &mut tx, &call_id) else {
+                reply_and_forget(tx, StatusCode::BadRequest, false);
+                return;
+            };
+            if let Err(e) = tx.send_trying().await {
+                debug!(call_id = %call_id, error = %e, "cannot send 100 Trying");
+            }
+            let mut call = call;
+            call.tx = Some(tx);
+            info!(
+                call_id = %call.call_id,
+                source = %call.source,
+                transport = call.transport,
+                to = %call.request_user,
+                from = %call.from_user,
+                "incoming INVITE"
+            );
+            match calls.try_send(call) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(call)) => {
+                    warn!(call_id = %call.call_id, "incoming call queue full: 503");
+                    call.reject(503, "Service Unavailable").await;
+                }
+                Err(mpsc::error::TrySendError::Closed(call)) => {
+                    info!(call_id = %call.call_id, "nobody takes calls: 503");
+                    call.reject(503, "Service Unavailable").await;
+                }
+            }
+        }
+        Method::Options if !has_to_tag => {
+            debug!(call_id = %call_id, "OPTIONS: 200");
+            reply_and_forget(tx, StatusCode::OK, true);
+        }
+        Method::Ack => {}
+        _ if has_to_tag => {
+            info!(call_id = %call_id, %method, "request for an unknown dialog: 481");
+            reply_and_forget(tx, StatusCode::CallTransactionDoesNotExist, false);
+        }
+        _ => {
+            info!(call_id = %call_id, %method, "unsupported out-of-dialog request: 405");
+            reply_and_forget(tx, StatusCode::MethodNotAllowed, true);
+        }
+    }
+}
+
+/// Reads the routing facts of an initial INVITE; `None` when From or To do not parse.
+fn incoming_call(
+    stack: &Arc<StackInner>,
+    tx: &mut Transaction,
+    call_id: &str,
+) -> Option<IncomingCall> {
+    let req: &Request = &tx.original;
+    let from = req.from_header().ok()?.typed().ok()?;
+    let to = req.to_header().ok()?.typed().ok()?;
+    let user = |uri: &Uri| {
+        uri.auth
+            .as_ref()
+            .map(|a| a.user.clone())
+            .unwrap_or_default()
+    };
+    let (source, transport) = match tx.connection.as_ref() {
+        Some(conn) => (
+            conn.get_remote_addr().and_then(|a| a.get_socketaddr().ok()),
+            match conn.transport() {
+                Transport::Tcp => "tcp",
+                _ => "udp",
+            },
+        ),
+        None => (None, "udp"),
+    };
+    let source = source.unwrap_or_else(|| SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 0));
+    Some(IncomingCall {
+        call_id: call_id.to_string(),
+        source,
+        transport,
+        request_user: user(&req.uri),
+        from_user: user(&from.uri),
+        from_display: from
+            .display_name
+            .map(|d| d.trim().trim_matches('"').to_string())
+            .filter(|d| !d.is_empty()),
+        to_user: user(&to.uri),
+        sdp: body(&req.body),
+        tx: None,
+        stack: stack.clone(),
+    })
+}
+
+fn reply_and_forget(mut tx: Transaction, status: StatusCode, allow: bool) {
+    tokio::spawn(async move {
+        reply_to(&mut tx, status, allow).await;
+        if tx.original.method == Method::Invite {
+            while tx.receive().await.is_some() {}
+        }
+    });
+}
+
+async fn reply_to(tx: &mut Transaction, status: StatusCode, allow: bool) {
+    let headers = if allow {
+        vec![
+            Header::Allow(ALLOW.into()),
+            Header::Accept("application/sdp".into()),
+        ]
+    } else {
+        vec![]
+    };
+    if let Err(e) = tx.reply_with(status, headers, None).await {
+        debug!(error = %e, "cannot send response");
+    }
+}

@@ -1,0 +1,209 @@
+//! End to end, fax: the built-in test caller (`faxvox call fax`) sends a page to a fax line of
+//! `faxvox serve` over G.711 and over T.38, both calls at once; each email that arrives at a
+//! real SMTP server (aiosmtpd) carries a PDF whose page, rendered by poppler at the fax
+//! resolution, equals the page sent pixel for pixel.
+
+mod fax_common;
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use faxvox_codecs::{Bitmap, Page, Resolution};
+
+use support::gateway::{attachment, describe_mail, sent_to, Gateway};
+use support::peers::require;
+use support::smtp::{SinkOptions, SmtpSink};
+
+const FAX_LINE: &str = "+33299001122";
+const ROWS: u32 = 600;
+
+/// A small fine-resolution page (1728 × 600, about 3 inches): the top of a text-like test page.
+fn small_page(seed: u64) -> Page {
+    let full = fax_common::test_page(seed, Resolution::FINE);
+    let mut b = Bitmap::new(1728, ROWS);
+    for y in 0..ROWS {
+        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
+    }
+    Page {
+        bitmap: b,
+        resolution: Resolution::FINE,
+    }
+}
+
+/// Renders every page of a PDF with poppler at 204 × 196 dpi, black and white.
+fn render_pdf(pdftoppm: &Path, pdf: &[u8], dir: &Path, name: &str) -> Vec<Bitmap> {
+    let src = dir.join(format!("{name}.pdf"));
+    std::fs::write(&src, pdf).unwrap();
+    let prefix = dir.join(name);
+    let out = Command::new(pdftoppm)
+        .args(["-rx", "204", "-ry", "196", "-mono"])
+        .arg(&src)
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdftoppm: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "pbm")
+                && p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}-"))
+        })
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| read_pbm(&std::fs::read(p).unwrap()))
+        .collect()
+}
+
+/// Reads a binary PBM (P4: rows MSB-first, 1 = black — the same packing as `Bitmap`).
+fn read_pbm(bytes: &[u8]) -> Bitmap {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 3 {
+        while bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if bytes[i] == b'#' {
+            while bytes[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = i;
+        while !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P4", "not a binary PBM");
+    let (w, h): (u32, u32) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let data = bytes[i + 1..].to_vec();
+    Bitmap::from_packed(w, h, data).expect("PBM size")
+}
+
+#[test]
+fn fax_over_g711_and_t38_arrives_as_identical_pdf_pages() {
+    let Some(pdftoppm) = require("pdftoppm", "poppler-utils") else {
+        return;
+    };
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = Gateway::new(&sink);
+    gw.account_add("acme", &["fax@acme.example"], "Cabinet Lefèvre");
+    gw.line_add(FAX_LINE, "acme", "fax", None);
+    gw.start();
+
+    let sends = [
+        ("g711", small_page(101), "+15550001001"),
+        ("t38", small_page(202), "+15550001002"),
+    ];
+    let uri = gw.uri(FAX_LINE);
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = sends
+            .iter()
+            .enumerate()
+            .map(|(slot, (mode, page, from))| {
+                let doc = fax_common::write_doc(
+                    gw.path(),
+                    &format!("doc-{mode}.tif"),
+                    std::slice::from_ref(page),
+                );
+                let (gw, uri) = (&gw, &uri);
+                s.spawn(move || {
+                    let doc = doc.display().to_string();
+                    let mut args = vec!["fax", "--to", uri, "--file", &doc, "--from", from];
+                    // G.711 must stay G.711 even when the gateway asks for T.38.
+                    args.push(if *mode == "t38" { "--t38" } else { "--no-t38" });
+                    gw.call_slot(slot as u16, 2, &args)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for ((mode, _, _), run) in sends.iter().zip(&runs) {
+        run.assert_ok(&format!("fax over {mode}"));
+        // The caller's own account of the call: one call, one page, on the right transport.
+        let results = run.results();
+        assert_eq!(results.len(), 1, "{mode}: {}", run.stdout);
+        assert_eq!(results[0]["ok"], true, "{mode}: {}", run.stdout);
+        assert_eq!(results[0]["pages"], 1, "{mode}: {}", run.stdout);
+        assert_eq!(
+            results[0]["t38"],
+            *mode == "t38",
+            "{mode}: transport used: {}",
+            run.stdout
+        );
+    }
+
+    // Both faxes arrive, each as one PDF page equal to one of the pages sent.
+    let got = |m: &support::smtp::Received| {
+        sent_to(m, "fax@acme.example") && attachment(m, "application/pdf").is_some()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    let mails = loop {
+        let mails: Vec<_> = sink.messages().into_iter().filter(|m| got(m)).collect();
+        if mails.len() >= 2 || std::time::Instant::now() > deadline {
+            break mails;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        mails.len(),
+        2,
+        "expected two fax emails; got:\n{}",
+        describe_mail(&sink)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut matched = [false, false];
+    for (i, mail) in mails.iter().enumerate() {
+        let (name, _, pdf) = attachment(mail, "application/pdf").unwrap();
+        let pages = render_pdf(&pdftoppm, &pdf, tmp.path(), &format!("mail{i}"));
+        assert_eq!(pages.len(), 1, "{name}: pages");
+        let which = sends
+            .iter()
+            .position(|(_, page, _)| page.bitmap == pages[0])
+            .unwrap_or_else(|| {
+                let p = &pages[0];
+                let a = &sends[0].1.bitmap;
+                let first = (0..p.height().min(a.height())).find(|&y| p.row(y) != a.row(y));
+                panic!(
+                    "{name}: rendered page ({}x{}) equals no page sent (1728x{ROWS}); \
+                     vs the G.711 page, first differing row {first:?}",
+                    p.width(),
+                    p.height()
+                )
+            });
+        assert!(!matched[which], "both emails carry the same page");
+        matched[which] = true;
+        eprintln!("{name}: the {} page, pixel for pixel", sends[which].0);
+    }
+
+    let records = gw.call_records();
+    let faxes = records
+        .iter()
+        .filter(|r| r.kind.as_deref() == Some("fax"))
+        .count();
+    assert!(faxes >= 2, "call records: {records:?}");
+    gw.assert_alive("after the faxes");
+}
+
+#[test]
+fn pbm_reader_matches_bitmap_packing() {
+    let mut b = Bitmap::new(10, 2);
+    b.set(0, 0, true);
+    b.set(9, 1, true);
+    let mut pbm = b"P4\n# c\n10 2\n".to_vec();
+    pbm.extend_from_slice(b.data());
+    assert_eq!(read_pbm(&pbm), b);
+}
