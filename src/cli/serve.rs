@@ -56,6 +56,13 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         spool.clone(),
         new_job.clone(),
     )?;
+    let (recovered, kept) = gateway.recover().await;
+    if recovered + kept > 0 {
+        info!(
+            recovered,
+            kept, "calls interrupted by the last stop: messages committed"
+        );
+    }
     let listen = config.sip.listen_addr()?;
     let (stack, incoming) = SipStack::start(StackConfig {
         listen,
@@ -83,6 +90,8 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         let mut retention = worker::retention(config);
         let poll = Duration::from_secs(args.poll_secs.max(1));
         let config_path = config_path.map(Path::to_path_buf);
+        let directory = directory.clone();
+        let mut records_months = config.retention.records_months;
         tokio::spawn(async move {
             let mut hup = match signal(SignalKind::hangup()) {
                 Ok(s) => s,
@@ -112,6 +121,14 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                         Ok(Err(e)) => error!(error = %e, "retention purge failed"),
                         Err(e) => error!(error = %e, "retention purge crashed"),
                     }
+                    let cutoff = crate::directory::records::records_cutoff(
+                        SystemTime::now(),
+                        records_months,
+                    );
+                    match directory.purge_call_records(cutoff).await {
+                        Ok(n) => info!(deleted = n, months = records_months, "call records purge"),
+                        Err(e) => error!(error = %e, "call records purge failed"),
+                    }
                     last_purge = Some(Instant::now());
                 }
                 tokio::select! {
@@ -122,6 +139,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                         Ok(new) => match worker.reload(&new) {
                             Ok(()) => {
                                 retention = worker::retention(&new);
+                                records_months = new.retention.records_months;
                                 last_purge = None;
                                 info!("delivery settings reloaded (SIGHUP); SIP and media settings need a restart");
                             }

@@ -3,4 +3,5 @@
 pub mod commit;
 pub mod drive;
 pub mod greeting;
+pub mod recovery;
 pub mod server;

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::directory::{validate, Directory, LineKind as DirLineKind, Route};
 use crate::gateway::commit::{commit_call, CallKind, CallSummary};
 use crate::gateway::drive::{drive, DriveReport};
+use crate::gateway::recovery::{meta_time, recover_calls, CallMeta};
 use crate::media::channel::{MediaChannel, MediaRole, MediaSettings};
 use crate::media::ports::PortPool;
 use crate::sip::call::{Call, CallConfig, LineKind};
@@ -59,6 +60,8 @@ struct Shared {
     ports: PortPool,
     media_ip: IpAddr,
     active: Arc<AtomicUsize>,
+    /// Set on shutdown: new calls get 503 while the calls in progress end.
+    draining: AtomicBool,
     work_root: PathBuf,
     new_job: Arc<Notify>,
 }
@@ -93,10 +96,43 @@ impl Gateway {
                 ports,
                 media_ip,
                 active: Arc::new(AtomicUsize::new(0)),
+                draining: AtomicBool::new(false),
                 work_root,
                 new_job,
             }),
         })
+    }
+
+    /// Commits the messages of calls a previous run left unfinished (crash, power cut) and
+    /// writes their detail records. Call before taking calls. Returns (recovered, kept).
+    pub async fn recover(&self) -> (usize, usize) {
+        let sh = &self.shared;
+        let spool = sh.spool.clone();
+        let root = sh.work_root.clone();
+        let min = sh.config.voicemail.min_message();
+        let Ok((done, failed)) =
+            tokio::task::spawn_blocking(move || recover_calls(&spool, &root, min)).await
+        else {
+            error!("call recovery crashed");
+            return (0, 0);
+        };
+        for r in &done {
+            if r.job.is_some() {
+                sh.new_job.notify_one();
+            }
+            let rec =
+                r.summary
+                    .to_record(r.job.as_ref().map(|j| j.to_string()), Some(200), None, None);
+            if let Err(e) = sh.directory.add_call_record(&rec).await {
+                error!(call_id = %r.summary.call_id, error = %e, "cannot write the call record");
+            }
+        }
+        (done.len(), failed.len())
+    }
+
+    /// Refuses new calls (503) from now on; calls in progress go on.
+    pub fn stop_accepting(&self) {
+        self.shared.draining.store(true, Ordering::Release);
     }
 
     /// Calls in progress.
@@ -131,6 +167,11 @@ impl Gateway {
         if !sh.config.sip.is_trusted(inc.source.ip()) {
             warn!(call_id = %call_id, source = %inc.source, "call from an untrusted address: 403");
             inc.reject(403, "Forbidden").await;
+            return;
+        }
+        if sh.draining.load(Ordering::Acquire) {
+            info!(call_id = %call_id, "shutting down: 503");
+            inc.reject(503, "Service Unavailable").await;
             return;
         }
         // Take the slot first so that concurrent admissions cannot overshoot the limit.
@@ -213,6 +254,22 @@ impl Gateway {
         let folder = sh.work_root.join(safe_name(&call_id));
         if let Err(e) = std::fs::create_dir_all(&folder) {
             error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot create the call folder: 503");
+            inc.reject(503, "Service Unavailable").await;
+            return;
+        }
+        let meta = CallMeta {
+            call_id: call_id.clone(),
+            account: route.account.id.clone(),
+            dialled: route.dialled.clone(),
+            line: route.line.number.clone(),
+            caller_number: inc.from_user.clone(),
+            caller_name: inc.from_display.clone(),
+            start: meta_time(started_at),
+            source: format!("sip from {}", inc.source),
+        };
+        if let Err(e) = meta.write(&folder) {
+            error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot write the call facts: 503");
+            let _ = std::fs::remove_dir_all(&folder);
             inc.reject(503, "Service Unavailable").await;
             return;
         }

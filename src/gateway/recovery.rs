@@ -1,0 +1,210 @@
+//! Calls interrupted by a crash or a power cut. Every call works in its own folder under
+//! `<spool.dir>/calls/`, which holds `call.json` (who called whom, written when the call is
+//! answered) next to the media as it is written (the voicemail WAV is synced as it grows, the
+//! fax TIFF page by page). When the gateway starts, whatever such folders remain belong to
+//! calls that never finished: their messages are committed like any other, so nothing a
+//! caller left is lost; a folder that cannot be committed is kept and logged.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tracing::{error, info, warn};
+
+use crate::gateway::commit::{commit_call, CallKind, CallSummary};
+use faxvox_spool::{format_rfc3339, parse_rfc3339, JobId, Spool};
+
+/// Name of the call facts file in a call folder.
+pub const CALL_META: &str = "call.json";
+
+/// The facts of a call in progress, as written in its folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMeta {
+    /// SIP Call-ID.
+    pub call_id: String,
+    /// Account that gets the message.
+    pub account: String,
+    /// The number as dialled.
+    pub dialled: String,
+    /// Our line that answered.
+    pub line: String,
+    /// Caller number as signalled.
+    pub caller_number: String,
+    /// Caller display name.
+    pub caller_name: Option<String>,
+    /// When the INVITE arrived, RFC 3339.
+    pub start: String,
+    /// `sip from ADDR`.
+    pub source: String,
+}
+
+/// Why a call folder could not be used.
+#[derive(Debug, Error)]
+pub enum RecoveryError {
+    /// The facts file is missing or unreadable.
+    #[error("cannot read {path}: {reason}")]
+    Meta {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The spool refused the message.
+    #[error("cannot commit: {0}")]
+    Commit(#[from] crate::gateway::commit::CommitError),
+}
+
+impl CallMeta {
+    /// Writes the facts into the call folder (synced: a crash right after the answer must
+    /// still find them).
+    pub fn write(&self, folder: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::fsutil::write_atomic(&folder.join(CALL_META), &json)
+    }
+
+    fn read(folder: &Path) -> Result<CallMeta, RecoveryError> {
+        let path = folder.join(CALL_META);
+        let bytes = std::fs::read(&path).map_err(|e| RecoveryError::Meta {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| RecoveryError::Meta {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// `start` as a time (the folder's own time when unreadable).
+    fn start_time(&self) -> SystemTime {
+        parse_rfc3339(&self.start).unwrap_or_else(SystemTime::now)
+    }
+}
+
+/// `start` for [`CallMeta`].
+pub fn meta_time(t: SystemTime) -> String {
+    format_rfc3339(t)
+}
+
+/// One recovered call: its summary and the job it became.
+#[derive(Debug)]
+pub struct Recovered {
+    /// What was committed.
+    pub summary: CallSummary,
+    /// The job, `None` when there was nothing to deliver (a fax without a page).
+    pub job: Option<JobId>,
+}
+
+/// Commits the messages of every call folder left under `calls_root` and removes the folders
+/// that were committed. Folders that fail are kept, logged, and reported in the error list.
+pub fn recover_calls(
+    spool: &Spool,
+    calls_root: &Path,
+    min_message: Duration,
+) -> (Vec<Recovered>, Vec<(PathBuf, RecoveryError)>) {
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(calls_root) else {
+        return (done, failed);
+    };
+    for entry in entries.flatten() {
+        let folder = entry.path();
+        if !folder.is_dir() {
+            continue;
+        }
+        match recover_one(spool, &folder, min_message) {
+            Ok(r) => {
+                info!(call_id = %r.summary.call_id, job = ?r.job.as_ref().map(|j| j.to_string()), folder = %folder.display(), "interrupted call recovered");
+                if let Err(e) = std::fs::remove_dir_all(&folder) {
+                    warn!(folder = %folder.display(), error = %e, "cannot remove a recovered call folder");
+                }
+                done.push(r);
+            }
+            Err(e) => {
+                error!(folder = %folder.display(), error = %e, "interrupted call NOT recovered; its folder is kept");
+                failed.push((folder, e));
+            }
+        }
+    }
+    (done, failed)
+}
+
+fn recover_one(
+    spool: &Spool,
+    folder: &Path,
+    min_message: Duration,
+) -> Result<Recovered, RecoveryError> {
+    let meta = CallMeta::read(folder)?;
+    let mut tiff = None;
+    let mut wav = None;
+    if let Ok(entries) = std::fs::read_dir(folder) {
+        for e in entries.flatten() {
+            let p = e.path();
+            match p
+                .extension()
+                .and_then(|x| x.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("tif" | "tiff") => tiff = Some(p),
+                Some("wav") => wav = Some(p),
+                _ => {}
+            }
+        }
+    }
+    let kind = if let Some(tiff) = tiff.filter(|t| usable_tiff(t)) {
+        CallKind::Fax {
+            tiff: Some(tiff),
+            report: None,
+        }
+    } else if let Some(wav) = wav {
+        match faxvox_codecs::recording::recover_wav(&wav) {
+            Ok(info) if info.duration >= min_message => CallKind::Voicemail {
+                wav,
+                recorded: info.duration,
+            },
+            Ok(info) => CallKind::Missed {
+                reason: format!(
+                    "message too short ({} ms), call interrupted by a gateway stop",
+                    info.duration.as_millis()
+                ),
+            },
+            Err(e) => CallKind::Missed {
+                reason: format!("recording unreadable after a gateway stop: {e}"),
+            },
+        }
+    } else {
+        CallKind::Missed {
+            reason: "call interrupted by a gateway stop before any message".into(),
+        }
+    };
+    let start = meta.start_time();
+    let ended_at = std::fs::metadata(folder)
+        .and_then(|m| m.modified())
+        .unwrap_or(start)
+        .max(start);
+    let summary = CallSummary {
+        call_id: meta.call_id.clone(),
+        account: meta.account.clone(),
+        dialled: meta.dialled.clone(),
+        line: meta.line.clone(),
+        caller_number: meta.caller_number.clone(),
+        caller_name: meta.caller_name.clone(),
+        start,
+        answered_at: Some(start),
+        ended_at,
+        kind,
+        rtp_lost: 0,
+        source: format!("{} (recovered after a gateway stop)", meta.source),
+    };
+    let job = commit_call(spool, &summary)?;
+    Ok(Recovered { summary, job })
+}
+
+/// A fax TIFF with at least one decodable page (a crash can leave a page half written).
+fn usable_tiff(path: &Path) -> bool {
+    match std::fs::read(path) {
+        Ok(bytes) => faxvox_codecs::tiff::read_pages(&bytes).is_ok_and(|d| !d.pages.is_empty()),
+        Err(_) => false,
+    }
+}
