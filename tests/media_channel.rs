@@ -676,3 +676,52 @@ fn load_concurrent_fax_calls() {
     );
     assert_eq!(ok, pairs);
 }
+
+/// `fax.max_pages`: a receiver limited to one page ends the call after it (Finished) and keeps
+/// exactly that page, pixel for pixel, although the sender had two.
+#[tokio::test]
+async fn page_limit_ends_the_reception_after_the_last_allowed_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut second = small_page();
+    second.bitmap.fill_rect(200, 150, 400, 40);
+    let pages = vec![small_page(), second];
+    let doc = write_doc(dir.path(), "two.tif", &pages);
+    let (a, b) = (bind(), bind());
+    let (tx_addr, rx_addr) = (a.udptl_addr(), b.udptl_addr());
+    let (tx, mut tx_events) = MediaChannel::spawn(
+        "limit-tx".into(),
+        a,
+        MediaRole::SendFax { document: doc },
+        MediaSettings::default(),
+    );
+    let (rx, mut rx_events) = MediaChannel::spawn(
+        "limit-rx".into(),
+        b,
+        MediaRole::ReceiveFax {
+            folder: dir.path().to_path_buf(),
+        },
+        MediaSettings {
+            fax_max_pages: 1,
+            ..MediaSettings::default()
+        },
+    );
+    tx.apply(media(None, Some(t38(rx_addr))));
+    rx.apply(media(None, Some(t38(tx_addr))));
+    until_finished(&mut rx_events, Duration::from_secs(90))
+        .await
+        .expect("receiver finished at the page limit");
+    // The call ends here, as the gateway would hang up.
+    let rx = rx.finish().await;
+    tx.hangup();
+    let _ = until_finished(&mut tx_events, Duration::from_secs(5)).await;
+    let tx = tx.finish().await;
+    let r = rx.fax.as_ref().expect("receiver report");
+    assert_eq!(r.pages, 1, "{r:#?}");
+    let tiff = rx.fax_tiff.as_ref().expect("received TIFF");
+    assert_same_pixels(&pages[..1], &read_doc(tiff));
+    let t = tx.fax.as_ref().expect("sender report");
+    assert!(
+        !t.success || t.pages < 2,
+        "the sender must not have sent both pages: {t:#?}"
+    );
+}

@@ -93,6 +93,9 @@ pub struct MediaSettings {
     pub ecm: bool,
     /// Backstop on one fax session's length.
     pub fax_max_duration: Duration,
+    /// Most pages received in one call (`fax.max_pages`): after that page the call is ended
+    /// and what arrived is delivered.
+    pub fax_max_pages: u32,
 }
 
 impl Default for MediaSettings {
@@ -102,6 +105,7 @@ impl Default for MediaSettings {
             station_id: String::new(),
             ecm: true,
             fax_max_duration: Duration::from_secs(30 * 60),
+            fax_max_pages: 200,
         }
     }
 }
@@ -113,6 +117,7 @@ impl MediaSettings {
             media: config.media.clone(),
             station_id: config.fax.station_id.clone(),
             ecm: config.fax.ecm,
+            fax_max_pages: config.fax.max_pages,
             ..MediaSettings::default()
         }
     }
@@ -1119,8 +1124,17 @@ impl Chan {
         };
         let mut tone = None;
         let mut done = false;
+        let max_pages = self.settings.fax_max_pages;
         while let Some(ev) = f.fax.poll_event() {
             match ev {
+                FaxEvent::Page(p)
+                    if f.fax.direction() == crate::fax::Direction::Receive
+                        && max_pages > 0
+                        && p.number >= max_pages =>
+                {
+                    warn!(call_id = %self.call_id, pages = p.number, max_pages, "page limit reached: ending the call; the pages received are delivered");
+                    done = true;
+                }
                 // A frame from the peer over audio: its V.21 signalling is on the line. Only the
                 // receiving side reports it (the sender waits for the receiver's re-INVITE).
                 FaxEvent::PhaseB { .. }
