@@ -60,6 +60,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub delivery: DeliveryConfig,
     pub retention: RetentionConfig,
+    pub billing: BillingConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,6 +185,23 @@ impl Default for RetentionConfig {
     }
 }
 
+/// Out-of-plan billing of sent faxes (see `crate::billing`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    /// Out-of-plan ceiling of accounts without their own (`faxvox billing ceiling`), in euros
+    /// excl. tax per calendar month (UTC), as a string: "150.00". Up to four decimals.
+    pub default_ceiling: crate::billing::Money,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig {
+            default_ceiling: crate::billing::DEFAULT_CEILING,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SipConfig {
@@ -191,9 +209,9 @@ pub struct SipConfig {
     pub listen: String,
     /// Also accept SIP over TCP on the same port (large INVITEs, some trunks insist).
     pub tcp: bool,
-    /// Networks (CIDR) whose INVITEs are answered; everyone else gets 403. The gateway has no
-    /// SIP authentication: it trusts its trunk by address. `FAXVOX_SIP_TRUSTED` takes a comma
-    /// list.
+    /// Networks (CIDR) whose INVITEs are answered without credentials (the trunk). Others
+    /// must authenticate with `auth_users` (digest, 401 challenge) or get 403 when there are
+    /// no users. `FAXVOX_SIP_TRUSTED` takes a comma list.
     pub trusted: Vec<String>,
     /// UDP ports for media, `FIRST-LAST`: each call takes an even RTP port and a UDPTL port.
     pub rtp_ports: String,
@@ -210,6 +228,17 @@ pub struct SipConfig {
     pub t38: String,
     /// How long a fax line waits for the caller's T.38 re-INVITE before sending its own (ms).
     pub ced_window_ms: u32,
+    /// Address:port of the SIP-over-TLS listener. Empty: no TLS.
+    pub tls_listen: String,
+    /// PEM certificate chain of the TLS listener (required with `tls_listen`).
+    pub tls_cert: String,
+    /// PEM private key (PKCS#8 or RSA PKCS#1) of the TLS listener (required with `tls_listen`).
+    pub tls_key: String,
+    /// Realm of the digest challenge sent to untrusted callers.
+    pub auth_realm: String,
+    /// `"user:password"` entries: who may call from outside `trusted` (SIP digest, MD5,
+    /// qop=auth). `FAXVOX_SIP_AUTH_USERS=user:pass,user2:pass2`.
+    pub auth_users: Vec<String>,
 }
 
 impl Default for SipConfig {
@@ -224,6 +253,11 @@ impl Default for SipConfig {
             max_call_secs: 3600,
             t38: "request".into(),
             ced_window_ms: 3000,
+            tls_listen: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            auth_realm: "faxvox".into(),
+            auth_users: Vec::new(),
         }
     }
 }
@@ -262,6 +296,22 @@ impl SipConfig {
             key: "sip.listen".into(),
             message: format!("{:?}: expected IP:PORT, e.g. \"0.0.0.0:5060\"", self.listen),
         })
+    }
+
+    /// The TLS listen address; `None` when `tls_listen` is empty (validated on load).
+    pub fn tls_listen_addr(&self) -> Option<SocketAddr> {
+        let t = self.tls_listen.trim();
+        (!t.is_empty()).then(|| t.parse().ok()).flatten()
+    }
+
+    /// The digest users as (user, password) pairs (validated on load; a malformed entry is
+    /// skipped here).
+    pub fn auth_user_list(&self) -> Vec<(String, String)> {
+        self.auth_users
+            .iter()
+            .filter_map(|e| parse_auth_user(e).ok())
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect()
     }
 
     /// The trusted networks (validated on load; an unparsable entry is skipped here).
@@ -333,6 +383,31 @@ impl SipConfig {
             ..CallConfig::default()
         }
     }
+}
+
+/// Splits one `auth_users` entry `user:password` (the password may contain ':').
+fn parse_auth_user(entry: &str) -> Result<(&str, &str), String> {
+    let (user, password) = entry
+        .split_once(':')
+        .ok_or_else(|| "an entry is not \"user:password\"".to_string())?;
+    let user = user.trim();
+    if user.is_empty() || password.is_empty() {
+        return Err("an entry has an empty user or password (\"user:password\")".into());
+    }
+    if user
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+    {
+        return Err(format!(
+            "user {user:?}: no spaces, quotes or backslashes in a user name"
+        ));
+    }
+    Ok((user, password))
+}
+
+/// Reads a PEM file; the error names the file.
+fn read_pem(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {path:?}: {e}"))
 }
 
 /// Parses one `trusted` entry: `10.0.0.0/8`, `::1/128`, or a bare address (a single host).
@@ -597,6 +672,27 @@ impl Config {
                 format!("{} is outside 0..=60000", sip.ced_window_ms),
             ));
         }
+        self.validate_sip_tls(origin)?;
+        let realm = sip.auth_realm.trim();
+        if realm.is_empty() || realm != sip.auth_realm || sip.auth_realm.contains(['"', '\\']) {
+            return Err(bad(
+                "sip.auth_realm",
+                format!(
+                    "{:?}: must be a non-empty name without quotes, backslashes or surrounding spaces",
+                    sip.auth_realm
+                ),
+            ));
+        }
+        let mut users = std::collections::HashSet::new();
+        for entry in &sip.auth_users {
+            let (user, _) = parse_auth_user(entry).map_err(|m| bad("sip.auth_users", m))?;
+            if !users.insert(user) {
+                return Err(bad(
+                    "sip.auth_users",
+                    format!("user {user:?} is listed twice"),
+                ));
+            }
+        }
         let vm = &self.voicemail;
         if !(1..=3600).contains(&vm.max_secs) {
             return Err(bad(
@@ -622,10 +718,78 @@ impl Config {
                 ),
             ));
         }
+        if self.billing.default_ceiling.is_negative() {
+            return Err(bad(
+                "billing.default_ceiling",
+                format!("{} is negative", self.billing.default_ceiling),
+            ));
+        }
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// `sip.tls_*`: `tls_listen` an address; with it, `tls_cert` and `tls_key` readable PEM
+    /// files holding a certificate and its key; without it, neither set.
+    fn validate_sip_tls(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::BadValue {
+            origin: origin.into(),
+            key: key.into(),
+            message,
+        };
+        let sip = &self.sip;
+        let listen = sip.tls_listen.trim();
+        let (cert, key) = (sip.tls_cert.trim(), sip.tls_key.trim());
+        if listen.is_empty() {
+            if !cert.is_empty() || !key.is_empty() {
+                return Err(bad(
+                    "sip.tls_listen",
+                    "is empty but sip.tls_cert / sip.tls_key are set: set tls_listen (e.g. \"0.0.0.0:5061\") to use them".into(),
+                ));
+            }
+            return Ok(());
+        }
+        let addr: SocketAddr = listen.parse().map_err(|_| {
+            bad(
+                "sip.tls_listen",
+                format!("{listen:?}: expected IP:PORT, e.g. \"0.0.0.0:5061\""),
+            )
+        })?;
+        if let Ok(plain) = sip.listen_addr() {
+            if sip.tcp && plain.port() != 0 && plain.port() == addr.port() {
+                return Err(bad(
+                    "sip.tls_listen",
+                    format!(
+                        "{listen:?}: port {} is already SIP over TCP (sip.listen)",
+                        addr.port()
+                    ),
+                ));
+            }
+        }
+        if cert.is_empty() {
+            return Err(bad(
+                "sip.tls_cert",
+                "required with sip.tls_listen (a PEM file)".into(),
+            ));
+        }
+        if key.is_empty() {
+            return Err(bad(
+                "sip.tls_key",
+                "required with sip.tls_listen (a PEM file)".into(),
+            ));
+        }
+        let cert_pem = read_pem(cert).map_err(|m| bad("sip.tls_cert", m))?;
+        let key_pem = read_pem(key).map_err(|m| bad("sip.tls_key", m))?;
+        crate::sip::stack::check_tls_identity(&cert_pem, &key_pem).map_err(|m| {
+            if m.starts_with("private key") {
+                bad("sip.tls_key", format!("{key:?}: {m}"))
+            } else {
+                bad("sip.tls_cert", format!("{cert:?}: {m}"))
+            }
+        })
     }
 }
 
@@ -839,6 +1003,109 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("sip.trusted") && e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn sip_tls_and_digest_keys() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.sip.tls_listen_addr(), None);
+        assert_eq!(c.sip.auth_realm, "faxvox");
+        assert!(c.sip.auth_user_list().is_empty());
+        let c = load(
+            "[sip]\nauth_realm = \"pbx.example\"\nauth_users = [\"office:pw\"]\n",
+            &[("FAXVOX_SIP_AUTH_USERS", "alice:s3cret, bob:with:colons")],
+        )
+        .unwrap();
+        assert_eq!(c.sip.auth_realm, "pbx.example");
+        assert_eq!(
+            c.sip.auth_user_list(),
+            [
+                ("alice".to_string(), "s3cret".to_string()),
+                ("bob".to_string(), "with:colons".to_string())
+            ]
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p.display().to_string()
+        };
+        let ident = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let cert = write("cert.pem", &ident.cert.pem());
+        let key = write("key.pem", &ident.signing_key.serialize_pem());
+        let wrong_key = write("other.pem", &other.signing_key.serialize_pem());
+        let junk = write("junk.pem", "hello");
+        let missing = dir.path().join("missing.pem").display().to_string();
+        let tls = |listen: &str, cert: &str, key: &str| {
+            format!(
+                "[sip]\ntls_listen = \"{listen}\"\ntls_cert = \"{cert}\"\ntls_key = \"{key}\"\n"
+            )
+        };
+        let c = load(&tls("127.0.0.1:5061", &cert, &key), &[]).unwrap();
+        assert_eq!(
+            c.sip.tls_listen_addr(),
+            Some("127.0.0.1:5061".parse().unwrap())
+        );
+        for (text, key_name, detail) in [
+            (tls("nowhere", &cert, &key), "sip.tls_listen", "nowhere"),
+            (tls("", &cert, &key), "sip.tls_listen", "tls_cert"),
+            (tls("0.0.0.0:5060", &cert, &key), "sip.tls_listen", "5060"),
+            (tls("0.0.0.0:5061", "", &key), "sip.tls_cert", "required"),
+            (tls("0.0.0.0:5061", &cert, ""), "sip.tls_key", "required"),
+            (
+                tls("0.0.0.0:5061", &missing, &key),
+                "sip.tls_cert",
+                "missing.pem",
+            ),
+            (
+                tls("0.0.0.0:5061", &cert, &missing),
+                "sip.tls_key",
+                "missing.pem",
+            ),
+            (tls("0.0.0.0:5061", &junk, &key), "sip.tls_cert", "junk.pem"),
+            (tls("0.0.0.0:5061", &cert, &junk), "sip.tls_key", "junk.pem"),
+            (
+                tls("0.0.0.0:5061", &cert, &wrong_key),
+                "sip.tls_key",
+                "other.pem",
+            ),
+            (tls("0.0.0.0:5061", &key, &key), "sip.tls_cert", "key.pem"),
+            (
+                "[sip]\nauth_users = [\"alice\"]\n".into(),
+                "sip.auth_users",
+                "user:password",
+            ),
+            (
+                "[sip]\nauth_users = [\":pw\"]\n".into(),
+                "sip.auth_users",
+                "empty",
+            ),
+            (
+                "[sip]\nauth_users = [\"a b:pw\"]\n".into(),
+                "sip.auth_users",
+                "a b",
+            ),
+            (
+                "[sip]\nauth_users = [\"a:1\", \"a:2\"]\n".into(),
+                "sip.auth_users",
+                "twice",
+            ),
+            (
+                "[sip]\nauth_realm = \"\"\n".into(),
+                "sip.auth_realm",
+                "non-empty",
+            ),
+            (
+                "[sip]\nauth_realm = \"a\\\"b\"\n".into(),
+                "sip.auth_realm",
+                "quotes",
+            ),
+        ] {
+            let e = load(&text, &[]).unwrap_err().to_string();
+            assert!(e.contains(key_name) && e.contains(detail), "{text}: {e}");
+        }
     }
 
     #[test]

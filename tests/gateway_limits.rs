@@ -55,6 +55,7 @@ async fn gateway_with_disk(
         listen: "127.0.0.1:0".parse().unwrap(),
         tcp: false,
         user_agent: "faxvox-test".into(),
+        ..StackConfig::default()
     })
     .await
     .unwrap();

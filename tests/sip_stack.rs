@@ -1,16 +1,19 @@
 //! The rsipstack glue (`faxvox::sip::stack`) on real loopback sockets: a raw-SIP client over
 //! UDP/TCP against one stack (OPTIONS, rejection, a full call with our T.38 re-INVITE and the
 //! peer's BYE, garbage datagrams), and two stacks calling each other (UAC side, the callee's
-//! re-INVITE reaching the caller, BYE).
+//! re-INVITE reaching the caller, BYE). SIP over TLS (a rustls client trusting a test CA) and
+//! digest authentication of untrusted callers (responses computed here with MD5).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use faxvox::config::MediaConfig;
 use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
+use faxvox::sip::digest::DigestAuth;
 use faxvox::sip::sdp::LocalMedia;
 use faxvox::sip::stack::{
-    feed, IncomingCalls, LegEvent, OutgoingInvite, SipLeg, SipStack, StackConfig, StackError,
+    check_tls_identity, feed, IncomingCalls, LegEvent, OutgoingInvite, SipCredentials, SipLeg,
+    SipStack, StackConfig, StackError, TlsListen,
 };
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,6 +28,7 @@ async fn start(tcp: bool) -> (SipStack, IncomingCalls) {
         listen: SocketAddr::new(LOOPBACK, 0),
         tcp,
         user_agent: "faxvox-test".into(),
+        ..StackConfig::default()
     })
     .await
     .expect("stack starts")
@@ -585,6 +589,7 @@ async fn two_stacks_call_each_other() {
         sdp: offer,
         transport_tcp: false,
         call_id: Some(call_id.clone()),
+        credentials: None,
     };
     let invite = {
         let caller_stack = caller_stack.clone();
@@ -688,6 +693,7 @@ async fn outgoing_invite_rejected() {
         sdp: CALLER_OFFER.into(),
         transport_tcp: false,
         call_id: None,
+        credentials: None,
     };
     let invite = tokio::spawn(async move { caller_stack.invite(out).await });
     let incoming = timeout(WAIT, gw_calls.next()).await.unwrap().unwrap();
@@ -765,4 +771,523 @@ async fn options_over_tcp_on_the_same_port() {
     assert_eq!(resp.status(), Some(200), "{resp:?}");
     assert_eq!(resp.header("call-id"), "tcp-1@test");
     stack.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------
+// SIP over TLS.
+
+/// A test CA and a `localhost` / 127.0.0.1 certificate it signed: (CA PEM, chain PEM, key PEM).
+fn test_pki() -> (String, String, String) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        SanType,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "faxvox SIP test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf.subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    (
+        ca_cert.pem(),
+        leaf_cert.pem() + &ca_cert.pem(),
+        leaf_key.serialize_pem(),
+    )
+}
+
+/// A raw-SIP peer over TLS, trusting only the test CA.
+struct TlsPeer {
+    stream: tokio_rustls::client::TlsStream<TcpStream>,
+    local: SocketAddr,
+    buf: Vec<u8>,
+}
+
+impl TlsPeer {
+    async fn connect(server: SocketAddr, ca_pem: &str) -> TlsPeer {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+        use tokio_rustls::rustls::{self, RootCertStore};
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let tcp = TcpStream::connect(server).await.unwrap();
+        let local = tcp.local_addr().unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let stream = timeout(WAIT, connector.connect(name, tcp))
+            .await
+            .expect("TLS handshake within 5 s")
+            .expect("the server's certificate is trusted");
+        TlsPeer {
+            stream,
+            local,
+            buf: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.stream.write_all(text.as_bytes()).await.unwrap();
+        self.stream.flush().await.unwrap();
+    }
+
+    /// The next whole SIP message on the stream (header block plus Content-Length body).
+    async fn recv(&mut self) -> Msg {
+        timeout(WAIT, async {
+            loop {
+                if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = Msg::parse(&self.buf[..end + 4]);
+                    let len: usize = head
+                        .headers
+                        .iter()
+                        .find(|(n, _)| n == "content-length" || n == "l")
+                        .map_or(0, |(_, v)| v.parse().unwrap());
+                    if self.buf.len() >= end + 4 + len {
+                        let msg = Msg::parse(&self.buf[..end + 4 + len]);
+                        self.buf.drain(..end + 4 + len);
+                        return msg;
+                    }
+                }
+                let mut chunk = [0u8; 4096];
+                let n = self.stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "TLS connection closed");
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await
+        .expect("a SIP message over TLS within 5 s")
+    }
+
+    async fn response(&mut self) -> Msg {
+        loop {
+            let m = self.recv().await;
+            if m.status().is_some_and(|s| s != 100) {
+                return m;
+            }
+        }
+    }
+
+    fn request(&self, method: &str, uri: &str, call_id: &str, cseq: u32, extra: &str) -> String {
+        let branch: u64 = rand::random();
+        let body = if method == "INVITE" { CALLER_OFFER } else { "" };
+        let ct = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        };
+        format!(
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/TLS {me};branch=z9hG4bK{branch:x};rport\r\n\
+             Max-Forwards: 70\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n{extra}\
+             Contact: <sip:caller@{me};transport=tls>\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+            body.len(),
+            me = self.local
+        )
+    }
+}
+
+async fn start_tls() -> (SipStack, IncomingCalls, String) {
+    let (ca, cert, key) = test_pki();
+    let (stack, calls) = SipStack::start(StackConfig {
+        listen: SocketAddr::new(LOOPBACK, 0),
+        tcp: true,
+        user_agent: "faxvox-test".into(),
+        tls: Some(TlsListen {
+            listen: SocketAddr::new(LOOPBACK, 0),
+            cert_pem: cert.into_bytes(),
+            key_pem: key.into_bytes(),
+        }),
+        auth: None,
+    })
+    .await
+    .expect("stack with TLS starts");
+    (stack, calls, ca)
+}
+
+#[tokio::test]
+async fn tls_options_and_a_call_over_tls() {
+    let (stack, mut calls, ca) = start_tls().await;
+    let tls = stack.tls_local_addr().expect("a TLS listener");
+    assert_ne!(tls.port(), 0);
+    assert_ne!(tls.port(), stack.local_addr().port());
+    let mut peer = TlsPeer::connect(tls, &ca).await;
+
+    let options = peer.request(
+        "OPTIONS",
+        &format!("sip:{tls};transport=tls"),
+        "tls-opt@test",
+        1,
+        &format!("From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:{tls}>\r\n"),
+    );
+    peer.send(&options).await;
+    let resp = peer.response().await;
+    assert_eq!(resp.status(), Some(200), "{resp:?}");
+    assert_eq!(resp.header("call-id"), "tls-opt@test");
+
+    // An INVITE over TLS reaches the application as a "tls" call; answered, hung up.
+    let t0 = Instant::now();
+    let now = || t0.elapsed();
+    let call_id = "tls-call@test";
+    let from = "From: \"Fax Sender\" <sip:+4930123@127.0.0.1>;tag=caller1\r\n";
+    let uri = format!("sip:100@{tls};transport=tls");
+    let invite = peer.request(
+        "INVITE",
+        &uri,
+        call_id,
+        1,
+        &format!("{from}To: <sip:100@{tls}>\r\n"),
+    );
+    peer.send(&invite).await;
+    let incoming = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(incoming.transport, "tls");
+    assert_eq!(incoming.source, peer.local);
+    assert_eq!(incoming.request_user, "100");
+    assert_eq!(incoming.authenticated_user, None);
+    let mut call = Call::new_inbound(incoming.call_id.clone(), CallConfig::default(), 7);
+    call.on_invite(now(), incoming.sdp.as_deref());
+    let mut leg = incoming.into_leg().unwrap();
+    call.answer(now(), local(40100), LineKind::Voice).unwrap();
+    drain(&mut call, &mut leg);
+    let ok = peer.response().await;
+    assert_eq!(ok.status(), Some(200), "{ok:?}");
+    assert!(ok.body.contains("m=audio 40100 RTP/AVP"), "{}", ok.body);
+    let contact = ok.header("contact").to_ascii_lowercase();
+    assert!(
+        contact.contains(&format!(":{}", tls.port())) && contact.contains("transport=tls"),
+        "Contact must point at the TLS listener: {contact}"
+    );
+    let to = ok.header("to").to_string();
+    let ack = peer.request("ACK", &uri, call_id, 1, &format!("{from}To: {to}\r\n"));
+    peer.send(&ack).await;
+    let ev = next_event(&mut leg).await.unwrap();
+    assert!(matches!(ev, LegEvent::Ack { .. }), "{ev:?}");
+    feed(&mut call, now(), ev);
+    drain(&mut call, &mut leg);
+    let bye = peer.request("BYE", &uri, call_id, 2, &format!("{from}To: {to}\r\n"));
+    peer.send(&bye).await;
+    let resp = peer.response().await;
+    assert_eq!(resp.status(), Some(200), "{resp:?}");
+    assert_eq!(resp.header("cseq"), "2 BYE");
+    assert_eq!(next_event(&mut leg).await, Some(LegEvent::Bye));
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn tls_with_a_bad_key_does_not_start() {
+    let (_ca, cert, _key) = test_pki();
+    let (_ca2, _cert2, other_key) = test_pki();
+    let cfg = |key: &str| StackConfig {
+        tls: Some(TlsListen {
+            listen: SocketAddr::new(LOOPBACK, 0),
+            cert_pem: cert.clone().into_bytes(),
+            key_pem: key.as_bytes().to_vec(),
+        }),
+        ..StackConfig::default()
+    };
+    for key in [other_key.as_str(), "not a key", ""] {
+        let err = SipStack::start(cfg(key)).await.unwrap_err();
+        assert!(
+            matches!(&err, StackError::Tls(m) if m.contains("private key")),
+            "{key:?}: {err:?}"
+        );
+    }
+    let err = check_tls_identity(b"garbage", other_key.as_bytes()).unwrap_err();
+    assert!(err.starts_with("certificate"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Digest authentication of untrusted callers.
+
+/// MD5 in hex, computed here independently of `faxvox::sip::digest`.
+fn md5_hex(text: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One parameter of a `Digest …` challenge (quoted or not).
+fn challenge_param(header: &str, name: &str) -> Option<String> {
+    let rest = header.trim().strip_prefix("Digest")?;
+    for part in rest.split(',') {
+        let (k, v) = part.trim().split_once('=')?;
+        if k.trim().eq_ignore_ascii_case(name) {
+            return Some(v.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}
+
+/// An `Authorization` header line answering `challenge` (RFC 2617, MD5, qop=auth).
+fn authorization(challenge: &str, user: &str, password: &str, uri: &str) -> String {
+    let realm = challenge_param(challenge, "realm").unwrap();
+    let nonce = challenge_param(challenge, "nonce").unwrap();
+    let (nc, cnonce) = ("00000001", "0a4f113b");
+    let ha1 = md5_hex(&format!("{user}:{realm}:{password}"));
+    let ha2 = md5_hex(&format!("INVITE:{uri}"));
+    let response = md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"));
+    format!(
+        "Authorization: Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", \
+         uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc={nc}, \
+         cnonce=\"{cnonce}\"\r\n"
+    )
+}
+
+fn digest_auth(trusted: &[&str], ttl: Duration) -> DigestAuth {
+    DigestAuth {
+        realm: "faxvox-test".into(),
+        users: [("alice".to_string(), "s3cret:pass".to_string())].into(),
+        trusted: trusted.iter().map(|t| t.parse().unwrap()).collect(),
+        nonce_ttl: ttl,
+    }
+}
+
+async fn start_auth(auth: DigestAuth) -> (SipStack, IncomingCalls) {
+    SipStack::start(StackConfig {
+        auth: Some(auth),
+        ..StackConfig::default()
+    })
+    .await
+    .expect("stack starts")
+}
+
+impl Peer {
+    /// An INVITE for 100 with CSeq `cseq` and `extra` header lines (Authorization).
+    fn invite_auth(&self, call_id: &str, cseq: u32, extra: &str) -> String {
+        let from = "From: <sip:+4930123@127.0.0.1>;tag=caller1\r\n";
+        let to = format!("To: <sip:100@{}>\r\n", self.server);
+        self.request(
+            "INVITE",
+            &format!("sip:100@{}", self.server),
+            call_id,
+            cseq,
+            &format!("{from}{to}{extra}"),
+            CALLER_OFFER,
+        )
+    }
+
+    /// The final response to (call_id, cseq), others skipped; failures are ACKed.
+    async fn final_for(&self, call_id: &str, cseq: u32) -> Msg {
+        loop {
+            let m = self.response().await;
+            if m.header("call-id") != call_id || m.header("cseq") != format!("{cseq} INVITE") {
+                continue;
+            }
+            if m.status().is_some_and(|s| s >= 300) {
+                let ack = format!(
+                    "ACK sip:100@{server} SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\n\
+                     From: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} ACK\r\n\
+                     Content-Length: 0\r\n\r\n",
+                    server = self.server,
+                    via = m.header("via"),
+                    from = m.header("from"),
+                    to = m.header("to"),
+                );
+                self.send(&ack).await;
+            }
+            return m;
+        }
+    }
+}
+
+#[tokio::test]
+async fn untrusted_invite_is_challenged_then_admitted_with_credentials() {
+    let (stack, mut calls) =
+        start_auth(digest_auth(&["192.0.2.0/24"], Duration::from_secs(300))).await;
+    let peer = Peer::new(stack.local_addr()).await;
+    let uri = format!("sip:100@{}", stack.local_addr());
+
+    // No credentials: 401 with a digest challenge, and no call for the application.
+    peer.send(&peer.invite_auth("auth-1@test", 1, "")).await;
+    let resp = peer.final_for("auth-1@test", 1).await;
+    assert_eq!(resp.status(), Some(401), "{resp:?}");
+    let challenge = resp.header("www-authenticate").to_string();
+    assert!(challenge.starts_with("Digest "), "{challenge}");
+    assert_eq!(
+        challenge_param(&challenge, "realm").as_deref(),
+        Some("faxvox-test")
+    );
+    assert_eq!(challenge_param(&challenge, "qop").as_deref(), Some("auth"));
+    assert_eq!(
+        challenge_param(&challenge, "algorithm").as_deref(),
+        Some("MD5")
+    );
+    assert!(challenge_param(&challenge, "nonce").is_some_and(|n| n.len() > 16));
+    assert_eq!(challenge_param(&challenge, "stale"), None);
+    assert!(timeout(Duration::from_millis(300), calls.next())
+        .await
+        .is_err());
+    assert_eq!(stack.dialog_count(), 0);
+
+    // The same INVITE with a correct response: the call arrives, naming the user.
+    let auth = authorization(&challenge, "alice", "s3cret:pass", &uri);
+    peer.send(&peer.invite_auth("auth-1@test", 2, &auth)).await;
+    let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.call_id, "auth-1@test");
+    assert_eq!(call.authenticated_user.as_deref(), Some("alice"));
+    call.reject(486, "Busy Here").await;
+    assert_eq!(peer.final_for("auth-1@test", 2).await.status(), Some(486));
+
+    // Replaying that Authorization (same nonce and count) is refused.
+    peer.send(&peer.invite_auth("auth-2@test", 1, &auth)).await;
+    assert_eq!(peer.final_for("auth-2@test", 1).await.status(), Some(401));
+
+    // A wrong password (and an unknown user) get a new challenge, never a call.
+    let resp = {
+        peer.send(&peer.invite_auth("auth-3@test", 1, "")).await;
+        peer.final_for("auth-3@test", 1).await
+    };
+    let challenge = resp.header("www-authenticate").to_string();
+    for (user, password, cseq) in [("alice", "guess", 2), ("mallory", "s3cret:pass", 3)] {
+        let auth = authorization(&challenge, user, password, &uri);
+        peer.send(&peer.invite_auth("auth-3@test", cseq, &auth))
+            .await;
+        let resp = peer.final_for("auth-3@test", cseq).await;
+        assert_eq!(resp.status(), Some(401), "{user}: {resp:?}");
+        assert_eq!(
+            challenge_param(resp.header("www-authenticate"), "stale"),
+            None
+        );
+    }
+    assert!(timeout(Duration::from_millis(300), calls.next())
+        .await
+        .is_err());
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn expired_nonce_gets_a_stale_challenge() {
+    let (stack, mut calls) =
+        start_auth(digest_auth(&["192.0.2.0/24"], Duration::from_millis(300))).await;
+    let peer = Peer::new(stack.local_addr()).await;
+    let uri = format!("sip:100@{}", stack.local_addr());
+    peer.send(&peer.invite_auth("stale-1@test", 1, "")).await;
+    let challenge = peer
+        .final_for("stale-1@test", 1)
+        .await
+        .header("www-authenticate")
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let auth = authorization(&challenge, "alice", "s3cret:pass", &uri);
+    peer.send(&peer.invite_auth("stale-1@test", 2, &auth)).await;
+    let resp = peer.final_for("stale-1@test", 2).await;
+    assert_eq!(resp.status(), Some(401), "{resp:?}");
+    let fresh = resp.header("www-authenticate").to_string();
+    assert_eq!(challenge_param(&fresh, "stale").as_deref(), Some("true"));
+    assert_ne!(
+        challenge_param(&fresh, "nonce"),
+        challenge_param(&challenge, "nonce")
+    );
+    // The fresh nonce works at once.
+    let auth = authorization(&fresh, "alice", "s3cret:pass", &uri);
+    peer.send(&peer.invite_auth("stale-1@test", 3, &auth)).await;
+    let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.authenticated_user.as_deref(), Some("alice"));
+    call.reject(603, "Decline").await;
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn trusted_source_is_not_challenged() {
+    let (stack, mut calls) =
+        start_auth(digest_auth(&["127.0.0.0/8"], Duration::from_secs(300))).await;
+    let peer = Peer::new(stack.local_addr()).await;
+    peer.send(&peer.invite_auth("trusted-1@test", 1, "")).await;
+    let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.authenticated_user, None);
+    call.reject(404, "Not Found").await;
+    assert_eq!(
+        peer.final_for("trusted-1@test", 1).await.status(),
+        Some(404)
+    );
+
+    // No users: nobody is challenged, the application decides (the gateway answers 403).
+    let mut auth = digest_auth(&["192.0.2.0/24"], Duration::from_secs(300));
+    auth.users.clear();
+    let (open, mut open_calls) = start_auth(auth).await;
+    let peer = Peer::new(open.local_addr()).await;
+    peer.send(&peer.invite_auth("nousers-1@test", 1, "")).await;
+    let call = timeout(WAIT, open_calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.authenticated_user, None);
+    call.reject(403, "Forbidden").await;
+    assert_eq!(
+        peer.final_for("nousers-1@test", 1).await.status(),
+        Some(403)
+    );
+    stack.shutdown();
+    open.shutdown();
+}
+
+#[tokio::test]
+async fn outgoing_invite_answers_the_challenge() {
+    let (gateway, mut gw_calls) =
+        start_auth(digest_auth(&["192.0.2.0/24"], Duration::from_secs(300))).await;
+    let (caller_stack, _c) = start(false).await;
+    let out = |call_id: &str, credentials: Option<(&str, &str)>| OutgoingInvite {
+        to: format!("sip:100@{}", gateway.local_addr()),
+        from_user: "+4930123".into(),
+        from_display: None,
+        sdp: CALLER_OFFER.into(),
+        transport_tcp: false,
+        call_id: Some(call_id.into()),
+        credentials: credentials.map(|(user, password)| SipCredentials {
+            user: user.into(),
+            password: password.into(),
+        }),
+    };
+
+    // Right credentials: the gateway sees an authenticated call.
+    let invite = {
+        let s = caller_stack.clone();
+        let o = out("uac-auth-1@test", Some(("alice", "s3cret:pass")));
+        tokio::spawn(async move { s.invite(o).await })
+    };
+    let incoming = timeout(WAIT, gw_calls.next()).await.unwrap().unwrap();
+    assert_eq!(incoming.call_id, "uac-auth-1@test");
+    assert_eq!(incoming.authenticated_user.as_deref(), Some("alice"));
+    incoming.reject(486, "Busy Here").await;
+    let err = timeout(WAIT, invite).await.unwrap().unwrap().unwrap_err();
+    assert!(
+        matches!(err, StackError::Rejected { status: 486, .. }),
+        "{err:?}"
+    );
+
+    // Wrong password, and none at all: the caller ends with the 401.
+    for (call_id, creds) in [
+        ("uac-auth-2@test", Some(("alice", "wrong"))),
+        ("uac-auth-3@test", None),
+    ] {
+        let err = timeout(WAIT, caller_stack.invite(out(call_id, creds)))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(err, StackError::Rejected { status: 401, .. }),
+            "{call_id}: {err:?}"
+        );
+    }
+    assert!(timeout(Duration::from_millis(200), gw_calls.next())
+        .await
+        .is_err());
+    assert_eq!(gateway.dialog_count(), 0);
+    gateway.shutdown();
+    caller_stack.shutdown();
 }

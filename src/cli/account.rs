@@ -1,4 +1,4 @@
-//! `faxvox account add|list|show`: manage the clients of the gateway.
+//! `faxvox account add|list|show|suspend|restrict|activate`: manage the clients of the gateway.
 //!
 //! The database is `database.url` from the configuration (`FAXVOX_DATABASE_URL` overrides it);
 //! it is created and migrated on first use. Human output is an aligned table; `--json` prints
@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde::Serialize;
 
+use crate::billing::{AccountState, Billing};
 use crate::config::Config;
 use crate::directory::{validate, Account, Directory, Line, NewAccount, DEFAULT_TIME_ZONE};
 
@@ -31,6 +32,22 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Suspend an account: nothing goes out (receiving continues). Logged.
+    Suspend(StateArgs),
+    /// Restrict an account (documents missing): it may send only to the operator's own
+    /// numbers (receiving continues). Logged.
+    Restrict(StateArgs),
+    /// Make an account active again. Logged.
+    Activate(StateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StateArgs {
+    /// Account id.
+    pub id: String,
+    /// Why, kept in the state log.
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,6 +75,15 @@ pub fn run(cmd: AccountCommand, config: &Config) -> anyhow::Result<ExitCode> {
             AccountCommand::Add(args) => add(&dir, args).await,
             AccountCommand::List { json } => list(&dir, json).await,
             AccountCommand::Show { id, json } => show(&dir, &id, json).await,
+            AccountCommand::Suspend(args) => {
+                set_state(&dir, config, args, AccountState::Suspended).await
+            }
+            AccountCommand::Restrict(args) => {
+                set_state(&dir, config, args, AccountState::Restricted).await
+            }
+            AccountCommand::Activate(args) => {
+                set_state(&dir, config, args, AccountState::Active).await
+            }
         };
         dir.close().await;
         result
@@ -141,6 +167,32 @@ async fn list(dir: &Directory, json: bool) -> anyhow::Result<()> {
             &rows
         )
     );
+    Ok(())
+}
+
+/// `account suspend|restrict|activate`: changes the state and logs who (the `USER`) and why.
+async fn set_state(
+    dir: &Directory,
+    config: &Config,
+    args: StateArgs,
+    to: AccountState,
+) -> anyhow::Result<()> {
+    let billing = Billing::new(dir, &config.billing);
+    let by = std::env::var("USER").unwrap_or_else(|_| "admin".into());
+    let change = billing
+        .set_state(
+            &args.id,
+            to,
+            &by,
+            args.reason.as_deref(),
+            std::time::SystemTime::now(),
+        )
+        .await?;
+    if change.changed {
+        println!("account {} is now {} (was {})", args.id, to, change.from);
+    } else {
+        println!("account {} already is {}", args.id, to);
+    }
     Ok(())
 }
 

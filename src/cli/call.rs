@@ -20,7 +20,7 @@ use crate::media::channel::{MediaChannel, MediaOutcome, MediaRole, MediaSettings
 use crate::media::ports::PortPool;
 use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
 use crate::sip::sdp::LocalMedia;
-use crate::sip::stack::{OutgoingInvite, SipStack, StackConfig, StackError};
+use crate::sip::stack::{OutgoingInvite, SipCredentials, SipStack, StackConfig, StackError};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum CallCommand {
@@ -47,6 +47,12 @@ pub struct Common {
     /// Use TCP for SIP instead of UDP.
     #[arg(long)]
     pub tcp: bool,
+    /// Digest user name to answer a 401/407 challenge with (with --password).
+    #[arg(long, requires = "password")]
+    pub user: Option<String>,
+    /// Digest password (with --user).
+    #[arg(long, requires = "user")]
+    pub password: Option<String>,
     /// Number of calls to place.
     #[arg(long, default_value_t = 1)]
     pub calls: u32,
@@ -207,6 +213,7 @@ async fn place_calls(
         listen: common.bind,
         tcp: common.tcp,
         user_agent: format!("faxvox-call/{}", env!("CARGO_PKG_VERSION")),
+        ..StackConfig::default()
     })
     .await
     .with_context(|| format!("cannot bind SIP on {}", common.bind))?;
@@ -345,6 +352,13 @@ async fn one_call(
             from_display: common.from_name.clone(),
             sdp: offer,
             transport_tcp: common.tcp,
+            credentials: match (&common.user, &common.password) {
+                (Some(user), Some(password)) => Some(SipCredentials {
+                    user: user.clone(),
+                    password: password.clone(),
+                }),
+                _ => None,
+            },
         })
         .await;
     let (mut leg, status, answer) = match outgoing {

@@ -8,12 +8,14 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 pub mod account;
+pub mod billing;
 pub mod call;
 pub mod config_cmd;
 pub mod detect;
 pub mod fax_sim;
 pub mod line;
 pub mod pdf2tiff;
+pub mod rates;
 pub mod serve;
 pub mod spool;
 pub mod tiff2pdf;
@@ -58,6 +60,12 @@ pub enum Command {
     /// Place test calls: send a fax or play audio into a line (also the load generator).
     #[command(subcommand)]
     Call(call::CallCommand),
+    /// Billing: deposits, an account's ceiling and what it has used this month.
+    #[command(subcommand)]
+    Billing(billing::BillingCommand),
+    /// The rate deck: price per sent page by destination prefix.
+    #[command(subcommand)]
+    Rates(rates::RatesCommand),
 }
 
 /// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
@@ -92,6 +100,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spool(cmd) => spool::run(cmd, &config, cli.config.as_deref()),
         Command::Serve(args) => serve::run(&args, &config, cli.config.as_deref()),
         Command::Call(cmd) => call::run(cmd, &config),
+        Command::Billing(cmd) => billing::run(cmd, &config),
+        Command::Rates(cmd) => rates::run(cmd, &config),
     }
 }
 

@@ -15,7 +15,8 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::delivery::Transport;
 use crate::gateway::server::Gateway;
-use crate::sip::stack::{SipStack, StackConfig};
+use crate::sip::digest::{DigestAuth, DEFAULT_NONCE_TTL};
+use crate::sip::stack::{SipStack, StackConfig, TlsListen};
 use crate::worker::{self, Worker};
 
 #[derive(clap::Args, Debug)]
@@ -64,16 +65,14 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         );
     }
     let listen = config.sip.listen_addr()?;
-    let (stack, incoming) = SipStack::start(StackConfig {
-        listen,
-        tcp: config.sip.tcp,
-        user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
-    })
-    .await
-    .with_context(|| format!("cannot listen for SIP on {listen}"))?;
+    let (stack, incoming) = SipStack::start(stack_config(config)?)
+        .await
+        .with_context(|| format!("cannot listen for SIP on {listen}"))?;
     info!(
         sip = %stack.local_addr(),
         tcp = config.sip.tcp,
+        tls = ?stack.tls_local_addr(),
+        digest_users = config.sip.auth_users.len(),
         media_ip = %config.sip.media_ip(),
         rtp_ports = %config.sip.rtp_ports,
         max_calls = config.sip.max_calls,
@@ -81,6 +80,9 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     );
     // One line on stdout for scripts and tests that wait for the gateway.
     println!("faxvox: listening for SIP on {}", stack.local_addr());
+    if let Some(tls) = stack.tls_local_addr() {
+        println!("faxvox: listening for SIP over TLS on {tls}");
+    }
 
     let mut worker = Worker::new(spool.clone(), directory.clone(), transport, config)?;
     let worker_stop = Arc::new(Notify::new());
@@ -182,4 +184,35 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     let _ = delivery.await;
     directory.close().await;
     Ok(())
+}
+
+/// The SIP stack settings of the gateway: `sip.listen`/`sip.tcp`, the TLS listener when
+/// `sip.tls_listen` is set, and digest challenges for sources outside `sip.trusted` when
+/// `sip.auth_users` is not empty.
+fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
+    let sip = &config.sip;
+    let tls = match sip.tls_listen_addr() {
+        Some(listen) => Some(TlsListen {
+            listen,
+            cert_pem: std::fs::read(sip.tls_cert.trim())
+                .with_context(|| format!("sip.tls_cert: cannot read {}", sip.tls_cert))?,
+            key_pem: std::fs::read(sip.tls_key.trim())
+                .with_context(|| format!("sip.tls_key: cannot read {}", sip.tls_key))?,
+        }),
+        None => None,
+    };
+    let users = sip.auth_user_list();
+    let auth = (!users.is_empty()).then(|| DigestAuth {
+        realm: sip.auth_realm.clone(),
+        users: users.into_iter().collect(),
+        trusted: sip.trusted_nets(),
+        nonce_ttl: DEFAULT_NONCE_TTL,
+    });
+    Ok(StackConfig {
+        listen: sip.listen_addr()?,
+        tcp: sip.tcp,
+        user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
+        tls,
+        auth,
+    })
 }

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "call records",
         include_str!("../../migrations/20261201000001_call_records.sql"),
     ),
+    (
+        20261215000001,
+        "billing",
+        include_str!("../../migrations/20261215000001_billing.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

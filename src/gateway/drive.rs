@@ -11,7 +11,8 @@ use tracing::{debug, info, warn};
 
 use crate::media::channel::{MediaEvent, MediaHandle};
 use crate::sip::call::{Action, Call, Reason, ServerTxn};
-use crate::sip::stack::{feed, SipLeg};
+use crate::sip::leg::Leg;
+use crate::sip::stack::feed;
 
 /// What happened during the call, for records and for the test caller's report.
 #[derive(Debug, Clone, Default)]
@@ -31,14 +32,11 @@ pub struct DriveReport {
     pub final_status: Option<u16>,
 }
 
-/// How long the media may run on after the call ended while it flushes.
-const MEDIA_EVENT_GRACE: Duration = Duration::from_millis(50);
-
 /// Runs `call` until it terminates. `start` is the origin of the call's clock (the time the
 /// INVITE arrived or was sent). Actions already queued in `call` are carried out first.
-pub async fn drive(
+pub async fn drive<L: Leg>(
     call: &mut Call,
-    leg: &mut SipLeg,
+    leg: &mut L,
     media: &MediaHandle,
     events: &mut mpsc::Receiver<MediaEvent>,
     start: Instant,
@@ -114,8 +112,6 @@ pub async fn drive(
             _ = sleep_until_opt(deadline) => call.on_timeout(now()),
         }
     }
-    // Let the last signalling actions (BYE, final responses) reach the stack.
-    tokio::time::sleep(MEDIA_EVENT_GRACE).await;
     report.ended_after = now();
     report
 }

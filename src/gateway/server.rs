@@ -164,8 +164,8 @@ impl Gateway {
     async fn admit(&self, inc: IncomingCall) {
         let sh = &self.shared;
         let call_id = inc.call_id.clone();
-        if !sh.config.sip.is_trusted(inc.source.ip()) {
-            warn!(call_id = %call_id, source = %inc.source, "call from an untrusted address: 403");
+        if !sh.config.sip.is_trusted(inc.source.ip()) && inc.authenticated_user.is_none() {
+            warn!(call_id = %call_id, source = %inc.source, "call from an untrusted address without credentials: 403");
             inc.reject(403, "Forbidden").await;
             return;
         }

@@ -18,6 +18,12 @@
 //! - **the [`Call`]** decides every SIP-level answer (SDP, 491 glare, 488) — see
 //!   [`SipLeg::perform`] for how each [`Action`] maps onto rsipstack.
 //!
+//! Admission help: with [`StackConfig::auth`], an out-of-dialog INVITE from outside its
+//! `trusted` networks is challenged here (401 with a digest challenge, [`super::digest`])
+//! unless it carries valid credentials, which [`IncomingCall::authenticated_user`] then names;
+//! the application still decides (the gateway admits trusted sources and authenticated users).
+//! With [`StackConfig::tls`], SIP over TLS is accepted on its own port (rustls).
+//!
 //! The ACK of our 2xx to the initial INVITE and the ACK of our 2xx to a re-INVITE are told
 //! apart by the CSeq of the 2xx they confirm (rsipstack reports both as `Confirmed`; notes
 //! §1.2 item 3), and only for a 2xx this glue actually sent.
@@ -28,6 +34,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{
     DialogState, DialogStateReceiver, TerminatedReason, TransactionHandle,
 };
@@ -46,6 +53,7 @@ use rsipstack::transaction::key::TransactionRole;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transaction::TransactionReceiver;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::tls::{ReloadableCertResolver, TlsConfig, TlsListenerConnection};
 use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{SipAddr, TransportLayer};
 use rsipstack::EndpointBuilder;
@@ -54,6 +62,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::call::{Action, Call, ClientTxn, ServerTxn};
+use super::digest::{DigestAuth, DigestServer, Verdict};
 
 /// Methods we implement, for `Allow` headers.
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
@@ -71,6 +80,86 @@ pub struct StackConfig {
     pub tcp: bool,
     /// `User-Agent` / `Server` value.
     pub user_agent: String,
+    /// Also accept SIP over TLS (its own port). `None`: no TLS listener.
+    pub tls: Option<TlsListen>,
+    /// Challenge INVITEs from outside `auth.trusted` (digest, 401). `None`: no challenges,
+    /// every INVITE reaches the application unauthenticated.
+    pub auth: Option<DigestAuth>,
+}
+
+impl Default for StackConfig {
+    /// UDP on 127.0.0.1 with an ephemeral port, no TCP, TLS or authentication.
+    fn default() -> Self {
+        StackConfig {
+            listen: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 0),
+            tcp: false,
+            user_agent: "faxvox".into(),
+            tls: None,
+            auth: None,
+        }
+    }
+}
+
+/// The TLS listener: address and PEM identity.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsListen {
+    /// Listen address; port 0 picks a free port ([`SipStack::tls_local_addr`] tells which).
+    pub listen: SocketAddr,
+    /// The certificate chain, PEM (end-entity first).
+    pub cert_pem: Vec<u8>,
+    /// The private key, PEM (PKCS#8 or PKCS#1).
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsListen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsListen")
+            .field("listen", &self.listen)
+            .field("cert_pem_len", &self.cert_pem.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a PEM certificate chain and private key the way the TLS listener loads them: at
+/// least one certificate, a PKCS#8 or PKCS#1 key, and the key matching the certificate.
+/// The error says which of the two is wrong.
+pub fn check_tls_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), String> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate: not valid PEM ({e})"))?;
+    if certs.is_empty() {
+        return Err("certificate: no CERTIFICATE block in the PEM file".into());
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    ReloadableCertResolver::new(cert_pem, key_pem, provider)
+        .map(|_| ())
+        .map_err(|e| {
+            let e = e.to_string();
+            if e.contains("key") || e.contains("Key") {
+                format!("private key: {e} (a PKCS#8 or RSA PKCS#1 PEM key matching the certificate is needed)")
+            } else {
+                format!("certificate: {e}")
+            }
+        })
+}
+
+/// Name and password `faxvox call` answers a digest challenge with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SipCredentials {
+    /// Digest user name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for SipCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipCredentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why the stack or a call setup failed.
@@ -102,6 +191,9 @@ pub enum StackError {
         /// Reason phrase.
         reason: String,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error("SIP TLS: {0}")]
+    Tls(String),
     /// The dialog could not be created or used (rsipstack's error, as text).
     #[error("SIP dialog error: {0}")]
     Dialog(String),
@@ -129,6 +221,10 @@ struct StackInner {
     /// Host and port we advertise in Contact / From (the UDP listener's).
     advertised: HostWithPort,
     tcp: bool,
+    /// The TLS listener's address, when there is one.
+    tls_addr: Option<SocketAddr>,
+    /// Digest challenges for untrusted sources.
+    digest: Option<DigestServer>,
 }
 
 impl std::fmt::Debug for SipStack {
@@ -136,16 +232,24 @@ impl std::fmt::Debug for SipStack {
         f.debug_struct("SipStack")
             .field("local_addr", &self.inner.local_addr)
             .field("tcp", &self.inner.tcp)
+            .field("tls_addr", &self.inner.tls_addr)
             .finish()
     }
 }
 
 impl SipStack {
-    /// Binds UDP (and TCP) on `cfg.listen`, starts the transaction layer and the request
-    /// router. Must run inside a Tokio runtime.
+    /// Binds UDP (and TCP) on `cfg.listen` and TLS on `cfg.tls`, starts the transaction layer
+    /// and the request router. Must run inside a Tokio runtime.
     pub async fn start(cfg: StackConfig) -> Result<(SipStack, IncomingCalls), StackError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
+        let tls_addr = match &cfg.tls {
+            Some(tls) => {
+                check_tls_identity(&tls.cert_pem, &tls.key_pem).map_err(StackError::Tls)?;
+                Some(pick_tls_addr(tls.listen)?)
+            }
+            None => None,
+        };
         let (udp, local_addr) = bind_udp(&cfg, &cancel).await?;
         let advertised = udp.get_addr().addr.clone();
         transport.add_transport(udp.into());
@@ -154,6 +258,20 @@ impl SipStack {
                 .await
                 .map_err(|e| StackError::Dialog(e.to_string()))?;
             transport.add_transport(tcp.into());
+        }
+        if let (Some(tls), Some(addr)) = (&cfg.tls, tls_addr) {
+            let listener = TlsListenerConnection::new(
+                addr,
+                None,
+                TlsConfig {
+                    cert: Some(tls.cert_pem.clone()),
+                    key: Some(tls.key_pem.clone()),
+                    ..TlsConfig::default()
+                },
+            )
+            .await
+            .map_err(|e| StackError::Tls(e.to_string()))?;
+            transport.add_transport(listener.into());
         }
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())
@@ -182,20 +300,39 @@ impl SipStack {
             local_addr,
             advertised,
             tcp: cfg.tcp,
+            tls_addr,
+            digest: cfg.auth.clone().map(DigestServer::new),
         });
         tokio::spawn(async move { endpoint.serve().await });
         if cfg.tcp {
             wait_for_tcp(local_addr).await?;
         }
+        if let Some(addr) = tls_addr {
+            if let Err(e) = wait_for_tls(addr).await {
+                cancel.cancel();
+                return Err(e);
+            }
+        }
         let (calls_tx, calls_rx) = mpsc::channel(INCOMING_QUEUE);
         tokio::spawn(route_requests(inner.clone(), requests, calls_tx));
-        info!(%local_addr, tcp = cfg.tcp, "SIP stack listening");
+        info!(
+            %local_addr,
+            tcp = cfg.tcp,
+            tls = ?tls_addr,
+            digest_users = cfg.auth.as_ref().map_or(0, |a| a.users.len()),
+            "SIP stack listening"
+        );
         Ok((SipStack { inner }, IncomingCalls { rx: calls_rx }))
     }
 
     /// The bound UDP address (the real port when 0 was asked for; TCP uses the same).
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
+    }
+
+    /// The TLS listener's address (the real port when 0 was asked for), if TLS is on.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.inner.tls_addr
     }
 
     /// Places a call: sends the INVITE with `out.sdp`, follows the provisional responses and
@@ -238,6 +375,12 @@ impl SipStack {
             offer: Some(out.sdp.clone().into_bytes()),
             contact,
             call_id: out.call_id.clone(),
+            credential: out.credentials.as_ref().map(|c| Credential {
+                username: c.user.clone(),
+                password: c.password.clone(),
+                realm: None,
+                auth_username: None,
+            }),
             ..InviteOption::default()
         };
         let (dialog, pending) = self.inner.layer.do_invite_async(option, state_tx)?;
@@ -327,16 +470,142 @@ async fn bind_udp(
     })
 }
 
-/// rsipstack binds the TCP listener inside its serve task and only logs a failure: wait
-/// until it accepts connections, so `start` returning means both transports are up.
-async fn wait_for_tcp(local: SocketAddr) -> Result<(), StackError> {
-    let mut target = local;
+/// The TLS listen address: `listen`, checked free now (rsipstack binds it later, inside its
+/// serve task, and only logs a failure); with port 0, a free port picked now.
+fn pick_tls_addr(listen: SocketAddr) -> Result<SocketAddr, StackError> {
+    let probe = std::net::TcpListener::bind(listen).map_err(|source| StackError::Bind {
+        transport: "tls",
+        addr: listen,
+        source,
+    })?;
+    let port = probe
+        .local_addr()
+        .map_err(|source| StackError::Bind {
+            transport: "tls",
+            addr: listen,
+            source,
+        })?
+        .port();
+    Ok(SocketAddr::new(listen.ip(), port))
+}
+
+/// Waits until the TLS listener completes a handshake, so `start` returning means TLS is up
+/// (a bare TCP probe would make rsipstack log a failed handshake at every start).
+async fn wait_for_tls(local: SocketAddr) -> Result<(), StackError> {
+    use tokio_rustls::rustls::{self, pki_types::ServerName};
+    let target = loopback_if_unspecified(local);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StackError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(probe::AnyCertificate(provider)))
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = ServerName::IpAddress(target.ip().into());
+    let mut last = String::from("TLS listener did not start");
+    for _ in 0..200 {
+        match tokio::net::TcpStream::connect(target).await {
+            Ok(tcp) => {
+                match tokio::time::timeout(
+                    Duration::from_secs(2),
+                    connector.connect(name.clone(), tcp),
+                )
+                .await
+                {
+                    Ok(Ok(_)) => return Ok(()),
+                    Ok(Err(e)) => last = format!("TLS handshake with our own listener: {e}"),
+                    Err(_) => last = "TLS handshake with our own listener timed out".into(),
+                }
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err(StackError::Bind {
+        transport: "tls",
+        addr: local,
+        source: io::Error::other(last),
+    })
+}
+
+/// The certificate "verifier" of [`wait_for_tls`]'s probe of our own listener, which only
+/// checks the listener completes handshakes: any certificate is accepted (the handshake
+/// signatures are still checked). Never used for a connection that carries anything.
+mod probe {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::client::danger::{
+        HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+    };
+    use tokio_rustls::rustls::crypto::{
+        verify_tls12_signature, verify_tls13_signature, CryptoProvider,
+    };
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use tokio_rustls::rustls::{DigitallySignedStruct, Error, SignatureScheme};
+
+    #[derive(Debug)]
+    pub(super) struct AnyCertificate(pub(super) Arc<CryptoProvider>);
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+}
+
+fn loopback_if_unspecified(mut target: SocketAddr) -> SocketAddr {
     if target.ip().is_unspecified() {
         target.set_ip(match target {
             SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
             SocketAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
         });
     }
+    target
+}
+
+/// rsipstack binds the TCP listener inside its serve task and only logs a failure: wait
+/// until it accepts connections, so `start` returning means both transports are up.
+async fn wait_for_tcp(local: SocketAddr) -> Result<(), StackError> {
+    let target = loopback_if_unspecified(local);
     let mut last = None;
     for _ in 0..200 {
         match tokio::net::TcpStream::connect(target).await {
@@ -396,6 +665,8 @@ pub struct OutgoingInvite {
     pub transport_tcp: bool,
     /// The Call-ID to use (the [`Call`] was created with it); `None` generates one.
     pub call_id: Option<String>,
+    /// Answer a 401/407 digest challenge with these (once; a second challenge is final).
+    pub credentials: Option<SipCredentials>,
 }
 
 /// An answered outgoing call.
@@ -429,8 +700,11 @@ pub struct IncomingCall {
     pub call_id: String,
     /// Where the INVITE came from (transport source address).
     pub source: SocketAddr,
-    /// "udp" or "tcp".
+    /// "udp", "tcp" or "tls".
     pub transport: &'static str,
+    /// The digest user name the INVITE authenticated as ([`StackConfig::auth`]); `None`
+    /// when it carried no credentials we checked (trusted source, or no `auth`).
+    pub authenticated_user: Option<String>,
     /// Request-URI user part, raw (the dialled number).
     pub request_user: String,
     /// From user part, raw (the caller's number).
@@ -451,6 +725,7 @@ impl std::fmt::Debug for IncomingCall {
             .field("call_id", &self.call_id)
             .field("source", &self.source)
             .field("transport", &self.transport)
+            .field("authenticated_user", &self.authenticated_user)
             .field("request_user", &self.request_user)
             .field("from_user", &self.from_user)
             .field("from_display", &self.from_display)
@@ -505,8 +780,13 @@ impl IncomingCall {
             params: vec![],
             headers: vec![],
         };
-        if self.transport == "tcp" {
-            contact.params.push(Param::Transport(Transport::Tcp));
+        match (self.transport, stack.tls_addr) {
+            ("tcp", _) => contact.params.push(Param::Transport(Transport::Tcp)),
+            ("tls", Some(tls)) => {
+                contact.host_with_port.port = Some(tls.port().into());
+                contact.params.push(Param::Transport(Transport::Tls));
+            }
+            _ => {}
         }
         let dialog = stack
             .layer
@@ -1027,10 +1307,34 @@ async fn route_one(
     let has_to_tag = !dialog_id.local_tag.is_empty();
     match method {
         Method::Invite if !has_to_tag => {
-            let Some(call) = incoming_call(stack, &mut tx, &call_id) else {
+            let Some(mut call) = incoming_call(stack, &mut tx, &call_id) else {
                 reply_and_forget(tx, StatusCode::BadRequest, false);
                 return;
             };
+            if let Some(digest) = &stack.digest {
+                let auth = digest.auth();
+                if !auth.users.is_empty() && !auth.is_trusted(call.source.ip()) {
+                    let values: Vec<String> = tx
+                        .original
+                        .headers
+                        .iter()
+                        .filter_map(|h| match h {
+                            Header::Authorization(v) => Some(v.value().to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                    match digest.verify(std::time::SystemTime::now(), "INVITE", &values) {
+                        Verdict::Authenticated(user) => call.authenticated_user = Some(user),
+                        Verdict::Challenge { header, why } => {
+                            info!(call_id = %call_id, source = %call.source, reason = why, "INVITE from an untrusted source: 401 challenge");
+                            // `call` holds no transaction yet: dropping it sends nothing.
+                            challenge_and_forget(tx, header);
+                            return;
+                        }
+                    }
+                }
+            }
             if let Err(e) = tx.send_trying().await {
                 debug!(call_id = %call_id, error = %e, "cannot send 100 Trying");
             }
@@ -1040,6 +1344,7 @@ async fn route_one(
                 call_id = %call.call_id,
                 source = %call.source,
                 transport = call.transport,
+                user = call.authenticated_user.as_deref().unwrap_or(""),
                 to = %call.request_user,
                 from = %call.from_user,
                 "incoming INVITE"
@@ -1092,6 +1397,7 @@ fn incoming_call(
             conn.get_remote_addr().and_then(|a| a.get_socketaddr().ok()),
             match conn.transport() {
                 Transport::Tcp => "tcp",
+                Transport::Tls => "tls",
                 _ => "udp",
             },
         ),
@@ -1102,6 +1408,7 @@ fn incoming_call(
         call_id: call_id.to_string(),
         source,
         transport,
+        authenticated_user: None,
         request_user: user(&req.uri),
         from_user: user(&from.uri),
         from_display: from
@@ -1113,6 +1420,18 @@ fn incoming_call(
         tx: None,
         stack: stack.clone(),
     })
+}
+
+/// Answers an INVITE 401 with `www_authenticate` and drives it until its ACK.
+fn challenge_and_forget(mut tx: Transaction, www_authenticate: String) {
+    tokio::spawn(async move {
+        let headers = vec![Header::WwwAuthenticate(www_authenticate.into())];
+        if let Err(e) = tx.reply_with(StatusCode::Unauthorized, headers, None).await {
+            debug!(error = %e, "cannot send the 401");
+            return;
+        }
+        while tx.receive().await.is_some() {}
+    });
 }
 
 fn reply_and_forget(mut tx: Transaction, status: StatusCode, allow: bool) {

@@ -1,0 +1,114 @@
+//! `faxvox billing deposit|status|ceiling`: an account's out-of-plan ceiling and consumption.
+//!
+//! Amounts are euros excl. tax with up to four decimals (`20`, `20.00`, `0.05`); they print
+//! with two. `status --json` prints the fields `ceiling`, `deposits`, `used`, `reserved`,
+//! `remaining` (and `limit`) as exact decimal strings, plus `state`, `period` and
+//! `default_ceiling`. The period is the current calendar month in UTC.
+
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::Subcommand;
+
+use super::account::{block_on, open, table};
+use crate::billing::{Billing, Money};
+use crate::config::Config;
+
+#[derive(Subcommand, Debug)]
+pub enum BillingCommand {
+    /// Record a deposit: it raises the account's ceiling for this month, at once.
+    Deposit {
+        /// Account id.
+        id: String,
+        /// Euros excl. tax, e.g. 50 or 49.90.
+        amount: String,
+        /// Free text kept with the deposit (payment reference).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Show the ceiling, deposits, consumption and what remains this month.
+    Status {
+        /// Account id.
+        id: String,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the account's own ceiling, or go back to billing.default_ceiling.
+    Ceiling {
+        /// Account id.
+        id: String,
+        /// Euros excl. tax per month.
+        #[arg(required_unless_present = "default", conflicts_with = "default")]
+        amount: Option<String>,
+        /// Use billing.default_ceiling again.
+        #[arg(long)]
+        default: bool,
+    },
+}
+
+pub fn run(cmd: BillingCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    block_on(async {
+        let dir = open(config).await?;
+        let billing = Billing::new(&dir, &config.billing);
+        let now = SystemTime::now();
+        let result = match cmd {
+            BillingCommand::Deposit { id, amount, note } => {
+                let amount = Money::parse(&amount)?;
+                billing.deposit(&id, amount, note.as_deref(), now).await?;
+                let status = billing.status(&id, now).await?;
+                println!(
+                    "deposit of {amount} € recorded for {id}: limit {} € this month, {} € remaining",
+                    status.limit, status.remaining
+                );
+                Ok(())
+            }
+            BillingCommand::Status { id, json } => {
+                let s = billing.status(&id, now).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&s)?);
+                } else {
+                    let ceiling = if s.default_ceiling {
+                        format!("{} € (default)", s.ceiling)
+                    } else {
+                        format!("{} €", s.ceiling)
+                    };
+                    let rows = vec![
+                        vec!["account".into(), s.account.clone()],
+                        vec!["state".into(), s.state.to_string()],
+                        vec!["period".into(), s.period.clone()],
+                        vec!["ceiling".into(), ceiling],
+                        vec!["deposits".into(), format!("{} €", s.deposits)],
+                        vec!["used".into(), format!("{} €", s.used)],
+                        vec!["reserved".into(), format!("{} €", s.reserved)],
+                        vec!["remaining".into(), format!("{} €", s.remaining)],
+                    ];
+                    print!("{}", table(&[], &rows));
+                }
+                Ok(())
+            }
+            BillingCommand::Ceiling {
+                id,
+                amount,
+                default,
+            } => {
+                let ceiling = match (amount, default) {
+                    (_, true) | (None, _) => None,
+                    (Some(a), false) => Some(Money::parse(&a)?),
+                };
+                billing.set_ceiling(&id, ceiling, now).await?;
+                match ceiling {
+                    Some(c) => println!("ceiling of {id} set to {c} €"),
+                    None => println!(
+                        "ceiling of {id} back to the default ({} €)",
+                        billing.default_ceiling()
+                    ),
+                }
+                Ok(())
+            }
+        };
+        dir.close().await;
+        result
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

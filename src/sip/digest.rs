@@ -1,0 +1,489 @@
+//! SIP digest authentication, server side (RFC 3261 §22, RFC 2617 / RFC 7616 with MD5 and
+//! `qop=auth`), sans-IO: the caller passes the time.
+//!
+//! - **Nonces are stateless**: `<issued ms, hex>` + MD5(secret : issued), so any nonce we
+//!   issued is recognised without remembering it, and it expires `nonce_ttl` after it was
+//!   issued. An expired nonce with an otherwise correct response is answered `stale=true` (the
+//!   client retries with the fresh nonce without asking its user again).
+//! - **Replays are refused**: the nonce count (`nc`) of each nonce must grow. The highest count
+//!   seen is remembered per nonce until the nonce expires, so a captured `Authorization` cannot
+//!   be replayed (the response covers `nc`, so it cannot be changed either).
+//! - `qop=auth` is required (we offer only that): no RFC 2069 responses, no `auth-int`, MD5
+//!   only (`MD5-sess` and SHA-256 are refused).
+//! - Unknown user and wrong password look the same to the caller (no user enumeration).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ipnet::IpNet;
+use md5::{Digest, Md5};
+
+/// Default lifetime of a nonce we issue.
+pub const DEFAULT_NONCE_TTL: Duration = Duration::from_secs(300);
+
+/// Who may call without being trusted by address, and how they are challenged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DigestAuth {
+    /// The realm of the challenge (`realm="…"`).
+    pub realm: String,
+    /// User name → password. Empty: nobody can authenticate (untrusted sources are passed
+    /// to the application unauthenticated, which refuses them).
+    pub users: HashMap<String, String>,
+    /// Sources admitted without credentials (never challenged).
+    pub trusted: Vec<IpNet>,
+    /// How long a nonce is accepted after it was issued.
+    pub nonce_ttl: Duration,
+}
+
+impl std::fmt::Debug for DigestAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut users: Vec<&String> = self.users.keys().collect();
+        users.sort();
+        f.debug_struct("DigestAuth")
+            .field("realm", &self.realm)
+            .field("users", &users)
+            .field("trusted", &self.trusted)
+            .field("nonce_ttl", &self.nonce_ttl)
+            .finish()
+    }
+}
+
+impl DigestAuth {
+    /// Whether `ip` is inside `trusted`. IPv4-mapped IPv6 addresses are checked as IPv4.
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.trusted.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// What to do with a request from an untrusted source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid credentials of this user.
+    Authenticated(String),
+    /// Answer 401 with this `WWW-Authenticate` value; `why` is for the log.
+    Challenge {
+        /// The header value (`Digest realm=…`).
+        header: String,
+        /// Why the request was not accepted (log only, never sent).
+        why: &'static str,
+    },
+}
+
+/// The issuing and checking side of [`DigestAuth`]: a random secret and the nonce counts
+/// seen. One per stack.
+pub struct DigestServer {
+    auth: DigestAuth,
+    secret: [u8; 16],
+    /// Nonce → (highest nc accepted, issued ms): replay protection, pruned on expiry.
+    seen: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+impl std::fmt::Debug for DigestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DigestServer")
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+fn epoch_ms(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Lower-case hex MD5 of `text`.
+pub fn md5_hex(text: &str) -> String {
+    let digest = Md5::digest(text.as_bytes());
+    let mut out = String::with_capacity(32);
+    for b in digest.iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The RFC 2617 `response` for `qop=auth` (MD5).
+#[allow(clippy::too_many_arguments)]
+pub fn response_auth(
+    user: &str,
+    realm: &str,
+    password: &str,
+    method: &str,
+    uri: &str,
+    nonce: &str,
+    nc: &str,
+    cnonce: &str,
+) -> String {
+    let ha1 = md5_hex(&format!("{user}:{realm}:{password}"));
+    let ha2 = md5_hex(&format!("{method}:{uri}"));
+    md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"))
+}
+
+/// Compares without an early exit (the response is a secret-derived value).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The parameters of a `Digest` credentials header, names lower-cased, quotes removed.
+/// `None` when it is not a Digest header.
+pub fn parse_credentials(value: &str) -> Option<HashMap<String, String>> {
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(char::is_whitespace)?;
+    if !scheme.eq_ignore_ascii_case("digest") {
+        return None;
+    }
+    let mut params = HashMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c == ',' {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        let name = name.trim().to_ascii_lowercase();
+        let mut val = String::new();
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                let mut closed = false;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                val.push(n);
+                            }
+                        }
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        c => val.push(c),
+                    }
+                }
+                if !closed {
+                    return None;
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == ',' {
+                        break;
+                    }
+                    val.push(c);
+                    chars.next();
+                }
+                val = val.trim().to_string();
+            }
+        }
+        if !name.is_empty() {
+            params.entry(name).or_insert(val);
+        }
+    }
+    Some(params)
+}
+
+impl DigestServer {
+    /// A server for `auth` with a fresh random secret.
+    pub fn new(auth: DigestAuth) -> DigestServer {
+        DigestServer {
+            auth,
+            secret: rand::random(),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn auth(&self) -> &DigestAuth {
+        &self.auth
+    }
+
+    fn signature(&self, issued: u64) -> String {
+        let secret: String = self.secret.iter().map(|b| format!("{b:02x}")).collect();
+        md5_hex(&format!("{secret}:{issued:x}:{}", self.auth.realm))
+    }
+
+    /// A fresh nonce issued at `now`.
+    pub fn nonce(&self, now: SystemTime) -> String {
+        let issued = epoch_ms(now);
+        format!("{issued:x}.{}", self.signature(issued))
+    }
+
+    /// When `nonce` was issued (ms), if we issued it.
+    fn issued(&self, nonce: &str) -> Option<u64> {
+        let (ts, sig) = nonce.split_once('.')?;
+        let issued = u64::from_str_radix(ts, 16).ok()?;
+        same(sig, &self.signature(issued)).then_some(issued)
+    }
+
+    /// The `WWW-Authenticate` value of a new challenge.
+    pub fn challenge(&self, now: SystemTime, stale: bool) -> String {
+        let realm = self.auth.realm.replace(['\\', '"'], "");
+        let mut h = format!(
+            "Digest realm=\"{realm}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"",
+            self.nonce(now)
+        );
+        if stale {
+            h.push_str(", stale=true");
+        }
+        h
+    }
+
+    /// Checks the `Authorization` header values of a request (`method`, e.g. "INVITE") at
+    /// `now`: the first one for our realm decides.
+    pub fn verify(&self, now: SystemTime, method: &str, authorizations: &[&str]) -> Verdict {
+        let challenge = |stale, why| Verdict::Challenge {
+            header: self.challenge(now, stale),
+            why,
+        };
+        if self.auth.users.is_empty() {
+            return challenge(false, "no users configured");
+        }
+        let Some(params) = authorizations
+            .iter()
+            .filter_map(|v| parse_credentials(v))
+            .find(|p| p.get("realm").map(String::as_str) == Some(self.auth.realm.as_str()))
+        else {
+            return challenge(false, "no credentials for our realm");
+        };
+        let get = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
+        let (user, nonce, uri, response) =
+            (get("username"), get("nonce"), get("uri"), get("response"));
+        let (nc, cnonce, qop) = (get("nc"), get("cnonce"), get("qop"));
+        if user.is_empty() || uri.is_empty() || response.is_empty() {
+            return challenge(false, "incomplete credentials");
+        }
+        if let Some(alg) = params.get("algorithm") {
+            if !alg.eq_ignore_ascii_case("md5") {
+                return challenge(false, "unsupported algorithm");
+            }
+        }
+        if !qop.eq_ignore_ascii_case("auth") || cnonce.is_empty() {
+            return challenge(false, "qop=auth with a cnonce required");
+        }
+        let Ok(count) = u64::from_str_radix(nc, 16) else {
+            return challenge(false, "bad nonce count");
+        };
+        let Some(issued) = self.issued(nonce) else {
+            return challenge(false, "nonce not issued by us");
+        };
+        let Some(password) = self.auth.users.get(user) else {
+            return challenge(false, "unknown user or wrong password");
+        };
+        let expected = response_auth(
+            user,
+            &self.auth.realm,
+            password,
+            method,
+            uri,
+            nonce,
+            nc,
+            cnonce,
+        );
+        if !same(&expected, &response.to_ascii_lowercase()) {
+            return challenge(false, "unknown user or wrong password");
+        }
+        let now_ms = epoch_ms(now);
+        let ttl = self.auth.nonce_ttl.as_millis() as u64;
+        if now_ms > issued.saturating_add(ttl) {
+            return challenge(true, "stale nonce");
+        }
+        let mut seen = self.seen.lock().expect("digest nonce lock");
+        seen.retain(|_, (_, t)| now_ms <= t.saturating_add(ttl));
+        let last = seen.entry(nonce.to_string()).or_insert((0, issued));
+        if count <= last.0 {
+            return challenge(false, "nonce count replayed");
+        }
+        last.0 = count;
+        Verdict::Authenticated(user.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(ttl: Duration) -> DigestServer {
+        DigestServer::new(DigestAuth {
+            realm: "faxvox".into(),
+            users: [("alice".to_string(), "s3cret".to_string())].into(),
+            trusted: vec!["10.0.0.0/8".parse().unwrap()],
+            nonce_ttl: ttl,
+        })
+    }
+
+    fn nonce_of(header: &str) -> String {
+        parse_credentials(header).unwrap()["nonce"].clone()
+    }
+
+    fn authorization(nonce: &str, password: &str, nc: &str) -> String {
+        let uri = "sip:100@192.0.2.1:5060";
+        let r = response_auth("alice", "faxvox", password, "INVITE", uri, nonce, nc, "c1");
+        format!(
+            "Digest username=\"alice\", realm=\"faxvox\", nonce=\"{nonce}\", uri=\"{uri}\", \
+             response=\"{r}\", algorithm=MD5, qop=auth, nc={nc}, cnonce=\"c1\""
+        )
+    }
+
+    #[test]
+    fn rfc2617_example() {
+        // RFC 2617 §3.5.
+        assert_eq!(
+            response_auth(
+                "Mufasa",
+                "testrealm@host.com",
+                "Circle Of Life",
+                "GET",
+                "/dir/index.html",
+                "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+                "00000001",
+                "0a4f113b"
+            ),
+            "6629fae49393a05397450978507c4ef1"
+        );
+    }
+
+    #[test]
+    fn parses_credentials() {
+        let p = parse_credentials(
+            "Digest username=\"a\\\"b\",realm=\"r, x\", nc=0000000a ,qop=auth,uri=\"sip:x\"",
+        )
+        .unwrap();
+        assert_eq!(p["username"], "a\"b");
+        assert_eq!(p["realm"], "r, x");
+        assert_eq!(p["nc"], "0000000a");
+        assert_eq!(p["qop"], "auth");
+        assert_eq!(p["uri"], "sip:x");
+        assert!(parse_credentials("Basic YWxhZGRpbjpvcGVuc2VzYW1l").is_none());
+        assert!(parse_credentials("Digest realm=\"open").is_none());
+    }
+
+    #[test]
+    fn challenge_then_accept_then_refuse_replay() {
+        let s = server(DEFAULT_NONCE_TTL);
+        let now = SystemTime::now();
+        let Verdict::Challenge { header, .. } = s.verify(now, "INVITE", &[]) else {
+            panic!()
+        };
+        assert!(header.starts_with("Digest realm=\"faxvox\""), "{header}");
+        assert!(header.contains("qop=\"auth\"") && header.contains("algorithm=MD5"));
+        assert!(!header.contains("stale"));
+        let nonce = nonce_of(&header);
+        let good = authorization(&nonce, "s3cret", "00000001");
+        assert_eq!(
+            s.verify(now, "INVITE", &[&good]),
+            Verdict::Authenticated("alice".into())
+        );
+        // The same nc again is a replay; a higher one is fine.
+        assert!(matches!(
+            s.verify(now, "INVITE", &[&good]),
+            Verdict::Challenge {
+                why: "nonce count replayed",
+                ..
+            }
+        ));
+        let next = authorization(&nonce, "s3cret", "00000002");
+        assert!(matches!(
+            s.verify(now, "INVITE", &[&next]),
+            Verdict::Authenticated(_)
+        ));
+        // Wrong method: the response does not match.
+        assert!(matches!(
+            s.verify(now, "BYE", &[&authorization(&nonce, "s3cret", "00000003")]),
+            Verdict::Challenge { .. }
+        ));
+    }
+
+    #[test]
+    fn wrong_password_forged_nonce_and_stale() {
+        let s = server(Duration::from_secs(10));
+        let now = SystemTime::now();
+        let nonce = s.nonce(now);
+        let bad = authorization(&nonce, "guess", "00000001");
+        let Verdict::Challenge { header, why } = s.verify(now, "INVITE", &[&bad]) else {
+            panic!()
+        };
+        assert_eq!(why, "unknown user or wrong password");
+        assert!(!header.contains("stale"));
+        let forged = authorization(
+            "18c0.0123456789abcdef0123456789abcdef",
+            "s3cret",
+            "00000001",
+        );
+        assert!(matches!(
+            s.verify(now, "INVITE", &[&forged]),
+            Verdict::Challenge {
+                why: "nonce not issued by us",
+                ..
+            }
+        ));
+        let other = server(Duration::from_secs(10));
+        assert!(matches!(
+            other.verify(
+                now,
+                "INVITE",
+                &[&authorization(&nonce, "s3cret", "00000001")]
+            ),
+            Verdict::Challenge {
+                why: "nonce not issued by us",
+                ..
+            }
+        ));
+        let later = now + Duration::from_secs(11);
+        let good = authorization(&nonce, "s3cret", "00000001");
+        let Verdict::Challenge { header, why } = s.verify(later, "INVITE", &[&good]) else {
+            panic!()
+        };
+        assert_eq!(why, "stale nonce");
+        assert!(header.ends_with("stale=true"), "{header}");
+        assert_ne!(nonce_of(&header), nonce);
+        // A wrong password with an expired nonce is not "stale".
+        let Verdict::Challenge { header, .. } = s.verify(later, "INVITE", &[&bad]) else {
+            panic!()
+        };
+        assert!(!header.contains("stale"));
+    }
+
+    #[test]
+    fn trusted_networks_and_no_users() {
+        let s = server(DEFAULT_NONCE_TTL);
+        assert!(s.auth().is_trusted("10.2.3.4".parse().unwrap()));
+        assert!(s.auth().is_trusted("::ffff:10.2.3.4".parse().unwrap()));
+        assert!(!s.auth().is_trusted("192.0.2.1".parse().unwrap()));
+        let mut auth = s.auth().clone();
+        auth.users.clear();
+        let s = DigestServer::new(auth);
+        let nonce = s.nonce(SystemTime::now());
+        assert!(matches!(
+            s.verify(
+                SystemTime::now(),
+                "INVITE",
+                &[&authorization(&nonce, "s3cret", "00000001")]
+            ),
+            Verdict::Challenge { .. }
+        ));
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+}
