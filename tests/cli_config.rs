@@ -100,3 +100,36 @@ fn bad_configuration_fails_naming_the_key() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/faxvox.toml"));
 }
+
+#[test]
+fn config_show_masks_secrets() {
+    let out = faxvox()
+        .args(["config", "show"])
+        .env(
+            "FAXVOX_SMTP_URL",
+            "smtps://mailer:s3cret-smtp@mail.example:465",
+        )
+        .env("FAXVOX_SIP_AUTH_USERS", "trunk:s3cret-sip,other:pa:ss")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("s3cret"), "a secret is shown:\n{text}");
+    assert!(!text.contains("pa:ss"), "a secret is shown:\n{text}");
+    let shown: toml::Table = text.parse().unwrap();
+    assert_eq!(
+        shown["smtp"]["url"].as_str(),
+        Some("smtps://mailer:***@mail.example:465")
+    );
+    let users: Vec<&str> = shown["sip"]["auth_users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["trunk:***", "other:***"]);
+}
