@@ -95,12 +95,14 @@ pub struct Recovered {
     pub job: Option<JobId>,
 }
 
-/// Commits the messages of every call folder left under `calls_root` and removes the folders
-/// that were committed. Folders that fail are kept, logged, and reported in the error list.
+/// Commits the messages of every call folder left under `calls_root` (except those of calls
+/// `in_progress`) and removes the folders that were committed. Folders that fail are kept,
+/// logged, and reported in the error list; a later pass tries them again.
 pub fn recover_calls(
     spool: &Spool,
     calls_root: &Path,
     min_message: Duration,
+    in_progress: impl Fn(&Path) -> bool,
 ) -> (Vec<Recovered>, Vec<(PathBuf, RecoveryError)>) {
     let mut done = Vec::new();
     let mut failed = Vec::new();
@@ -109,7 +111,7 @@ pub fn recover_calls(
     };
     for entry in entries.flatten() {
         let folder = entry.path();
-        if !folder.is_dir() {
+        if !folder.is_dir() || in_progress(&folder) {
             continue;
         }
         match recover_one(spool, &folder, min_message) {

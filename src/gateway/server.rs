@@ -63,6 +63,8 @@ struct Shared {
     /// Set on shutdown: new calls get 503 while the calls in progress end.
     draining: AtomicBool,
     work_root: PathBuf,
+    /// Folders of the calls in progress, which recovery passes must not touch.
+    live_folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     new_job: Arc<Notify>,
 }
 
@@ -98,20 +100,30 @@ impl Gateway {
                 active: Arc::new(AtomicUsize::new(0)),
                 draining: AtomicBool::new(false),
                 work_root,
+                live_folders: Default::default(),
                 new_job,
             }),
         })
     }
 
-    /// Commits the messages of calls a previous run left unfinished (crash, power cut) and
-    /// writes their detail records. Call before taking calls. Returns (recovered, kept).
+    /// Commits the messages of calls a previous run left unfinished (crash, power cut) or
+    /// whose commit failed (spool full), and writes their detail records. Called at start and
+    /// then periodically; calls in progress are left alone. Returns (recovered, kept).
     pub async fn recover(&self) -> (usize, usize) {
-        let sh = &self.shared;
+        let sh = self.shared.clone();
         let spool = sh.spool.clone();
         let root = sh.work_root.clone();
         let min = sh.config.voicemail.min_message();
-        let Ok((done, failed)) =
-            tokio::task::spawn_blocking(move || recover_calls(&spool, &root, min)).await
+        let live = self.shared.clone();
+        let Ok((done, failed)) = tokio::task::spawn_blocking(move || {
+            recover_calls(&spool, &root, min, |folder| {
+                live.live_folders
+                    .lock()
+                    .map(|set| set.contains(folder))
+                    .unwrap_or(true)
+            })
+        })
+        .await
         else {
             error!("call recovery crashed");
             return (0, 0);
@@ -252,6 +264,7 @@ impl Gateway {
             _ => LineKind::Voice,
         };
         let folder = sh.work_root.join(safe_name(&call_id));
+        let _live = LiveFolder::new(sh.clone(), folder.clone());
         if let Err(e) = std::fs::create_dir_all(&folder) {
             error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot create the call folder: 503");
             inc.reject(503, "Service Unavailable").await;
@@ -289,6 +302,8 @@ impl Gateway {
             Ok(leg) => leg,
             Err(e) => {
                 error!(call_id = %call_id, error = %e, "cannot create the dialog");
+                // Nothing was answered, so there is nothing to recover later.
+                let _ = std::fs::remove_dir_all(&folder);
                 return;
             }
         };
@@ -356,8 +371,9 @@ impl Gateway {
                 let _ = std::fs::remove_dir_all(&folder);
             }
             Ok((Err(e), summary)) => {
-                // The call folder is kept: the message is still on disk for the admin.
-                error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder");
+                // The call folder is kept with its call.json: the next start of the gateway
+                // commits it again (see gateway::recovery), so the message is not lost.
+                error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder and is committed at the next start");
                 self.record(&summary, None, &report, Some(e.to_string()))
                     .await;
             }
@@ -375,6 +391,29 @@ impl Gateway {
         let rec = summary.to_record(job, report.final_status, report.reason, problem);
         if let Err(e) = self.shared.directory.add_call_record(&rec).await {
             error!(call_id = %summary.call_id, error = %e, "cannot write the call record");
+        }
+    }
+}
+
+/// Marks a call folder as in use for as long as the call task holds it.
+struct LiveFolder {
+    shared: Arc<Shared>,
+    folder: PathBuf,
+}
+
+impl LiveFolder {
+    fn new(shared: Arc<Shared>, folder: PathBuf) -> LiveFolder {
+        if let Ok(mut set) = shared.live_folders.lock() {
+            set.insert(folder.clone());
+        }
+        LiveFolder { shared, folder }
+    }
+}
+
+impl Drop for LiveFolder {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.shared.live_folders.lock() {
+            set.remove(&self.folder);
         }
     }
 }
