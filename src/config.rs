@@ -61,6 +61,7 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub retention: RetentionConfig,
     pub billing: BillingConfig,
+    pub trunk: TrunkConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +200,60 @@ impl Default for BillingConfig {
         BillingConfig {
             default_ceiling: crate::billing::DEFAULT_CEILING,
         }
+    }
+}
+
+/// The SIP trunk that outbound faxes (`faxvox send`) are dialled through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrunkConfig {
+    /// `sip:HOST[:PORT][;transport=tcp]`; the destination number becomes the Request-URI
+    /// user. Empty: sending is disabled (`faxvox send` refuses, `serve` runs no dialer).
+    pub uri: String,
+    /// Digest user answering the trunk's 401/407 challenge (empty: no credentials).
+    pub user: String,
+    /// Digest password (with `user`).
+    pub password: String,
+    /// T.38 on this trunk: "off" (G.711 only), "accept" (answer the receiver's T.38
+    /// re-INVITE) or "request" (also ask ourselves after the CNG window).
+    pub t38: String,
+    /// Dial attempts per fax for busy / no answer before giving up.
+    pub max_attempts: u32,
+    /// Seconds between two attempts after busy / no answer.
+    pub retry_secs: u64,
+}
+
+impl Default for TrunkConfig {
+    fn default() -> Self {
+        TrunkConfig {
+            uri: String::new(),
+            user: String::new(),
+            password: String::new(),
+            t38: "accept".into(),
+            max_attempts: 3,
+            retry_secs: 300,
+        }
+    }
+}
+
+impl TrunkConfig {
+    /// Whether outbound sending is configured (`uri` set).
+    pub fn enabled(&self) -> bool {
+        !self.uri.trim().is_empty()
+    }
+
+    /// The T.38 policy of the trunk.
+    pub fn t38_policy(&self) -> T38Policy {
+        match self.t38.trim().to_ascii_lowercase().as_str() {
+            "off" => T38Policy::Off,
+            "request" => T38Policy::Request,
+            _ => T38Policy::Accept,
+        }
+    }
+
+    /// The retry delay as a duration (at least one second).
+    pub fn retry_delay(&self) -> Duration {
+        Duration::from_secs(self.retry_secs.max(1))
     }
 }
 
@@ -722,6 +777,45 @@ impl Config {
             return Err(bad(
                 "billing.default_ceiling",
                 format!("{} is negative", self.billing.default_ceiling),
+            ));
+        }
+        let trunk = &self.trunk;
+        let uri = trunk.uri.trim();
+        let uri_ok = uri.is_empty() || (uri.starts_with("sip:") && uri.len() > 4);
+        if !uri_ok {
+            return Err(bad(
+                "trunk.uri",
+                format!("{uri:?}: expected sip:HOST[:PORT], e.g. \"sip:trunk.example.net:5060\""),
+            ));
+        }
+        if trunk.user.trim().is_empty() != trunk.password.is_empty() {
+            return Err(bad(
+                "trunk.user",
+                "trunk.user and trunk.password go together: set both or neither".into(),
+            ));
+        }
+        if !matches!(
+            trunk.t38.trim().to_ascii_lowercase().as_str(),
+            "request" | "accept" | "off"
+        ) {
+            return Err(bad(
+                "trunk.t38",
+                format!(
+                    "{:?}: must be \"request\", \"accept\" or \"off\"",
+                    trunk.t38
+                ),
+            ));
+        }
+        if !(1..=20).contains(&trunk.max_attempts) {
+            return Err(bad(
+                "trunk.max_attempts",
+                format!("{} is outside 1..=20", trunk.max_attempts),
+            ));
+        }
+        if !(1..=86_400).contains(&trunk.retry_secs) {
+            return Err(bad(
+                "trunk.retry_secs",
+                format!("{} is outside 1..=86400", trunk.retry_secs),
             ));
         }
         if self.log.level.trim().is_empty() {

@@ -16,6 +16,7 @@ pub mod fax;
 pub mod fsutil;
 pub mod gateway;
 pub mod media;
+pub mod outbound;
 pub mod sip;
 pub mod voicemail;
 pub mod worker;

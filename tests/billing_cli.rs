@@ -59,7 +59,11 @@ fn fails(cwd: &Path, db: &str, args: &[&str], needles: &[&str]) {
 async fn cli(url: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
-    ok(cwd, url, &["account", "add", "acme", "--email", "fax@acme.example"]);
+    ok(
+        cwd,
+        url,
+        &["account", "add", "acme", "--email", "fax@acme.example"],
+    );
 
     // A bad deck: every bad line named, nothing imported (not even the good lines).
     std::fs::write(
@@ -75,7 +79,13 @@ async fn cli(url: &str) {
         cwd,
         url,
         &["rates", "import", "bad.csv"],
-        &["bad.csv", "not imported", "line 3:", "line 5:", "prefix `abc`"],
+        &[
+            "bad.csv",
+            "not imported",
+            "line 3:",
+            "line 5:",
+            "prefix `abc`",
+        ],
     );
     assert!(ok(cwd, url, &["rates", "list"]).starts_with("no rates"));
 
@@ -101,9 +111,19 @@ async fn cli(url: &str) {
     let out = ok(
         cwd,
         url,
-        &["billing", "deposit", "acme", "20", "--note", "transfer 2026-118"],
+        &[
+            "billing",
+            "deposit",
+            "acme",
+            "20",
+            "--note",
+            "transfer 2026-118",
+        ],
     );
-    assert!(out.contains("deposit of 20.00 € recorded for acme"), "{out}");
+    assert!(
+        out.contains("deposit of 20.00 € recorded for acme"),
+        "{out}"
+    );
     let status: Value =
         serde_json::from_str(&ok(cwd, url, &["billing", "status", "acme", "--json"])).unwrap();
     for (field, want) in [
@@ -137,23 +157,53 @@ async fn cli(url: &str) {
         serde_json::from_str(&ok(cwd, url, &["billing", "status", "acme", "--json"])).unwrap();
     assert_eq!(
         (&status["ceiling"], &status["used"], &status["remaining"]),
-        (&Value::from("10.50"), &Value::from("0.05"), &Value::from("30.45"))
+        (
+            &Value::from("10.50"),
+            &Value::from("0.05"),
+            &Value::from("30.45")
+        )
     );
     ok(cwd, url, &["billing", "ceiling", "acme", "--default"]);
-    assert_eq!(billing.status("acme", now).await.unwrap().ceiling, money("150.00"));
+    assert_eq!(
+        billing.status("acme", now).await.unwrap().ceiling,
+        money("150.00")
+    );
 
-    fails(cwd, url, &["billing", "deposit", "acme", "1.234567"], &["at most four decimals"]);
-    fails(cwd, url, &["billing", "deposit", "ghost", "5"], &["unknown account `ghost`"]);
-    fails(cwd, url, &["billing", "status", "ghost"], &["unknown account `ghost`"]);
+    fails(
+        cwd,
+        url,
+        &["billing", "deposit", "acme", "1.234567"],
+        &["at most four decimals"],
+    );
+    fails(
+        cwd,
+        url,
+        &["billing", "deposit", "ghost", "5"],
+        &["unknown account `ghost`"],
+    );
+    fails(
+        cwd,
+        url,
+        &["billing", "status", "ghost"],
+        &["unknown account `ghost`"],
+    );
 
     // States.
-    let out = ok(cwd, url, &["account", "suspend", "acme", "--reason", "unpaid invoice"]);
+    let out = ok(
+        cwd,
+        url,
+        &["account", "suspend", "acme", "--reason", "unpaid invoice"],
+    );
     assert_eq!(out, "account acme is now suspended (was active)\n");
     let status: Value =
         serde_json::from_str(&ok(cwd, url, &["billing", "status", "acme", "--json"])).unwrap();
     assert_eq!(status["state"], "suspended");
     ok(cwd, url, &["account", "restrict", "acme"]);
-    ok(cwd, url, &["account", "activate", "acme", "--reason", "paid"]);
+    ok(
+        cwd,
+        url,
+        &["account", "activate", "acme", "--reason", "paid"],
+    );
     let log = billing.state_log("acme").await.unwrap();
     let got: Vec<(AccountState, &str, Option<&str>)> = log
         .iter()
@@ -167,7 +217,12 @@ async fn cli(url: &str) {
             (AccountState::Active, "ops-alice", Some("paid")),
         ]
     );
-    fails(cwd, url, &["account", "activate", "ghost"], &["unknown account `ghost`"]);
+    fails(
+        cwd,
+        url,
+        &["account", "activate", "ghost"],
+        &["unknown account `ghost`"],
+    );
     let _ = at;
     dir.close().await;
 }
@@ -177,7 +232,11 @@ on_both!(cli, cli_sqlite, cli_postgres);
 fn default_ceiling_is_configurable_and_checked() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/f.db", tmp.path().display());
-    std::fs::write(tmp.path().join("c.toml"), "[billing]\ndefault_ceiling = \"75.5\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("c.toml"),
+        "[billing]\ndefault_ceiling = \"75.5\"\n",
+    )
+    .unwrap();
     let run = |config: &str, args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_faxvox"))
             .current_dir(tmp.path())
@@ -188,7 +247,10 @@ fn default_ceiling_is_configurable_and_checked() {
             .output()
             .unwrap()
     };
-    let o = run("c.toml", &["account", "add", "zoe", "--email", "z@example.com"]);
+    let o = run(
+        "c.toml",
+        &["account", "add", "zoe", "--email", "z@example.com"],
+    );
     assert!(o.status.success());
     let o = run("c.toml", &["billing", "status", "zoe", "--json"]);
     let status: Value = serde_json::from_slice(&o.stdout).unwrap();

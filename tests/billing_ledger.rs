@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use billing_common::{at, money, open};
 use faxvox::billing::rates::parse_rates_csv;
-use faxvox::billing::{AccountState, Billing, BillingError, Money, Quote};
+use faxvox::billing::{AccountState, Billing, BillingError, Money, Quote, ReservationState};
 use faxvox::directory::{Directory, LineKind, NewLine};
 
 const DECK: &str = "prefix,country,price_per_page,valid_from\n\
@@ -48,24 +48,42 @@ async fn quotes(url: &str) {
     let (dir, billing) = open(url, &["acme"]).await;
     with_deck(&billing).await;
     let march = at("2026-03-15T12:00:00Z");
-    let q = billing.quote("acme", "+33253437555", 3, march).await.unwrap();
+    let q = billing
+        .quote("acme", "+33253437555", 3, march)
+        .await
+        .unwrap();
     assert_eq!(
         (q.prefix.as_str(), q.rate_per_page, q.amount),
         ("33", money("0.06"), money("0.18"))
     );
     // Longest prefix wins.
-    let q = billing.quote("acme", "+33612345678", 2, march).await.unwrap();
-    assert_eq!((q.prefix.as_str(), q.country.as_str()), ("336", "France mobile"));
+    let q = billing
+        .quote("acme", "+33612345678", 2, march)
+        .await
+        .unwrap();
+    assert_eq!(
+        (q.prefix.as_str(), q.country.as_str()),
+        ("336", "France mobile")
+    );
     assert_eq!(q.amount, money("0.18"));
     // The July price applies from its date, not before.
     let before = at("2026-06-30T23:59:59.999Z");
     let after = at("2026-07-01T00:00:00Z");
-    let q = billing.quote("acme", "+33612345678", 1, before).await.unwrap();
+    let q = billing
+        .quote("acme", "+33612345678", 1, before)
+        .await
+        .unwrap();
     assert_eq!(q.rate_per_page, money("0.09"));
-    let q = billing.quote("acme", "+33612345678", 1, after).await.unwrap();
+    let q = billing
+        .quote("acme", "+33612345678", 1, after)
+        .await
+        .unwrap();
     assert_eq!(q.rate_per_page, money("0.08"));
     // Any form normalize_number accepts.
-    let q = billing.quote("acme", "+1 (555) 010-0199", 1, march).await.unwrap();
+    let q = billing
+        .quote("acme", "+1 (555) 010-0199", 1, march)
+        .await
+        .unwrap();
     assert_eq!(q.prefix, "1");
     // No rate yet for the UK in 2026, one in 2027; none before the deck's first date.
     assert!(matches!(
@@ -92,10 +110,14 @@ async fn quotes(url: &str) {
         Err(BillingError::InvalidNumber(..))
     ));
     // Re-importing a (prefix, date) corrects it; the list is by prefix then date.
-    let fix = parse_rates_csv("prefix,country,price_per_page,valid_from\n33,France,0.055,2026-01-01\n")
-        .unwrap();
+    let fix =
+        parse_rates_csv("prefix,country,price_per_page,valid_from\n33,France,0.055,2026-01-01\n")
+            .unwrap();
     billing.import_rates(&fix, march).await.unwrap();
-    let q = billing.quote("acme", "+33253437555", 2, march).await.unwrap();
+    let q = billing
+        .quote("acme", "+33253437555", 2, march)
+        .await
+        .unwrap();
     assert_eq!(q.amount, money("0.11"));
     let list = billing.rates().await.unwrap();
     assert_eq!(list.len(), 6);
@@ -108,12 +130,24 @@ on_both!(quotes, quotes_sqlite, quotes_postgres);
 async fn ceiling(url: &str) {
     let (dir, billing) = open(url, &["acme"]).await;
     let now = at("2026-03-10T09:00:00Z");
-    billing.set_ceiling("acme", Some(money("1.00")), now).await.unwrap();
+    billing
+        .set_ceiling("acme", Some(money("1.00")), now)
+        .await
+        .unwrap();
     // 0.80 € already charged this month: 0.20 € left.
-    let past = billing.reserve("acme", "fax-0", &italy(16), now).await.unwrap();
-    assert_eq!(billing.settle(&past.id, 16, now).await.unwrap(), money("0.80"));
+    let past = billing
+        .reserve("acme", "fax-0", &italy(16), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        billing.settle(&past.id, 16, now).await.unwrap(),
+        money("0.80")
+    );
 
-    let first = billing.reserve("acme", "fax-1", &italy(3), now).await.unwrap();
+    let first = billing
+        .reserve("acme", "fax-1", &italy(3), now)
+        .await
+        .unwrap();
     assert_eq!(first.amount, money("0.15"));
     assert_eq!(first.period, "2026-03");
     let refused = billing
@@ -154,31 +188,63 @@ async fn ceiling(url: &str) {
     }
     // Nothing was held by the refusal; the same fax id is still free.
     let s = billing.status("acme", now).await.unwrap();
-    assert_eq!((s.used, s.reserved, s.remaining), (money("0.80"), money("0.15"), money("0.05")));
+    assert_eq!(
+        (s.used, s.reserved, s.remaining),
+        (money("0.80"), money("0.15"), money("0.05"))
+    );
 
     // A deposit lifts the limit at once.
     billing
         .deposit("acme", money("0.50"), Some("bank transfer 42"), now)
         .await
         .unwrap();
-    let second = billing.reserve("acme", "fax-2", &italy(3), now).await.unwrap();
+    let second = billing
+        .reserve("acme", "fax-2", &italy(3), now)
+        .await
+        .unwrap();
     let s = billing.status("acme", now).await.unwrap();
     assert_eq!(
-        (s.ceiling, s.deposits, s.limit, s.used, s.reserved, s.remaining),
-        (money("1.00"), money("0.50"), money("1.50"), money("0.80"), money("0.30"), money("0.40"))
+        (
+            s.ceiling,
+            s.deposits,
+            s.limit,
+            s.used,
+            s.reserved,
+            s.remaining
+        ),
+        (
+            money("1.00"),
+            money("0.50"),
+            money("1.50"),
+            money("0.80"),
+            money("0.30"),
+            money("0.40")
+        )
     );
     assert!(!s.default_ceiling);
 
     // Two of three pages confirmed: 0.10 charged, 0.05 released. Settling again changes nothing.
-    assert_eq!(billing.settle(&first.id, 2, now).await.unwrap(), money("0.10"));
-    assert_eq!(billing.settle(&first.id, 3, now).await.unwrap(), money("0.10"));
+    assert_eq!(
+        billing.settle(&first.id, 2, now).await.unwrap(),
+        money("0.10")
+    );
+    assert_eq!(
+        billing.settle(&first.id, 3, now).await.unwrap(),
+        money("0.10")
+    );
     assert!(matches!(
         billing.release(&first.id).await,
         Err(BillingError::AlreadySettled(_))
     ));
     // More pages confirmed than reserved: only the reserved ones are charged.
-    let third = billing.reserve("acme", "fax-3", &italy(1), now).await.unwrap();
-    assert_eq!(billing.settle(&third.id, 5, now).await.unwrap(), money("0.05"));
+    let third = billing
+        .reserve("acme", "fax-3", &italy(1), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        billing.settle(&third.id, 5, now).await.unwrap(),
+        money("0.05")
+    );
     // Released before any page: nothing charged; idempotent; cannot be settled afterwards.
     billing.release(&second.id).await.unwrap();
     billing.release(&second.id).await.unwrap();
@@ -191,6 +257,41 @@ async fn ceiling(url: &str) {
         (s.used, s.reserved, s.remaining),
         (money("0.95"), Money::ZERO, money("0.55"))
     );
+    // Lookups: the charges of the period add up to `used`.
+    let charges = billing.charges("acme", "2026-03").await.unwrap();
+    let fax_ids: Vec<&str> = charges.iter().map(|c| c.fax_id.as_str()).collect();
+    assert_eq!(fax_ids.len(), 3);
+    for id in ["fax-0", "fax-1", "fax-3"] {
+        assert!(fax_ids.contains(&id), "{fax_ids:?}");
+    }
+    let total = charges
+        .iter()
+        .try_fold(Money::ZERO, |acc, c| acc.checked_add(c.charged))
+        .unwrap();
+    assert_eq!(total, s.used);
+    let r1 = billing.reservation(&first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            r1.state,
+            r1.pages,
+            r1.pages_charged,
+            r1.charged,
+            r1.rate_per_page
+        ),
+        (
+            ReservationState::Settled,
+            3,
+            2,
+            money("0.10"),
+            money("0.05")
+        )
+    );
+    let r2 = billing.reservation_for_fax("fax-2").await.unwrap().unwrap();
+    assert_eq!(
+        (r2.id.as_str(), r2.state),
+        (second.id.as_str(), ReservationState::Released)
+    );
+    assert!(billing.reservation("nope").await.unwrap().is_none());
 
     // A fax id has one reservation; unknown ones are named.
     assert!(matches!(
@@ -228,8 +329,14 @@ on_both!(ceiling, ceiling_sqlite, ceiling_postgres);
 async fn race(url: &str) {
     let (dir, billing) = open(url, &["acme", "other"]).await;
     let now = at("2026-03-10T09:00:00Z");
-    billing.set_ceiling("acme", Some(money("1.00")), now).await.unwrap();
-    let past = billing.reserve("acme", "old", &italy(16), now).await.unwrap();
+    billing
+        .set_ceiling("acme", Some(money("1.00")), now)
+        .await
+        .unwrap();
+    let past = billing
+        .reserve("acme", "old", &italy(16), now)
+        .await
+        .unwrap();
     billing.settle(&past.id, 16, now).await.unwrap();
 
     let mut pools = Vec::new();
@@ -245,11 +352,15 @@ async fn race(url: &str) {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            b.reserve("acme", &format!("race-{i}"), &italy(1), now).await
+            b.reserve("acme", &format!("race-{i}"), &italy(1), now)
+                .await
         }));
     }
     // Meanwhile another account is not held up by acme's lock.
-    let other = billing.reserve("other", "other-1", &italy(2), now).await.unwrap();
+    let other = billing
+        .reserve("other", "other-1", &italy(2), now)
+        .await
+        .unwrap();
     let mut won = 0;
     let mut refused = 0;
     for task in tasks {
@@ -267,7 +378,10 @@ async fn race(url: &str) {
     }
     assert_eq!((won, refused), (4, 16));
     let s = billing.status("acme", now).await.unwrap();
-    assert_eq!((s.used, s.reserved, s.remaining), (money("0.80"), money("0.20"), Money::ZERO));
+    assert_eq!(
+        (s.used, s.reserved, s.remaining),
+        (money("0.80"), money("0.20"), Money::ZERO)
+    );
     let held: i64 = sqlx::query_scalar(
         "SELECT CAST(SUM(amount) AS BIGINT) FROM reservations WHERE account = 'acme' AND state = 'open'",
     )
@@ -294,10 +408,19 @@ async fn states(url: &str) {
     .await
     .unwrap();
     let now = at("2026-03-10T09:00:00Z");
-    billing.check_destination("acme", "+39061234567").await.unwrap();
+    billing
+        .check_destination("acme", "+39061234567")
+        .await
+        .unwrap();
 
     let change = billing
-        .set_state("acme", AccountState::Restricted, "alice", Some("KYC documents missing"), now)
+        .set_state(
+            "acme",
+            AccountState::Restricted,
+            "alice",
+            Some("KYC documents missing"),
+            now,
+        )
         .await
         .unwrap();
     assert!(change.changed);
@@ -307,10 +430,19 @@ async fn states(url: &str) {
         Err(BillingError::AccountRestricted { .. })
     ));
     // The operator's own numbers, in any accepted form.
-    billing.check_destination("acme", "+33 2 53 43 75 55").await.unwrap();
+    billing
+        .check_destination("acme", "+33 2 53 43 75 55")
+        .await
+        .unwrap();
     // Restricted may still reserve (for the operator's numbers).
-    billing.reserve("acme", "r-1", &italy(1), now).await.unwrap();
-    assert_eq!(dir.account("acme").await.unwrap().unwrap().state, "restricted");
+    billing
+        .reserve("acme", "r-1", &italy(1), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        dir.account("acme").await.unwrap().unwrap().state,
+        "restricted"
+    );
 
     billing
         .set_state("acme", AccountState::Suspended, "bob", None, now)
@@ -338,7 +470,10 @@ async fn states(url: &str) {
         .set_state("acme", AccountState::Active, "alice", Some("paid"), now)
         .await
         .unwrap();
-    billing.check_destination("acme", "+39061234567").await.unwrap();
+    billing
+        .check_destination("acme", "+39061234567")
+        .await
+        .unwrap();
     let log = billing.state_log("acme").await.unwrap();
     let summary: Vec<(String, AccountState, String, Option<String>)> = log
         .into_iter()
@@ -347,9 +482,24 @@ async fn states(url: &str) {
     assert_eq!(
         summary,
         vec![
-            ("active".into(), AccountState::Restricted, "alice".into(), Some("KYC documents missing".into())),
-            ("restricted".into(), AccountState::Suspended, "bob".into(), None),
-            ("suspended".into(), AccountState::Active, "alice".into(), Some("paid".into())),
+            (
+                "active".into(),
+                AccountState::Restricted,
+                "alice".into(),
+                Some("KYC documents missing".into())
+            ),
+            (
+                "restricted".into(),
+                AccountState::Suspended,
+                "bob".into(),
+                None
+            ),
+            (
+                "suspended".into(),
+                AccountState::Active,
+                "alice".into(),
+                Some("paid".into())
+            ),
         ]
     );
     assert!(matches!(
@@ -357,7 +507,9 @@ async fn states(url: &str) {
         Err(BillingError::UnknownAccount(_))
     ));
     assert!(matches!(
-        billing.set_state("ghost", AccountState::Active, "x", None, now).await,
+        billing
+            .set_state("ghost", AccountState::Active, "x", None, now)
+            .await,
         Err(BillingError::UnknownAccount(_))
     ));
     dir.close().await;
@@ -369,9 +521,18 @@ async fn periods(url: &str) {
     let (dir, billing) = open(url, &["acme"]).await;
     let jan = at("2026-01-31T23:59:59Z");
     let feb = at("2026-02-01T00:00:00Z");
-    billing.set_ceiling("acme", Some(money("1.00")), jan).await.unwrap();
-    billing.deposit("acme", money("0.50"), None, jan).await.unwrap();
-    let r = billing.reserve("acme", "jan-1", &italy(30), jan).await.unwrap();
+    billing
+        .set_ceiling("acme", Some(money("1.00")), jan)
+        .await
+        .unwrap();
+    billing
+        .deposit("acme", money("0.50"), None, jan)
+        .await
+        .unwrap();
+    let r = billing
+        .reserve("acme", "jan-1", &italy(30), jan)
+        .await
+        .unwrap();
     billing.settle(&r.id, 30, jan).await.unwrap();
     assert!(matches!(
         billing.reserve("acme", "jan-2", &italy(1), jan).await,
@@ -383,7 +544,10 @@ async fn periods(url: &str) {
         (s.used, s.deposits, s.limit, s.remaining),
         (Money::ZERO, Money::ZERO, money("1.00"), money("1.00"))
     );
-    let r = billing.reserve("acme", "feb-1", &italy(20), feb).await.unwrap();
+    let r = billing
+        .reserve("acme", "feb-1", &italy(20), feb)
+        .await
+        .unwrap();
     // An open reservation counts whatever its month, until settled in its own month.
     let march = at("2026-03-01T00:00:00Z");
     let s = billing.status("acme", march).await.unwrap();
@@ -391,8 +555,14 @@ async fn periods(url: &str) {
     billing.settle(&r.id, 20, march).await.unwrap();
     let s = billing.status("acme", march).await.unwrap();
     assert_eq!((s.used, s.reserved), (Money::ZERO, Money::ZERO));
-    assert_eq!(billing.status("acme", feb).await.unwrap().used, money("1.00"));
-    assert_eq!(billing.status("acme", jan).await.unwrap().used, money("1.50"));
+    assert_eq!(
+        billing.status("acme", feb).await.unwrap().used,
+        money("1.00")
+    );
+    assert_eq!(
+        billing.status("acme", jan).await.unwrap().used,
+        money("1.50")
+    );
     dir.close().await;
 }
 on_both!(periods, periods_sqlite, periods_postgres);
@@ -402,32 +572,62 @@ on_both!(periods, periods_sqlite, periods_postgres);
 async fn notices(url: &str) {
     let (dir, billing) = open(url, &["acme"]).await;
     let now = at("2026-03-10T09:00:00Z");
-    billing.set_ceiling("acme", Some(money("1.00")), now).await.unwrap();
+    billing
+        .set_ceiling("acme", Some(money("1.00")), now)
+        .await
+        .unwrap();
     let thresholds = |r: &faxvox::billing::Reservation| -> Vec<u8> {
         r.notices.iter().map(|n| n.threshold).collect()
     };
-    let r = billing.reserve("acme", "n-1", &italy(10), now).await.unwrap();
+    let r = billing
+        .reserve("acme", "n-1", &italy(10), now)
+        .await
+        .unwrap();
     assert!(r.notices.is_empty());
-    let r = billing.reserve("acme", "n-2", &italy(5), now).await.unwrap();
+    let r = billing
+        .reserve("acme", "n-2", &italy(5), now)
+        .await
+        .unwrap();
     assert!(r.notices.is_empty(), "75 %");
-    let r = billing.reserve("acme", "n-3", &italy(1), now).await.unwrap();
+    let r = billing
+        .reserve("acme", "n-3", &italy(1), now)
+        .await
+        .unwrap();
     assert_eq!(thresholds(&r), vec![80]);
-    assert_eq!((r.notices[0].consumed, r.notices[0].limit), (money("0.80"), money("1.00")));
-    let r = billing.reserve("acme", "n-4", &italy(1), now).await.unwrap();
+    assert_eq!(
+        (r.notices[0].consumed, r.notices[0].limit),
+        (money("0.80"), money("1.00"))
+    );
+    let r = billing
+        .reserve("acme", "n-4", &italy(1), now)
+        .await
+        .unwrap();
     assert!(r.notices.is_empty(), "85 %: 80 already recorded");
     billing.release(&r.id).await.unwrap();
-    let r = billing.reserve("acme", "n-5", &italy(4), now).await.unwrap();
+    let r = billing
+        .reserve("acme", "n-5", &italy(4), now)
+        .await
+        .unwrap();
     assert_eq!(thresholds(&r), vec![100]);
     assert!(matches!(
         billing.reserve("acme", "n-6", &italy(1), now).await,
         Err(BillingError::CeilingReached { .. })
     ));
     // A deposit and a new crossing in the same period: no second notice.
-    billing.deposit("acme", money("1.00"), None, now).await.unwrap();
-    let r = billing.reserve("acme", "n-7", &italy(20), now).await.unwrap();
+    billing
+        .deposit("acme", money("1.00"), None, now)
+        .await
+        .unwrap();
+    let r = billing
+        .reserve("acme", "n-7", &italy(20), now)
+        .await
+        .unwrap();
     assert!(r.notices.is_empty());
     let pending = billing.pending_notices().await.unwrap();
-    assert_eq!(pending.iter().map(|n| n.threshold).collect::<Vec<_>>(), vec![80, 100]);
+    assert_eq!(
+        pending.iter().map(|n| n.threshold).collect::<Vec<_>>(),
+        vec![80, 100]
+    );
     for n in &pending {
         billing.mark_notice_sent(&n.id, now).await.unwrap();
     }
@@ -436,16 +636,25 @@ async fn notices(url: &str) {
     // Refused straight away at the ceiling (no reservation crossed 100 %): the 100 % notice
     // is recorded by the refusal, once.
     let (_, other) = (dir.clone(), billing.clone());
-    dir.add_account(&faxvox::directory::NewAccount::new("tiny", vec!["t@example.com".into()]))
+    dir.add_account(&faxvox::directory::NewAccount::new(
+        "tiny",
+        vec!["t@example.com".into()],
+    ))
+    .await
+    .unwrap();
+    other
+        .set_ceiling("tiny", Some(money("0.01")), now)
         .await
         .unwrap();
-    other.set_ceiling("tiny", Some(money("0.01")), now).await.unwrap();
     for id in ["t-1", "t-2"] {
         assert!(other.reserve("tiny", id, &italy(1), now).await.is_err());
     }
     let pending = billing.pending_notices().await.unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!((pending[0].account.as_str(), pending[0].threshold), ("tiny", 100));
+    assert_eq!(
+        (pending[0].account.as_str(), pending[0].threshold),
+        ("tiny", 100)
+    );
 
     // Next month starts afresh.
     let april = at("2026-04-02T00:00:00Z");
@@ -457,7 +666,10 @@ async fn notices(url: &str) {
             .unwrap();
         billing.settle(&rid, 0, now).await.unwrap();
     }
-    let r = billing.reserve("acme", "a-1", &italy(18), april).await.unwrap();
+    let r = billing
+        .reserve("acme", "a-1", &italy(18), april)
+        .await
+        .unwrap();
     assert_eq!(thresholds(&r), vec![80]);
     assert_eq!(r.notices[0].period, "2026-04");
     dir.close().await;

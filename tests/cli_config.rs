@@ -110,6 +110,7 @@ fn config_show_masks_secrets() {
             "smtps://mailer:s3cret-smtp@mail.example:465",
         )
         .env("FAXVOX_SIP_AUTH_USERS", "trunk:s3cret-sip,other:pa:ss")
+        .env("FAXVOX_TRUNK_PASSWORD", "s3cret-trunk")
         .output()
         .unwrap();
     assert!(
@@ -132,4 +133,5 @@ fn config_show_masks_secrets() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(users, ["trunk:***", "other:***"]);
+    assert_eq!(shown["trunk"]["password"].as_str(), Some("***"));
 }

@@ -65,7 +65,8 @@ fn setup(play_ms: u64) -> Setup {
     );
     let mut call = Call::new_inbound("scripted", CallConfig::default(), 1);
     call.on_invite(start.elapsed(), Some(OFFER.as_bytes()));
-    call.answer(start.elapsed(), local, LineKind::Voice).unwrap();
+    call.answer(start.elapsed(), local, LineKind::Voice)
+        .unwrap();
     let (media, events) = MediaChannel::spawn(
         "scripted".into(),
         sockets,

@@ -1,14 +1,15 @@
 //! The rsipstack glue (`faxvox::sip::stack`) on real loopback sockets: a raw-SIP client over
 //! UDP/TCP against one stack (OPTIONS, rejection, a full call with our T.38 re-INVITE and the
 //! peer's BYE, garbage datagrams), and two stacks calling each other (UAC side, the callee's
-//! re-INVITE reaching the caller, BYE). SIP over TLS (a rustls client trusting a test CA) and
-//! digest authentication of untrusted callers (responses computed here with MD5).
+//! re-INVITE reaching the caller, BYE). A caller's re-INVITE racing its ACK of our 200 (and
+//! one before the 200, and a BYE before the ACK). SIP over TLS (a rustls client trusting a
+//! test CA) and digest authentication of untrusted callers (responses computed here with MD5).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use faxvox::config::MediaConfig;
-use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
+use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn, T38Policy};
 use faxvox::sip::digest::DigestAuth;
 use faxvox::sip::sdp::LocalMedia;
 use faxvox::sip::stack::{
@@ -1288,6 +1289,396 @@ async fn outgoing_invite_answers_the_challenge() {
         .await
         .is_err());
     assert_eq!(gateway.dialog_count(), 0);
+    gateway.shutdown();
+    caller_stack.shutdown();
+}
+
+// ------------------------------------------------------------------ re-INVITE before the ACK
+
+/// The caller's dialog headers after the 200: From with its tag, To with ours.
+const CALLER_FROM: &str = "From: \"Fax Sender\" <sip:+4930123@127.0.0.1>;tag=caller1\r\n";
+
+impl Peer {
+    /// The next message that is not a 1xx and not a retransmission of something else: the
+    /// response whose CSeq is `cseq`, or the request of `method`.
+    async fn next_matching(&self, want: impl Fn(&Msg) -> bool) -> Msg {
+        loop {
+            let m = self.recv().await;
+            if want(&m) {
+                return m;
+            }
+        }
+    }
+
+    async fn response_to(&self, cseq: &str) -> Msg {
+        self.next_matching(|m| m.status().is_some_and(|s| s >= 180) && m.header("cseq") == cseq)
+            .await
+    }
+}
+
+/// A raw-UDP caller's INVITE answered 200 by a fax line (no ACK yet): the call, its leg, the
+/// caller and the caller's in-dialog From/To headers.
+async fn answered_unacked(
+    stack: &SipStack,
+    calls: &mut IncomingCalls,
+    call_id: &str,
+    rtp: u16,
+    now: Duration,
+) -> (Call, SipLeg, Peer, String) {
+    let peer = Peer::new(stack.local_addr()).await;
+    peer.send(&peer.invite(call_id, "100")).await;
+    let incoming = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    let mut call = Call::new_inbound(call_id, CallConfig::default(), 7);
+    call.on_invite(now, incoming.sdp.as_deref());
+    let mut leg = incoming.into_leg().unwrap();
+    call.answer(now, local(rtp), LineKind::Fax).unwrap();
+    drain(&mut call, &mut leg);
+    let ok = peer.response_to("1 INVITE").await;
+    assert_eq!(ok.status(), Some(200), "{ok:?}");
+    let dialog = format!("{CALLER_FROM}To: {}\r\n", ok.header("to"));
+    (call, leg, peer, dialog)
+}
+
+/// How the caller's ACK of the 200 and its re-INVITE reach the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AckOrder {
+    /// Back to back (what `faxvox call fax` with T.38 policy Request does); the stack's
+    /// tasks may process them in either order.
+    Together,
+    /// The re-INVITE, and the ACK only once the re-INVITE has been answered (a late or
+    /// lost-and-retransmitted ACK): the dialog certainly waits for the ACK meanwhile.
+    ReinviteFirst,
+}
+
+/// The gateway's 200 to the caller's T.38 re-INVITE: our image stream, and a Contact.
+fn assert_t38_ok(resp: &Msg, stack: &SipStack) {
+    assert_eq!(resp.status(), Some(200), "{resp:?}");
+    assert!(
+        resp.body.contains("m=image 40032 udptl t38"),
+        "{}",
+        resp.body
+    );
+    assert!(resp.header("content-type").contains("application/sdp"));
+    assert!(resp
+        .header("contact")
+        .contains(&stack.local_addr().to_string()));
+}
+
+/// RFC 3261 §14.2 territory: a caller re-INVITEs to T.38 before its ACK of our 200 was
+/// processed. The re-INVITE must reach the Call and be answered, and the ACK must still
+/// confirm the call.
+async fn reinvite_racing_the_initial_ack(call_id: &str, order: AckOrder) {
+    let (stack, mut calls) = start(false).await;
+    let t0 = Instant::now();
+    let now = || t0.elapsed();
+    let (mut call, mut leg, peer, dialog) =
+        answered_unacked(&stack, &mut calls, call_id, 40030, now()).await;
+    let uri = format!("sip:100@{}", stack.local_addr());
+    let ack = peer.request("ACK", &uri, call_id, 1, &dialog, "");
+    let reinvite = peer.request("INVITE", &uri, call_id, 2, &dialog, CALLER_T38_ANSWER);
+    match order {
+        AckOrder::Together => {
+            peer.send(&ack).await;
+            peer.send(&reinvite).await;
+        }
+        AckOrder::ReinviteFirst => peer.send(&reinvite).await,
+    }
+
+    // Both reach the Call (in whatever order the stack's tasks ran them).
+    let (mut acked, mut reinvited) = (false, false);
+    while !(acked && reinvited) {
+        let ev = next_event(&mut leg).await.expect("the leg is alive");
+        match &ev {
+            LegEvent::Ack {
+                txn: ServerTxn::Invite,
+                sdp: None,
+            } if !acked => acked = true,
+            LegEvent::Reinvite { txn: 2, sdp } if !reinvited => {
+                assert_eq!(sdp.as_deref(), Some(CALLER_T38_ANSWER.as_bytes()));
+                reinvited = true;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        feed(&mut call, now(), ev);
+        let done = drain(&mut call, &mut leg);
+        assert!(
+            !done.iter().any(|a| matches!(
+                a,
+                Action::SendBye | Action::SendResponse { status: 491, .. }
+            )),
+            "{done:?}"
+        );
+        if reinvited && !acked && order == AckOrder::ReinviteFirst {
+            // Answered while the dialog still waits for the ACK; only now does it come.
+            assert!(
+                done.iter()
+                    .any(|a| matches!(a, Action::SwitchMedia(m) if m.t38.is_some())),
+                "{done:?}"
+            );
+            assert_t38_ok(&peer.response_to("2 INVITE").await, &stack);
+            peer.send(&ack).await;
+        }
+    }
+
+    if order == AckOrder::Together {
+        assert_t38_ok(&peer.response_to("2 INVITE").await, &stack);
+    }
+    peer.send(&peer.request("ACK", &uri, call_id, 2, &dialog, ""))
+        .await;
+    let ev = next_event(&mut leg).await.unwrap();
+    assert_eq!(
+        ev,
+        LegEvent::Ack {
+            txn: ServerTxn::Reinvite(2),
+            sdp: None
+        }
+    );
+    feed(&mut call, now(), ev);
+    drain(&mut call, &mut leg);
+    assert!(call.media().unwrap().t38.is_some());
+
+    // Confirmed: our hang-up is a BYE at once (before the initial ACK it would wait).
+    call.hangup(now());
+    let done = drain(&mut call, &mut leg);
+    assert!(done.contains(&Action::SendBye), "{done:?}");
+    let bye = peer.next_matching(|m| m.method() == "BYE").await;
+    peer.send(&peer.respond(&bye, "200 OK", "")).await;
+    assert_eq!(next_event(&mut leg).await, None);
+    assert_eq!(stack.dialog_count(), 0);
+    stack.shutdown();
+}
+
+/// Back to back, on a multi-threaded runtime like the gateway's (where the ACK and the
+/// re-INVITE really race), a few times over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reinvite_sent_with_the_initial_ack_is_answered() {
+    for i in 0..8 {
+        reinvite_racing_the_initial_ack(&format!("race-{i}@test"), AckOrder::Together).await;
+    }
+}
+
+#[tokio::test]
+async fn reinvite_before_the_initial_ack_is_answered() {
+    reinvite_racing_the_initial_ack("reinvite-first@test", AckOrder::ReinviteFirst).await;
+}
+
+#[tokio::test]
+async fn reinvite_before_the_answer_gets_500_with_retry_after() {
+    let (stack, mut calls) = start(false).await;
+    let t0 = Instant::now();
+    let now = || t0.elapsed();
+    let peer = Peer::new(stack.local_addr()).await;
+    let call_id = "early-reinvite@test";
+    peer.send(&peer.invite(call_id, "100")).await;
+    let incoming = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    let mut call = Call::new_inbound(call_id, CallConfig::default(), 7);
+    call.on_invite(now(), incoming.sdp.as_deref());
+    let mut leg = incoming.into_leg().unwrap();
+    call.ring(now()).unwrap();
+    drain(&mut call, &mut leg);
+    let ringing = peer.response_to("1 INVITE").await;
+    assert_eq!(ringing.status(), Some(180));
+    let dialog = format!("{CALLER_FROM}To: {}\r\n", ringing.header("to"));
+    let uri = format!("sip:100@{}", stack.local_addr());
+
+    // A re-INVITE on the early dialog: the Call answers 500 + Retry-After (RFC 3261 §14.2).
+    peer.send(&peer.request("INVITE", &uri, call_id, 2, &dialog, CALLER_T38_ANSWER))
+        .await;
+    let ev = next_event(&mut leg).await.unwrap();
+    assert!(matches!(ev, LegEvent::Reinvite { txn: 2, .. }), "{ev:?}");
+    feed(&mut call, now(), ev);
+    drain(&mut call, &mut leg);
+    let resp = peer.response_to("2 INVITE").await;
+    assert_eq!(resp.status(), Some(500), "{resp:?}");
+    let retry: u32 = resp.header("retry-after").parse().unwrap();
+    assert!(retry <= 10, "{retry}");
+
+    // The call itself goes on: answer, ACK, hang up.
+    call.answer(now(), local(40040), LineKind::Fax).unwrap();
+    drain(&mut call, &mut leg);
+    let ok = peer.response_to("1 INVITE").await;
+    assert_eq!(ok.status(), Some(200), "{ok:?}");
+    peer.send(&peer.request("ACK", &uri, call_id, 1, &dialog, ""))
+        .await;
+    let ev = next_event(&mut leg).await.unwrap();
+    assert_eq!(
+        ev,
+        LegEvent::Ack {
+            txn: ServerTxn::Invite,
+            sdp: None
+        }
+    );
+    feed(&mut call, now(), ev);
+    call.hangup(now());
+    let done = drain(&mut call, &mut leg);
+    assert!(done.contains(&Action::SendBye), "{done:?}");
+    let bye = peer.next_matching(|m| m.method() == "BYE").await;
+    peer.send(&peer.respond(&bye, "200 OK", "")).await;
+    assert_eq!(next_event(&mut leg).await, None);
+    assert_eq!(stack.dialog_count(), 0);
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn bye_before_the_initial_ack_ends_the_call() {
+    let (stack, mut calls) = start(false).await;
+    let t0 = Instant::now();
+    let now = || t0.elapsed();
+    let call_id = "bye-before-ack@test";
+    let (mut call, mut leg, peer, dialog) =
+        answered_unacked(&stack, &mut calls, call_id, 40050, now()).await;
+    let uri = format!("sip:100@{}", stack.local_addr());
+    peer.send(&peer.request("BYE", &uri, call_id, 2, &dialog, ""))
+        .await;
+    let resp = peer.response_to("2 BYE").await;
+    assert_eq!(resp.status(), Some(200), "{resp:?}");
+    let ev = next_event(&mut leg).await.unwrap();
+    assert_eq!(ev, LegEvent::Bye);
+    feed(&mut call, now(), ev);
+    let done = drain(&mut call, &mut leg);
+    assert!(
+        done.iter()
+            .any(|a| matches!(a, Action::Terminated(Reason::RemoteBye))),
+        "{done:?}"
+    );
+    assert!(!done.contains(&Action::SendBye), "{done:?}");
+    assert_eq!(next_event(&mut leg).await, None);
+    assert_eq!(stack.dialog_count(), 0);
+    // A late ACK of the 200 changes nothing.
+    peer.send(&peer.request("ACK", &uri, call_id, 1, &dialog, ""))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(stack.dialog_count(), 0);
+    stack.shutdown();
+}
+
+/// Both ends of a fax call with T.38 policy Request: the caller asks for T.38 right after
+/// the 200 (its ACK and re-INVITE leave back to back), the gateway's fax line would ask
+/// itself after a short CED window. The gateway answers the caller's re-INVITE, both switch
+/// to T.38, and nobody sees a 491. Multi-threaded, like the gateway's runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stacks_caller_requests_t38_right_after_the_answer() {
+    let (gateway, mut gw_calls) = start(false).await;
+    let (caller_stack, _caller_calls) = start(false).await;
+    let t0 = Instant::now();
+    let now = move || t0.elapsed();
+    let config = CallConfig {
+        t38: T38Policy::Request,
+        ced_window: Duration::from_millis(300),
+        ..CallConfig::default()
+    };
+
+    let call_id = "uac-t38-race@test".to_string();
+    let mut caller = Call::new_outbound(call_id.clone(), config.clone(), 3);
+    let offer = caller
+        .make_offer(now(), local(41010), LineKind::Fax)
+        .unwrap();
+    let out = OutgoingInvite {
+        to: format!("sip:4930555@{}", gateway.local_addr()),
+        from_user: "+4930123".into(),
+        from_display: None,
+        sdp: offer,
+        transport_tcp: false,
+        call_id: Some(call_id.clone()),
+        credentials: None,
+    };
+    let invite = {
+        let caller_stack = caller_stack.clone();
+        tokio::spawn(async move { caller_stack.invite(out).await })
+    };
+    let incoming = timeout(WAIT, gw_calls.next()).await.unwrap().unwrap();
+    let mut gw = Call::new_inbound(call_id.clone(), config.clone(), 5);
+    gw.on_invite(now(), incoming.sdp.as_deref());
+    let mut gw_leg = incoming.into_leg().unwrap();
+    gw.answer(now(), local(40060), LineKind::Fax).unwrap();
+    let mut gw_actions = drain(&mut gw, &mut gw_leg);
+
+    let answered = timeout(WAIT, invite).await.unwrap().unwrap().unwrap();
+    let mut caller_leg = answered.leg;
+    caller.on_invite_response(now(), answered.status, answered.sdp.as_deref());
+    caller.request_t38(now()).unwrap();
+    let mut caller_actions = drain(&mut caller, &mut caller_leg);
+    assert!(
+        caller_actions
+            .iter()
+            .any(|a| matches!(a, Action::SendReinvite { .. })),
+        "{caller_actions:?}"
+    );
+
+    // Run both calls (events and timers) well past the gateway's CED window.
+    let mut statuses = Vec::new();
+    let end = tokio::time::Instant::now() + Duration::from_millis(1500);
+    loop {
+        let timer = [gw.poll_timeout(), caller.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|d| tokio::time::Instant::from_std(t0 + d))
+            .unwrap_or(end)
+            .min(end);
+        tokio::select! {
+            ev = gw_leg.next_event() => {
+                let ev = ev.expect("the gateway's leg is alive");
+                if let LegEvent::Response { status, .. } = &ev {
+                    statuses.push(("gateway", *status));
+                }
+                feed(&mut gw, now(), ev);
+                gw_actions.extend(drain(&mut gw, &mut gw_leg));
+            }
+            ev = caller_leg.next_event() => {
+                let ev = ev.expect("the caller's leg is alive");
+                if let LegEvent::Response { status, .. } = &ev {
+                    statuses.push(("caller", *status));
+                }
+                feed(&mut caller, now(), ev);
+                caller_actions.extend(drain(&mut caller, &mut caller_leg));
+            }
+            _ = tokio::time::sleep_until(timer) => {
+                if tokio::time::Instant::now() >= end {
+                    break;
+                }
+                gw.on_timeout(now());
+                gw_actions.extend(drain(&mut gw, &mut gw_leg));
+                caller.on_timeout(now());
+                caller_actions.extend(drain(&mut caller, &mut caller_leg));
+            }
+        }
+    }
+
+    assert_eq!(statuses, vec![("caller", 200)]);
+    let glare = |a: &Action| matches!(a, Action::SendResponse { status: 491, .. });
+    assert!(!gw_actions.iter().any(glare), "{gw_actions:?}");
+    assert!(!caller_actions.iter().any(glare), "{caller_actions:?}");
+    assert!(
+        gw_actions.iter().any(|a| matches!(
+            a,
+            Action::SendResponse {
+                txn: ServerTxn::Reinvite(_),
+                status: 200,
+                ..
+            }
+        )),
+        "{gw_actions:?}"
+    );
+    assert!(
+        !gw_actions
+            .iter()
+            .any(|a| matches!(a, Action::SendReinvite { .. })),
+        "{gw_actions:?}"
+    );
+    assert!(gw.media().unwrap().t38.is_some());
+    assert!(caller.media().unwrap().t38.is_some());
+
+    // The gateway's call is confirmed: its hang-up is a BYE at once.
+    gw.hangup(now());
+    let done = drain(&mut gw, &mut gw_leg);
+    assert!(done.contains(&Action::SendBye), "{done:?}");
+    let ev = next_event(&mut caller_leg).await.unwrap();
+    assert_eq!(ev, LegEvent::Bye);
+    assert_eq!(next_event(&mut caller_leg).await, None);
+    assert_eq!(next_event(&mut gw_leg).await, None);
+    assert_eq!(gateway.dialog_count(), 0);
+    assert_eq!(caller_stack.dialog_count(), 0);
     gateway.shutdown();
     caller_stack.shutdown();
 }

@@ -508,6 +508,24 @@ impl Spool {
         worker: &str,
         lease: Duration,
     ) -> Result<Option<Claimed>> {
+        self.claim_due_of(
+            now,
+            worker,
+            lease,
+            &[JobKind::Fax, JobKind::Voicemail, JobKind::OutboundFax],
+        )
+    }
+
+    /// Like [`Spool::claim_due`], but only jobs of one of `kinds`, so that the email
+    /// delivery worker and the outbound fax dialer share one spool without ever taking each
+    /// other's jobs. Broken manifests (whose kind cannot be read) are still quarantined.
+    pub fn claim_due_of(
+        &self,
+        now: SystemTime,
+        worker: &str,
+        lease: Duration,
+        kinds: &[JobKind],
+    ) -> Result<Option<Claimed>> {
         let mut due: Vec<(SystemTime, JobId)> = Vec::new();
         let live = self.live_ids()?;
         // Delivered is terminal: once seen, its manifest is never read again by
@@ -522,7 +540,8 @@ impl Spool {
             let dir = self.root.join(id.as_str());
             match read_manifest(&dir, &id) {
                 Ok(ManifestRead::Ok(m))
-                    if m.state.is_due(now) || self.abandoned(&dir, &m.state) =>
+                    if kinds.contains(&m.kind)
+                        && (m.state.is_due(now) || self.abandoned(&dir, &m.state)) =>
                 {
                     due.push((m.created, id))
                 }

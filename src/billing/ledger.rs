@@ -73,6 +73,76 @@ pub struct Reservation {
     pub notices: Vec<Notice>,
 }
 
+/// Where a reservation is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationState {
+    /// Money held while the fax is being sent.
+    Open,
+    /// Charged (`charged`, possibly zero) and the rest released.
+    Settled,
+    /// Given back whole.
+    Released,
+}
+
+/// A reservation as stored, for lookups ([`Billing::reservation`],
+/// [`Billing::reservation_for_fax`]) and statements ([`Billing::charges`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReservationRecord {
+    pub id: String,
+    pub account: String,
+    pub fax_id: String,
+    pub prefix: String,
+    pub rate_per_page: Money,
+    /// Pages reserved.
+    pub pages: u32,
+    pub amount: Money,
+    pub state: ReservationState,
+    /// Pages charged when settled.
+    pub pages_charged: u32,
+    pub charged: Money,
+    /// `YYYY-MM` (UTC) of the submission: where the charge counts.
+    pub period: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub closed_at: Option<String>,
+}
+
+const RESERVATION_COLUMNS: &str = "id, account, fax_id, prefix, rate, pages, amount, state, \
+     pages_charged, charged, period, created_at, closed_at";
+
+fn reservation_from_row(row: &AnyRow) -> Result<ReservationRecord> {
+    let state: String = row.try_get("state")?;
+    let count = |name: &str| -> Result<u32> {
+        let v: i64 = row.try_get(name)?;
+        u32::try_from(v).map_err(|_| BillingError::Corrupt(format!("reservation {name} {v}")))
+    };
+    Ok(ReservationRecord {
+        id: row.try_get("id")?,
+        account: row.try_get("account")?,
+        fax_id: row.try_get("fax_id")?,
+        prefix: row.try_get("prefix")?,
+        rate_per_page: Money(row.try_get("rate")?),
+        pages: count("pages")?,
+        amount: Money(row.try_get("amount")?),
+        state: match state.as_str() {
+            "open" => ReservationState::Open,
+            "settled" => ReservationState::Settled,
+            "released" => ReservationState::Released,
+            other => {
+                return Err(BillingError::Corrupt(format!(
+                    "reservation state `{other}`"
+                )))
+            }
+        },
+        pages_charged: count("pages_charged")?,
+        charged: Money(row.try_get("charged")?),
+        period: row.try_get("period")?,
+        created_at: row.try_get("created_at")?,
+        closed_at: row.try_get("closed_at")?,
+    })
+}
+
 /// "You have used 80 % (or 100 %) of your out-of-plan ceiling this month", to email once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Notice {
@@ -178,13 +248,14 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// Takes the account's write lock for the rest of the transaction (row lock on PostgreSQL,
-/// database write lock on SQLite); false when there is no such account.
-async fn lock_account(conn: &mut AnyConnection, account: &str) -> Result<bool> {
-    let done = sqlx::query("UPDATE accounts SET state = state WHERE id = $1")
-        .bind(account)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+/// database write lock on SQLite) and returns its state; `None` when there is no such account.
+async fn lock_account(conn: &mut AnyConnection, account: &str) -> Result<Option<AccountState>> {
+    let state: Option<String> =
+        sqlx::query_scalar("UPDATE accounts SET state = state WHERE id = $1 RETURNING state")
+            .bind(account)
+            .fetch_optional(conn)
+            .await?;
+    state.map(|s| s.parse()).transpose()
 }
 
 async fn account_state(conn: &mut AnyConnection, account: &str) -> Result<Option<AccountState>> {
@@ -282,16 +353,21 @@ impl Billing {
             return Err(BillingError::InvalidAmount(amount, "must not be negative"));
         }
         let period = period_of(now);
+        let _gate = self.write_gate().await;
         let mut tx = self.pool().begin().await?;
-        if !lock_account(&mut tx, account).await? {
-            return Err(BillingError::UnknownAccount(account.to_string()));
-        }
-        if account_state(&mut tx, account).await? == Some(AccountState::Suspended) {
-            return Err(BillingError::AccountSuspended(account.to_string()));
+        match lock_account(&mut tx, account).await? {
+            None => return Err(BillingError::UnknownAccount(account.to_string())),
+            Some(AccountState::Suspended) => {
+                return Err(BillingError::AccountSuspended(account.to_string()))
+            }
+            Some(_) => {}
         }
         let t = totals(&mut tx, account, &period).await?;
         let (ceiling, limit) = self.limit_of(&t)?;
-        let consumed = t.used.checked_add(t.reserved).ok_or(BillingError::Overflow)?;
+        let consumed = t
+            .used
+            .checked_add(t.reserved)
+            .ok_or(BillingError::Overflow)?;
         let after = consumed.checked_add(amount);
         let refused = |t: &Totals| BillingError::CeilingReached {
             account: account.to_string(),
@@ -313,11 +389,11 @@ impl Billing {
                 "INSERT INTO reservations \
                  (id, account, fax_id, prefix, rate, pages, amount, state, period, created_at) \
                  SELECT $1, $2, $3, $4, $5, $6, $7, 'open', $8, $9 \
-                 WHERE (SELECT COALESCE(CAST(SUM(CASE WHEN state = 'open' THEN amount \
-                                                      ELSE charged END) AS BIGINT), 0) \
-                        FROM reservations WHERE account = $2 \
-                        AND (state = 'open' OR (state = 'settled' AND period = $8))) \
-                       + $7 <= $10",
+                 WHERE (SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0) FROM reservations \
+                        WHERE account = $2 AND state = 'open') \
+                     + (SELECT COALESCE(CAST(SUM(charged) AS BIGINT), 0) FROM reservations \
+                        WHERE account = $2 AND state = 'settled' AND period = $8) \
+                     + $7 <= $10",
             )
             .bind(&id)
             .bind(account)
@@ -413,6 +489,7 @@ impl Billing {
         pages_confirmed: u32,
         now: SystemTime,
     ) -> Result<Money> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool().begin().await?;
         // Row lock (PostgreSQL) / write lock (SQLite) first: two settlements cannot interleave.
         sqlx::query("UPDATE reservations SET state = state WHERE id = $1")
@@ -500,7 +577,10 @@ impl Billing {
         now: SystemTime,
     ) -> Result<()> {
         if amount <= Money::ZERO {
-            return Err(BillingError::InvalidAmount(amount, "a deposit must be positive"));
+            return Err(BillingError::InvalidAmount(
+                amount,
+                "a deposit must be positive",
+            ));
         }
         self.require_account(account).await?;
         let period = period_of(now);
@@ -530,7 +610,10 @@ impl Billing {
         self.require_account(account).await?;
         match ceiling {
             Some(c) if c.is_negative() => {
-                return Err(BillingError::InvalidAmount(c, "a ceiling must not be negative"))
+                return Err(BillingError::InvalidAmount(
+                    c,
+                    "a ceiling must not be negative",
+                ))
             }
             Some(c) => {
                 sqlx::query(
@@ -583,6 +666,43 @@ impl Billing {
         })
     }
 
+    /// One reservation by id.
+    pub async fn reservation(&self, id: &str) -> Result<Option<ReservationRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(reservation_from_row).transpose()
+    }
+
+    /// The reservation of a fax (one at most): after a crash, or on
+    /// [`BillingError::DuplicateFax`], to find what is held for it.
+    pub async fn reservation_for_fax(&self, fax_id: &str) -> Result<Option<ReservationRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE fax_id = $1"
+        ))
+        .bind(fax_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(reservation_from_row).transpose()
+    }
+
+    /// The settled reservations of `account` counting in `period` (`YYYY-MM`), oldest first:
+    /// their `charged` sum is the period's `used`.
+    pub async fn charges(&self, account: &str, period: &str) -> Result<Vec<ReservationRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations \
+             WHERE account = $1 AND period = $2 AND state = 'settled' ORDER BY created_at, id"
+        ))
+        .bind(account)
+        .bind(period)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(reservation_from_row).collect()
+    }
+
     /// Notices recorded but not yet marked sent, oldest first.
     pub async fn pending_notices(&self) -> Result<Vec<Notice>> {
         let rows = sqlx::query(
@@ -615,14 +735,14 @@ impl Billing {
         reason: Option<&str>,
         now: SystemTime,
     ) -> Result<StateChange> {
+        let _gate = self.write_gate().await;
         let mut tx = self.pool().begin().await?;
-        if !lock_account(&mut tx, account).await? {
-            return Err(BillingError::UnknownAccount(account.to_string()));
-        }
-        let from: String = sqlx::query_scalar("SELECT state FROM accounts WHERE id = $1")
-            .bind(account)
-            .fetch_one(&mut *tx)
-            .await?;
+        let from: String =
+            sqlx::query_scalar("UPDATE accounts SET state = state WHERE id = $1 RETURNING state")
+                .bind(account)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| BillingError::UnknownAccount(account.to_string()))?;
         let change = StateChange {
             account: account.to_string(),
             from: from.clone(),

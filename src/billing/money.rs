@@ -121,7 +121,11 @@ impl Money {
     /// 0.125, `-0.13` for -0.125. This is what people read (emails, CLI, error messages).
     pub fn to_decimal_string(self) -> String {
         let v = i128::from(self.0);
-        let cents = if v >= 0 { (v + 50) / 100 } else { (v - 50) / 100 };
+        let cents = if v >= 0 {
+            (v + 50) / 100
+        } else {
+            (v - 50) / 100
+        };
         let sign = if cents < 0 { "-" } else { "" };
         let c = cents.unsigned_abs();
         format!("{sign}{}.{:02}", c / 100, c % 100)
@@ -205,10 +209,7 @@ mod tests {
             assert!(Money::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Money::parse("922337203685478").is_err());
-        assert_eq!(
-            Money::parse("-922337203685477.5808"),
-            Ok(Money(i64::MIN))
-        );
+        assert_eq!(Money::parse("-922337203685477.5808"), Ok(Money(i64::MIN)));
         assert_eq!(Money::parse("922337203685477.5807"), Ok(Money::MAX));
     }
 

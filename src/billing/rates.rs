@@ -102,6 +102,7 @@ fn split_csv(line: &str) -> std::result::Result<Vec<String>, String> {
             (false, c) if was_quoted && !c.is_whitespace() => {
                 return Err("text after a closing quote".into())
             }
+            (false, _) if was_quoted => {}
             (false, c) => field.push(c),
         }
     }
@@ -185,7 +186,11 @@ pub fn parse_rates_csv(text: &str) -> std::result::Result<Vec<Rate>, RateImportE
         if fields.len() != 4 {
             errors.push((
                 line_no,
-                format!("{} fields, expected 4 ({})", fields.len(), CSV_HEADER.join(",")),
+                format!(
+                    "{} fields, expected 4 ({})",
+                    fields.len(),
+                    CSV_HEADER.join(",")
+                ),
             ));
             continue;
         }
@@ -236,7 +241,10 @@ pub fn parse_rates_csv(text: &str) -> std::result::Result<Vec<Rate>, RateImportE
         }
     }
     if !header_seen {
-        errors.push((1, format!("empty file: expected the header `{}`", CSV_HEADER.join(","))));
+        errors.push((
+            1,
+            format!("empty file: expected the header `{}`", CSV_HEADER.join(",")),
+        ));
     }
     if errors.is_empty() {
         Ok(rates.into_iter().map(|(_, r)| r).collect())

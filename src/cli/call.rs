@@ -15,12 +15,11 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::gateway::drive::drive;
-use crate::media::channel::{MediaChannel, MediaOutcome, MediaRole, MediaSettings};
+use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
-use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
-use crate::sip::sdp::LocalMedia;
-use crate::sip::stack::{OutgoingInvite, SipCredentials, SipStack, StackConfig, StackError};
+use crate::outbound::dial::{self, DialRequest};
+use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
+use crate::sip::stack::{SipCredentials, SipStack, StackConfig};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum CallCommand {
@@ -305,6 +304,7 @@ impl CallResult {
     }
 }
 
+/// One call through [`crate::outbound::dial`], reported as a [`CallResult`].
 async fn one_call(
     index: u32,
     call_id: String,
@@ -314,82 +314,57 @@ async fn one_call(
     common: &Common,
     config: &Config,
 ) -> CallResult {
-    let start = tokio::time::Instant::now();
-    let sockets = match ports.bind() {
-        Ok(s) => s,
-        Err(e) => return CallResult::failed(index, call_id, None, &format!("no media port: {e}")),
-    };
-    let local = LocalMedia::new(
-        sockets.rtp_addr().ip(),
-        sockets.rtp_addr().port(),
-        sockets.udptl_addr().port(),
-        rand::rng().random(),
-        &config.media,
-    );
-    let (line, policy) = match payload {
-        Payload::Fax { policy, .. } => (LineKind::Fax, *policy),
-        // A voice caller has no fax to send: a T.38 re-INVITE gets 488 and the audio goes on.
-        Payload::Voice { .. } => (LineKind::Voice, T38Policy::Off),
-    };
-    let cfg = CallConfig {
-        t38: policy,
-        ..CallConfig::default()
-    };
-    let mut call = Call::new_outbound(call_id.clone(), cfg, rand::rng().random());
-    let initial = match payload {
-        Payload::Fax { t38_now: true, .. } => InitialOffer::AudioAndT38,
-        _ => InitialOffer::Audio,
-    };
-    let offer = match call.make_offer_with(start.elapsed(), local, line, initial) {
-        Ok(o) => o,
-        Err(e) => return CallResult::failed(index, call_id, None, &e.to_string()),
-    };
-    let outgoing = stack
-        .invite(OutgoingInvite {
-            call_id: Some(call_id.clone()),
-            to: common.to.clone(),
-            from_user: common.from.clone(),
-            from_display: common.from_name.clone(),
-            sdp: offer,
-            transport_tcp: common.tcp,
-            credentials: match (&common.user, &common.password) {
-                (Some(user), Some(password)) => Some(SipCredentials {
-                    user: user.clone(),
-                    password: password.clone(),
-                }),
-                _ => None,
+    let (policy, offer, dial_payload) = match payload {
+        Payload::Fax {
+            tiff,
+            t38_now,
+            policy,
+        } => (
+            *policy,
+            if *t38_now {
+                InitialOffer::AudioAndT38
+            } else {
+                InitialOffer::Audio
             },
-        })
-        .await;
-    let (mut leg, status, answer) = match outgoing {
-        Ok(o) => (o.leg, o.status, o.sdp),
-        Err(StackError::Rejected { status, reason }) => {
-            return CallResult::failed(index, call_id, Some(status), &reason)
-        }
-        Err(e) => return CallResult::failed(index, call_id, None, &e.to_string()),
+            dial::Payload::Fax {
+                document: tiff.clone(),
+            },
+        ),
+        Payload::Voice { audio, dtmf, tail } => (
+            T38Policy::Off,
+            InitialOffer::Audio,
+            dial::Payload::Voice {
+                audio: audio.clone(),
+                dtmf: dtmf.clone(),
+                tail: *tail,
+            },
+        ),
     };
-    call.on_invite_response(start.elapsed(), status, answer.as_deref());
-    let role = match payload {
-        Payload::Fax { tiff, .. } => MediaRole::SendFax {
-            document: tiff.clone(),
+    let request = DialRequest {
+        call_id: call_id.clone(),
+        to: common.to.clone(),
+        from_user: common.from.clone(),
+        from_display: common.from_name.clone(),
+        tcp: common.tcp,
+        credentials: match (&common.user, &common.password) {
+            (Some(user), Some(password)) => Some(SipCredentials {
+                user: user.clone(),
+                password: password.clone(),
+            }),
+            _ => None,
         },
-        Payload::Voice { audio, dtmf, tail } => MediaRole::Play {
-            audio: audio.as_ref().clone(),
-            dtmf: dtmf.clone(),
-            dtmf_at: None,
-            tail: *tail,
-            record: None,
+        call: CallConfig {
+            t38: policy,
+            ..CallConfig::default()
         },
+        offer,
+        media: MediaSettings::from_config(config),
+        payload: dial_payload,
     };
-    let (media, mut events) = MediaChannel::spawn(
-        call_id.clone(),
-        sockets,
-        role,
-        MediaSettings::from_config(config),
-    );
-    let report = drive(&mut call, &mut leg, &media, &mut events, start).await;
-    media.hangup();
-    let outcome: MediaOutcome = media.finish().await;
+    let result = dial::dial(stack, ports, &request).await;
+    let (Some(report), Some(outcome)) = (&result.report, &result.media) else {
+        return CallResult::failed(index, call_id, result.status, &result.reason);
+    };
     let (ok, pages, fax_result) = match (payload, &outcome.fax) {
         (Payload::Fax { .. }, Some(r)) => (r.success, Some(r.pages), Some(r.result_text.clone())),
         (Payload::Fax { .. }, None) => (false, Some(0), None),
@@ -399,11 +374,8 @@ async fn one_call(
         index,
         call_id,
         ok,
-        status: Some(status),
-        reason: report
-            .reason
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "dialog gone".into()),
+        status: result.status,
+        reason: result.reason.clone(),
         secs: report.ended_after.as_secs_f64(),
         t38: report.t38,
         pages,

@@ -16,6 +16,7 @@ pub mod fax_sim;
 pub mod line;
 pub mod pdf2tiff;
 pub mod rates;
+pub mod send;
 pub mod serve;
 pub mod spool;
 pub mod tiff2pdf;
@@ -66,6 +67,8 @@ pub enum Command {
     /// The rate deck: price per sent page by destination prefix.
     #[command(subcommand)]
     Rates(rates::RatesCommand),
+    /// Send a fax through the trunk: checked, priced and reserved now, dialled by `serve`.
+    Send(send::Args),
 }
 
 /// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Call(cmd) => call::run(cmd, &config),
         Command::Billing(cmd) => billing::run(cmd, &config),
         Command::Rates(cmd) => rates::run(cmd, &config),
+        Command::Send(args) => send::run(&args, &config),
     }
 }
 

@@ -37,10 +37,7 @@ pub fn run(cmd: RatesCommand, config: &Config) -> anyhow::Result<ExitCode> {
         RatesCommand::Import { file } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            Some(
-                parse_rates_csv(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-            )
+            Some(parse_rates_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?)
         }
         RatesCommand::List { .. } => None,
     };

@@ -27,7 +27,49 @@ pub struct Args {
     /// Delivery worker: seconds between two looks at the spool when no call woke it up.
     #[arg(long, default_value_t = 10)]
     pub poll_secs: u64,
+    /// Outbound dialer: seconds between two looks at the spool for faxes to send.
+    #[arg(long, default_value_t = 2)]
+    pub dial_poll_secs: u64,
 }
+
+/// The running outbound dialer: its task, its stop signal and the dialer (for its SIP stack).
+type DialerTask = (
+    tokio::task::JoinHandle<()>,
+    Arc<Notify>,
+    Arc<crate::outbound::dialer::Dialer>,
+);
+
+/// Starts the outbound fax dialer when `trunk.uri` is set (see [`crate::outbound::dialer`]).
+async fn start_dialer(
+    config: &Config,
+    spool: &faxvox_spool::Spool,
+    directory: &crate::directory::Directory,
+    transport: &Transport,
+    args: &Args,
+) -> anyhow::Result<Option<DialerTask>> {
+    use crate::outbound::dialer::Dialer;
+    if !config.trunk.enabled() {
+        info!("trunk.uri is empty: outbound fax sending is disabled");
+        return Ok(None);
+    }
+    let dialer = Arc::new(
+        Dialer::start(config, spool.clone(), directory.clone(), transport.clone())
+            .await
+            .context("cannot start the outbound dialer")?,
+    );
+    println!(
+        "faxvox: sending faxes through {} from {}",
+        config.trunk.uri,
+        dialer.local_addr()
+    );
+    let stop = Arc::new(Notify::new());
+    let poll = Duration::from_secs(args.dial_poll_secs.max(1));
+    let task = tokio::spawn(dialer.clone().run(poll, stop.clone()));
+    Ok(Some((task, stop, dialer)))
+}
+
+/// How often calls whose commit failed are tried again.
+const RECOVERY_EVERY: Duration = Duration::from_secs(300);
 
 pub fn run(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -84,6 +126,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         println!("faxvox: listening for SIP over TLS on {tls}");
     }
 
+    let dialer = start_dialer(config, &spool, &directory, &transport, args).await?;
     let mut worker = Worker::new(spool.clone(), directory.clone(), transport, config)?;
     let worker_stop = Arc::new(Notify::new());
     let delivery = {
@@ -94,6 +137,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         let config_path = config_path.map(Path::to_path_buf);
         let directory = directory.clone();
         let mut records_months = config.retention.records_months;
+        let gateway = gateway.clone();
         tokio::spawn(async move {
             let mut hup = match signal(SignalKind::hangup()) {
                 Ok(s) => s,
@@ -103,7 +147,20 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 }
             };
             let mut last_purge: Option<Instant> = None;
+            let mut last_recovery = Instant::now();
             loop {
+                // Calls whose commit failed (spool full) are committed again once there is
+                // room; their folders wait in the spool's calls folder meanwhile.
+                if last_recovery.elapsed() >= RECOVERY_EVERY {
+                    let (recovered, kept) = gateway.recover().await;
+                    if recovered + kept > 0 {
+                        info!(
+                            recovered,
+                            kept, "recovery pass over calls not yet committed"
+                        );
+                    }
+                    last_recovery = Instant::now();
+                }
                 let report = worker.deliver_due().await;
                 if !report.jobs.is_empty() || !report.errors.is_empty() {
                     info!(summary = %report, "delivery pass");
@@ -179,6 +236,14 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 "calls still in progress at exit; their media stays in the spool's calls folder"
             );
         }
+    }
+    if let Some((task, stop, dialer)) = dialer {
+        stop.notify_one();
+        let wait = Duration::from_secs(args.drain_secs);
+        if tokio::time::timeout(wait, task).await.is_err() {
+            warn!("outbound fax still being sent at exit; it is dialled again after the restart");
+        }
+        dialer.shutdown();
     }
     worker_stop.notify_one();
     let _ = delivery.await;

@@ -27,6 +27,14 @@
 //! The ACK of our 2xx to the initial INVITE and the ACK of our 2xx to a re-INVITE are told
 //! apart by the CSeq of the 2xx they confirm (rsipstack reports both as `Confirmed`; notes
 //! §1.2 item 3), and only for a 2xx this glue actually sent.
+//!
+//! An in-dialog INVITE on a dialog that is not confirmed yet — our 2xx not ACKed (a caller
+//! that re-INVITEs right after its ACK: the two may be processed in either order), or no
+//! final response yet — is driven by this glue, not rsipstack (which takes it for the
+//! initial INVITE and never answers it): it reaches the [`Call`] as a [`LegEvent::Reinvite`]
+//! like any other, and the [`Call`] answers (500 + Retry-After before its 2xx, RFC 3261
+//! §14.2; normally after it). The initial INVITE's ACK still confirms the call whenever it
+//! is processed.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -36,7 +44,8 @@ use std::time::Duration;
 
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{
-    DialogState, DialogStateReceiver, TerminatedReason, TransactionHandle,
+    Dialog, DialogState, DialogStateReceiver, TerminatedReason, TransactionCommand,
+    TransactionHandle,
 };
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invitation::InviteOption;
@@ -45,8 +54,8 @@ use rsipstack::dialog::DialogId;
 use rsipstack::platform::CancellationToken;
 use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::{
-    Header, HostWithPort, Method, Param, Request, Response, Scheme, StatusCode, StatusCodeKind,
-    Transport, Uri,
+    Header, HostWithPort, Method, Param, Request, Response, Scheme, SipMessage, StatusCode,
+    StatusCodeKind, Transport, Uri,
 };
 use rsipstack::transaction::endpoint::EndpointOption;
 use rsipstack::transaction::key::TransactionRole;
@@ -70,6 +79,9 @@ const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
 const INCOMING_QUEUE: usize = 256;
 /// How many ephemeral UDP ports to try when the same TCP port is taken (port 0 + TCP).
 const BIND_ATTEMPTS: usize = 16;
+/// How long a re-INVITE waits for the [`Call`]'s answer before the glue answers 500 (64*T1,
+/// as rsipstack waits for its own in-dialog requests).
+const REINVITE_ANSWER_TIMEOUT: Duration = Duration::from_secs(32);
 
 /// Where and how the stack listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +237,8 @@ struct StackInner {
     tls_addr: Option<SocketAddr>,
     /// Digest challenges for untrusted sources.
     digest: Option<DigestServer>,
+    /// The live legs by dialog, for the requests the router hands them itself.
+    legs: Mutex<HashMap<DialogId, LegHook>>,
 }
 
 impl std::fmt::Debug for SipStack {
@@ -302,6 +316,7 @@ impl SipStack {
             tcp: cfg.tcp,
             tls_addr,
             digest: cfg.auth.clone().map(DigestServer::new),
+            legs: Mutex::new(HashMap::new()),
         });
         tokio::spawn(async move { endpoint.serve().await });
         if cfg.tcp {
@@ -373,7 +388,7 @@ impl SipStack {
             destination,
             content_type: Some("application/sdp".into()),
             offer: Some(out.sdp.clone().into_bytes()),
-            contact,
+            contact: contact.clone(),
             call_id: out.call_id.clone(),
             credential: out.credentials.as_ref().map(|c| Credential {
                 username: c.user.clone(),
@@ -409,7 +424,7 @@ impl SipStack {
         }
         info!(call_id = %call_id, status, "call answered");
         let sdp = body(&response.body);
-        let leg = SipLeg::new(self.inner.clone(), dialog, state_rx, None);
+        let leg = SipLeg::new(self.inner.clone(), dialog, state_rx, None, contact);
         Ok(OutgoingCall { leg, status, sdp })
     }
 
@@ -790,7 +805,7 @@ impl IncomingCall {
         }
         let dialog = stack
             .layer
-            .get_or_create_server_invite(&tx, state_tx, None, Some(contact))
+            .get_or_create_server_invite(&tx, state_tx, None, Some(contact.clone()))
             .map_err(StackError::from)?;
         let initial_cseq = tx.original.cseq_header().and_then(|c| c.seq()).ok();
         let mut driver = dialog.clone();
@@ -801,7 +816,7 @@ impl IncomingCall {
             }
         });
         debug!(call_id = %self.call_id, "server dialog created");
-        Ok(SipLeg::new(stack, dialog, state_rx, initial_cseq))
+        Ok(SipLeg::new(stack, dialog, state_rx, initial_cseq, contact))
     }
 }
 
@@ -882,6 +897,15 @@ struct LegShared {
     handles: Mutex<HashMap<u64, TransactionHandle>>,
     /// Server transactions we sent a 2xx on and whose ACK is not yet reported.
     awaiting_ack: Mutex<HashSet<ServerTxn>>,
+    /// Our Contact, for the responses the glue builds itself.
+    contact: Uri,
+}
+
+/// What the router needs to hand a leg an in-dialog request itself.
+#[derive(Clone)]
+struct LegHook {
+    shared: Arc<LegShared>,
+    events: mpsc::UnboundedSender<Internal>,
 }
 
 /// One INVITE dialog, UAS or UAC. Executes [`Call`] actions and reports [`LegEvent`]s.
@@ -912,6 +936,7 @@ impl SipLeg {
         dialog: InviteDialog,
         states: DialogStateReceiver,
         initial_cseq: Option<u32>,
+        contact: Uri,
     ) -> SipLeg {
         let shared = Arc::new(LegShared {
             call_id: dialog.id().call_id,
@@ -919,8 +944,16 @@ impl SipLeg {
             initial_cseq,
             handles: Mutex::new(HashMap::new()),
             awaiting_ack: Mutex::new(HashSet::new()),
+            contact,
         });
         let (events_tx, events) = mpsc::unbounded_channel();
+        stack.legs.lock().expect("legs lock").insert(
+            dialog.id(),
+            LegHook {
+                shared: shared.clone(),
+                events: events_tx.clone(),
+            },
+        );
         tokio::spawn(watch_dialog(
             stack.clone(),
             dialog.clone(),
@@ -996,7 +1029,11 @@ impl SipLeg {
                         .expect("ack lock")
                         .insert(ServerTxn::Reinvite(*id));
                 }
-                let (headers, body) = sdp_parts(sdp.as_deref());
+                let (mut headers, body) = sdp_parts(sdp.as_deref());
+                if *status == 500 {
+                    // RFC 3261 §14.2: the Call's 500 says "not now" (before its 2xx).
+                    headers.get_or_insert_with(Vec::new).push(retry_after());
+                }
                 let status = *status;
                 let id = *id;
                 debug!(call_id = %call_id, txn = id, status, "answering re-INVITE");
@@ -1105,6 +1142,7 @@ impl SipLeg {
 impl Drop for SipLeg {
     fn drop(&mut self) {
         // The watcher removes terminated dialogs; a leg dropped mid-call is forgotten here.
+        forget_leg(&self.stack, &self.dialog.id(), &self.shared);
         if !self.gone {
             let id = self.dialog.id();
             if self.stack.layer.get_dialog(&id).is_some() {
@@ -1113,6 +1151,22 @@ impl Drop for SipLeg {
             }
         }
     }
+}
+
+/// Removes the router's hook to the leg (if it is still this leg's).
+fn forget_leg(stack: &StackInner, id: &DialogId, shared: &Arc<LegShared>) {
+    let mut legs = stack.legs.lock().expect("legs lock");
+    if legs
+        .get(id)
+        .is_some_and(|hook| Arc::ptr_eq(&hook.shared, shared))
+    {
+        legs.remove(id);
+    }
+}
+
+/// `Retry-After` with a random 0–10 s (RFC 3261 §14.2).
+fn retry_after() -> Header {
+    Header::RetryAfter(rand::random_range(0..=10u32).to_string().into())
 }
 
 fn sdp_parts(sdp: Option<&str>) -> (Option<Vec<Header>>, Option<Vec<u8>>) {
@@ -1222,8 +1276,10 @@ async fn watch_dialog(
                 if let Some(ev) = event {
                     events.send(Internal::Event(ev)).ok();
                 }
-                // Re-INVITEs still waiting for the Call are moot: the stack answers them 501.
+                // Re-INVITEs still waiting for the Call are moot: the stack answers them 501
+                // (487 for those the glue drives itself).
                 shared.handles.lock().expect("handles lock").clear();
+                forget_leg(&stack, &dialog.id(), &shared);
                 stack.layer.remove_dialog(&id);
                 stack.layer.remove_dialog(&dialog.id());
                 events.send(Internal::Gone).ok();
@@ -1235,6 +1291,7 @@ async fn watch_dialog(
             | DialogState::WaitAck(_, _) => {}
         }
     }
+    forget_leg(&stack, &dialog.id(), &shared);
     events.send(Internal::Gone).ok();
 }
 
@@ -1286,6 +1343,25 @@ async fn route_one(
         }
     };
     if let Some(mut dialog) = stack.layer.match_dialog(&tx) {
+        if let (Method::Invite, Dialog::Invite(invite)) = (method, &dialog) {
+            let state = invite.state();
+            if !state.is_confirmed() {
+                // rsipstack would take it for the initial INVITE and never answer it.
+                let target = if state.is_terminated() {
+                    Unconfirmed::Terminated
+                } else {
+                    let legs = stack.legs.lock().expect("legs lock");
+                    match legs.get(&invite.id()) {
+                        Some(hook) => Unconfirmed::Leg(hook.clone()),
+                        None if invite.role() == TransactionRole::Server => Unconfirmed::NoLegUas,
+                        None => Unconfirmed::NoLegUac,
+                    }
+                };
+                debug!(call_id = %call_id, %state, "re-INVITE on an unconfirmed dialog");
+                tokio::spawn(unconfirmed_reinvite(target, tx, call_id));
+                return;
+            }
+        }
         debug!(call_id = %call_id, %method, "in-dialog request");
         tokio::spawn(async move {
             if let Err(e) = dialog.handle(&mut tx).await {
@@ -1375,6 +1451,148 @@ async fn route_one(
             reply_and_forget(tx, StatusCode::MethodNotAllowed, true);
         }
     }
+}
+
+/// Who answers a re-INVITE on a dialog that is not confirmed.
+enum Unconfirmed {
+    /// The leg's [`Call`].
+    Leg(LegHook),
+    /// Nobody: the dialog is over (481).
+    Terminated,
+    /// No leg yet on our server dialog: no final response yet (500 + Retry-After, §14.2).
+    NoLegUas,
+    /// No leg yet on our client dialog: our INVITE is in progress (491, §14.2).
+    NoLegUac,
+}
+
+/// Drives a re-INVITE that arrived before its dialog was confirmed (see the module docs):
+/// hands it to the leg as a [`LegEvent::Reinvite`] answered through the same handle as any
+/// other, then reports the ACK of a 2xx. Without a leg the glue answers itself.
+async fn unconfirmed_reinvite(target: Unconfirmed, tx: Transaction, call_id: String) {
+    let cseq = tx.original.cseq_header().and_then(|c| c.seq()).unwrap_or(0);
+    let txn = u64::from(cseq);
+    let (status, headers) = match target {
+        Unconfirmed::Leg(hook) => return reinvite_to_leg(hook, txn, tx, call_id).await,
+        Unconfirmed::Terminated => (StatusCode::CallTransactionDoesNotExist, vec![]),
+        Unconfirmed::NoLegUas => (StatusCode::ServerInternalError, vec![retry_after()]),
+        Unconfirmed::NoLegUac => (StatusCode::RequestPending, vec![]),
+    };
+    info!(call_id = %call_id, txn, %status, "re-INVITE on a dialog that is not up");
+    answer_and_drive(tx, status, headers).await;
+}
+
+/// [`unconfirmed_reinvite`] with a leg: the [`Call`] answers, the ACK of a 2xx is reported.
+async fn reinvite_to_leg(hook: LegHook, txn: u64, mut tx: Transaction, call_id: String) {
+    let (handle, mut commands) = TransactionHandle::new();
+    hook.shared
+        .handles
+        .lock()
+        .expect("handles lock")
+        .insert(txn, handle);
+    let event = LegEvent::Reinvite {
+        txn,
+        sdp: body(&tx.original.body),
+    };
+    if hook.events.send(Internal::Event(event)).is_err() {
+        hook.shared
+            .handles
+            .lock()
+            .expect("handles lock")
+            .remove(&txn);
+        answer_and_drive(tx, StatusCode::CallTransactionDoesNotExist, vec![]).await;
+        return;
+    }
+    debug!(call_id = %call_id, txn, "re-INVITE before the ACK handed to the call");
+    let answered = tokio::time::timeout(REINVITE_ANSWER_TIMEOUT, async {
+        while let Some(TransactionCommand::Respond {
+            status,
+            headers,
+            body,
+        }) = commands.recv().await
+        {
+            let last = status.kind() != StatusCodeKind::Provisional;
+            let mut headers = headers.unwrap_or_default();
+            if matches!(
+                status.kind(),
+                StatusCodeKind::Provisional | StatusCodeKind::Successful
+            ) {
+                headers.push(Header::Contact(format!("<{}>", hook.shared.contact).into()));
+            }
+            headers.extend(
+                tx.original
+                    .headers
+                    .iter()
+                    .filter(|h| matches!(h, Header::RecordRoute(_)))
+                    .cloned(),
+            );
+            if let Err(e) = tx.reply_with(status.clone(), headers, body).await {
+                warn!(call_id = %call_id, txn, error = %e, "cannot answer the re-INVITE");
+                return Err(());
+            }
+            if last {
+                return Ok(Some(status));
+            }
+        }
+        Ok(None)
+    })
+    .await;
+    let status = match answered {
+        Ok(Ok(Some(status))) => status,
+        Ok(Err(())) => return,
+        Ok(Ok(None)) => {
+            // The dialog ended (the Call never answered): RFC 3261 §15.1.2.
+            debug!(call_id = %call_id, txn, "dialog over before the re-INVITE was answered: 487");
+            answer_and_drive(tx, StatusCode::RequestTerminated, vec![]).await;
+            return;
+        }
+        Err(_) => {
+            warn!(call_id = %call_id, txn, "the call did not answer the re-INVITE: 500");
+            hook.shared
+                .handles
+                .lock()
+                .expect("handles lock")
+                .remove(&txn);
+            answer_and_drive(tx, StatusCode::ServerInternalError, vec![retry_after()]).await;
+            return;
+        }
+    };
+    if status.kind() != StatusCodeKind::Successful {
+        // Retransmit the failure until its ACK (Timer G/H).
+        while tx.receive().await.is_some() {}
+        return;
+    }
+    while let Some(msg) = tx.receive().await {
+        if let SipMessage::Request(ack) = msg {
+            if ack.method != Method::Ack {
+                continue;
+            }
+            let stxn = ServerTxn::Reinvite(txn);
+            if hook
+                .shared
+                .awaiting_ack
+                .lock()
+                .expect("ack lock")
+                .remove(&stxn)
+            {
+                let sdp = body(&ack.body);
+                debug!(call_id = %call_id, txn, with_sdp = sdp.is_some(), "ACK received");
+                hook.events
+                    .send(Internal::Event(LegEvent::Ack { txn: stxn, sdp }))
+                    .ok();
+            }
+            return;
+        }
+    }
+    info!(call_id = %call_id, txn, "no ACK for our 2xx to the re-INVITE");
+}
+
+/// Answers an INVITE transaction and drives it to its end (retransmissions, ACK).
+async fn answer_and_drive(mut tx: Transaction, status: StatusCode, headers: Vec<Header>) {
+    if let Err(e) = tx.reply_with(status, headers, None).await {
+        debug!(error = %e, "cannot send response");
+        return;
+    }
+    while tx.receive().await.is_some() {}
 }
 
 /// Reads the routing facts of an initial INVITE; `None` when From or To do not parse.

@@ -35,6 +35,10 @@ use crate::directory::{Account, Directory};
 pub use facts::{DeliveryRecord, FaxFacts, JobFacts, RejectedRecipient};
 pub use render::VoicemailFormat;
 
+/// The job kinds this worker delivers by email; the others are left in the spool for their
+/// own worker (outbound faxes: the dialer).
+pub const EMAILED: &[JobKind] = &[JobKind::Fax, JobKind::Voicemail];
+
 /// How long a claim holds a job. Rendering and one SMTP transaction take seconds; a worker
 /// that dies leaves the job to be claimed again after this.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10 * 60);
@@ -262,7 +266,11 @@ impl Worker {
         let mut report = WorkReport::default();
         loop {
             let now = (self.clock)();
-            let claimed = match self.spool.claim_due(now, &self.name, self.lease) {
+            // Outbound faxes belong to the dialer (`crate::outbound::dialer`), not to email.
+            let claimed = match self
+                .spool
+                .claim_due_of(now, &self.name, self.lease, EMAILED)
+            {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
                 Err(e) => {
@@ -316,7 +324,7 @@ impl Worker {
         notice.account_name = facts.account.clone().unwrap_or_default();
         if claimed.manifest.kind == JobKind::OutboundFax {
             return Err(permanent(
-                "outbound faxes are not delivered by email (no sender for them yet)",
+                "outbound faxes are sent by the dialer of `faxvox serve`, not delivered by email",
             ));
         }
         let account = self.account(&facts).await?;

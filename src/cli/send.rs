@@ -1,0 +1,155 @@
+//! `faxvox send`: submit a fax for the gateway's dialer. Everything that can refuse it is
+//! checked here (account and state, caller id, documents, price, ceiling) and the amount is
+//! reserved before the job is queued; `faxvox serve` dials it. Exit codes: 0 queued (or sent,
+//! with `--wait`), 2 refused, 3 failed (with `--wait`), 1 gateway error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use faxvox_spool::{JobId, StateName};
+
+use super::account::{block_on, open};
+use super::spool::open_spool;
+use crate::billing::Billing;
+use crate::config::Config;
+use crate::outbound::submit::{submit, Submission};
+use crate::outbound::FaxResult;
+
+/// Exit code of a refused fax.
+pub const EXIT_REFUSED: u8 = 2;
+/// Exit code of a fax that was dialled and failed (`--wait`).
+pub const EXIT_FAILED: u8 = 3;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The sending account.
+    #[arg(long)]
+    pub account: String,
+    /// Caller id: one of the account's numbers.
+    #[arg(long)]
+    pub from: String,
+    /// Destination number (international, e.g. +33299001122).
+    #[arg(long)]
+    pub to: String,
+    /// Documents, sent in order (PDF, TIFF, PNG, JPEG).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Hide the caller id (From: anonymous).
+    #[arg(long)]
+    pub anonymous: bool,
+    /// Wait until the fax is sent or has failed for good.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up waiting after this many seconds (the fax goes on).
+    #[arg(long, default_value_t = 86_400)]
+    pub wait_secs: u64,
+}
+
+pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
+    let mut documents = Vec::new();
+    for f in &args.files {
+        let meta = std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
+        if meta.len() > crate::outbound::MAX_DOCUMENT_BYTES as u64 {
+            eprintln!(
+                "faxvox: refused: {}: {} bytes is over the limit of {} bytes per document",
+                f.display(),
+                meta.len(),
+                crate::outbound::MAX_DOCUMENT_BYTES
+            );
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        documents.push((f.display().to_string(), bytes));
+    }
+    let submission = Submission {
+        account: args.account.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        anonymous: args.anonymous,
+        documents,
+    };
+    let spool = open_spool(config)?;
+    let submitted = block_on(async {
+        let dir = open(config).await?;
+        let billing = Billing::new(&dir, &config.billing);
+        let r = submit(
+            &dir,
+            &billing,
+            &spool,
+            &config.trunk,
+            submission,
+            SystemTime::now(),
+        )
+        .await;
+        dir.close().await;
+        Ok(r)
+    })?;
+    let submitted = match submitted {
+        Ok(s) => s,
+        Err(e) if e.is_refusal() => {
+            eprintln!("faxvox: refused: {e}");
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    println!(
+        "fax {} queued: {} pages, {} € reserved",
+        submitted.fax_id, submitted.facts.pages, submitted.quote.amount
+    );
+    if !args.wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    wait(
+        &spool,
+        &submitted.fax_id,
+        Duration::from_secs(args.wait_secs),
+    )
+}
+
+/// Polls the job until it is final; prints the result.
+fn wait(spool: &faxvox_spool::Spool, id: &JobId, limit: Duration) -> anyhow::Result<ExitCode> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut last_state = None;
+    loop {
+        let job = spool.get(id)?;
+        let state = job.state();
+        if state != last_state {
+            if let Some(s) = state {
+                eprintln!("faxvox: fax {id}: {s}");
+            }
+            last_state = state;
+        }
+        let facts = job.manifest.as_ref().map(|m| &m.facts);
+        let result = facts.and_then(FaxResult::from_facts);
+        match state {
+            Some(StateName::Delivered) => {
+                let r = result.context("the fax is sent but its result is missing")?;
+                println!(
+                    "fax {id} sent: {}/{} pages, {} € charged",
+                    r.pages_confirmed, r.pages, r.charged
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Some(StateName::Dead) | Some(StateName::Quarantined) => {
+                match result {
+                    Some(r) => println!(
+                        "fax {id} failed: {} ({}/{} pages sent, {} € charged)",
+                        r.reason, r.pages_confirmed, r.pages, r.charged
+                    ),
+                    None => println!(
+                        "fax {id} failed: {}",
+                        job.problem.as_deref().unwrap_or("given up")
+                    ),
+                }
+                return Ok(ExitCode::from(EXIT_FAILED));
+            }
+            _ => {}
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("fax {id} is still {:?} after {} s", state, limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,1029 @@
+//! The outbound fax dialer: runs inside `faxvox serve` next to the email delivery worker and
+//! takes only [`JobKind::OutboundFax`] jobs ([`Spool::claim_due_of`]).
+//!
+//! For each due job: dial `trunk.uri` with the destination as Request-URI user (From = the
+//! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
+//! attempt (job facts and a call record, direction out), then by cause:
+//! - all pages confirmed → settle the reservation for them, email the client, job `delivered`;
+//! - busy / no answer / temporary trunk error (486, 600, 480, 408, 487, 500, 503, 504, no
+//!   response) → `retrying` `trunk.retry_secs` later, until `trunk.max_attempts` dials;
+//! - T.30 failure after the answer → once, at once, again with a fallback (G.711 only when
+//!   T.38 was used, else ECM off), with only the pages not yet confirmed;
+//! - anything else, or retries spent → settle the pages confirmed (release the rest), email
+//!   the client, job `dead` with the reason.
+//!
+//! The final result is written into the facts before billing, and billing is idempotent, so
+//! a crash after dialling never dials again: the next claim finishes the bookkeeping only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use faxvox_spool::{Claimed, JobKind, RetryPolicy, Spool, SpoolError};
+use mail_builder::headers::raw::Raw;
+use mail_builder::MessageBuilder;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+use tokio::sync::Notify;
+use tokio::task::{JoinError, JoinSet};
+use tracing::{error, info, warn, Instrument};
+
+use super::dial::{dial, DialRequest, DialResult, Payload};
+use super::{stamp, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
+use crate::billing::{Billing, BillingError, Money, Notice};
+use crate::config::Config;
+use crate::delivery::compose::{format_duration, parse_recipient, Composed};
+use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
+use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
+use crate::directory::Directory;
+use crate::media::channel::MediaSettings;
+use crate::media::ports::PortPool;
+use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
+use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError};
+
+/// How long a claim holds an outbound job: longer than two fax calls of the maximum length.
+pub const DIAL_LEASE: Duration = Duration::from_secs(2 * 3600);
+/// Backstop on one call, beyond the fax session's own limit.
+const CALL_MARGIN: Duration = Duration::from_secs(120);
+/// Faxes sent at the same time (each is one call through the trunk).
+pub const MAX_PARALLEL: usize = 4;
+/// After a failed attempt to email billing notices, wait this long before the next.
+const NOTICE_BACKOFF: Duration = Duration::from_secs(60);
+/// SIP statuses worth dialling again later: busy, no answer, cancelled, trunk overloaded.
+const RETRY_STATUSES: &[u16] = &[408, 480, 486, 487, 500, 503, 504, 600];
+
+/// Why the dialer could not start.
+#[derive(Debug, Error)]
+pub enum DialerError {
+    #[error("outbound sending is disabled: trunk.uri is empty")]
+    Disabled,
+    #[error("trunk.uri: {0}")]
+    BadTrunk(String),
+    #[error("cannot start the dialer's SIP stack: {0}")]
+    Stack(#[from] StackError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+}
+
+/// One attempt, as kept in the job's facts (`attempts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub at: String,
+    pub call_id: String,
+    pub status: Option<u16>,
+    pub reason: String,
+    /// Pages the far end confirmed in this attempt.
+    pub pages: u32,
+    pub t38: bool,
+    pub ecm: bool,
+    /// This attempt was the T.30 fallback.
+    pub fallback: bool,
+    pub duration_secs: u64,
+}
+
+/// What an attempt means for the fax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every remaining page was confirmed.
+    Sent,
+    /// Busy, no answer, temporary trunk trouble: dial again later.
+    Retry(String),
+    /// The call was answered but the fax failed: worth one fallback attempt.
+    T30(String),
+    /// Do not dial again (unknown number, refused…).
+    Permanent(String),
+}
+
+/// Classifies an attempt: `remaining` pages were to be sent; returns the verdict and the
+/// pages confirmed in this attempt.
+pub fn classify(result: &DialResult, remaining: u32) -> (Verdict, u32) {
+    if !result.answered {
+        let reason = match result.status {
+            Some(s) => format!("{s} {}", result.reason),
+            None => result.reason.clone(),
+        };
+        return match result.status {
+            None => (Verdict::Retry(reason), 0),
+            Some(s) if RETRY_STATUSES.contains(&s) => (Verdict::Retry(reason), 0),
+            Some(_) => (Verdict::Permanent(reason), 0),
+        };
+    }
+    let media = result.media.as_ref();
+    match media.and_then(|m| m.fax.as_ref()) {
+        Some(fax) => {
+            let pages = fax.pages.min(remaining);
+            if fax.success || pages >= remaining {
+                (Verdict::Sent, pages)
+            } else {
+                (
+                    Verdict::T30(format!(
+                        "fax transmission failed after {pages} of {remaining} page(s): {}",
+                        fax.result_text
+                    )),
+                    pages,
+                )
+            }
+        }
+        None => (
+            Verdict::T30(format!(
+                "no fax exchange: {}",
+                media
+                    .and_then(|m| m.error.clone())
+                    .unwrap_or_else(|| result.reason.clone())
+            )),
+            0,
+        ),
+    }
+}
+
+/// What a pass did with one job, for the log.
+#[derive(Debug, Clone)]
+pub struct JobSummary {
+    pub fax_id: String,
+    pub outcome: String,
+}
+
+/// Sends outbound faxes from the spool through the trunk.
+pub struct Dialer {
+    spool: Spool,
+    directory: Directory,
+    billing: Billing,
+    transport: Transport,
+    composer: Composer,
+    config: Config,
+    stack: SipStack,
+    ports: PortPool,
+    name: String,
+}
+
+impl Dialer {
+    /// A dialer with its own SIP stack (UDP+TCP on the `sip.listen` address, any free port)
+    /// and media ports from `sip.rtp_ports`. The spool handle gets the trunk's retry policy
+    /// (`trunk.retry_secs` between attempts).
+    pub async fn start(
+        config: &Config,
+        spool: Spool,
+        directory: Directory,
+        transport: Transport,
+    ) -> Result<Dialer, DialerError> {
+        if !config.trunk.enabled() {
+            return Err(DialerError::Disabled);
+        }
+        trunk_target(&config.trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
+        let listen = config
+            .sip
+            .listen_addr()
+            .map_err(|e| DialerError::BadTrunk(e.to_string()))?;
+        // The Contact of our INVITEs carries the bound address: never 0.0.0.0.
+        let ip = if listen.ip().is_unspecified() {
+            config.sip.media_ip()
+        } else {
+            listen.ip()
+        };
+        let stack_config = |ip| StackConfig {
+            listen: SocketAddr::new(ip, 0),
+            tcp: true,
+            user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
+            ..StackConfig::default()
+        };
+        let stack = match SipStack::start(stack_config(ip)).await {
+            Ok((stack, _incoming)) => stack,
+            Err(e) if ip != listen.ip() => {
+                warn!(%ip, error = %e, "cannot bind the dialer to sip.media_ip; using sip.listen");
+                SipStack::start(stack_config(listen.ip())).await?.0
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut spool = spool;
+        let delay = config.trunk.retry_delay();
+        spool.set_retry_policy(RetryPolicy {
+            first_delay: delay,
+            max_delay: delay,
+            // max_attempts decides; this only bounds a job whose dialer keeps dying.
+            give_up_after: delay * (config.trunk.max_attempts + 1) + Duration::from_secs(86_400),
+        });
+        let ports = PortPool::new(config.sip.media_ip(), config.sip.rtp_port_range());
+        info!(sip = %stack.local_addr(), trunk = %config.trunk.uri, "outbound dialer ready");
+        Ok(Dialer {
+            spool,
+            directory: directory.clone(),
+            billing: Billing::new(&directory, &config.billing),
+            transport,
+            composer: Composer::from_config(config)?,
+            config: config.clone(),
+            stack,
+            ports,
+            name: format!(
+                "{}:{}:dialer",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "faxvox".into()),
+                std::process::id()
+            ),
+        })
+    }
+
+    /// The dialer's SIP address (calls to the trunk come from here).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.stack.local_addr()
+    }
+
+    /// Stops the dialer's SIP stack.
+    pub fn shutdown(&self) {
+        self.stack.shutdown();
+    }
+
+    /// Takes one due outbound fax, if any.
+    fn claim(&self) -> Option<Claimed> {
+        match self.spool.claim_due_of(
+            SystemTime::now(),
+            &self.name,
+            DIAL_LEASE,
+            &[JobKind::OutboundFax],
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                error!(error = %e, "cannot claim outbound faxes");
+                None
+            }
+        }
+    }
+
+    /// Sends one claimed fax to its end (or its next retry).
+    async fn send(self: Arc<Self>, claimed: Claimed) -> JobSummary {
+        let span = tracing::info_span!("fax", job = %claimed.id);
+        let fax_id = claimed.id.to_string();
+        let outcome = self.process(claimed).instrument(span).await;
+        JobSummary { fax_id, outcome }
+    }
+
+    /// Claims and sends due outbound faxes one by one until none is due (one-shot use).
+    pub async fn dial_due(self: &Arc<Self>) -> Vec<JobSummary> {
+        let mut done = Vec::new();
+        while let Some(claimed) = self.claim() {
+            done.push(self.clone().send(claimed).await);
+        }
+        done
+    }
+
+    /// The dialer's loop inside `serve`: keeps up to [`MAX_PARALLEL`] faxes going, looks for
+    /// new ones every `poll` and whenever one ends, emails pending billing notices, and on
+    /// `stop` lets the faxes in progress end before returning.
+    pub async fn run(self: Arc<Self>, poll: Duration, stop: Arc<Notify>) {
+        let mut running = JoinSet::new();
+        let mut notices_due = Instant::now();
+        loop {
+            while running.len() < MAX_PARALLEL {
+                match self.claim() {
+                    Some(claimed) => {
+                        running.spawn(self.clone().send(claimed));
+                    }
+                    None => break,
+                }
+            }
+            if Instant::now() >= notices_due && !self.send_notices().await {
+                notices_due = Instant::now() + NOTICE_BACKOFF;
+            }
+            tokio::select! {
+                Some(done) = running.join_next(), if !running.is_empty() => log_done(done),
+                _ = tokio::time::sleep(poll) => {}
+                _ = stop.notified() => break,
+            }
+        }
+        if !running.is_empty() {
+            info!(faxes = running.len(), "waiting for the faxes being sent");
+        }
+        while let Some(done) = running.join_next().await {
+            log_done(done);
+        }
+    }
+
+    /// Emails the billing notices not sent yet (80 % / 100 % of the ceiling) to their
+    /// accounts, each marked sent once the mail server took it. False when one failed.
+    pub async fn send_notices(&self) -> bool {
+        let pending = match self.billing.pending_notices().await {
+            Ok(p) => p,
+            Err(e) => {
+                error!(error = %e, "cannot read pending billing notices");
+                return false;
+            }
+        };
+        let mut ok = true;
+        for notice in pending {
+            let account = match self.directory.account(&notice.account).await {
+                Ok(Some(a)) => a,
+                Ok(None) => continue,
+                Err(e) => {
+                    error!(error = %e, "cannot read the account of a billing notice");
+                    ok = false;
+                    continue;
+                }
+            };
+            let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
+            let mail = match compose_notice(&self.composer, &account.emails, locale, &notice) {
+                Ok(m) => m,
+                Err(e) => {
+                    warn!(notice = %notice.id, error = %e, "cannot compose a billing notice");
+                    ok = false;
+                    continue;
+                }
+            };
+            match self
+                .transport
+                .send(
+                    &notice.id,
+                    &mail.envelope_from,
+                    &mail.recipients,
+                    &mail.bytes,
+                )
+                .await
+            {
+                Outcome::Delivered { .. } | Outcome::Permanent { .. } => {
+                    // A refused address will not get better by retrying every minute.
+                    if let Err(e) = self
+                        .billing
+                        .mark_notice_sent(&notice.id, SystemTime::now())
+                        .await
+                    {
+                        error!(notice = %notice.id, error = %e, "cannot mark a billing notice sent");
+                        ok = false;
+                    } else {
+                        info!(account = %notice.account, threshold = notice.threshold, "billing notice emailed");
+                    }
+                }
+                Outcome::Temporary { error, .. } => {
+                    warn!(notice = %notice.id, error, "billing notice not delivered; will retry");
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
+
+    /// One claimed job; returns a word for the log.
+    async fn process(&self, mut claimed: Claimed) -> String {
+        let facts = match OutboundFacts::from_map(claimed.facts()) {
+            Ok(f) => f,
+            Err(e) => {
+                error!(error = %e, "outbound job without usable facts");
+                let _ = self.spool.fail(SystemTime::now(), &claimed, &e, true);
+                return "dead (bad facts)".into();
+            }
+        };
+        if let Some(result) = FaxResult::from_facts(claimed.facts()) {
+            // Dialled before a crash or a billing error: only the bookkeeping is left.
+            return self.finish(&mut claimed, &facts, result).await;
+        }
+        let mut attempts: Vec<AttemptRecord> = claimed
+            .facts()
+            .get("attempts")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let mut confirmed = fact_u32(&claimed, "pages_confirmed").min(facts.pages);
+        let mut fallback_used = claimed
+            .facts()
+            .get("fallback_used")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut fallback_now = false;
+        let mut ecm = self.config.fax.ecm;
+        let mut t38 = self.config.trunk.t38_policy();
+        loop {
+            let remaining = facts.pages.saturating_sub(confirmed);
+            let now = SystemTime::now();
+            if let Err(e) = self.spool.extend_lease(now, &mut claimed, DIAL_LEASE) {
+                warn!(error = %e, "lease lost before dialling; leaving the job to its new holder");
+                return "lease lost".into();
+            }
+            let tmp = match tempfile::tempdir() {
+                Ok(t) => t,
+                Err(e) => return self.retry_later(&claimed, &format!("temp folder: {e}")),
+            };
+            let document = match remaining_document(&claimed, confirmed, tmp.path()) {
+                Ok(d) => d,
+                Err(e) => {
+                    return self
+                        .conclude(&mut claimed, &facts, confirmed, attempts.len(), 0, e)
+                        .await
+                }
+            };
+            let call_id = format!("{:016x}@faxvox-out", rand::random::<u64>());
+            let request = self.request(&facts, call_id, document, t38, ecm);
+            info!(
+                call_id = %request.call_id,
+                to = %facts.to,
+                attempt = attempts.len() + 1,
+                remaining,
+                fallback = fallback_now,
+                "dialling"
+            );
+            let limit = MediaSettings::default().fax_max_duration + CALL_MARGIN;
+            let started = SystemTime::now();
+            let result =
+                match tokio::time::timeout(limit, dial(&self.stack, &self.ports, &request)).await {
+                    Ok(r) => r,
+                    Err(_) => DialResult {
+                        call_id: request.call_id.clone(),
+                        reason: format!("call still going after {} s", limit.as_secs()),
+                        ..DialResult::default()
+                    },
+                };
+            drop(tmp);
+            let (verdict, pages) = classify(&result, remaining);
+            confirmed = (confirmed + pages).min(facts.pages);
+            let record = AttemptRecord {
+                at: stamp(started),
+                call_id: result.call_id.clone(),
+                status: result.status,
+                reason: match &verdict {
+                    Verdict::Sent => "sent".into(),
+                    Verdict::Retry(r) | Verdict::T30(r) | Verdict::Permanent(r) => r.clone(),
+                },
+                pages,
+                t38: result.t38(),
+                ecm,
+                fallback: fallback_now,
+                duration_secs: result.duration().as_secs(),
+            };
+            info!(call_id = %record.call_id, ?verdict, pages, confirmed, "attempt ended");
+            attempts.push(record.clone());
+            fallback_used |= fallback_now;
+            let stored = self
+                .spool
+                .update_facts(SystemTime::now(), &mut claimed, |f| {
+                    f.insert(
+                        "attempts".into(),
+                        serde_json::to_value(&attempts).unwrap_or_default(),
+                    );
+                    f.insert("pages_confirmed".into(), confirmed.into());
+                    f.insert("fallback_used".into(), fallback_used.into());
+                });
+            if let Err(e) = stored {
+                error!(error = %e, "cannot record the attempt in the job");
+            }
+            let final_cost = match &verdict {
+                Verdict::Sent | Verdict::Permanent(_) => true,
+                Verdict::Retry(_) => attempts.len() >= self.config.trunk.max_attempts as usize,
+                Verdict::T30(_) => fallback_used,
+            };
+            let cost = final_cost.then(|| charge(&facts, confirmed));
+            self.add_record(&facts, &result, &record, started, cost)
+                .await;
+            let duration = record.duration_secs;
+            match verdict {
+                Verdict::Sent => {
+                    return self
+                        .conclude(
+                            &mut claimed,
+                            &facts,
+                            confirmed,
+                            attempts.len(),
+                            duration,
+                            "sent".into(),
+                        )
+                        .await
+                }
+                Verdict::Retry(reason) if !final_cost => {
+                    return self.retry_later(&claimed, &reason);
+                }
+                Verdict::T30(_) if !fallback_used => {
+                    fallback_now = true;
+                    if result.t38() && t38 != T38Policy::Off {
+                        t38 = T38Policy::Off;
+                    } else {
+                        ecm = false;
+                    }
+                    info!(t38 = ?t38, ecm, "T.30 failure: trying again at once with a fallback");
+                    continue;
+                }
+                Verdict::Retry(reason) | Verdict::T30(reason) | Verdict::Permanent(reason) => {
+                    let reason = if matches!(result.status, Some(s) if RETRY_STATUSES.contains(&s))
+                        || result.status.is_none()
+                    {
+                        format!("{reason} (after {} attempts)", attempts.len())
+                    } else {
+                        reason
+                    };
+                    return self
+                        .conclude(
+                            &mut claimed,
+                            &facts,
+                            confirmed,
+                            attempts.len(),
+                            duration,
+                            reason,
+                        )
+                        .await;
+                }
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        facts: &OutboundFacts,
+        call_id: String,
+        document: std::path::PathBuf,
+        t38: T38Policy,
+        ecm: bool,
+    ) -> DialRequest {
+        let trunk = &self.config.trunk;
+        let (to, tcp) = trunk_target(&trunk.uri, &facts.to).unwrap_or_default();
+        let mut media = MediaSettings::from_config(&self.config);
+        media.ecm = ecm;
+        if !facts.anonymous {
+            // Our TSI: the caller id, as far as T.30 allows (digits, '+', spaces, 20 chars).
+            media.station_id = facts.from.chars().take(20).collect();
+        }
+        let (from_user, from_display) = if facts.anonymous {
+            (ANONYMOUS.to_string(), Some("Anonymous".to_string()))
+        } else {
+            (facts.from.clone(), None)
+        };
+        DialRequest {
+            call_id,
+            to,
+            from_user,
+            from_display,
+            tcp,
+            credentials: (!trunk.user.trim().is_empty()).then(|| SipCredentials {
+                user: trunk.user.trim().to_string(),
+                password: trunk.password.clone(),
+            }),
+            call: CallConfig {
+                t38,
+                max_duration: self.config.sip.max_call_duration(),
+                ..CallConfig::default()
+            },
+            offer: InitialOffer::Audio,
+            media,
+            payload: Payload::Fax { document },
+        }
+    }
+
+    /// Busy / no answer with attempts left: `retrying`, due `trunk.retry_secs` later.
+    fn retry_later(&self, claimed: &Claimed, reason: &str) -> String {
+        match self.spool.fail(SystemTime::now(), claimed, reason, false) {
+            Ok(out) => {
+                info!(reason, ?out, "fax will be dialled again");
+                format!("retrying ({reason})")
+            }
+            Err(e) => {
+                error!(error = %e, "cannot reschedule the fax");
+                "lease lost".into()
+            }
+        }
+    }
+
+    /// The fax is final: stores the result, then [`Dialer::finish`]es it.
+    async fn conclude(
+        &self,
+        claimed: &mut Claimed,
+        facts: &OutboundFacts,
+        confirmed: u32,
+        attempts: usize,
+        duration_secs: u64,
+        reason: String,
+    ) -> String {
+        let sent = confirmed >= facts.pages && reason == "sent";
+        let result = FaxResult {
+            sent,
+            pages_confirmed: confirmed,
+            pages: facts.pages,
+            charged: charge(facts, confirmed),
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            duration_secs,
+            reason,
+            at: stamp(SystemTime::now()),
+        };
+        let stored = self.spool.update_facts(SystemTime::now(), claimed, |f| {
+            f.insert(
+                "result".into(),
+                serde_json::to_value(&result).unwrap_or_default(),
+            );
+        });
+        if let Err(e) = stored {
+            error!(error = %e, "cannot record the fax result; the next claim settles it");
+            return "lease lost".into();
+        }
+        self.finish(claimed, facts, result).await
+    }
+
+    /// Billing (settle the confirmed pages, release the rest), the client's status email
+    /// (once), then `delivered` or `dead`. A billing error leaves the job `retrying`: the next
+    /// claim finishes it without dialling.
+    async fn finish(
+        &self,
+        claimed: &mut Claimed,
+        facts: &OutboundFacts,
+        result: FaxResult,
+    ) -> String {
+        let now = SystemTime::now();
+        let billed = if result.pages_confirmed > 0 {
+            self.billing
+                .settle(&facts.reservation, result.pages_confirmed, now)
+                .await
+        } else {
+            self.billing
+                .release(&facts.reservation)
+                .await
+                .map(|()| Money::ZERO)
+        };
+        let charged = match billed {
+            Ok(c) => c,
+            Err(e @ (BillingError::AlreadyReleased(_) | BillingError::UnknownReservation(_))) => {
+                error!(error = %e, "reservation unusable: nothing charged for this fax");
+                Money::ZERO
+            }
+            Err(e) => {
+                error!(error = %e, "billing failed; will settle on the next claim");
+                let _ = self
+                    .spool
+                    .fail(now, claimed, &format!("billing: {e}"), false);
+                return "retrying (billing)".into();
+            }
+        };
+        if charged != result.charged {
+            warn!(%charged, expected = %result.charged, "charge differs from pages × rate");
+        }
+        if !claimed.facts().contains_key("status_email") {
+            let note = self.email_client(claimed, facts, &result, charged).await;
+            if let Err(e) = self.spool.update_facts(now, claimed, |f| {
+                f.insert("status_email".into(), note.into());
+            }) {
+                warn!(error = %e, "cannot record the status email in the job");
+            }
+        }
+        let summary = format!(
+            "{}/{} pages, {} € charged, {} attempt(s): {}",
+            result.pages_confirmed, result.pages, charged, result.attempts, result.reason
+        );
+        let done = if result.sent {
+            self.spool.complete(now, claimed, &summary)
+        } else {
+            self.spool.fail(now, claimed, &summary, true).map(|_| ())
+        };
+        if let Err(e) = done {
+            error!(error = %e, "cannot record the final state of the fax");
+        }
+        info!(sent = result.sent, %summary, "fax final");
+        if result.sent {
+            format!("sent: {summary}")
+        } else {
+            format!("failed: {summary}")
+        }
+    }
+
+    /// A call record for one attempt (direction out); `cost` on the final one.
+    async fn add_record(
+        &self,
+        facts: &OutboundFacts,
+        result: &DialResult,
+        attempt: &AttemptRecord,
+        started: SystemTime,
+        cost: Option<Money>,
+    ) {
+        let status = match (result.answered, attempt.pages) {
+            (true, p) if p > 0 && attempt.reason == "sent" => CallStatus::Ok,
+            (true, p) if p > 0 => CallStatus::Partial,
+            _ => CallStatus::Failed,
+        };
+        let mut r = NewCallRecord::new(
+            result.call_id.clone(),
+            facts.to.clone(),
+            CallKind::Fax,
+            status,
+            started,
+        );
+        r.direction = Direction::Out;
+        r.account = Some(facts.account.clone());
+        r.line = Some(facts.from.clone());
+        r.caller = if facts.anonymous {
+            ANONYMOUS.into()
+        } else {
+            facts.from.clone()
+        };
+        if let Some(report) = &result.report {
+            r.answered = report.answered_after.and_then(|a| started.checked_add(a));
+            r.duration = result.duration();
+        }
+        r.pages = Some(attempt.pages);
+        r.sip_status = result.status;
+        r.reason = Some(match cost {
+            Some(c) => format!("{}; cost {} €", attempt.reason, c),
+            None => attempt.reason.clone(),
+        });
+        r.job_id = Some(facts.fax_id.clone());
+        r.rtp_lost = result.media.as_ref().map_or(0, |m| m.rtp.packets_lost);
+        if let Err(e) = self.directory.add_call_record(&r).await {
+            error!(call_id = %r.call_id, error = %e, "cannot store the call record");
+        }
+    }
+
+    /// The client's status email; returns what happened, for the facts.
+    async fn email_client(
+        &self,
+        claimed: &Claimed,
+        facts: &OutboundFacts,
+        result: &FaxResult,
+        charged: Money,
+    ) -> String {
+        let account = match self.directory.account(&facts.account).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return format!("not sent: account {} is gone", facts.account),
+            Err(e) => return format!("not sent: {e}"),
+        };
+        let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
+        let mail = match compose_status(
+            &self.composer,
+            &account.emails,
+            locale,
+            facts,
+            result,
+            charged,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                warn!(error = %e, "cannot compose the status email");
+                return format!("not sent: {e}");
+            }
+        };
+        match self
+            .transport
+            .send(
+                claimed.id.as_str(),
+                &mail.envelope_from,
+                &mail.recipients,
+                &mail.bytes,
+            )
+            .await
+        {
+            Outcome::Delivered { reply, .. } => format!("sent: {reply}"),
+            Outcome::Temporary { error, .. } => {
+                warn!(error, "status email not delivered");
+                format!("not sent: {error}")
+            }
+            Outcome::Permanent { reply, .. } => {
+                warn!(reply, "status email refused");
+                format!("refused: {reply}")
+            }
+        }
+    }
+}
+
+fn log_done(done: Result<JobSummary, JoinError>) {
+    match done {
+        Ok(job) => info!(job = %job.fax_id, outcome = %job.outcome, "outbound fax"),
+        Err(e) => error!(error = %e, "an outbound fax task crashed; its job is taken again"),
+    }
+}
+
+/// The plain-text billing notice: 80 % or 100 % of the out-of-plan ceiling reached.
+pub fn compose_notice(
+    composer: &Composer,
+    emails: &[String],
+    locale: Locale,
+    notice: &Notice,
+) -> Result<Composed, DeliveryError> {
+    let recipients = emails
+        .iter()
+        .map(|e| parse_recipient(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    if recipients.is_empty() {
+        return Err(DeliveryError::NoRecipients {
+            job: notice.id.clone(),
+        });
+    }
+    let (t, used, limit, period) = (
+        notice.threshold,
+        notice.consumed,
+        notice.limit,
+        &notice.period,
+    );
+    let (subject, body) = match locale {
+        Locale::Fr => (
+            format!("Plafond hors forfait : {t} % atteint ({period})"),
+            format!(
+                "Votre consommation hors forfait de la période {period} atteint {used} € HT \
+                 sur un plafond de {limit} € HT ({t} %).\n\n{}",
+                if t >= 100 {
+                    "Les envois de fax sont refusés jusqu'à la prochaine période ou un dépôt \
+                     (qui relève le plafond aussitôt). La réception des fax et des messages \
+                     vocaux continue.\n"
+                } else {
+                    "Au-delà du plafond, les envois de fax seront refusés ; un dépôt relève le \
+                     plafond aussitôt.\n"
+                }
+            ),
+        ),
+        Locale::En => (
+            format!("Out-of-plan ceiling: {t} % reached ({period})"),
+            format!(
+                "Your out-of-plan consumption for {period} is {used} € excl. tax of a \
+                 {limit} € ceiling ({t} %).\n\n{}",
+                if t >= 100 {
+                    "Sending faxes is refused until the next period or a deposit (which raises \
+                     the ceiling at once). Faxes and voicemail keep being received.\n"
+                } else {
+                    "Past the ceiling, faxes will not be sent; a deposit raises it at once.\n"
+                }
+            ),
+        ),
+    };
+    let sender = composer.sender();
+    let message_id = sender.message_id(&format!("notice.{}", notice.id));
+    let bytes = MessageBuilder::new()
+        .from(sender.mb_address())
+        .to(recipients.clone())
+        .subject(subject.clone())
+        .message_id(message_id.clone())
+        .header("X-Faxvox-Kind", Raw::new("billing-notice"))
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        .text_body(body)
+        .write_to_vec()
+        .map_err(DeliveryError::Build)?;
+    Ok(Composed {
+        bytes,
+        message_id,
+        subject,
+        envelope_from: sender.address.clone(),
+        recipients,
+        attached: false,
+    })
+}
+
+/// What `confirmed` pages cost at the reserved rate (never more than the reservation).
+fn charge(facts: &OutboundFacts, confirmed: u32) -> Money {
+    facts
+        .rate
+        .checked_mul(confirmed.min(facts.pages))
+        .unwrap_or(facts.amount)
+        .min(facts.amount)
+}
+
+fn fact_u32(claimed: &Claimed, key: &str) -> u32 {
+    claimed
+        .facts()
+        .get(key)
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+/// The document to send now: the job's TIFF, or its pages after the `confirmed` first ones
+/// (written into `tmp`). Err = why the fax cannot be sent at all.
+fn remaining_document(
+    claimed: &Claimed,
+    confirmed: u32,
+    tmp: &std::path::Path,
+) -> Result<std::path::PathBuf, String> {
+    let path = claimed.media_path(DOCUMENT);
+    if confirmed == 0 {
+        return Ok(path);
+    }
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {DOCUMENT}: {e}"))?;
+    let pages = faxvox_codecs::tiff::read_pages(&bytes)
+        .map_err(|e| format!("cannot read {DOCUMENT}: {e}"))?
+        .into_pages();
+    let rest = pages.get(confirmed as usize..).unwrap_or_default();
+    if rest.is_empty() {
+        return Err("no page left to send".into());
+    }
+    let out = tmp.join("remaining.tif");
+    std::fs::write(&out, faxvox_codecs::tiff::write_g4_tiff(rest))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// The plain-text status email: "fax to X: sent N/M pages, duration, cost".
+pub fn compose_status(
+    composer: &Composer,
+    emails: &[String],
+    locale: Locale,
+    facts: &OutboundFacts,
+    result: &FaxResult,
+    charged: Money,
+) -> Result<Composed, DeliveryError> {
+    let recipients = emails
+        .iter()
+        .map(|e| parse_recipient(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    if recipients.is_empty() {
+        return Err(DeliveryError::NoRecipients {
+            job: facts.fax_id.clone(),
+        });
+    }
+    let to = phone::format_number(&facts.to);
+    let from = if facts.anonymous {
+        match locale {
+            Locale::Fr => "masqué".to_string(),
+            Locale::En => "withheld".to_string(),
+        }
+    } else {
+        phone::format_number(&facts.from)
+    };
+    let reason = sanitize_text(&result.reason, 300);
+    let duration = format_duration(result.duration_secs);
+    let (subject, body) = match locale {
+        Locale::Fr => {
+            let state = if result.sent {
+                format!("envoyé, {}/{} pages", result.pages_confirmed, result.pages)
+            } else {
+                format!("non envoyé ({reason})")
+            };
+            (
+                format!("Fax vers {to} : {state}"),
+                format!(
+                    "Fax {id}\n\nDestinataire : {to}\nExpéditeur   : {from}\nRésultat     : {res}\n\
+                     Pages        : {n}/{m} envoyées\nDurée        : {duration}\n\
+                     Tentatives   : {a}\nCoût         : {charged} € HT\n",
+                    id = facts.fax_id,
+                    res = if result.sent { "envoyé" } else { &reason },
+                    n = result.pages_confirmed,
+                    m = result.pages,
+                    a = result.attempts,
+                ),
+            )
+        }
+        Locale::En => {
+            let state = if result.sent {
+                format!("sent, {}/{} pages", result.pages_confirmed, result.pages)
+            } else {
+                format!("not sent ({reason})")
+            };
+            (
+                format!("Fax to {to}: {state}"),
+                format!(
+                    "Fax {id}\n\nTo       : {to}\nFrom     : {from}\nResult   : {res}\n\
+                     Pages    : {n}/{m} sent\nDuration : {duration}\nAttempts : {a}\n\
+                     Cost     : {charged} € excl. tax\n",
+                    id = facts.fax_id,
+                    res = if result.sent { "sent" } else { &reason },
+                    n = result.pages_confirmed,
+                    m = result.pages,
+                    a = result.attempts,
+                ),
+            )
+        }
+    };
+    let subject = sanitize_text(&subject, 250);
+    let sender = composer.sender();
+    let message_id = sender.message_id(&format!("sent.{}", facts.fax_id));
+    let bytes = MessageBuilder::new()
+        .from(sender.mb_address())
+        .to(recipients.clone())
+        .subject(subject.clone())
+        .message_id(message_id.clone())
+        .header(
+            "X-Faxvox-Job",
+            Raw::new(crate::delivery::compose::ascii_header_value(&facts.fax_id)),
+        )
+        .header("X-Faxvox-Kind", Raw::new("fax-sent"))
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        .text_body(body)
+        .write_to_vec()
+        .map_err(DeliveryError::Build)?;
+    Ok(Composed {
+        bytes,
+        message_id,
+        subject,
+        envelope_from: sender.address.clone(),
+        recipients,
+        attached: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unanswered(status: Option<u16>) -> DialResult {
+        DialResult {
+            call_id: "c".into(),
+            status,
+            reason: "x".into(),
+            ..DialResult::default()
+        }
+    }
+
+    #[test]
+    fn causes() {
+        for s in [486, 480, 408, 487, 503, 600] {
+            assert!(
+                matches!(classify(&unanswered(Some(s)), 3).0, Verdict::Retry(_)),
+                "{s}"
+            );
+        }
+        assert!(matches!(
+            classify(&unanswered(None), 3).0,
+            Verdict::Retry(_)
+        ));
+        for s in [404, 403, 484, 488] {
+            assert!(
+                matches!(classify(&unanswered(Some(s)), 3).0, Verdict::Permanent(_)),
+                "{s}"
+            );
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Outbound faxes: a client's documents dialled out through the SIP trunk, billed per page.
+//!
+//! The path of one fax:
+//! 1. [`submit`] (from `faxvox send`, later the HTTP API) checks the account and its state
+//!    ([`crate::billing::Billing::check_destination`]), the caller id (one of the account's
+//!    own lines: no spoofing), rasterises the documents (`faxvox_codecs::raster`), counts and
+//!    prices the pages, reserves the amount against the ceiling and enqueues an
+//!    [`faxvox_spool::JobKind::OutboundFax`] job holding `document.tif` and [`OutboundFacts`].
+//!    The job id is the fax id (and the reservation's `fax_id`).
+//! 2. [`dialer`] (inside `faxvox serve`; the email delivery worker never claims these jobs)
+//!    dials `trunk.uri` with [`dial`] (the same code as `faxvox call`), transmits, and on the
+//!    final result settles the reservation for the pages the far end confirmed (the rest is
+//!    released), writes a call record per attempt (direction out) and emails the client a
+//!    status report. Busy / no answer are retried `trunk.max_attempts` times
+//!    `trunk.retry_secs` apart; a T.30 failure is retried once at once with a fallback (G.711
+//!    instead of T.38, or ECM off), sending only the pages not yet confirmed.
+//!
+//! A sent fax ends `delivered` in the spool, a failed one `dead` (with the reason); the
+//! facts keep every attempt and the result (`faxvox spool show ID`).
+
+pub mod dial;
+pub mod dialer;
+pub mod submit;
+
+use std::time::SystemTime;
+
+use faxvox_codecs::raster::{self, RasterOptions};
+use faxvox_codecs::Page;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use crate::billing::Money;
+
+/// Name of the document in an outbound job.
+pub const DOCUMENT: &str = "document.tif";
+/// Largest document file accepted (one file of a submission).
+pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+/// Most pages in one fax (all documents together).
+pub const MAX_PAGES: usize = 200;
+/// Longest time rasterising one document may take (hayro has no time limit of its own).
+pub const RASTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// The From user of an anonymous fax.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// What `faxvox send` stores in an outbound job (the spool keeps it verbatim); the dialer adds
+/// `attempts`, `pages_confirmed` and, once final, `result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundFacts {
+    /// Same as the job id.
+    pub fax_id: String,
+    pub account: String,
+    /// Caller id: one of the account's lines, E.164.
+    pub from: String,
+    /// Destination, E.164.
+    pub to: String,
+    /// Hide the caller id (From anonymous).
+    pub anonymous: bool,
+    /// Pages in `document.tif`.
+    pub pages: u32,
+    /// Billing reservation id.
+    pub reservation: String,
+    /// Price per page reserved.
+    pub rate: Money,
+    /// Amount reserved (`pages × rate`).
+    pub amount: Money,
+    /// Matched rate prefix.
+    pub prefix: String,
+    /// RFC 3339 UTC.
+    pub submitted: String,
+}
+
+impl OutboundFacts {
+    /// The facts as the spool's JSON map.
+    pub fn to_map(&self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+
+    /// Reads the facts of an outbound job (extra fields are ignored).
+    pub fn from_map(map: &Map<String, Value>) -> Result<OutboundFacts, String> {
+        serde_json::from_value(Value::Object(map.clone()))
+            .map_err(|e| format!("outbound fax facts unreadable: {e}"))
+    }
+}
+
+/// The final result of an outbound fax, stored in the job's facts under `result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaxResult {
+    /// True when every page was confirmed by the far end.
+    pub sent: bool,
+    pub pages_confirmed: u32,
+    pub pages: u32,
+    /// What was charged (pages confirmed × rate).
+    pub charged: Money,
+    /// Dial attempts made.
+    pub attempts: u32,
+    /// Seconds of the last connected call.
+    pub duration_secs: u64,
+    /// In words: "sent", or why not.
+    pub reason: String,
+    /// RFC 3339 UTC.
+    pub at: String,
+}
+
+impl FaxResult {
+    /// Reads `result` from an outbound job's facts, when the fax is final.
+    pub fn from_facts(map: &Map<String, Value>) -> Option<FaxResult> {
+        serde_json::from_value(map.get("result")?.clone()).ok()
+    }
+}
+
+/// A document that cannot be faxed, with the reason for the sender.
+#[derive(Debug, Error)]
+#[error("{name}: {reason}")]
+pub struct DocumentError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Rasterises documents (PDF, TIFF, PNG, JPEG) into fax pages, in order. A fax-ready TIFF
+/// (1728 px wide at a fax resolution) comes out page for page. Blocking and CPU-bound: call
+/// it on the blocking pool.
+pub fn rasterize_documents(docs: &[(String, Vec<u8>)]) -> Result<Vec<Page>, DocumentError> {
+    let mut pages = Vec::new();
+    if docs.is_empty() {
+        return Err(DocumentError {
+            name: "documents".into(),
+            reason: "no document to send".into(),
+        });
+    }
+    for (name, bytes) in docs {
+        let bad = |reason: String| DocumentError {
+            name: name.clone(),
+            reason,
+        };
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(bad(format!(
+                "{} bytes is over the limit of {} bytes per document",
+                bytes.len(),
+                MAX_DOCUMENT_BYTES
+            )));
+        }
+        let opts = RasterOptions {
+            max_pages: MAX_PAGES,
+            ..RasterOptions::default()
+        };
+        let mut doc = raster::rasterize(bytes, &opts).map_err(|e| bad(e.to_string()))?;
+        if doc.is_empty() {
+            return Err(bad("the document has no pages".into()));
+        }
+        pages.append(&mut doc);
+        if pages.len() > MAX_PAGES {
+            return Err(bad(format!(
+                "the fax would have {} pages; at most {MAX_PAGES} are sent at once",
+                pages.len()
+            )));
+        }
+    }
+    Ok(pages)
+}
+
+/// The Request-URI for `number` through `trunk_uri` (`sip:HOST[:PORT][;params]`, a user part
+/// in it is replaced) and whether it asks for TCP (`;transport=tcp`).
+pub fn trunk_target(trunk_uri: &str, number: &str) -> Result<(String, bool), String> {
+    let uri = trunk_uri.trim();
+    let rest = uri
+        .strip_prefix("sip:")
+        .ok_or_else(|| format!("trunk.uri {uri:?} is not a sip: URI"))?;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    if host.is_empty() {
+        return Err(format!("trunk.uri {uri:?} has no host"));
+    }
+    let tcp = host
+        .split(';')
+        .skip(1)
+        .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
+    Ok((format!("sip:{number}@{host}"), tcp))
+}
+
+/// RFC 3339 UTC for facts.
+pub(crate) fn stamp(t: SystemTime) -> String {
+    faxvox_spool::format_rfc3339(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_targets() {
+        assert_eq!(
+            trunk_target("sip:127.0.0.1:5060", "+33299001122").unwrap(),
+            ("sip:+33299001122@127.0.0.1:5060".to_string(), false)
+        );
+        assert_eq!(
+            trunk_target("sip:gw@trunk.example;transport=TCP", "+1555").unwrap(),
+            ("sip:+1555@trunk.example;transport=TCP".to_string(), true)
+        );
+        assert!(trunk_target("", "+1").is_err());
+        assert!(trunk_target("tel:+1", "+1").is_err());
+    }
+
+    #[test]
+    fn facts_round_trip() {
+        let f = OutboundFacts {
+            fax_id: "20261127T071530Z-3f9a2c1b".into(),
+            account: "acme".into(),
+            from: "+33100000001".into(),
+            to: "+33299001122".into(),
+            anonymous: false,
+            pages: 3,
+            reservation: "r1".into(),
+            rate: Money::parse("0.05").unwrap(),
+            amount: Money::parse("0.15").unwrap(),
+            prefix: "33".into(),
+            submitted: "2026-11-27T07:15:30Z".into(),
+        };
+        assert_eq!(OutboundFacts::from_map(&f.to_map()).unwrap(), f);
+        assert_eq!(f.to_map()["amount"], "0.15");
+    }
+}

@@ -1,0 +1,210 @@
+//! Submitting a fax: every check that can refuse it, then the reservation and the spool job.
+//! Nothing is charged or reserved unless the job is in the spool.
+
+use std::time::SystemTime;
+
+use faxvox_spool::{JobId, JobKind, Spool, SpoolError};
+use thiserror::Error;
+use tracing::{info, warn};
+
+use super::{rasterize_documents, stamp, DocumentError, OutboundFacts, DOCUMENT, RASTER_TIMEOUT};
+use crate::billing::{Billing, BillingError, Quote};
+use crate::config::TrunkConfig;
+use crate::directory::{validate, Directory, DirectoryError};
+
+/// A fax to send, as the client asked for it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub account: String,
+    /// Caller id: must be one of the account's lines.
+    pub from: String,
+    /// Destination number (normalised to E.164 here).
+    pub to: String,
+    pub anonymous: bool,
+    /// Documents in order: (name for messages, bytes).
+    pub documents: Vec<(String, Vec<u8>)>,
+}
+
+/// A fax accepted and queued.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The fax id (= spool job id).
+    pub fax_id: JobId,
+    pub facts: OutboundFacts,
+    pub quote: Quote,
+}
+
+/// Why a fax was not queued. [`SubmitError::is_refusal`] tells the client's mistakes and the
+/// rules (exit code 2) from the gateway's own failures.
+#[derive(Debug, Error)]
+pub enum SubmitError {
+    #[error("sending is disabled: trunk.uri is not set in the configuration")]
+    Disabled,
+    #[error("unknown account `{0}`")]
+    UnknownAccount(String),
+    #[error("invalid destination number `{0}`: {1}")]
+    InvalidDestination(String, String),
+    #[error("caller id {from} is not a number of account {account} (no spoofing)")]
+    Spoofed { from: String, account: String },
+    #[error("document refused: {0}")]
+    Document(#[from] DocumentError),
+    /// Account state, rate or ceiling.
+    #[error(transparent)]
+    Billing(BillingError),
+    #[error("cannot queue the fax: {0}")]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error("document conversion failed: {0}")]
+    Internal(String),
+}
+
+impl SubmitError {
+    /// True for refusals (the client or the rules said no); false for the gateway's failures.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            SubmitError::Disabled
+            | SubmitError::UnknownAccount(_)
+            | SubmitError::InvalidDestination(..)
+            | SubmitError::Spoofed { .. }
+            | SubmitError::Document(_) => true,
+            SubmitError::Billing(e) => !matches!(
+                e,
+                BillingError::Database(_)
+                    | BillingError::Directory(_)
+                    | BillingError::Corrupt(_)
+                    | BillingError::Overflow
+            ),
+            SubmitError::Spool(_) | SubmitError::Directory(_) | SubmitError::Internal(_) => false,
+        }
+    }
+}
+
+impl From<BillingError> for SubmitError {
+    fn from(e: BillingError) -> Self {
+        match e {
+            BillingError::UnknownAccount(a) => SubmitError::UnknownAccount(a),
+            e => SubmitError::Billing(e),
+        }
+    }
+}
+
+/// Checks, prices, reserves and queues one fax. Order: account and its state for this
+/// destination, caller id, documents (rasterised, pages counted), quote, reservation, spool
+/// job. A refusal leaves nothing behind; if queuing fails after the reservation, the
+/// reservation is released.
+pub async fn submit(
+    directory: &Directory,
+    billing: &Billing,
+    spool: &Spool,
+    trunk: &TrunkConfig,
+    sub: Submission,
+    now: SystemTime,
+) -> Result<Submitted, SubmitError> {
+    if !trunk.enabled() {
+        return Err(SubmitError::Disabled);
+    }
+    let account = directory
+        .account(&sub.account)
+        .await?
+        .ok_or_else(|| SubmitError::UnknownAccount(sub.account.clone()))?;
+    let to = validate::normalize_number(&sub.to)
+        .map_err(|e| SubmitError::InvalidDestination(sub.to.clone(), e.to_string()))?;
+    billing.check_destination(&account.id, &to).await?;
+    let spoofed = || SubmitError::Spoofed {
+        from: sub.from.clone(),
+        account: account.id.clone(),
+    };
+    let from = validate::normalize_number(&sub.from).map_err(|_| spoofed())?;
+    let lines = directory.account_lines(&account.id).await?;
+    if !lines.iter().any(|l| l.number == from) {
+        warn!(account = %account.id, from = %sub.from, "caller id refused: not a line of the account");
+        return Err(spoofed());
+    }
+
+    let documents = sub.documents;
+    let raster = tokio::task::spawn_blocking(move || {
+        rasterize_documents(&documents).map(|p| {
+            let n = p.len();
+            (faxvox_codecs::tiff::write_g4_tiff(&p), n)
+        })
+    });
+    let (tiff, pages) = match tokio::time::timeout(RASTER_TIMEOUT, raster).await {
+        Ok(Ok(r)) => r?,
+        Ok(Err(e)) => return Err(SubmitError::Internal(e.to_string())),
+        Err(_) => {
+            return Err(SubmitError::Document(DocumentError {
+                name: "documents".into(),
+                reason: format!(
+                    "rasterising took longer than {} s; send a simpler document",
+                    RASTER_TIMEOUT.as_secs()
+                ),
+            }))
+        }
+    };
+    let pages = u32::try_from(pages).unwrap_or(u32::MAX);
+    let quote = billing.quote(&account.id, &to, pages, now).await?;
+
+    // The job folder is begun first so its id is the fax id the reservation names; nothing
+    // is visible in the spool before the commit.
+    let mut job = spool.begin(now, JobKind::OutboundFax, Default::default())?;
+    let fax_id = job.id().clone();
+    let reservation = match billing
+        .reserve(&account.id, fax_id.as_str(), &quote, now)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = job.abort();
+            return Err(e.into());
+        }
+    };
+    let facts = OutboundFacts {
+        fax_id: fax_id.to_string(),
+        account: account.id.clone(),
+        from,
+        to,
+        anonymous: sub.anonymous,
+        pages,
+        reservation: reservation.id.clone(),
+        rate: quote.rate_per_page,
+        amount: quote.amount,
+        prefix: quote.prefix.clone(),
+        submitted: stamp(now),
+    };
+    *job.facts_mut() = facts.to_map();
+    let queued = match job.add_bytes(DOCUMENT, &tiff) {
+        Ok(()) => job.commit(now).map(|_| ()).or_else(|e| {
+            // A failure after the rename leaves the job live: then it is queued after all.
+            if spool.get(&fax_id).is_ok() {
+                warn!(fax = %fax_id, error = %e, "commit reported an error but the job is in the spool");
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }),
+        Err(e) => {
+            let _ = job.abort();
+            Err(e)
+        }
+    };
+    if let Err(e) = queued {
+        if let Err(r) = billing.release(&reservation.id).await {
+            warn!(fax = %fax_id, error = %r, "cannot release the reservation of a fax that was not queued");
+        }
+        return Err(e.into());
+    }
+    info!(
+        fax = %fax_id,
+        account = %facts.account,
+        to = %facts.to,
+        pages,
+        amount = %quote.amount,
+        "outbound fax queued"
+    );
+    Ok(Submitted {
+        fax_id,
+        facts,
+        quote,
+    })
+}

@@ -1,0 +1,604 @@
+//! `faxvox send` and the outbound dialer of `faxvox serve`, with the built binary, a real
+//! SQLite database, a real spool, real SIP/RTP sockets on 127.0.0.1 and a real SMTP server
+//! (aiosmtpd):
+//! - refusals: spoofed caller id, unknown account, corrupt document, the ceiling (with its
+//!   reason), sending disabled — each with exit code 2 and nothing reserved;
+//! - end to end: the trunk is the gateway itself; a fax from account A to B's fax line
+//!   arrives by email to B, pages equal pixel for pixel, A is charged pages × rate exactly,
+//!   gets a status email, and a call record (direction out) is written; a fax to a number
+//!   that is not ours fails (404, exit 3) and costs nothing.
+
+mod fax_common;
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use faxvox_codecs::{Bitmap, Page, Resolution};
+use serde_json::Value;
+
+use support::gateway::{attachment, describe_mail, sent_to, wait_mail, Gateway};
+use support::peers::require;
+use support::smtp::{SinkOptions, SmtpSink};
+
+const ALICE_LINE: &str = "+33100000001";
+const BOB_LINE: &str = "+33299001122";
+const ROWS: u32 = 500;
+
+/// A small fine page (1728 × ROWS): the top of a text-like test page, quick to fax.
+fn small_page(seed: u64) -> Page {
+    let full = fax_common::test_page(seed, Resolution::FINE);
+    let mut b = Bitmap::new(1728, ROWS);
+    for y in 0..ROWS {
+        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
+    }
+    Page {
+        bitmap: b,
+        resolution: Resolution::FINE,
+    }
+}
+
+/// An installation with accounts alice (line ALICE_LINE) and bob (fax line BOB_LINE), a rate
+/// deck (France 0.05 €/page) and `[trunk] uri` pointing at the gateway's own SIP port.
+fn site(sink: &SmtpSink) -> Gateway {
+    site_with_trunk(sink, None)
+}
+
+/// [`site`] with the trunk on another port (`None`: the gateway itself), 2 attempts 1 s apart.
+fn site_with_trunk(sink: &SmtpSink, trunk_port: Option<u16>) -> Gateway {
+    let gw = Gateway::new(sink);
+    let mut config = std::fs::read_to_string(&gw.config).unwrap();
+    config.push_str(&format!(
+        "\n[trunk]\nuri = \"sip:127.0.0.1:{}\"\nretry_secs = 1\nmax_attempts = 2\n",
+        trunk_port.unwrap_or(gw.sip_port)
+    ));
+    std::fs::write(&gw.config, config).unwrap();
+    gw.account_add("alice", &["alice@a.example"], "Alice SARL");
+    gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
+    gw.line_add(ALICE_LINE, "alice", "fax", None);
+    gw.line_add(BOB_LINE, "bob", "fax", None);
+    gw.write(
+        "rates.csv",
+        b"prefix,country,price_per_page,valid_from\n33,France,0.05,2020-01-01\n",
+    );
+    gw.ok(&["rates", "import", "rates.csv"]);
+    gw
+}
+
+fn run(gw: &Gateway, args: &[&str]) -> (Output, String, String) {
+    let out = gw.command(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprintln!("faxvox {args:?}: {}\n{stdout}{stderr}", out.status);
+    (out, stdout, stderr)
+}
+
+fn status(gw: &Gateway, account: &str) -> Value {
+    serde_json::from_str(&gw.ok(&["billing", "status", account, "--json"])).unwrap()
+}
+
+fn assert_refused(out: &Output, stderr: &str, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "exit code; stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+}
+
+#[test]
+fn refusals_reserve_nothing() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let gw = site(&sink);
+    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(1), small_page(2)]);
+    let doc = doc.display().to_string();
+
+    // Caller id of another account: refused, nothing reserved.
+    let (out, _, err) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            BOB_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+        ],
+    );
+    assert_refused(
+        &out,
+        &err,
+        "caller id +33299001122 is not a number of account alice (no spoofing)",
+    );
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.00".into(), &"0.00".into())
+    );
+
+    // Unknown account.
+    let (out, _, err) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "nobody",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+        ],
+    );
+    assert_refused(&out, &err, "unknown account `nobody`");
+
+    // Corrupt documents: a damaged PDF, and bytes that are no document at all.
+    gw.write(
+        "broken.pdf",
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage",
+    );
+    gw.write("noise.bin", &[0x5a; 4096]);
+    for (name, needle) in [
+        ("broken.pdf", "document refused"),
+        ("noise.bin", "unsupported document format"),
+    ] {
+        let path = gw.path().join(name).display().to_string();
+        let (out, _, err) = run(
+            &gw,
+            &[
+                "send",
+                "--account",
+                "alice",
+                "--from",
+                ALICE_LINE,
+                "--to",
+                BOB_LINE,
+                &path,
+            ],
+        );
+        assert_refused(&out, &err, needle);
+    }
+    let s = status(&gw, "alice");
+    assert_eq!(s["reserved"], "0.00");
+
+    // Ceiling 0.15 €: a 2-page fax (0.10 €) is queued, the next is refused with the reason.
+    gw.ok(&["billing", "ceiling", "alice", "0.15"]);
+    let send = [
+        "send",
+        "--account",
+        "alice",
+        "--from",
+        ALICE_LINE,
+        "--to",
+        BOB_LINE,
+    ];
+    let mut args = send.to_vec();
+    args.push(&doc);
+    let (out, stdout, _) = run(&gw, &args);
+    assert!(out.status.success());
+    assert!(
+        stdout.starts_with("fax ") && stdout.contains("queued: 2 pages, 0.10 € reserved"),
+        "{stdout}"
+    );
+    assert_eq!(status(&gw, "alice")["reserved"], "0.10");
+    let (out, _, err) = run(&gw, &args);
+    assert_refused(
+        &out,
+        &err,
+        "out-of-plan ceiling reached for account `alice`",
+    );
+    assert!(
+        err.contains("faxvox billing deposit alice AMOUNT"),
+        "how to raise it: {err}"
+    );
+    assert_eq!(status(&gw, "alice")["reserved"], "0.10");
+    // A deposit lifts the limit at once.
+    gw.ok(&["billing", "deposit", "alice", "1"]);
+    let (out, _, _) = run(&gw, &args);
+    assert!(out.status.success());
+    assert_eq!(status(&gw, "alice")["reserved"], "0.20");
+
+    // Both queued faxes are outbound jobs in the spool, left alone by `spool work`.
+    let list = gw.ok(&["spool", "work", "--until-idle"]);
+    eprintln!("{list}");
+    let jobs = std::fs::read_dir(gw.path().join("spool"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("manifest.json").exists())
+        .map(|e| {
+            let m: Value =
+                serde_json::from_slice(&std::fs::read(e.path().join("manifest.json")).unwrap())
+                    .unwrap();
+            (m["kind"].clone(), m["state"]["name"].clone())
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    for (kind, state) in &jobs {
+        assert_eq!(
+            (kind.as_str(), state.as_str()),
+            (Some("outbound-fax"), Some("ready"))
+        );
+    }
+
+    // Without a trunk, sending is refused with a clear reason.
+    let out = gw
+        .command(&args)
+        .env("FAXVOX_TRUNK_URI", "")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_refused(&out, &err, "sending is disabled: trunk.uri is not set");
+}
+
+/// Renders every page of a PDF with poppler at 204 × 196 dpi, black and white.
+fn render_pdf(pdftoppm: &Path, pdf: &[u8], dir: &Path) -> Vec<Bitmap> {
+    let src = dir.join("mail.pdf");
+    std::fs::write(&src, pdf).unwrap();
+    let out = Command::new(pdftoppm)
+        .args(["-rx", "204", "-ry", "196", "-mono"])
+        .arg(&src)
+        .arg(dir.join("page"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pbm"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| read_pbm(&std::fs::read(p).unwrap()))
+        .collect()
+}
+
+/// Reads a binary PBM (P4: rows MSB-first, 1 = black, as in `Bitmap`).
+fn read_pbm(bytes: &[u8]) -> Bitmap {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 3 {
+        while bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if bytes[i] == b'#' {
+            while bytes[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = i;
+        while !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P4");
+    let (w, h): (u32, u32) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    Bitmap::from_packed(w, h, bytes[i + 1..].to_vec()).expect("PBM size")
+}
+
+/// Call records of one direction as (account, caller, called, pages, status, reason).
+type Row = (String, String, String, Option<i64>, String, String);
+fn records(gw: &Gateway, direction: &str) -> Vec<Row> {
+    use sqlx::Row;
+    let db = gw.path().join("faxvox.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&db)
+            .read_only(true);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .unwrap();
+        let rows = sqlx::query(
+            "SELECT account, caller, called, pages, status, reason FROM call_records \
+             WHERE direction = $1 ORDER BY id",
+        )
+        .bind(direction)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let out = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("account"),
+                    r.get("caller"),
+                    r.get("called"),
+                    r.get("pages"),
+                    r.get("status"),
+                    r.get("reason"),
+                )
+            })
+            .collect();
+        pool.close().await;
+        out
+    })
+}
+
+#[test]
+fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = site(&sink);
+    let port = gw.sip_port;
+    gw.start();
+    assert_eq!(
+        gw.sip_port, port,
+        "the gateway moved to another port; trunk.uri points at the old one"
+    );
+    assert!(
+        gw.log().contains("sending faxes through sip:127.0.0.1:"),
+        "dialer not started:\n{}",
+        gw.log()
+    );
+
+    // 0.35 € ceiling: two faxes (0.20 €) stay under 80 %, reserving the third crosses it.
+    gw.ok(&["billing", "ceiling", "alice", "0.35"]);
+    let pages = [small_page(11), small_page(12)];
+    let doc = fax_common::write_doc(gw.path(), "letter.tif", &pages);
+    let doc = doc.display().to_string();
+    let args = [
+        "send",
+        "--account",
+        "alice",
+        "--from",
+        ALICE_LINE,
+        "--to",
+        BOB_LINE,
+        &doc,
+        "--wait",
+        "--wait-secs",
+        "150",
+    ];
+    let (out, stdout, stderr) = run(&gw, &args);
+    if !out.status.success() {
+        gw.print_log();
+    }
+    assert!(out.status.success(), "send --wait: {stdout}{stderr}");
+    assert!(
+        stdout.contains("sent: 2/2 pages, 0.10 € charged"),
+        "{stdout}"
+    );
+
+    // Bob gets the fax, pages equal to those sent.
+    let mail = wait_mail(&sink, Duration::from_secs(60), |m| {
+        sent_to(m, "fax@bob.example") && attachment(m, "application/pdf").is_some()
+    })
+    .unwrap_or_else(|| panic!("no fax email for bob:\n{}", describe_mail(&sink)));
+    let received: Vec<Page> = {
+        // The gateway's own copy of what arrived (the inbound job's TIFF)…
+        let dir = std::fs::read_dir(gw.path().join("spool"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("fax.tiff"))
+            .find(|p| p.exists())
+            .expect("inbound fax job in the spool");
+        fax_common::read_doc(&dir)
+    };
+    fax_common::assert_same_pixels(&pages, &received);
+    // …and the PDF in the email, rendered by poppler when it is installed.
+    if let Some(pdftoppm) = require("pdftoppm", "poppler-utils") {
+        let (_, _, pdf) = attachment(&mail, "application/pdf").unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let rendered = render_pdf(&pdftoppm, &pdf, tmp.path());
+        assert_eq!(rendered.len(), 2, "pages in the PDF");
+        for (i, (sent, got)) in pages.iter().zip(&rendered).enumerate() {
+            assert!(
+                sent.bitmap == *got,
+                "PDF page {} differs from the page sent",
+                i + 1
+            );
+        }
+    }
+
+    // Alice is charged exactly pages × rate, and told.
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.10".into(), &"0.00".into()),
+        "{s}"
+    );
+    let report = wait_mail(&sink, Duration::from_secs(20), |m| {
+        sent_to(m, "alice@a.example")
+    })
+    .unwrap_or_else(|| panic!("no status email for alice:\n{}", describe_mail(&sink)));
+    let subject = report.python_header("subject").unwrap_or_default();
+    assert!(
+        subject.contains("sent, 2/2 pages") || subject.contains("envoyé, 2/2 pages"),
+        "{subject}"
+    );
+    let outbound = records(&gw, "out");
+    assert_eq!(outbound.len(), 1, "{outbound:?}");
+    let (account, caller, called, pages_sent, status_, reason) = &outbound[0];
+    assert_eq!(
+        (
+            account.as_str(),
+            caller.as_str(),
+            called.as_str(),
+            *pages_sent,
+            status_.as_str()
+        ),
+        ("alice", ALICE_LINE, BOB_LINE, Some(2), "ok")
+    );
+    assert!(reason.contains("cost 0.10 €"), "{reason}");
+
+    // The job's story: one attempt, over T.38 (the receiving gateway asks for it, the trunk
+    // policy accepts).
+    let job: Value = {
+        let id = stdout.split_whitespace().nth(1).unwrap();
+        let m = gw.path().join("spool").join(id).join("manifest.json");
+        serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap()
+    };
+    assert_eq!(job["state"]["name"], "delivered", "{job:#}");
+    let attempts = job["facts"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{job:#}");
+    assert_eq!(attempts[0]["t38"], true, "{job:#}");
+
+    // Anonymous: the receiving gateway sees no caller number.
+    let (out, stdout, _) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+            "--anonymous",
+            "--wait",
+            "--wait-secs",
+            "150",
+        ],
+    );
+    assert!(out.status.success(), "{stdout}");
+    let inbound = records(&gw, "in");
+    assert_eq!(inbound.len(), 2, "{inbound:?}");
+    assert_eq!(inbound[0].1, ALICE_LINE, "{inbound:?}");
+    assert!(
+        inbound[1].1.is_empty() || inbound[1].1 == "anonymous",
+        "caller seen by the receiver: {inbound:?}"
+    );
+    assert_eq!(status(&gw, "alice")["used"], "0.20");
+
+    // A number that is not ours: 404 from the trunk, failed at once, nothing charged.
+    let (out, stdout, _) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            "+33288888888",
+            &doc,
+            "--wait",
+            "--wait-secs",
+            "60",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("failed: 404"), "{stdout}");
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.20".into(), &"0.00".into()),
+        "{s}"
+    );
+    // Reserving it took consumption to 80 % of the ceiling: alice is told, once.
+    let notice = wait_mail(&sink, Duration::from_secs(20), |m| {
+        sent_to(m, "alice@a.example")
+            && m.python_header("subject")
+                .is_some_and(|s| s.contains("80 %"))
+    })
+    .unwrap_or_else(|| panic!("no 80 % notice for alice:\n{}", describe_mail(&sink)));
+    eprintln!("notice: {:?}", notice.python_header("subject"));
+    gw.assert_alive("after sending");
+}
+
+/// A trunk whose every line is busy: answers each INVITE with 486 (and ignores the ACK).
+/// Returns its port and the Call-IDs of the INVITEs it saw (retransmissions counted once).
+fn busy_trunk() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let calls = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if !text.starts_with("INVITE ") {
+                continue;
+            }
+            let mut reply = String::from("SIP/2.0 486 Busy Here\r\n");
+            let mut call_id = String::new();
+            for line in text.split("\r\n").take_while(|l| !l.is_empty()).skip(1) {
+                let name = line
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                match name.as_str() {
+                    "via" | "from" | "call-id" | "cseq" => reply.push_str(&format!("{line}\r\n")),
+                    "to" => reply.push_str(&format!("{line};tag=busy1\r\n")),
+                    _ => {}
+                }
+                if name == "call-id" {
+                    call_id = line.split_once(':').unwrap().1.trim().to_string();
+                }
+            }
+            reply.push_str("Content-Length: 0\r\n\r\n");
+            let _ = sock.send_to(reply.as_bytes(), from);
+            let mut seen = calls.lock().unwrap();
+            if !seen.contains(&call_id) {
+                seen.push(call_id);
+            }
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn busy_line_is_retried_then_fails_without_charge() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let (port, invites) = busy_trunk();
+    let mut gw = site_with_trunk(&sink, Some(port));
+    gw.start();
+    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(5)]);
+    let doc = doc.display().to_string();
+    let (out, stdout, _) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+            "--wait",
+            "--wait-secs",
+            "60",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("failed: 486 Busy Here (after 2 attempts)"),
+        "{stdout}"
+    );
+    assert_eq!(invites.lock().unwrap().len(), 2, "INVITEs: {invites:?}");
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.00".into(), &"0.00".into()),
+        "{s}"
+    );
+    // Each attempt is on record.
+    let outbound = records(&gw, "out");
+    assert_eq!(outbound.len(), 2, "{outbound:?}");
+    assert!(outbound.iter().all(|r| r.4 == "failed"), "{outbound:?}");
+    // The client is told it was not sent.
+    let mail = wait_mail(&sink, Duration::from_secs(20), |m| {
+        sent_to(m, "alice@a.example")
+    })
+    .unwrap_or_else(|| panic!("no status email:\n{}", describe_mail(&sink)));
+    let subject = mail.python_header("subject").unwrap_or_default();
+    assert!(
+        subject.contains("non envoyé") || subject.contains("not sent"),
+        "{subject}"
+    );
+}
