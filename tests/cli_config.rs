@@ -110,6 +110,7 @@ fn config_show_masks_secrets() {
             "smtps://mailer:s3cret-smtp@mail.example:465",
         )
         .env("FAXVOX_SIP_AUTH_USERS", "trunk:s3cret-sip,other:pa:ss")
+        .env("FAXVOX_TRUNK_USER", "gw")
         .env("FAXVOX_TRUNK_PASSWORD", "s3cret-trunk")
         .output()
         .unwrap();
