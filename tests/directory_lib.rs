@@ -497,20 +497,12 @@ async fn postgres_scenario() {
         eprintln!("TEST_POSTGRES_URL not set: PostgreSQL scenario skipped");
         return;
     };
-    // Start from an empty schema so the scenario's ids are free.
+    // Start from an empty schema so the scenario's ids are free (and every table later
+    // migrations add is gone too).
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    for table in [
-        "call_records",
-        "lines",
-        "account_emails",
-        "accounts",
-        "_sqlx_migrations",
-    ] {
-        sqlx::query(&format!("DROP TABLE IF EXISTS {table} CASCADE"))
-            .execute(&pool)
-            .await
-            .unwrap();
+    for sql in ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
     }
     pool.close().await;
     scenario(&url).await;
