@@ -62,6 +62,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub billing: BillingConfig,
     pub trunk: TrunkConfig,
+    pub api: ApiConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,6 +233,31 @@ impl Default for TrunkConfig {
             t38: "accept".into(),
             max_attempts: 3,
             retry_secs: 300,
+        }
+    }
+}
+
+/// The HTTP API (`crate::api`): clients submit and follow faxes with bearer tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// `IP:PORT` to listen on, e.g. "127.0.0.1:8080" (behind a TLS reverse proxy). Empty: no
+    /// HTTP API.
+    pub listen: String,
+    /// Bearer token that sees and acts on every account's faxes (at least 16 characters).
+    /// Empty: no admin access.
+    pub admin_token: String,
+    /// Largest request body accepted, in bytes (all documents of one fax together); larger
+    /// requests are refused with 413 before they are buffered.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: String::new(),
+            admin_token: String::new(),
+            max_upload_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -816,6 +842,26 @@ impl Config {
             return Err(bad(
                 "trunk.retry_secs",
                 format!("{} is outside 1..=86400", trunk.retry_secs),
+            ));
+        }
+        let api = &self.api;
+        let listen = api.listen.trim();
+        if !listen.is_empty() && listen.parse::<SocketAddr>().is_err() {
+            return Err(bad(
+                "api.listen",
+                format!("{listen:?}: expected IP:PORT, e.g. \"127.0.0.1:8080\" (empty: no API)"),
+            ));
+        }
+        if !api.admin_token.is_empty() && api.admin_token.chars().count() < 16 {
+            return Err(bad(
+                "api.admin_token",
+                "must be at least 16 characters (empty: no admin access)".into(),
+            ));
+        }
+        if !(1024..=(1u64 << 32)).contains(&api.max_upload_bytes) {
+            return Err(bad(
+                "api.max_upload_bytes",
+                format!("{} is outside 1024..=4294967296", api.max_upload_bytes),
             ));
         }
         if self.log.level.trim().is_empty() {

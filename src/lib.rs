@@ -7,6 +7,7 @@
 //! email; `worker` delivers spool jobs; `cli` is the `faxvox` command. Pure media transforms
 //! live in `faxvox-codecs`, the durable job spool in `faxvox-spool`.
 
+pub mod api;
 pub mod billing;
 pub mod cli;
 pub mod config;

@@ -35,6 +35,7 @@ fn fax_call() -> NewCallRecord {
         reason: Some("T.30 error: call dropped during page 3".into()),
         job_id: Some("20261127T075048Z-3f9a2c1b".into()),
         rtp_lost: 17,
+        cost: None,
     }
 }
 

@@ -112,6 +112,7 @@ fn config_show_masks_secrets() {
         .env("FAXVOX_SIP_AUTH_USERS", "trunk:s3cret-sip,other:pa:ss")
         .env("FAXVOX_TRUNK_USER", "gw")
         .env("FAXVOX_TRUNK_PASSWORD", "s3cret-trunk")
+        .env("FAXVOX_API_ADMIN_TOKEN", "s3cret-admin-token-0123456789")
         .output()
         .unwrap();
     assert!(
@@ -135,4 +136,5 @@ fn config_show_masks_secrets() {
         .collect();
     assert_eq!(users, ["trunk:***", "other:***"]);
     assert_eq!(shown["trunk"]["password"].as_str(), Some("***"));
+    assert_eq!(shown["api"]["admin_token"].as_str(), Some("***"));
 }

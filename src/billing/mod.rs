@@ -48,6 +48,7 @@ use crate::directory::{Backend, Directory, DirectoryError};
 pub mod ledger;
 pub mod money;
 pub mod rates;
+pub mod statement;
 
 pub use ledger::{
     AccountState, BillingStatus, Notice, Reservation, ReservationRecord, ReservationState,

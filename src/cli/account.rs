@@ -1,4 +1,5 @@
-//! `faxvox account add|list|show|suspend|restrict|activate`: manage the clients of the gateway.
+//! `faxvox account add|list|show|suspend|restrict|activate|token`: manage the clients of the
+//! gateway (and their HTTP API tokens).
 //!
 //! The database is `database.url` from the configuration (`FAXVOX_DATABASE_URL` overrides it);
 //! it is created and migrated on first use. Human output is an aligned table; `--json` prints
@@ -39,6 +40,15 @@ pub enum AccountCommand {
     Restrict(StateArgs),
     /// Make an account active again. Logged.
     Activate(StateArgs),
+    /// Create a bearer token for the HTTP API (printed once; only its SHA-256 is stored),
+    /// or with --revoke revoke every token of the account.
+    Token {
+        /// Account id.
+        id: String,
+        /// Revoke all the account's tokens instead of creating one.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +94,7 @@ pub fn run(cmd: AccountCommand, config: &Config) -> anyhow::Result<ExitCode> {
             AccountCommand::Activate(args) => {
                 set_state(&dir, config, args, AccountState::Active).await
             }
+            AccountCommand::Token { id, revoke } => token(&dir, &id, revoke).await,
         };
         dir.close().await;
         result
@@ -192,6 +203,24 @@ async fn set_state(
         println!("account {} is now {} (was {})", args.id, to, change.from);
     } else {
         println!("account {} already is {}", args.id, to);
+    }
+    Ok(())
+}
+
+/// `account token ID [--revoke]`: the new token alone on stdout (for scripts), shown once.
+async fn token(dir: &Directory, id: &str, revoke: bool) -> anyhow::Result<()> {
+    use crate::api::tokens;
+    let now = std::time::SystemTime::now();
+    if revoke {
+        let n = tokens::revoke_tokens(dir, id, now).await?;
+        println!("account {id}: {n} API token(s) revoked");
+    } else {
+        let t = tokens::create_token(dir, id, now).await?;
+        eprintln!(
+            "faxvox: API token {} created for account {id}; it is shown only once, keep it now",
+            t.id
+        );
+        println!("{}", t.token);
     }
     Ok(())
 }

@@ -4,13 +4,21 @@
 //! with two. `status --json` prints the fields `ceiling`, `deposits`, `used`, `reserved`,
 //! `remaining` (and `limit`) as exact decimal strings, plus `state`, `period` and
 //! `default_ceiling`. The period is the current calendar month in UTC.
+//!
+//! `statement ID --month YYYY-MM [--format csv|pdf] [--output FILE]` writes the monthly
+//! statement of communications ([`crate::billing::statement`]) to FILE or standard output
+//! (a PDF is not written to a terminal).
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use anyhow::{bail, Context};
 use clap::Subcommand;
 
 use super::account::{block_on, open, table};
+use crate::billing::statement::Statement;
 use crate::billing::{Billing, Money};
 use crate::config::Config;
 
@@ -45,6 +53,28 @@ pub enum BillingCommand {
         #[arg(long)]
         default: bool,
     },
+    /// The monthly statement of communications: every call of the month and the totals.
+    Statement {
+        /// Account id.
+        id: String,
+        /// Billing month, YYYY-MM (calendar month in UTC).
+        #[arg(long)]
+        month: String,
+        #[arg(long, value_enum, default_value_t = StatementFormat::Csv)]
+        format: StatementFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Output format of `billing statement`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatementFormat {
+    /// Header row, one row per call, a total row; cost in € (exact decimals).
+    Csv,
+    /// A4 table (plain text, built-in font).
+    Pdf,
 }
 
 pub fn run(cmd: BillingCommand, config: &Config) -> anyhow::Result<ExitCode> {
@@ -106,9 +136,51 @@ pub fn run(cmd: BillingCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 }
                 Ok(())
             }
+            BillingCommand::Statement {
+                id,
+                month,
+                format,
+                output,
+            } => statement(&dir, &billing, &id, &month, format, output).await,
         };
         dir.close().await;
         result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn statement(
+    dir: &crate::directory::Directory,
+    billing: &Billing,
+    id: &str,
+    month: &str,
+    format: StatementFormat,
+    output: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let st = Statement::build(dir, billing, id, month).await?;
+    let bytes = match format {
+        StatementFormat::Csv => st.to_csv().into_bytes(),
+        StatementFormat::Pdf => st.to_pdf(),
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "statement of {id} for {month} written to {}: {} communications, total {} €",
+                path.display(),
+                st.count,
+                st.total.to_exact_string()
+            );
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            if format == StatementFormat::Pdf && out.is_terminal() {
+                bail!("not writing a PDF to a terminal: give --output FILE or redirect");
+            }
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,8 @@ pub enum ConfigCommand {
     /// Print a commented example configuration with every key and its default.
     Example,
     /// Print the effective configuration (file plus environment overrides) as TOML, with
-    /// secrets (passwords in URLs, SIP digest and trunk passwords) replaced by `***`.
+    /// secrets (passwords in URLs, SIP digest and trunk passwords, the API admin token) replaced
+    /// by `***`.
     Show,
 }
 
@@ -29,6 +30,9 @@ fn redacted(config: &Config) -> Config {
     let mut c = config.clone();
     c.smtp.url = crate::directory::redact_url(&c.smtp.url);
     c.database.url = crate::directory::redact_url(&c.database.url);
+    if !c.api.admin_token.is_empty() {
+        c.api.admin_token = "***".into();
+    }
     if !c.trunk.password.is_empty() {
         c.trunk.password = "***".into();
     }

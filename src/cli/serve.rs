@@ -127,6 +127,12 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     }
 
     let dialer = start_dialer(config, &spool, &directory, &transport, args).await?;
+    let api = crate::api::start(config, &directory, &spool)
+        .await
+        .context("cannot start the HTTP API")?;
+    if let Some(api) = &api {
+        println!("faxvox: HTTP API on http://{}", api.local_addr());
+    }
     let mut worker = Worker::new(spool.clone(), directory.clone(), transport, config)?;
     let worker_stop = Arc::new(Notify::new());
     let delivery = {
@@ -223,6 +229,10 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     // New calls are refused from here on: the stack stops listening.
     calls.abort();
     stack.shutdown();
+    // No new faxes from the HTTP API either.
+    if let Some(api) = api {
+        api.shutdown().await;
+    }
     let active = gateway.active_calls();
     if active > 0 {
         info!(

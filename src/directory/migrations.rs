@@ -29,6 +29,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "billing",
         include_str!("../../migrations/20261215000001_billing.sql"),
     ),
+    (
+        20261220000001,
+        "call record cost",
+        include_str!("../../migrations/20261220000001_call_record_cost.sql"),
+    ),
+    (
+        20261222000001,
+        "api tokens",
+        include_str!("../../migrations/20261222000001_api_tokens.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

@@ -5,6 +5,8 @@
 //! purge deletes those older than `retention.records_months`
 //! ([`Directory::purge_call_records`], [`records_cutoff`]). Times are stored as RFC 3339 UTC
 //! text with a fixed millisecond precision, so they compare as text on SQLite and PostgreSQL.
+//! Outbound records carry their `cost` (what the ledger charged), the lines of the monthly
+//! statement (`crate::billing::statement`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Directory, DirectoryError, Result};
+use crate::billing::Money;
 
 /// What a call was, from the account's point of view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -152,6 +155,9 @@ pub struct NewCallRecord {
     pub job_id: Option<String>,
     /// RTP packets lost on the way in.
     pub rtp_lost: u64,
+    /// What the call cost the account (excl. tax): on an outbound fax, the charge on its final
+    /// attempt and zero on the others; `None` for calls that are not billed (inbound).
+    pub cost: Option<Money>,
 }
 
 impl NewCallRecord {
@@ -181,6 +187,7 @@ impl NewCallRecord {
             reason: None,
             job_id: None,
             rtp_lost: 0,
+            cost: None,
         }
     }
 }
@@ -209,6 +216,8 @@ pub struct CallRecord {
     pub reason: Option<String>,
     pub job_id: Option<String>,
     pub rtp_lost: u64,
+    /// See [`NewCallRecord::cost`]; JSON: exact decimal string in € (`"0.15"`) or null.
+    pub cost: Option<Money>,
 }
 
 impl CallRecord {
@@ -249,7 +258,8 @@ fn new_id(start: SystemTime) -> String {
 }
 
 const RECORD_COLUMNS: &str = "id, call_id, account, line, called, caller, caller_name, kind, \
-     direction, start, answered, duration_ms, pages, status, sip_status, reason, job_id, rtp_lost";
+     direction, start, answered, duration_ms, pages, status, sip_status, reason, job_id, rtp_lost, \
+     cost";
 
 fn record_from_row(row: &AnyRow) -> Result<CallRecord> {
     let kind: String = row.try_get("kind")?;
@@ -279,6 +289,7 @@ fn record_from_row(row: &AnyRow) -> Result<CallRecord> {
         reason: row.try_get("reason")?,
         job_id: row.try_get("job_id")?,
         rtp_lost: int("rtp_lost")?.unwrap_or(0).max(0) as u64,
+        cost: int("cost")?.map(Money),
     })
 }
 
@@ -304,11 +315,12 @@ impl Directory {
             reason: new.reason.clone(),
             job_id: new.job_id.clone(),
             rtp_lost: new.rtp_lost,
+            cost: new.cost,
         };
         let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         sqlx::query(&format!(
             "INSERT INTO call_records ({RECORD_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(&record.id)
         .bind(&record.call_id)
@@ -328,6 +340,7 @@ impl Directory {
         .bind(&record.reason)
         .bind(&record.job_id)
         .bind(clamp(record.rtp_lost))
+        .bind(record.cost.map(Money::units))
         .execute(self.pool())
         .await?;
         Ok(record)

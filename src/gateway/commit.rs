@@ -273,6 +273,7 @@ impl CallSummary {
             reason: (!parts.is_empty()).then(|| parts.join("; ")),
             job_id: job,
             rtp_lost: self.rtp_lost,
+            cost: None,
         }
     }
 }

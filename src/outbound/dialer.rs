@@ -467,8 +467,14 @@ impl Dialer {
                 Verdict::Retry(_) => attempts.len() >= self.config.trunk.max_attempts as usize,
                 Verdict::T30(_) => fallback_used,
             };
-            let cost = final_cost.then(|| charge(&facts, confirmed));
-            self.add_record(&facts, &result, &record, started, cost)
+            // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
+            // records add up to what the ledger charges (the statement relies on it).
+            let cost = if final_cost {
+                charge(&facts, confirmed)
+            } else {
+                Money::ZERO
+            };
+            self.add_record(&facts, &result, &record, started, cost, final_cost)
                 .await;
             let duration = record.duration_secs;
             match verdict {
@@ -675,14 +681,16 @@ impl Dialer {
         }
     }
 
-    /// A call record for one attempt (direction out); `cost` on the final one.
+    /// A call record for one attempt (direction out) with its `cost`: the fax's charge on
+    /// the final attempt, zero on the others.
     async fn add_record(
         &self,
         facts: &OutboundFacts,
         result: &DialResult,
         attempt: &AttemptRecord,
         started: SystemTime,
-        cost: Option<Money>,
+        cost: Money,
+        last: bool,
     ) {
         let status = match (result.answered, attempt.pages) {
             (true, p) if p > 0 && attempt.reason == "sent" => CallStatus::Ok,
@@ -710,10 +718,12 @@ impl Dialer {
         }
         r.pages = Some(attempt.pages);
         r.sip_status = result.status;
-        r.reason = Some(match cost {
-            Some(c) => format!("{}; cost {} €", attempt.reason, c),
-            None => attempt.reason.clone(),
+        r.reason = Some(if last {
+            format!("{}; cost {} €", attempt.reason, cost)
+        } else {
+            attempt.reason.clone()
         });
+        r.cost = Some(cost);
         r.job_id = Some(facts.fax_id.clone());
         r.rtp_lost = result.media.as_ref().map_or(0, |m| m.rtp.packets_lost);
         if let Err(e) = self.directory.add_call_record(&r).await {
