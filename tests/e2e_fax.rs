@@ -6,14 +6,13 @@
 mod fax_common;
 mod support;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use faxvox_codecs::{Bitmap, Page, Resolution};
 
 use support::gateway::{attachment, describe_mail, sent_to, Gateway};
 use support::peers::require;
+use support::poppler::{read_pbm, render_pdf};
 use support::smtp::{SinkOptions, SmtpSink};
 
 const FAX_LINE: &str = "+33299001122";
@@ -30,67 +29,6 @@ fn small_page(seed: u64) -> Page {
         bitmap: b,
         resolution: Resolution::FINE,
     }
-}
-
-/// Renders every page of a PDF with poppler at 204 × 196 dpi, black and white.
-fn render_pdf(pdftoppm: &Path, pdf: &[u8], dir: &Path, name: &str) -> Vec<Bitmap> {
-    let src = dir.join(format!("{name}.pdf"));
-    std::fs::write(&src, pdf).unwrap();
-    let prefix = dir.join(name);
-    let out = Command::new(pdftoppm)
-        .args(["-rx", "204", "-ry", "196", "-mono"])
-        .arg(&src)
-        .arg(&prefix)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pdftoppm: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "pbm")
-                && p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(&format!("{name}-"))
-        })
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|p| read_pbm(&std::fs::read(p).unwrap()))
-        .collect()
-}
-
-/// Reads a binary PBM (P4: rows MSB-first, 1 = black — the same packing as `Bitmap`).
-fn read_pbm(bytes: &[u8]) -> Bitmap {
-    let mut fields = Vec::new();
-    let mut i = 0;
-    while fields.len() < 3 {
-        while bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if bytes[i] == b'#' {
-            while bytes[i] != b'\n' {
-                i += 1;
-            }
-            continue;
-        }
-        let start = i;
-        while !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
-    }
-    assert_eq!(fields[0], "P4", "not a binary PBM");
-    let (w, h): (u32, u32) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
-    let data = bytes[i + 1..].to_vec();
-    Bitmap::from_packed(w, h, data).expect("PBM size")
 }
 
 #[test]

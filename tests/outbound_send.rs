@@ -11,8 +11,7 @@
 mod fax_common;
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use faxvox_codecs::{Bitmap, Page, Resolution};
@@ -20,6 +19,7 @@ use serde_json::Value;
 
 use support::gateway::{attachment, describe_mail, sent_to, wait_mail, Gateway};
 use support::peers::require;
+use support::poppler::render_pdf;
 use support::smtp::{SinkOptions, SmtpSink};
 
 const ALICE_LINE: &str = "+33100000001";
@@ -229,59 +229,6 @@ fn refusals_reserve_nothing() {
     assert_refused(&out, &err, "sending is disabled: trunk.uri is not set");
 }
 
-/// Renders every page of a PDF with poppler at 204 × 196 dpi, black and white.
-fn render_pdf(pdftoppm: &Path, pdf: &[u8], dir: &Path) -> Vec<Bitmap> {
-    let src = dir.join("mail.pdf");
-    std::fs::write(&src, pdf).unwrap();
-    let out = Command::new(pdftoppm)
-        .args(["-rx", "204", "-ry", "196", "-mono"])
-        .arg(&src)
-        .arg(dir.join("page"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pbm"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|p| read_pbm(&std::fs::read(p).unwrap()))
-        .collect()
-}
-
-/// Reads a binary PBM (P4: rows MSB-first, 1 = black, as in `Bitmap`).
-fn read_pbm(bytes: &[u8]) -> Bitmap {
-    let mut fields = Vec::new();
-    let mut i = 0;
-    while fields.len() < 3 {
-        while bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if bytes[i] == b'#' {
-            while bytes[i] != b'\n' {
-                i += 1;
-            }
-            continue;
-        }
-        let start = i;
-        while !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
-    }
-    assert_eq!(fields[0], "P4");
-    let (w, h): (u32, u32) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
-    Bitmap::from_packed(w, h, bytes[i + 1..].to_vec()).expect("PBM size")
-}
-
 /// Call records of one direction as (account, caller, called, pages, status, reason).
 type Row = (String, String, String, Option<i64>, String, String);
 fn records(gw: &Gateway, direction: &str) -> Vec<Row> {
@@ -390,7 +337,7 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
     if let Some(pdftoppm) = require("pdftoppm", "poppler-utils") {
         let (_, _, pdf) = attachment(&mail, "application/pdf").unwrap();
         let tmp = tempfile::tempdir().unwrap();
-        let rendered = render_pdf(&pdftoppm, &pdf, tmp.path());
+        let rendered = render_pdf(&pdftoppm, &pdf, tmp.path(), "mail");
         assert_eq!(rendered.len(), 2, "pages in the PDF");
         for (i, (sent, got)) in pages.iter().zip(&rendered).enumerate() {
             assert!(

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use tokio::sync::Notify;
@@ -138,80 +138,49 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     let delivery = {
         let new_job = new_job.clone();
         let stop = worker_stop.clone();
-        let mut retention = worker::retention(config);
-        let poll = Duration::from_secs(args.poll_secs.max(1));
+        let poll = Duration::from_secs(args.poll_secs);
         let config_path = config_path.map(Path::to_path_buf);
         let directory = directory.clone();
-        let mut records_months = config.retention.records_months;
-        let gateway = gateway.clone();
+        let config = config.clone();
         tokio::spawn(async move {
-            let mut hup = match signal(SignalKind::hangup()) {
-                Ok(s) => s,
-                Err(e) => {
-                    error!(error = %e, "cannot listen for SIGHUP");
-                    return;
-                }
-            };
-            let mut last_purge: Option<Instant> = None;
-            let mut last_recovery = Instant::now();
-            loop {
-                // Calls whose commit failed (spool full) are committed again once there is
-                // room; their folders wait in the spool's calls folder meanwhile.
-                if last_recovery.elapsed() >= RECOVERY_EVERY {
-                    let (recovered, kept) = gateway.recover().await;
-                    if recovered + kept > 0 {
-                        info!(
-                            recovered,
-                            kept, "recovery pass over calls not yet committed"
-                        );
-                    }
-                    last_recovery = Instant::now();
-                }
-                let report = worker.deliver_due().await;
-                if !report.jobs.is_empty() || !report.errors.is_empty() {
-                    info!(summary = %report, "delivery pass");
-                }
-                if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
-                    let spool = worker.spool().clone();
-                    let r = retention;
-                    match tokio::task::spawn_blocking(move || {
-                        spool.purge(SystemTime::now(), &r, false)
-                    })
-                    .await
-                    {
-                        Ok(Ok(d)) => info!(
-                            deleted = d.iter().filter(|d| d.deleted).count(),
-                            "retention purge"
-                        ),
-                        Ok(Err(e)) => error!(error = %e, "retention purge failed"),
-                        Err(e) => error!(error = %e, "retention purge crashed"),
-                    }
-                    let cutoff = crate::directory::records::records_cutoff(
-                        SystemTime::now(),
-                        records_months,
-                    );
+            // Hourly, after the spool's retention purge: call records past their retention.
+            let purge_records = |config: Config| {
+                let directory = directory.clone();
+                async move {
+                    let months = config.retention.records_months;
+                    let cutoff =
+                        crate::directory::records::records_cutoff(SystemTime::now(), months);
                     match directory.purge_call_records(cutoff).await {
-                        Ok(n) => info!(deleted = n, months = records_months, "call records purge"),
+                        Ok(n) => info!(deleted = n, months, "call records purge"),
                         Err(e) => error!(error = %e, "call records purge failed"),
                     }
-                    last_purge = Some(Instant::now());
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(poll) => {}
-                    _ = new_job.notified() => {}
-                    _ = stop.notified() => break,
-                    _ = hup.recv() => match Config::load(config_path.as_deref()) {
-                        Ok(new) => match worker.reload(&new) {
-                            Ok(()) => {
-                                retention = worker::retention(&new);
-                                records_months = new.retention.records_months;
-                                last_purge = None;
-                                info!("delivery settings reloaded (SIGHUP); SIP and media settings need a restart");
-                            }
-                            Err(e) => error!(error = %e, "SIGHUP: configuration refused; keeping the old one"),
-                        },
-                        Err(e) => error!(error = %format!("{e:#}"), "SIGHUP: cannot load the configuration; keeping the old one"),
-                    },
+            };
+            worker::looped::run_delivery(
+                &mut worker,
+                &config,
+                config_path.as_deref(),
+                poll,
+                &new_job,
+                stop.notified(),
+                purge_records,
+            )
+            .await;
+        })
+    };
+    // Calls whose commit failed (spool full) are committed again once there is room; their
+    // folders wait in the spool's calls folder meanwhile.
+    let recovery = {
+        let gateway = gateway.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RECOVERY_EVERY).await;
+                let (recovered, kept) = gateway.recover().await;
+                if recovered + kept > 0 {
+                    info!(
+                        recovered,
+                        kept, "recovery pass over calls not yet committed"
+                    );
                 }
             }
         })
@@ -255,6 +224,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         }
         dialer.shutdown();
     }
+    recovery.abort();
     worker_stop.notify_one();
     let _ = delivery.await;
     directory.close().await;

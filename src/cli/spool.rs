@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -17,7 +17,7 @@ use faxvox_spool::{
 };
 use serde::Serialize;
 use serde_json::{json, Value};
-use tracing::{error, info};
+use tracing::info;
 
 use crate::cli::account::{block_on, open, table};
 use crate::config::Config;
@@ -563,8 +563,8 @@ fn work(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The long-running worker: deliver, sleep, purge hourly; SIGHUP reloads the configuration,
-/// SIGTERM or Ctrl-C stops between two jobs.
+/// The long-running worker ([`worker::looped::run_delivery`]); SIGTERM or Ctrl-C stops it
+/// between two jobs.
 async fn run_continuously(
     worker: &mut Worker,
     config: &Config,
@@ -572,57 +572,23 @@ async fn run_continuously(
     poll_secs: u64,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut retention = worker::retention(config);
-    let poll = Duration::from_secs(poll_secs.max(1));
-    let mut last_purge: Option<Instant> = None;
-    info!(worker = worker.name(), poll_secs, "delivery worker started");
-    loop {
-        let report = worker.deliver_due().await;
-        if !report.jobs.is_empty() || !report.errors.is_empty() {
-            info!(summary = %report, "delivery pass");
-        }
-        if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
-            let spool = worker.spool().clone();
-            let r = retention;
-            match tokio::task::spawn_blocking(move || spool.purge(SystemTime::now(), &r, false))
-                .await
-            {
-                Ok(Ok(decisions)) => {
-                    let deleted = decisions.iter().filter(|d| d.deleted).count();
-                    info!(deleted, kept = decisions.len() - deleted, "retention purge");
-                }
-                Ok(Err(e)) => error!(error = %e, "retention purge failed"),
-                Err(e) => error!(error = %e, "retention purge crashed"),
-            }
-            last_purge = Some(Instant::now());
-        }
+    let stop = async {
         tokio::select! {
-            _ = tokio::time::sleep(poll) => {}
-            _ = hup.recv() => {
-                match Config::load(config_path) {
-                    Ok(new) => match worker.reload(&new) {
-                        Ok(()) => {
-                            retention = worker::retention(&new);
-                            info!(
-                                delivered_days = new.retention.delivered_days,
-                                dead_days = new.retention.dead_days,
-                                voicemail_format = %new.delivery.voicemail_format,
-                                max_attachment_bytes = new.delivery.max_attachment_bytes,
-                                "configuration reloaded (SIGHUP)"
-                            );
-                            // Apply the new retention now rather than within the hour.
-                            last_purge = None;
-                        }
-                        Err(e) => error!(error = %e, "configuration not reloaded; keeping the old one"),
-                    },
-                    Err(e) => error!(error = %e, "configuration not reloaded; keeping the old one"),
-                }
-            }
-            _ = term.recv() => { info!("SIGTERM: stopping"); break; }
-            _ = tokio::signal::ctrl_c() => { info!("interrupted: stopping"); break; }
+            _ = term.recv() => info!("SIGTERM: stopping"),
+            _ = tokio::signal::ctrl_c() => info!("interrupted: stopping"),
         }
-    }
+    };
+    let never = tokio::sync::Notify::new();
+    worker::looped::run_delivery(
+        worker,
+        config,
+        config_path,
+        Duration::from_secs(poll_secs),
+        &never,
+        stop,
+        |_| async {},
+    )
+    .await;
     Ok(())
 }

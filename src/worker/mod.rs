@@ -16,6 +16,7 @@
 //! default), so tests can drive days of retries.
 
 pub mod facts;
+pub mod looped;
 pub mod render;
 
 use std::sync::Arc;

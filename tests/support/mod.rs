@@ -4,6 +4,7 @@
 pub mod delivery;
 pub mod gateway;
 pub mod peers;
+pub mod poppler;
 pub mod sip_raw;
 pub mod site;
 pub mod smtp;
