@@ -648,7 +648,15 @@ struct FaxState {
     fax: FaxSession,
     /// Whether V.21 from the peer was reported.
     heard_v21: bool,
+    /// `fax.max_pages` was reached: the call ends at this media time, once the page's
+    /// confirmation (MCF) has gone out, so the sender counts the page as delivered.
+    page_limit_end: Option<Duration>,
 }
+
+/// How long a receiver that reached `fax.max_pages` keeps the call after the page: the MCF
+/// (V.21 at 300 bit/s: 1 s of preamble and the frame) must reach the sender first, else it
+/// counts the page as lost, dials again and the page arrives twice.
+const PAGE_LIMIT_GRACE: Duration = Duration::from_secs(3);
 
 enum Session {
     Fax(Box<FaxState>),
@@ -807,6 +815,7 @@ impl Chan {
         Session::Fax(Box::new(FaxState {
             fax,
             heard_v21: false,
+            page_limit_end: None,
         }))
     }
 
@@ -1130,10 +1139,11 @@ impl Chan {
                 FaxEvent::Page(p)
                     if f.fax.direction() == crate::fax::Direction::Receive
                         && max_pages > 0
-                        && p.number >= max_pages =>
+                        && p.number >= max_pages
+                        && f.page_limit_end.is_none() =>
                 {
-                    warn!(call_id = %self.call_id, pages = p.number, max_pages, "page limit reached: ending the call; the pages received are delivered");
-                    done = true;
+                    warn!(call_id = %self.call_id, pages = p.number, max_pages, "page limit reached: ending the call once the page is confirmed; the pages received are delivered");
+                    f.page_limit_end = Some(self.now + PAGE_LIMIT_GRACE);
                 }
                 // A frame from the peer over audio: its V.21 signalling is on the line. Only the
                 // receiving side reports it (the sender waits for the receiver's re-INVITE).
@@ -1151,6 +1161,9 @@ impl Chan {
                 }
                 _ => {}
             }
+        }
+        if f.page_limit_end.is_some_and(|end| self.now >= end) {
+            done = true;
         }
         if let Some(t) = tone {
             self.emit(MediaEvent::FaxTone(t));
