@@ -9,7 +9,9 @@
 //! - the list is filtered by state (queued / sent) and by account;
 //! - spoofed caller id 403, oversize 413, corrupt PDF 422, not a document 415: nothing
 //!   reserved, nothing queued;
-//! - /v1/openapi.json parses and names the paths.
+//! - /v1/openapi.json parses and names the paths;
+//! - a `cover` field (or `cover` in the JSON part) puts a cover page first, counted in the
+//!   pages and the amount; an unusable cover text is 422 `cover_refused`, nothing reserved.
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
@@ -770,4 +772,100 @@ async fn account_token_command() {
     let out = run(&["account", "token", "nobody"]);
     assert!(!out.status.success());
     dir.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cover_page_is_counted_and_reserved() {
+    let site = Site::new(4 << 20).await;
+    let alice = Some(site.alice.as_str());
+    let r = site
+        .post_fax(
+            alice,
+            &[
+                field("to", BOB_LINE),
+                field("from", ALICE_LINE),
+                field(
+                    "cover",
+                    "Bonjour Bob,\nvoici le devis : 1 250 € (été 2026).\nAlice",
+                ),
+                doc("a.tif", tiff(2)),
+            ],
+        )
+        .await;
+    let body = r.expect(202, None).clone();
+    let id = body["id"].as_str().unwrap().to_string();
+    assert_eq!(body["pages"], 3, "2 document pages + the cover page");
+    assert_eq!(body["amount"], "0.15");
+    assert_eq!(site.reserved("alice").await, money("0.15"));
+    let v = site.get(&format!("/v1/faxes/{id}"), alice).await;
+    let v = v.expect(200, None);
+    assert_eq!(v["pages"], 3);
+    assert_eq!(v["amount"], "0.15");
+
+    // The queued document: the cover page (A4, fine, inked), then the two pages as sent.
+    let job = site.spool.get(&id.parse().unwrap()).unwrap();
+    let queued =
+        faxvox_codecs::tiff::read_pages(&std::fs::read(job.dir.join("document.tif")).unwrap())
+            .unwrap()
+            .pages;
+    let sent = faxvox_codecs::tiff::read_pages(&tiff(2)).unwrap().pages;
+    assert_eq!(queued.len(), 3);
+    let cover = &queued[0].bitmap;
+    assert_eq!((cover.width(), cover.height()), (1728, 2292));
+    assert!(cover.count_black() > 10_000);
+    assert_eq!(&queued[1..], &sent[..]);
+
+    // In the JSON part too; an empty cover field means no cover page.
+    let r = site
+        .post_fax(
+            alice,
+            &[
+                field(
+                    "fax",
+                    &format!(r#"{{"to":"{BOB_LINE}","from":"{ALICE_LINE}","cover":"Hi"}}"#),
+                ),
+                doc("b.tif", tiff(1)),
+            ],
+        )
+        .await;
+    assert_eq!(r.expect(202, None)["pages"], 2);
+    let r = site
+        .post_fax(
+            alice,
+            &[
+                field("to", BOB_LINE),
+                field("from", ALICE_LINE),
+                field("cover", ""),
+                doc("c.tif", tiff(1)),
+            ],
+        )
+        .await;
+    assert_eq!(r.expect(202, None)["pages"], 1);
+    assert_eq!(site.reserved("alice").await, money("0.30"));
+    assert_eq!(site.outbound_jobs(), 3);
+
+    // An unusable cover text: 422 cover_refused with the reason, nothing reserved or queued.
+    for (text, needle) in [
+        ("x".repeat(2001), "at most 2000"),
+        ("ding \u{7}".to_string(), "control character (U+0007)"),
+        ("ok 👍".to_string(), "cannot be printed"),
+    ] {
+        let r = site
+            .post_fax(
+                alice,
+                &[
+                    field("to", BOB_LINE),
+                    field("from", ALICE_LINE),
+                    field("cover", &text),
+                    doc("d.tif", tiff(1)),
+                ],
+            )
+            .await;
+        r.expect(422, Some("cover_refused"));
+        let message = r.json["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{message}");
+    }
+    assert_eq!(site.reserved("alice").await, money("0.30"));
+    assert_eq!(site.outbound_jobs(), 3);
+    site.close().await;
 }

@@ -1,11 +1,13 @@
 //! The HTTP API (`api.listen`): clients submit faxes and follow them.
 //!
 //! - `POST /v1/faxes` (multipart/form-data): one or more `document` parts (PDF, TIFF, PNG,
-//!   JPEG, sent in order), the fields `to`, `from`, optional `anonymous` (`true`/`false`), or
-//!   instead of the fields one `fax` part holding JSON `{"to":…, "from":…, "anonymous":…}`.
-//!   The admin token must also name the `account`. Goes through [`crate::outbound::submit`]
-//!   exactly like `faxvox send`: 202 `{id, state, pages, rate, amount, …}` once queued and
-//!   reserved.
+//!   JPEG, sent in order), the fields `to`, `from`, optional `anonymous` (`true`/`false`) and
+//!   `cover` (the text of a cover page put before the documents; empty means none), or
+//!   instead of the fields one `fax` part holding JSON `{"to":…, "from":…, "anonymous":…,
+//!   "cover":…}`. The admin token must also name the `account`. Goes through
+//!   [`crate::outbound::submit`] exactly like `faxvox send`: 202 `{id, state, pages, rate,
+//!   amount, …}` once queued and reserved; `pages` counts the cover page, which is priced and
+//!   billed like the others.
 //! - `GET /v1/faxes/{id}`: the fax's state (`queued`, `sent`, `failed`) and result.
 //! - `GET /v1/faxes?state=queued|sent|failed`: the account's faxes, by id (submission time
 //!   to the second).
@@ -21,7 +23,8 @@
 //! `account_restricted` / `forbidden`, 404 `not_found`, 409 `duplicate`, 413 `too_large`
 //! (over `api.max_upload_bytes`, or one document over 20 MiB), 415 `unsupported_media_type`
 //! (not multipart, or a document that is not PDF/TIFF/PNG/JPEG), 422 `document_refused`
-//! (corrupt or unreadable document) / `missing_field` / `invalid_field` /
+//! (corrupt or unreadable document) / `cover_refused` (cover text too long, with control or
+//! unprintable characters) / `missing_field` / `invalid_field` /
 //! `invalid_destination` / `no_rate` / `unknown_account` / `invalid_state`, 500 `internal`,
 //! 503 `sending_disabled` / `spool_full`. A refused fax leaves nothing reserved or queued.
 //!
@@ -288,6 +291,9 @@ struct FaxFields {
     #[serde(default)]
     anonymous: Option<bool>,
     account: Option<String>,
+    /// Cover page text.
+    #[serde(default)]
+    cover: Option<String>,
 }
 
 /// 202 body.
@@ -415,12 +421,13 @@ async fn post_fax(
                 }
                 documents.push((file, bytes.to_vec()));
             }
-            "to" | "from" | "anonymous" | "account" | "fax" => {
+            "to" | "from" | "anonymous" | "account" | "cover" | "fax" => {
                 let text = field.text().await.map_err(|e| multipart_error(e, max))?;
                 match name.as_str() {
                     "to" => fields.to = Some(text),
                     "from" => fields.from = Some(text),
                     "account" => fields.account = Some(text),
+                    "cover" => fields.cover = Some(text),
                     "anonymous" => fields.anonymous = Some(parse_bool("anonymous", &text)?),
                     _ => {
                         let json: FaxFields = serde_json::from_str(&text).map_err(|e| {
@@ -434,6 +441,7 @@ async fn post_fax(
                         fields.from = json.from.or(fields.from);
                         fields.anonymous = json.anonymous.or(fields.anonymous);
                         fields.account = json.account.or(fields.account);
+                        fields.cover = json.cover.or(fields.cover);
                     }
                 }
             }
@@ -478,6 +486,8 @@ async fn post_fax(
         to,
         anonymous: fields.anonymous.unwrap_or(false),
         documents,
+        // An empty field (a form's blank text area) means no cover page.
+        cover: fields.cover.filter(|c| !c.trim().is_empty()),
     };
     let inner = &state.inner;
     let submitted = submit(
@@ -520,6 +530,7 @@ fn submit_error(e: SubmitError) -> HttpError {
         SubmitError::InvalidDestination(..) => (S::UNPROCESSABLE_ENTITY, "invalid_destination"),
         SubmitError::Spoofed { .. } => (S::FORBIDDEN, "caller_id_refused"),
         SubmitError::Document(_) => (S::UNPROCESSABLE_ENTITY, "document_refused"),
+        SubmitError::Cover(_) => (S::UNPROCESSABLE_ENTITY, "cover_refused"),
         SubmitError::Billing(b) => match b {
             BillingError::CeilingReached { .. } => (S::PAYMENT_REQUIRED, "ceiling_reached"),
             BillingError::AccountSuspended(_) => (S::FORBIDDEN, "account_suspended"),

@@ -75,7 +75,8 @@ fn submit_fax() -> Value {
         },
         "to": {"type": "string", "example": "+33299001122", "description": "Destination number, international."},
         "from": {"type": "string", "example": "+33100000001", "description": "Caller id: one of the account's own numbers."},
-        "anonymous": {"type": "boolean", "default": false, "description": "Hide the caller id."},
+        "anonymous": {"type": "boolean", "default": false, "description": "Hide the caller id (the cover page then says the number is withheld)."},
+        "cover": {"type": "string", "maxLength": 2000, "description": "Text of a cover page put before the documents, with From, To, date and the page count (the cover included). Newlines start new lines; at most 2000 characters and one page once wrapped; Western European (Windows-1252) characters only, no control characters (422 cover_refused). The cover page is a sent page like any other: counted in `pages`, priced and billed. Empty: no cover page."},
         "account": {"type": "string", "description": "Only with the admin token: the sending account."},
         "fax": {"$ref": "#/components/schemas/FaxFields"}
     });
@@ -96,7 +97,7 @@ fn submit_fax() -> Value {
         ("409", "Duplicate fax"),
         ("413", "Request over api.max_upload_bytes, or a document over 20 MiB"),
         ("415", "Not multipart/form-data, or a document that is not PDF/TIFF/PNG/JPEG"),
-        ("422", "Corrupt document (document_refused), missing or invalid field, invalid destination, no rate"),
+        ("422", "Corrupt document (document_refused), unusable cover text (cover_refused), missing or invalid field, invalid destination, no rate"),
         ("500", "Gateway failure"),
         ("503", "Sending disabled (trunk.uri unset) or spool full"),
     ] {
@@ -167,7 +168,8 @@ fn components() -> Value {
                 "to": {"type": "string"},
                 "from": {"type": "string"},
                 "anonymous": {"type": "boolean"},
-                "account": {"type": "string"}
+                "account": {"type": "string"},
+                "cover": {"type": "string", "maxLength": 2000, "description": "As the `cover` field."}
             }
         }),
     );
@@ -182,7 +184,7 @@ fn components() -> Value {
                 "from": {"type": "string"},
                 "to": {"type": "string"},
                 "anonymous": {"type": "boolean"},
-                "pages": {"type": "integer"},
+                "pages": {"type": "integer", "description": "Pages sent, the cover page included."},
                 "rate": {"$ref": "#/components/schemas/Money"},
                 "amount": {"$ref": "#/components/schemas/Money"}
             },

@@ -2,6 +2,9 @@
 //! checked here (account and state, caller id, documents, price, ceiling) and the amount is
 //! reserved before the job is queued; `faxvox serve` dials it. Exit codes: 0 queued (or sent,
 //! with `--wait`), 2 refused, 3 failed (with `--wait`), 1 gateway error.
+//!
+//! `--cover TEXT` (or `--cover-file PATH`, UTF-8) starts the fax with a cover page; it is a
+//! sent page like any other: counted, priced and billed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +39,15 @@ pub struct Args {
     /// Documents, sent in order (PDF, TIFF, PNG, JPEG).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Hide the caller id (From: anonymous).
+    /// Start the fax with a cover page: From, To, date, page count and TEXT (newlines start
+    /// new lines; at most 2000 characters and one page; Western European characters and €).
+    /// The cover page is sent, counted, priced and billed like any other page.
+    #[arg(long, value_name = "TEXT")]
+    pub cover: Option<String>,
+    /// Like --cover, with the text read from a UTF-8 file.
+    #[arg(long, value_name = "PATH", conflicts_with = "cover")]
+    pub cover_file: Option<PathBuf>,
+    /// Hide the caller id (From: anonymous; the cover page says "withheld").
     #[arg(long)]
     pub anonymous: bool,
     /// Wait until the fax is sent or has failed for good.
@@ -63,12 +74,24 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         documents.push((f.display().to_string(), bytes));
     }
+    let cover = match (&args.cover, &args.cover_file) {
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(path)) => match read_cover_file(path)? {
+            Ok(text) => Some(text),
+            Err(reason) => {
+                eprintln!("faxvox: refused: {}: {reason}", path.display());
+                return Ok(ExitCode::from(EXIT_REFUSED));
+            }
+        },
+        (None, None) => None,
+    };
     let submission = Submission {
         account: args.account.clone(),
         from: args.from.clone(),
         to: args.to.clone(),
         anonymous: args.anonymous,
         documents,
+        cover,
     };
     let spool = open_spool(config)?;
     let submitted = block_on(async {
@@ -94,8 +117,13 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    let with_cover = if submitted.cover_pages > 0 {
+        " including the cover page"
+    } else {
+        ""
+    };
     println!(
-        "fax {} queued: {} pages, {} € reserved",
+        "fax {} queued: {} pages{with_cover}, {} € reserved",
         submitted.fax_id, submitted.facts.pages, submitted.quote.amount
     );
     if !args.wait {
@@ -106,6 +134,24 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         &submitted.fax_id,
         Duration::from_secs(args.wait_secs),
     )
+}
+
+/// The text of `--cover-file`: `Ok(Err(reason))` when it is no usable cover text (a refusal),
+/// `Err` when the file cannot be read.
+fn read_cover_file(path: &std::path::Path) -> anyhow::Result<Result<String, String>> {
+    // Four bytes per character at most: a larger file is over the limit whatever it holds.
+    let max = crate::outbound::cover::MAX_COVER_CHARS * 4 + 3;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > max as u64 {
+        return Ok(Err(format!(
+            "{} bytes is too long for a cover text (at most {} characters)",
+            meta.len(),
+            crate::outbound::cover::MAX_COVER_CHARS
+        )));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(String::from_utf8(bytes).map_err(|_| "the cover text is not UTF-8 text".to_string()))
 }
 
 /// Polls the job until it is final; prints the result.

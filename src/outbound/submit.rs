@@ -1,5 +1,9 @@
 //! Submitting a fax: every check that can refuse it, then the reservation and the spool job.
 //! Nothing is charged or reserved unless the job is in the spool.
+//!
+//! With a cover text the fax starts with a generated cover page ([`super::cover`]), put in
+//! front of the rasterised documents before the pages are counted: it is sent, priced,
+//! reserved and billed like any other page.
 
 use std::time::SystemTime;
 
@@ -7,7 +11,10 @@ use faxvox_spool::{JobId, JobKind, Spool, SpoolError};
 use thiserror::Error;
 use tracing::{info, warn};
 
-use super::{rasterize_documents, stamp, DocumentError, OutboundFacts, DOCUMENT, RASTER_TIMEOUT};
+use super::cover::{self, CoverDetails, CoverError, CoverText};
+use super::{
+    rasterize_documents, stamp, DocumentError, OutboundFacts, DOCUMENT, MAX_PAGES, RASTER_TIMEOUT,
+};
 use crate::billing::{Billing, BillingError, Quote};
 use crate::config::TrunkConfig;
 use crate::directory::{validate, Directory, DirectoryError};
@@ -23,6 +30,9 @@ pub struct Submission {
     pub anonymous: bool,
     /// Documents in order: (name for messages, bytes).
     pub documents: Vec<(String, Vec<u8>)>,
+    /// Text of a cover page put before the documents (see [`super::cover`]); `None`: no
+    /// cover page. The cover page is counted, priced and billed like the others.
+    pub cover: Option<String>,
 }
 
 /// A fax accepted and queued.
@@ -32,6 +42,8 @@ pub struct Submitted {
     pub fax_id: JobId,
     pub facts: OutboundFacts,
     pub quote: Quote,
+    /// Cover pages at the start of the fax (included in `facts.pages`): 0 or 1.
+    pub cover_pages: u32,
 }
 
 /// Why a fax was not queued. [`SubmitError::is_refusal`] tells the client's mistakes and the
@@ -48,6 +60,8 @@ pub enum SubmitError {
     Spoofed { from: String, account: String },
     #[error("document refused: {0}")]
     Document(#[from] DocumentError),
+    #[error("cover page refused: {0}")]
+    Cover(#[from] CoverError),
     /// Account state, rate or ceiling.
     #[error(transparent)]
     Billing(BillingError),
@@ -67,7 +81,8 @@ impl SubmitError {
             | SubmitError::UnknownAccount(_)
             | SubmitError::InvalidDestination(..)
             | SubmitError::Spoofed { .. }
-            | SubmitError::Document(_) => true,
+            | SubmitError::Document(_)
+            | SubmitError::Cover(_) => true,
             SubmitError::Billing(e) => !matches!(
                 e,
                 BillingError::Database(_)
@@ -90,9 +105,9 @@ impl From<BillingError> for SubmitError {
 }
 
 /// Checks, prices, reserves and queues one fax. Order: account and its state for this
-/// destination, caller id, documents (rasterised, pages counted), quote, reservation, spool
-/// job. A refusal leaves nothing behind; if queuing fails after the reservation, the
-/// reservation is released.
+/// destination, caller id, cover text, documents (rasterised, the cover page put first, pages
+/// counted), quote, reservation, spool job. A refusal leaves nothing behind; if queuing fails
+/// after the reservation, the reservation is released.
 pub async fn submit(
     directory: &Directory,
     billing: &Billing,
@@ -122,12 +137,44 @@ pub async fn submit(
         return Err(spoofed());
     }
 
+    // The cover text is checked before any rasterising: a bad one is a quick refusal.
+    let cover = match sub.cover.as_deref() {
+        None => None,
+        Some(text) => {
+            let text = CoverText::parse(text)?;
+            let details = CoverDetails {
+                from_name: account.name.clone(),
+                from_number: (!sub.anonymous).then(|| from.clone()),
+                to: to.clone(),
+                date: cover_date(&account, now),
+                total_pages: 0,
+                locale: account.locale,
+            };
+            Some((text, details))
+        }
+    };
+    let cover_pages = u32::from(cover.is_some());
+
     let documents = sub.documents;
-    let raster = tokio::task::spawn_blocking(move || {
-        rasterize_documents(&documents).map(|p| {
-            let n = p.len();
-            (faxvox_codecs::tiff::write_g4_tiff(&p), n)
-        })
+    let raster = tokio::task::spawn_blocking(move || -> Result<_, SubmitError> {
+        let mut pages = rasterize_documents(&documents)?;
+        if let Some((text, mut details)) = cover {
+            details.total_pages = pages.len() + 1;
+            if details.total_pages > MAX_PAGES {
+                return Err(SubmitError::Document(DocumentError {
+                    name: "documents".into(),
+                    reason: format!(
+                        "the fax would have {} pages with the cover page; at most {MAX_PAGES} are sent at once",
+                        details.total_pages
+                    ),
+                }));
+            }
+            let page = cover::render(&text, &details)
+                .map_err(|e| SubmitError::Internal(format!("cover page: {e}")))?;
+            pages.insert(0, page);
+        }
+        let n = pages.len();
+        Ok((faxvox_codecs::tiff::write_g4_tiff(&pages), n))
     });
     let (tiff, pages) = match tokio::time::timeout(RASTER_TIMEOUT, raster).await {
         Ok(Ok(r)) => r?,
@@ -199,6 +246,7 @@ pub async fn submit(
         account = %facts.account,
         to = %facts.to,
         pages,
+        cover_pages,
         amount = %quote.amount,
         "outbound fax queued"
     );
@@ -206,5 +254,23 @@ pub async fn submit(
         fax_id,
         facts,
         quote,
+        cover_pages,
     })
+}
+
+/// The submission time for the cover page, in the account's language and time zone (UTC if
+/// the zone is unknown): `Friday 27 November 2026 at 08:15 (CET)`.
+fn cover_date(account: &crate::directory::Account, now: SystemTime) -> String {
+    use crate::delivery::compose::{time_context, Locale};
+    let ts = jiff::Timestamp::try_from(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let (zone, name) = match account.zone() {
+        Ok(z) => (z, account.time_zone.as_str()),
+        Err(_) => (jiff::tz::TimeZone::UTC, "UTC"),
+    };
+    let locale = match account.locale {
+        crate::directory::Locale::Fr => Locale::Fr,
+        crate::directory::Locale::En => Locale::En,
+    };
+    let t = time_context(ts, &zone, name, locale);
+    format!("{} ({})", t.long, t.abbreviation)
 }
