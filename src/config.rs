@@ -173,7 +173,8 @@ pub struct RetentionConfig {
     pub delivered_days: u32,
     /// Days a message that could not be delivered (dead) stays in the spool.
     pub dead_days: u32,
-    /// Months call/fax detail records are kept.
+    /// Months call/fax detail records are kept (also accepted as `retention.records`).
+    #[serde(alias = "records")]
     pub records_months: u32,
 }
 
@@ -1050,6 +1051,14 @@ mod tests {
         assert!(!c.fax.ecm);
         assert_eq!(c.media.reorder_ms, 200);
         assert_eq!(c.fax.station_id, "+33 1 23");
+    }
+
+    #[test]
+    fn records_retention_has_a_short_name() {
+        let c = load("[retention]\nrecords = 24\n", &[]).unwrap();
+        assert_eq!(c.retention.records_months, 24);
+        let c = load("[retention]\nrecords_months = 6\n", &[]).unwrap();
+        assert_eq!(c.retention.records_months, 6);
     }
 
     #[test]

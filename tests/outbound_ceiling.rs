@@ -1,10 +1,12 @@
 //! The out-of-plan ceiling seen from the command line and the gateway, with the built binary,
 //! a real SQLite database, real SIP/RTP on 127.0.0.1 and a real SMTP server:
 //! - twenty `faxvox send` processes racing for the last 0.20 € at 0.05 € a fax: exactly four
-//!   are queued, sixteen refused with the reason, and exactly 0.20 € is held;
+//!   are queued, sixteen refused with the reason, and exactly 0.20 € is held — on SQLite, and
+//!   on a fresh PostgreSQL database when `TEST_POSTGRES_URL` is set;
 //! - an account at its ceiling is receive-only: sending is refused, but its voicemail line
 //!   still answers and the message is emailed.
 
+mod billing_common;
 mod fax_common;
 mod support;
 
@@ -38,8 +40,21 @@ fn one_page() -> Page {
 /// trunk pointing at the gateway's own port (nothing is dialled in these tests unless the
 /// gateway runs).
 fn site(sink: &SmtpSink) -> Gateway {
+    site_on(sink, None)
+}
+
+/// [`site`] on the database `db` (`None`: the installation's own SQLite file).
+fn site_on(sink: &SmtpSink, db: Option<&str>) -> Gateway {
     let gw = Gateway::new(sink);
     let mut config = std::fs::read_to_string(&gw.config).unwrap();
+    if let Some(db) = db {
+        let sqlite = config
+            .lines()
+            .find(|l| l.starts_with("url = \"sqlite://"))
+            .expect("the harness's database line")
+            .to_string();
+        config = config.replace(&sqlite, &format!("url = {db:?}"));
+    }
     config.push_str(&format!(
         "\n[trunk]\nuri = \"sip:127.0.0.1:{}\"\n",
         gw.sip_port
@@ -81,13 +96,33 @@ fn send(gw: &Gateway, doc: &str) -> Output {
 #[test]
 fn twenty_concurrent_submissions_never_pass_the_ceiling() {
     let sink = SmtpSink::start(&SinkOptions::default());
-    let gw = site(&sink);
+    race(&site(&sink));
+}
+
+#[test]
+fn twenty_concurrent_submissions_never_pass_the_ceiling_on_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(billing_common::TestDb::postgres("send_race")) else {
+        return;
+    };
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let gw = site_on(&sink, Some(&db.url));
+    race(&gw);
+    drop(gw);
+    rt.block_on(db.cleanup());
+}
+
+/// Twenty `faxvox send` processes at once for the last 0.20 € at 0.05 € a page.
+fn race(gw: &Gateway) {
     let doc = fax_common::write_doc(gw.path(), "one.tif", &[one_page()]);
     let doc = doc.display().to_string();
     gw.ok(&["billing", "ceiling", "alice", "0.20"]);
 
     let outputs: Vec<Output> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..20).map(|_| s.spawn(|| send(&gw, &doc))).collect();
+        let handles: Vec<_> = (0..20).map(|_| s.spawn(|| send(gw, &doc))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let queued = outputs
@@ -115,7 +150,7 @@ fn twenty_concurrent_submissions_never_pass_the_ceiling() {
             "{err}"
         );
     }
-    let s = status(&gw, "alice");
+    let s = status(gw, "alice");
     assert_eq!(s["reserved"], "0.20");
     assert_eq!(s["remaining"], "0.00");
 }

@@ -364,6 +364,16 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
         subject.contains("sent, 2/2 pages") || subject.contains("envoyé, 2/2 pages"),
         "{subject}"
     );
+    // …with the PDF transmission report attached: one page.
+    let (report_name, _, report_pdf) = attachment(&report, "application/pdf")
+        .unwrap_or_else(|| panic!("no report attached:\n{}", describe_mail(&sink)));
+    assert!(report_name.starts_with("fax-report-"), "{report_name}");
+    assert!(report_pdf.starts_with(b"%PDF"), "report is not a PDF");
+    if let Some(pdftoppm) = require("pdftoppm", "poppler-utils") {
+        let tmp = tempfile::tempdir().unwrap();
+        let rendered = render_pdf(&pdftoppm, &report_pdf, tmp.path(), "report");
+        assert_eq!(rendered.len(), 1, "pages in the transmission report");
+    }
     let outbound = records(&gw, "out");
     assert_eq!(outbound.len(), 1, "{outbound:?}");
     let (account, caller, called, pages_sent, status_, reason) = &outbound[0];
@@ -456,11 +466,13 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
 }
 
 /// A trunk whose every line is busy: answers each INVITE with 486 (and ignores the ACK).
-/// Returns its port and the Call-IDs of the INVITEs it saw (retransmissions counted once).
-fn busy_trunk() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// Returns its port and the INVITEs it saw as (Call-ID, whole request), retransmissions
+/// counted once.
+type Invites = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+fn busy_trunk() -> (u16, Invites) {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen: Invites = Default::default();
     let calls = seen.clone();
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 65536];
@@ -490,12 +502,22 @@ fn busy_trunk() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             reply.push_str("Content-Length: 0\r\n\r\n");
             let _ = sock.send_to(reply.as_bytes(), from);
             let mut seen = calls.lock().unwrap();
-            if !seen.contains(&call_id) {
-                seen.push(call_id);
+            if !seen.iter().any(|(id, _)| *id == call_id) {
+                seen.push((call_id, text));
             }
         }
     });
     (port, seen)
+}
+
+/// The value of header `name` in a raw SIP request (first occurrence, case-insensitive).
+fn header<'a>(request: &'a str, name: &str) -> Option<&'a str> {
+    request
+        .split("\r\n")
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
 }
 
 #[test]
@@ -548,4 +570,236 @@ fn busy_line_is_retried_then_fails_without_charge() {
         subject.contains("non envoyé") || subject.contains("not sent"),
         "{subject}"
     );
+    // The caller id: the account's number in From, asserted to the trunk, no Privacy.
+    {
+        let invites = invites.lock().unwrap();
+        let invite = &invites[0].1;
+        let from = header(invite, "From").unwrap_or_default();
+        assert!(from.contains(&format!("sip:{ALICE_LINE}@")), "{invite}");
+        assert_eq!(
+            header(invite, "P-Asserted-Identity"),
+            Some(format!("<sip:{ALICE_LINE}@127.0.0.1:{port};user=phone>").as_str()),
+            "{invite}"
+        );
+        assert_eq!(header(invite, "Privacy"), None, "{invite}");
+    }
+
+    // Masked (--anonymous): From is anonymous and carries no number, `Privacy: id` asks the
+    // trunk to withhold it, and P-Asserted-Identity still tells the trunk who calls.
+    let (out, stdout, _) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+            "--anonymous",
+            "--wait",
+            "--wait-secs",
+            "60",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let invites = invites.lock().unwrap();
+    assert_eq!(invites.len(), 4, "INVITEs: {invites:?}");
+    for (_, invite) in &invites[2..] {
+        let from = header(invite, "From").unwrap_or_default();
+        assert!(
+            from.contains("sip:anonymous@anonymous.invalid") && from.contains("Anonymous"),
+            "{invite}"
+        );
+        assert!(!from.contains(ALICE_LINE), "{invite}");
+        assert_eq!(header(invite, "Privacy"), Some("id"), "{invite}");
+        assert_eq!(
+            header(invite, "P-Asserted-Identity"),
+            Some(format!("<sip:{ALICE_LINE}@127.0.0.1:{port};user=phone>").as_str()),
+            "{invite}"
+        );
+        // Nothing else in the request names the number either (Contact, display name…).
+        let visible: String = invite
+            .split("\r\n")
+            .filter(|l| !l.to_ascii_lowercase().starts_with("p-asserted-identity"))
+            .collect();
+        assert!(!visible.contains(ALICE_LINE), "{invite}");
+    }
+    assert_eq!(status(&gw, "alice")["used"], "0.00");
+}
+
+/// The T.30 fallback, end to end: the receiving gateway takes one page per call
+/// (`fax.max_pages = 1`), so the first attempt (over T.38, which the receiver asks for) ends
+/// after page 1 of 2. The dialer tries again at once with the fallback (G.711 instead of
+/// T.38) and sends only page 2. The receiver gets both pages, each once; the sender is
+/// charged for 2 pages; both attempts are on record.
+#[test]
+fn t30_failure_is_retried_with_the_fallback_sending_only_the_rest() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = site(&sink);
+    gw.set("FAXVOX_FAX_MAX_PAGES", "1");
+    gw.start();
+    let pages = [small_page(21), small_page(22)];
+    let doc = fax_common::write_doc(gw.path(), "two.tif", &pages);
+    let doc = doc.display().to_string();
+    let (out, stdout, stderr) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+            "--wait",
+            "--wait-secs",
+            "200",
+        ],
+    );
+    let job: Value = {
+        let id = stdout.split_whitespace().nth(1).unwrap_or_default();
+        let m = gw.path().join("spool").join(id).join("manifest.json");
+        serde_json::from_slice(&std::fs::read(m).unwrap_or_default()).unwrap_or_default()
+    };
+    if !out.status.success() {
+        gw.print_log();
+    }
+    assert!(
+        out.status.success(),
+        "send --wait: {stdout}{stderr}\n{job:#}"
+    );
+    assert!(
+        stdout.contains("sent: 2/2 pages, 0.10 € charged"),
+        "{stdout}"
+    );
+    let attempts = job["facts"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{job:#}");
+    assert_eq!(
+        (
+            &attempts[0]["t38"],
+            &attempts[0]["fallback"],
+            &attempts[0]["pages"]
+        ),
+        (&true.into(), &false.into(), &1.into()),
+        "{job:#}"
+    );
+    assert_eq!(
+        (
+            &attempts[1]["t38"],
+            &attempts[1]["fallback"],
+            &attempts[1]["pages"]
+        ),
+        (&false.into(), &true.into(), &1.into()),
+        "{job:#}"
+    );
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.10".into(), &"0.00".into()),
+        "{s}"
+    );
+    // Bob received page 1 in the first call and page 2 in the second, pixel for pixel.
+    let mut received: Vec<Vec<Page>> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while received.len() < 2 && std::time::Instant::now() < deadline {
+        received = std::fs::read_dir(gw.path().join("spool"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("fax.tiff"))
+            .filter(|p| p.exists())
+            .map(|p| fax_common::read_doc(&p))
+            .collect();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(received.len(), 2, "inbound faxes");
+    received.sort_by_key(|doc| !(doc[0].bitmap == pages[0].bitmap));
+    fax_common::assert_same_pixels(&pages[..1], &received[0]);
+    fax_common::assert_same_pixels(&pages[1..], &received[1]);
+    // Two outbound records: the first costs nothing, the last carries the fax's charge.
+    let outbound = records(&gw, "out");
+    assert_eq!(outbound.len(), 2, "{outbound:?}");
+    assert_eq!(
+        outbound.iter().map(|r| r.3).collect::<Vec<_>>(),
+        [Some(1), Some(1)],
+        "{outbound:?}"
+    );
+    assert!(outbound[1].5.contains("cost 0.10 €"), "{outbound:?}");
+    gw.assert_alive("after the fallback");
+}
+
+/// SIGHUP gives the running dialer new trunk settings: after the reload, faxes go to the new
+/// trunk with its attempt count; a reload that would empty `trunk.uri` is refused and logged.
+#[test]
+fn sighup_reloads_the_trunk() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let (port_a, invites_a) = busy_trunk();
+    let (port_b, invites_b) = busy_trunk();
+    let mut gw = site_with_trunk(&sink, Some(port_a));
+    gw.start();
+    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(7)]);
+    let doc = doc.display().to_string();
+    let send = |gw: &Gateway| {
+        let (out, stdout, _) = run(
+            gw,
+            &[
+                "send",
+                "--account",
+                "alice",
+                "--from",
+                ALICE_LINE,
+                "--to",
+                BOB_LINE,
+                &doc,
+                "--wait",
+                "--wait-secs",
+                "60",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(3), "{stdout}");
+        stdout
+    };
+    let stdout = send(&gw);
+    assert!(stdout.contains("(after 2 attempts)"), "{stdout}");
+    assert_eq!(invites_a.lock().unwrap().len(), 2);
+
+    let config = std::fs::read_to_string(&gw.config).unwrap();
+    let moved = config
+        .replace(
+            &format!("uri = \"sip:127.0.0.1:{port_a}\""),
+            &format!("uri = \"sip:127.0.0.1:{port_b}\""),
+        )
+        .replace("max_attempts = 2", "max_attempts = 1");
+    assert_ne!(moved, config);
+    std::fs::write(&gw.config, &moved).unwrap();
+    gw.signal("HUP");
+    assert!(
+        gw.wait_log("trunk settings reloaded", Duration::from_secs(10)),
+        "{}",
+        gw.log()
+    );
+    let stdout = send(&gw);
+    assert!(stdout.contains("(after 1 attempts)"), "{stdout}");
+    assert_eq!(
+        invites_a.lock().unwrap().len(),
+        2,
+        "the old trunk was dialled"
+    );
+    assert_eq!(invites_b.lock().unwrap().len(), 1, "the new trunk was not");
+
+    // Sending cannot be switched off by a reload: refused, logged, the dialer keeps trunk B.
+    std::fs::write(
+        &gw.config,
+        moved.replace(&format!("uri = \"sip:127.0.0.1:{port_b}\""), "uri = \"\""),
+    )
+    .unwrap();
+    gw.signal("HUP");
+    assert!(
+        gw.wait_log("trunk settings not reloaded", Duration::from_secs(10)),
+        "{}",
+        gw.log()
+    );
+    gw.assert_alive("after the reloads");
 }

@@ -591,6 +591,7 @@ async fn two_stacks_call_each_other() {
         transport_tcp: false,
         call_id: Some(call_id.clone()),
         credentials: None,
+        ..OutgoingInvite::default()
     };
     let invite = {
         let caller_stack = caller_stack.clone();
@@ -695,6 +696,7 @@ async fn outgoing_invite_rejected() {
         transport_tcp: false,
         call_id: None,
         credentials: None,
+        ..OutgoingInvite::default()
     };
     let invite = tokio::spawn(async move { caller_stack.invite(out).await });
     let incoming = timeout(WAIT, gw_calls.next()).await.unwrap().unwrap();
@@ -1253,6 +1255,7 @@ async fn outgoing_invite_answers_the_challenge() {
             user: user.into(),
             password: password.into(),
         }),
+        ..OutgoingInvite::default()
     };
 
     // Right credentials: the gateway sees an authenticated call.
@@ -1581,6 +1584,7 @@ async fn two_stacks_caller_requests_t38_right_after_the_answer() {
         transport_tcp: false,
         call_id: Some(call_id.clone()),
         credentials: None,
+        ..OutgoingInvite::default()
     };
     let invite = {
         let caller_stack = caller_stack.clone();

@@ -345,6 +345,8 @@ async fn one_call(
         to: common.to.clone(),
         from_user: common.from.clone(),
         from_display: common.from_name.clone(),
+        from_uri: None,
+        headers: Vec::new(),
         tcp: common.tcp,
         credentials: match (&common.user, &common.password) {
             (Some(user), Some(password)) => Some(SipCredentials {

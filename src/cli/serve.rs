@@ -1,7 +1,7 @@
 //! `faxvox serve`: the gateway. Listens for SIP, answers fax and voicemail calls, commits
 //! their messages to the spool and delivers them with the delivery worker in the same process.
 //! SIGTERM or Ctrl-C stops taking calls, lets the calls in progress end (up to a limit), then
-//! exits; SIGHUP reloads the delivery settings.
+//! exits; SIGHUP reloads the delivery, retention and trunk settings.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -142,7 +142,23 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         let config_path = config_path.map(Path::to_path_buf);
         let directory = directory.clone();
         let config = config.clone();
+        let dialer = dialer.as_ref().map(|(_, _, d)| d.clone());
         tokio::spawn(async move {
+            // On SIGHUP: the trunk settings of the outbound dialer.
+            let reload_trunk = |new: &Config| {
+                if let Some(dialer) = &dialer {
+                    match dialer.reload_trunk(&new.trunk) {
+                        Ok(()) => {
+                            info!(trunk = %new.trunk.uri, t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
+                        }
+                        Err(e) => {
+                            error!(error = %e, "trunk settings not reloaded; keeping the old ones")
+                        }
+                    }
+                } else if new.trunk.enabled() {
+                    warn!("trunk.uri is set now, but sending faxes was off at start: restart faxvox serve to start the dialer");
+                }
+            };
             // Hourly, after the spool's retention purge: call records past their retention.
             let purge_records = |config: Config| {
                 let directory = directory.clone();
@@ -164,6 +180,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 &new_job,
                 stop.notified(),
                 purge_records,
+                reload_trunk,
             )
             .await;
         })

@@ -588,6 +588,7 @@ async fn run_continuously(
         &never,
         stop,
         |_| async {},
+        |_| {},
     )
     .await;
     Ok(())

@@ -43,6 +43,11 @@ pub struct DialRequest {
     pub from_user: String,
     /// From display name.
     pub from_display: Option<String>,
+    /// From URI instead of `sip:FROM_USER@OUR_ADDRESS` (a masked caller's
+    /// `sip:anonymous@anonymous.invalid`).
+    pub from_uri: Option<String>,
+    /// Extra INVITE headers (`Privacy`, `P-Asserted-Identity`).
+    pub headers: Vec<(String, String)>,
     /// SIP over TCP.
     pub tcp: bool,
     /// Digest credentials for a 401/407 challenge.
@@ -146,6 +151,8 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
             sdp,
             transport_tcp: req.tcp,
             credentials: req.credentials.clone(),
+            from_uri: req.from_uri.clone(),
+            headers: req.headers.clone(),
         })
         .await;
     let (mut leg, status, answer) = match outgoing {

@@ -30,9 +30,10 @@ use tokio::task::{JoinError, JoinSet};
 use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
+use super::report::{transmission_report, ReportError};
 use super::{stamp, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice};
-use crate::config::Config;
+use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
@@ -154,9 +155,22 @@ pub struct Dialer {
     transport: Transport,
     composer: Composer,
     config: Config,
+    /// `[trunk]`, replaced by [`Dialer::reload_trunk`] (SIGHUP); each attempt reads it anew.
+    trunk: std::sync::RwLock<TrunkConfig>,
     stack: SipStack,
     ports: PortPool,
     name: String,
+}
+
+/// The spool's retry schedule for outbound faxes: `trunk.retry_secs` between attempts.
+fn retry_policy(trunk: &TrunkConfig) -> RetryPolicy {
+    let delay = trunk.retry_delay();
+    RetryPolicy {
+        first_delay: delay,
+        max_delay: delay,
+        // max_attempts decides; this only bounds a job whose dialer keeps dying.
+        give_up_after: delay * (trunk.max_attempts + 1) + Duration::from_secs(86_400),
+    }
 }
 
 impl Dialer {
@@ -198,13 +212,7 @@ impl Dialer {
             Err(e) => return Err(e.into()),
         };
         let mut spool = spool;
-        let delay = config.trunk.retry_delay();
-        spool.set_retry_policy(RetryPolicy {
-            first_delay: delay,
-            max_delay: delay,
-            // max_attempts decides; this only bounds a job whose dialer keeps dying.
-            give_up_after: delay * (config.trunk.max_attempts + 1) + Duration::from_secs(86_400),
-        });
+        spool.set_retry_policy(retry_policy(&config.trunk));
         let ports = PortPool::new(config.sip.media_ip(), config.sip.rtp_port_range());
         info!(sip = %stack.local_addr(), trunk = %config.trunk.uri, "outbound dialer ready");
         Ok(Dialer {
@@ -214,6 +222,7 @@ impl Dialer {
             transport,
             composer: Composer::from_config(config)?,
             config: config.clone(),
+            trunk: std::sync::RwLock::new(config.trunk.clone()),
             stack,
             ports,
             name: format!(
@@ -222,6 +231,32 @@ impl Dialer {
                 std::process::id()
             ),
         })
+    }
+
+    /// The trunk settings in force.
+    pub fn trunk(&self) -> TrunkConfig {
+        self.trunk
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes new trunk settings (SIGHUP): the next attempts dial the new URI with the new
+    /// credentials, T.38 policy and retry schedule; calls in progress are not touched. An
+    /// empty or malformed URI is refused (the old settings stay): stopping the dialer takes a
+    /// restart, so that queued faxes are not silently left behind.
+    pub fn reload_trunk(&self, trunk: &TrunkConfig) -> Result<(), DialerError> {
+        if !trunk.enabled() {
+            return Err(DialerError::BadTrunk(
+                "empty; sending cannot be turned off by a reload (restart faxvox serve)".into(),
+            ));
+        }
+        trunk_target(&trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
+        *self
+            .trunk
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = trunk.clone();
+        Ok(())
     }
 
     /// The dialer's SIP address (calls to the trunk come from here).
@@ -388,8 +423,9 @@ impl Dialer {
             .unwrap_or(false);
         let mut fallback_now = false;
         let mut ecm = self.config.fax.ecm;
-        let mut t38 = self.config.trunk.t38_policy();
+        let mut t38 = self.trunk().t38_policy();
         loop {
+            let trunk = self.trunk();
             let remaining = facts.pages.saturating_sub(confirmed);
             let now = SystemTime::now();
             if let Err(e) = self.spool.extend_lease(now, &mut claimed, DIAL_LEASE) {
@@ -398,7 +434,7 @@ impl Dialer {
             }
             let tmp = match tempfile::tempdir() {
                 Ok(t) => t,
-                Err(e) => return self.retry_later(&claimed, &format!("temp folder: {e}")),
+                Err(e) => return self.retry_later(&trunk, &claimed, &format!("temp folder: {e}")),
             };
             let document = match remaining_document(&claimed, confirmed, tmp.path()) {
                 Ok(d) => d,
@@ -409,7 +445,7 @@ impl Dialer {
                 }
             };
             let call_id = format!("{:016x}@faxvox-out", rand::random::<u64>());
-            let request = self.request(&facts, call_id, document, t38, ecm);
+            let request = self.request(&trunk, &facts, call_id, document, t38, ecm);
             info!(
                 call_id = %request.call_id,
                 to = %facts.to,
@@ -464,7 +500,7 @@ impl Dialer {
             }
             let final_cost = match &verdict {
                 Verdict::Sent | Verdict::Permanent(_) => true,
-                Verdict::Retry(_) => attempts.len() >= self.config.trunk.max_attempts as usize,
+                Verdict::Retry(_) => attempts.len() >= trunk.max_attempts as usize,
                 Verdict::T30(_) => fallback_used,
             };
             // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
@@ -491,7 +527,7 @@ impl Dialer {
                         .await
                 }
                 Verdict::Retry(reason) if !final_cost => {
-                    return self.retry_later(&claimed, &reason);
+                    return self.retry_later(&trunk, &claimed, &reason);
                 }
                 Verdict::T30(_) if !fallback_used => {
                     fallback_now = true;
@@ -528,13 +564,13 @@ impl Dialer {
 
     fn request(
         &self,
+        trunk: &TrunkConfig,
         facts: &OutboundFacts,
         call_id: String,
         document: std::path::PathBuf,
         t38: T38Policy,
         ecm: bool,
     ) -> DialRequest {
-        let trunk = &self.config.trunk;
         let (to, tcp) = trunk_target(&trunk.uri, &facts.to).unwrap_or_default();
         let mut media = MediaSettings::from_config(&self.config);
         media.ecm = ecm;
@@ -547,11 +583,14 @@ impl Dialer {
         } else {
             (facts.from.clone(), None)
         };
+        let (from_uri, headers) = identity_headers(&facts.from, &to, facts.anonymous);
         DialRequest {
             call_id,
             to,
             from_user,
             from_display,
+            from_uri,
+            headers,
             tcp,
             credentials: (!trunk.user.trim().is_empty()).then(|| SipCredentials {
                 user: trunk.user.trim().to_string(),
@@ -569,8 +608,10 @@ impl Dialer {
     }
 
     /// Busy / no answer with attempts left: `retrying`, due `trunk.retry_secs` later.
-    fn retry_later(&self, claimed: &Claimed, reason: &str) -> String {
-        match self.spool.fail(SystemTime::now(), claimed, reason, false) {
+    fn retry_later(&self, trunk: &TrunkConfig, claimed: &Claimed, reason: &str) -> String {
+        let mut spool = self.spool.clone();
+        spool.set_retry_policy(retry_policy(trunk));
+        match spool.fail(SystemTime::now(), claimed, reason, false) {
             Ok(out) => {
                 info!(reason, ?out, "fax will be dialled again");
                 format!("retrying ({reason})")
@@ -745,15 +786,38 @@ impl Dialer {
             Err(e) => return format!("not sent: {e}"),
         };
         let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
-        let mail = match compose_status(
-            &self.composer,
-            &account.emails,
-            locale,
-            facts,
-            result,
-            charged,
-        ) {
+        let zone = account.zone().unwrap_or(jiff::tz::TimeZone::UTC);
+        // The PDF report is a plus: without it the client still gets the text email.
+        let report = match status_report(claimed, facts, result, charged, locale, zone).await {
+            Ok(pdf) => Some(pdf),
+            Err(e) => {
+                warn!(error = %e, "no transmission report; sending the status email without it");
+                None
+            }
+        };
+        let compose = |report: Option<&[u8]>| {
+            compose_status(
+                &self.composer,
+                &account.emails,
+                locale,
+                facts,
+                result,
+                charged,
+                report,
+            )
+        };
+        let mail = match compose(report.as_deref()) {
             Ok(m) => m,
+            Err(e) if report.is_some() => {
+                warn!(error = %e, "cannot compose the status email with its report; sending it without");
+                match compose(None) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        warn!(error = %e, "cannot compose the status email");
+                        return format!("not sent: {e}");
+                    }
+                }
+            }
             Err(e) => {
                 warn!(error = %e, "cannot compose the status email");
                 return format!("not sent: {e}");
@@ -863,6 +927,33 @@ pub fn compose_notice(
     })
 }
 
+/// The caller identity of an outbound INVITE beyond From: the account's number asserted to
+/// the trunk (`P-Asserted-Identity`, RFC 3325) on every call, so the operator's network knows
+/// who calls even when the caller is masked; a masked caller also gets the anonymous From URI
+/// and `Privacy: id` (RFC 3323), which asks the trunk to withhold the number from the called
+/// party. Returns (From URI override, extra headers). `request_uri` is `sip:NUMBER@HOST…`.
+pub fn identity_headers(
+    from: &str,
+    request_uri: &str,
+    anonymous: bool,
+) -> (Option<String>, Vec<(String, String)>) {
+    let host = request_uri
+        .strip_prefix("sip:")
+        .and_then(|r| r.rsplit_once('@').map(|(_, h)| h))
+        .map(|h| h.split(';').next().unwrap_or(h))
+        .unwrap_or("invalid");
+    let mut headers = vec![(
+        "P-Asserted-Identity".to_string(),
+        format!("<sip:{from}@{host};user=phone>"),
+    )];
+    if anonymous {
+        headers.push(("Privacy".to_string(), "id".to_string()));
+        (Some(format!("sip:{ANONYMOUS}@anonymous.invalid")), headers)
+    } else {
+        (None, headers)
+    }
+}
+
 /// What `confirmed` pages cost at the reserved rate (never more than the reservation).
 fn charge(facts: &OutboundFacts, confirmed: u32) -> Money {
     facts
@@ -906,7 +997,56 @@ fn remaining_document(
     Ok(out)
 }
 
-/// The plain-text status email: "fax to X: sent N/M pages, duration, cost".
+/// The first page of an outbound job's document (`document.tif`), for the report's
+/// thumbnail. Decodes the whole TIFF (at most [`super::MAX_PAGES`] fax pages): blocking.
+fn first_page(document: &std::path::Path) -> Result<faxvox_codecs::Page, ReportError> {
+    let bytes = std::fs::read(document)
+        .map_err(|e| ReportError::Document(format!("{}: {e}", document.display())))?;
+    faxvox_codecs::tiff::read_pages(&bytes)
+        .map_err(|e| ReportError::Document(format!("{DOCUMENT}: {e}")))?
+        .into_pages()
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReportError::Document(format!("{DOCUMENT} has no pages")))
+}
+
+/// The PDF transmission report of a final fax ([`transmission_report`]), built on the
+/// blocking pool. An unreadable document only loses the thumbnail (with a warning).
+async fn status_report(
+    claimed: &Claimed,
+    facts: &OutboundFacts,
+    result: &FaxResult,
+    charged: Money,
+    locale: Locale,
+    zone: jiff::tz::TimeZone,
+) -> Result<Vec<u8>, ReportError> {
+    let document = claimed.media_path(DOCUMENT);
+    let attempts: Vec<AttemptRecord> = claimed
+        .facts()
+        .get("attempts")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let (facts, result) = (facts.clone(), result.clone());
+    tokio::task::spawn_blocking(move || {
+        let page = first_page(&document)
+            .inspect_err(|e| warn!(error = %e, "transmission report without a thumbnail"))
+            .ok();
+        transmission_report(
+            &facts,
+            &result,
+            charged,
+            page.as_ref(),
+            locale,
+            &zone,
+            &attempts,
+        )
+    })
+    .await
+    .map_err(|e| ReportError::Document(format!("report task failed: {e}")))?
+}
+
+/// The status email: "fax to X: sent N/M pages, duration, cost" as text, with the PDF
+/// transmission `report` attached as `fax-report-<fax id>.pdf` when there is one.
 pub fn compose_status(
     composer: &Composer,
     emails: &[String],
@@ -914,6 +1054,7 @@ pub fn compose_status(
     facts: &OutboundFacts,
     result: &FaxResult,
     charged: Money,
+    report: Option<&[u8]>,
 ) -> Result<Composed, DeliveryError> {
     let recipients = emails
         .iter()
@@ -980,7 +1121,7 @@ pub fn compose_status(
     let subject = sanitize_text(&subject, 250);
     let sender = composer.sender();
     let message_id = sender.message_id(&format!("sent.{}", facts.fax_id));
-    let bytes = MessageBuilder::new()
+    let mut builder = MessageBuilder::new()
         .from(sender.mb_address())
         .to(recipients.clone())
         .subject(subject.clone())
@@ -991,16 +1132,23 @@ pub fn compose_status(
         )
         .header("X-Faxvox-Kind", Raw::new("fax-sent"))
         .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body)
-        .write_to_vec()
-        .map_err(DeliveryError::Build)?;
+        .text_body(body);
+    if let Some(pdf) = report {
+        let id: String = facts
+            .fax_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        builder = builder.attachment("application/pdf", format!("fax-report-{id}.pdf"), pdf);
+    }
+    let bytes = builder.write_to_vec().map_err(DeliveryError::Build)?;
     Ok(Composed {
         bytes,
         message_id,
         subject,
         envelope_from: sender.address.clone(),
         recipients,
-        attached: false,
+        attached: report.is_some(),
     })
 }
 
@@ -1015,6 +1163,27 @@ mod tests {
             reason: "x".into(),
             ..DialResult::default()
         }
+    }
+
+    #[test]
+    fn identity() {
+        let (uri, h) = identity_headers("+33100000001", "sip:+33299001122@10.0.0.1:5060", false);
+        assert_eq!(uri, None);
+        assert_eq!(
+            h,
+            vec![(
+                "P-Asserted-Identity".to_string(),
+                "<sip:+33100000001@10.0.0.1:5060;user=phone>".to_string()
+            )]
+        );
+        let (uri, h) = identity_headers(
+            "+33100000001",
+            "sip:+1555@trunk.example;transport=tcp",
+            true,
+        );
+        assert_eq!(uri.as_deref(), Some("sip:anonymous@anonymous.invalid"));
+        assert_eq!(h[0].1, "<sip:+33100000001@trunk.example;user=phone>");
+        assert_eq!(h[1], ("Privacy".to_string(), "id".to_string()));
     }
 
     #[test]

@@ -18,8 +18,10 @@
 //! A sent fax ends `delivered` in the spool, a failed one `dead` (with the reason); the
 //! facts keep every attempt and the result (`faxvox spool show ID`).
 
+pub mod cover;
 pub mod dial;
 pub mod dialer;
+pub mod report;
 pub mod submit;
 
 use std::time::SystemTime;

@@ -203,6 +203,14 @@ pub enum StackError {
         /// Reason phrase.
         reason: String,
     },
+    /// An extra header we were asked to send cannot be written.
+    #[error("invalid SIP header {name:?}: {reason}")]
+    InvalidHeader {
+        /// The header name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The TLS certificate or key cannot be used.
     #[error("SIP TLS: {0}")]
     Tls(String),
@@ -380,10 +388,29 @@ impl SipStack {
         if out.transport_tcp && !self.inner.tcp {
             warn!(to = %out.to, "INVITE over TCP from a stack without a TCP listener");
         }
+        let caller = match &out.from_uri {
+            Some(uri) => parse_uri(uri)?,
+            None => contact.clone(),
+        };
+        let mut headers = Vec::with_capacity(out.headers.len());
+        for (name, value) in &out.headers {
+            let bad = |reason: &str| StackError::InvalidHeader {
+                name: name.clone(),
+                reason: reason.to_string(),
+            };
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(bad("not a header name"));
+            }
+            if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                return Err(bad("line break in the value"));
+            }
+            headers.push(Header::Other(name.clone(), value.clone()));
+        }
         let (state_tx, state_rx) = self.inner.layer.new_dialog_state_channel();
         let option = InviteOption {
             caller_display_name: out.from_display.clone(),
-            caller: contact.clone(),
+            caller,
+            headers: (!headers.is_empty()).then_some(headers),
             callee,
             destination,
             content_type: Some("application/sdp".into()),
@@ -666,7 +693,7 @@ impl Drop for CancelOnDrop {
 }
 
 /// What [`SipStack::invite`] sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutgoingInvite {
     /// Request-URI and To: `sip:NUMBER@HOST:PORT`.
     pub to: String,
@@ -682,6 +709,12 @@ pub struct OutgoingInvite {
     pub call_id: Option<String>,
     /// Answer a 401/407 digest challenge with these (once; a second challenge is final).
     pub credentials: Option<SipCredentials>,
+    /// The From URI when it must not be `sip:FROM_USER@OUR_ADDRESS`, e.g.
+    /// `sip:anonymous@anonymous.invalid` for a masked caller (RFC 3323 §4.1.1.3).
+    pub from_uri: Option<String>,
+    /// Extra headers (name, value), e.g. `Privacy` and `P-Asserted-Identity` (RFC 3325) to a
+    /// trusted trunk.
+    pub headers: Vec<(String, String)>,
 }
 
 /// An answered outgoing call.

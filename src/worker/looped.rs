@@ -17,8 +17,10 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs `worker` until `stop` completes. `wake` cuts the sleep short (the gateway notifies it
 /// after each commit). `hourly` runs after each retention purge with the configuration in
-/// force (reloaded on SIGHUP), for the caller's own housekeeping.
-pub async fn run_delivery<S, H, F>(
+/// force (reloaded on SIGHUP), for the caller's own housekeeping; `reloaded` gets each
+/// configuration SIGHUP loaded, for the caller's own settings (the outbound trunk).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_delivery<S, H, F, R>(
     worker: &mut Worker,
     config: &Config,
     config_path: Option<&Path>,
@@ -26,10 +28,12 @@ pub async fn run_delivery<S, H, F>(
     wake: &Notify,
     stop: S,
     mut hourly: H,
+    mut reloaded: R,
 ) where
     S: Future<Output = ()>,
     H: FnMut(Config) -> F,
     F: Future<Output = ()>,
+    R: FnMut(&Config),
 {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hup = match signal(SignalKind::hangup()) {
@@ -91,6 +95,7 @@ pub async fn run_delivery<S, H, F>(
                             max_attachment_bytes = new.delivery.max_attachment_bytes,
                             "configuration reloaded (SIGHUP)"
                         );
+                        reloaded(&new);
                         config = new;
                         // Apply the new retention now rather than within the hour.
                         last_purge = None;

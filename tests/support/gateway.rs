@@ -299,6 +299,29 @@ impl Gateway {
         }
     }
 
+    /// Sends a signal (`"HUP"`, `"TERM"`…) to the running `serve`.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("serve is running").id();
+        let ok = Command::new("kill")
+            .args([format!("-{name}"), pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{name} {pid}");
+    }
+
+    /// Waits up to `within` for `needle` in the log.
+    pub fn wait_log(&self, needle: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
     /// True while the `serve` process runs.
     pub fn is_running(&mut self) -> bool {
         match &mut self.child {
