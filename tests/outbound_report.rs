@@ -78,6 +78,7 @@ fn attempt(reason: &str, pages: u32, t38: bool, fallback: bool) -> AttemptRecord
         ecm: !fallback || t38,
         fallback,
         duration_secs: 75,
+        max_bit_rate: if fallback && !t38 { 9_600 } else { 14_400 },
     }
 }
 
@@ -303,7 +304,7 @@ fn report_text_has_the_facts() {
         "1/2",
         "0:48",
         "0.05",
-        "G.711, no ECM, fallback",
+        "G.711, no ECM, max 9600 bit/s, fallback",
     ] {
         assert!(
             text.contains(needle),
@@ -323,7 +324,7 @@ fn report_text_has_the_facts() {
         "Durée 0:48",
         "Coût 0.05 € HT",
         "aperçu indisponible",
-        "sans ECM, repli",
+        "sans ECM, max 9600 bit/s, repli",
     ] {
         assert!(
             text.contains(needle),

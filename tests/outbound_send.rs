@@ -629,19 +629,20 @@ fn busy_line_is_retried_then_fails_without_charge() {
     assert_eq!(status(&gw, "alice")["used"], "0.00");
 }
 
-/// The T.30 fallback, end to end: the receiving gateway takes one page per call
-/// (`fax.max_pages = 1`), so the first attempt (over T.38, which the receiver asks for) ends
-/// after page 1 of 2. The dialer tries again at once with the fallback (G.711 instead of
-/// T.38) and sends only page 2. The receiver gets both pages, each once; the sender is
-/// charged for 2 pages; both attempts are on record.
+/// The T.30 fallback ladder, end to end: the receiving gateway takes one page per call
+/// (`fax.max_pages = 1`), so every attempt ends after one page. The first attempt (over T.38,
+/// which the receiver asks for) sends page 1; the dialer tries again at once with the first
+/// fallback (G.711 instead of T.38) sending only pages 2–3, which gets page 2 through; then
+/// with the second (ECM off, at most 9600 bit/s) sending page 3. The receiver gets each page
+/// once, pixel for pixel; the sender is charged for 3 pages; every attempt is on record.
 #[test]
-fn t30_failure_is_retried_with_the_fallback_sending_only_the_rest() {
+fn t30_failures_walk_the_fallback_ladder_sending_only_the_rest() {
     let sink = SmtpSink::start(&SinkOptions::default());
     let mut gw = site(&sink);
     gw.set("FAXVOX_FAX_MAX_PAGES", "1");
     gw.start();
-    let pages = [small_page(21), small_page(22)];
-    let doc = fax_common::write_doc(gw.path(), "two.tif", &pages);
+    let pages = [small_page(21), small_page(22), small_page(23)];
+    let doc = fax_common::write_doc(gw.path(), "three.tif", &pages);
     let doc = doc.display().to_string();
     let (out, stdout, stderr) = run(
         &gw,
@@ -656,7 +657,7 @@ fn t30_failure_is_retried_with_the_fallback_sending_only_the_rest() {
             &doc,
             "--wait",
             "--wait-secs",
-            "200",
+            "300",
         ],
     );
     let job: Value = {
@@ -672,39 +673,42 @@ fn t30_failure_is_retried_with_the_fallback_sending_only_the_rest() {
         "send --wait: {stdout}{stderr}\n{job:#}"
     );
     assert!(
-        stdout.contains("sent: 2/2 pages, 0.10 € charged"),
+        stdout.contains("sent: 3/3 pages, 0.15 € charged"),
         "{stdout}"
     );
     let attempts = job["facts"]["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 2, "{job:#}");
+    let modes: Vec<(bool, bool, u64, bool, u64)> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a["t38"].as_bool().unwrap(),
+                a["ecm"].as_bool().unwrap(),
+                a["max_bit_rate"].as_u64().unwrap(),
+                a["fallback"].as_bool().unwrap(),
+                a["pages"].as_u64().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (
-            &attempts[0]["t38"],
-            &attempts[0]["fallback"],
-            &attempts[0]["pages"]
-        ),
-        (&true.into(), &false.into(), &1.into()),
-        "{job:#}"
+        modes,
+        [
+            (true, true, 14_400, false, 1),
+            (false, true, 14_400, true, 1),
+            (false, false, 9_600, true, 1),
+        ],
+        "(t38, ecm, max rate, fallback, pages) per attempt: {job:#}"
     );
-    assert_eq!(
-        (
-            &attempts[1]["t38"],
-            &attempts[1]["fallback"],
-            &attempts[1]["pages"]
-        ),
-        (&false.into(), &true.into(), &1.into()),
-        "{job:#}"
-    );
+    assert_eq!(job["facts"]["fallbacks"], 2, "{job:#}");
     let s = status(&gw, "alice");
     assert_eq!(
         (&s["used"], &s["reserved"]),
-        (&"0.10".into(), &"0.00".into()),
+        (&"0.15".into(), &"0.00".into()),
         "{s}"
     );
-    // Bob received page 1 in the first call and page 2 in the second, pixel for pixel.
+    // Bob received page 1, 2 and 3 in three calls, pixel for pixel, each once.
     let mut received: Vec<Vec<Page>> = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while received.len() < 2 && std::time::Instant::now() < deadline {
+    while received.len() < 3 && std::time::Instant::now() < deadline {
         received = std::fs::read_dir(gw.path().join("spool"))
             .unwrap()
             .flatten()
@@ -714,20 +718,20 @@ fn t30_failure_is_retried_with_the_fallback_sending_only_the_rest() {
             .collect();
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(received.len(), 2, "inbound faxes");
-    received.sort_by_key(|doc| !(doc[0].bitmap == pages[0].bitmap));
-    fax_common::assert_same_pixels(&pages[..1], &received[0]);
-    fax_common::assert_same_pixels(&pages[1..], &received[1]);
-    // Two outbound records: the first costs nothing, the last carries the fax's charge.
+    assert_eq!(received.len(), 3, "inbound faxes");
+    for (i, sent) in pages.iter().enumerate() {
+        let got: Vec<&Vec<Page>> = received
+            .iter()
+            .filter(|doc| doc.len() == 1 && doc[0].bitmap == sent.bitmap)
+            .collect();
+        assert_eq!(got.len(), 1, "page {} received {} times", i + 1, got.len());
+    }
+    // Three outbound records: the last carries the fax's charge, the others nothing.
     let outbound = records(&gw, "out");
-    assert_eq!(outbound.len(), 2, "{outbound:?}");
-    assert_eq!(
-        outbound.iter().map(|r| r.3).collect::<Vec<_>>(),
-        [Some(1), Some(1)],
-        "{outbound:?}"
-    );
-    assert!(outbound[1].5.contains("cost 0.10 €"), "{outbound:?}");
-    gw.assert_alive("after the fallback");
+    assert_eq!(outbound.len(), 3, "{outbound:?}");
+    assert!(outbound.iter().all(|r| r.3 == Some(1)), "{outbound:?}");
+    assert!(outbound[2].5.contains("cost 0.15 €"), "{outbound:?}");
+    gw.assert_alive("after the fallbacks");
 }
 
 /// SIGHUP gives the running dialer new trunk settings: after the reload, faxes go to the new
@@ -802,4 +806,100 @@ fn sighup_reloads_the_trunk() {
         gw.log()
     );
     gw.assert_alive("after the reloads");
+}
+
+/// The status email goes through the spool: with the mail server down when the fax ends, the
+/// `fax-status` job waits (`retrying`, the reason on record) and is delivered, report attached,
+/// once the server is reachable — nothing is lost.
+#[test]
+fn status_email_waits_in_the_spool_while_smtp_is_down() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let (port, _invites) = busy_trunk();
+    let mut gw = site_with_trunk(&sink, Some(port));
+    let good = std::fs::read_to_string(&gw.config).unwrap();
+    let dead_port = support::gateway::free_port();
+    let down = good.replace(
+        &format!("smtp://127.0.0.1:{}?", sink.port),
+        &format!("smtp://127.0.0.1:{dead_port}?"),
+    );
+    assert_ne!(down, good);
+    std::fs::write(&gw.config, &down).unwrap();
+    gw.start();
+    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(9)]);
+    let doc = doc.display().to_string();
+    let (out, stdout, _) = run(
+        &gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+            "--wait",
+            "--wait-secs",
+            "60",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+
+    // The status job is in the spool, waiting for the mail server.
+    let status_job = || -> Option<Value> {
+        std::fs::read_dir(gw.path().join("spool"))
+            .ok()?
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("manifest.json")).ok())
+            .filter_map(|b| serde_json::from_slice::<Value>(&b).ok())
+            .find(|m| m["kind"] == "fax-status")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let waiting = loop {
+        if let Some(m) = status_job().filter(|m| m["state"]["name"] == "retrying") {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retrying status job: {:?}\n{}",
+            status_job(),
+            gw.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        waiting["media"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "report.pdf"),
+        "{waiting:#}"
+    );
+    assert_eq!(sink.messages().len(), 0, "nothing can have been mailed yet");
+
+    // The server is back (SIGHUP reloads the SMTP settings); the job goes out at once when
+    // retried, with the report.
+    std::fs::write(&gw.config, &good).unwrap();
+    gw.signal("HUP");
+    assert!(gw.wait_log("configuration reloaded", Duration::from_secs(10)));
+    gw.ok(&["spool", "retry", "--all"]);
+    let mail = wait_mail(&sink, Duration::from_secs(30), |m| {
+        sent_to(m, "alice@a.example")
+    })
+    .unwrap_or_else(|| panic!("no status email:\n{}\n{}", describe_mail(&sink), gw.log()));
+    let subject = mail.python_header("subject").unwrap_or_default();
+    assert!(
+        subject.contains("non envoyé") || subject.contains("not sent"),
+        "{subject}"
+    );
+    let (name, _, pdf) = attachment(&mail, "application/pdf").expect("the report");
+    assert!(
+        name.starts_with("fax-report-") && pdf.starts_with(b"%PDF"),
+        "{name}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while status_job().is_none_or(|m| m["state"]["name"] != "delivered") {
+        assert!(std::time::Instant::now() < deadline, "{:?}", status_job());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -30,6 +30,8 @@ pub enum JobKind {
     Voicemail,
     /// A client's fax to send out.
     OutboundFax,
+    /// The status email of an outbound fax once it is final (with its transmission report).
+    FaxStatus,
 }
 
 impl fmt::Display for JobKind {
@@ -38,6 +40,7 @@ impl fmt::Display for JobKind {
             JobKind::Fax => "fax",
             JobKind::Voicemail => "voicemail",
             JobKind::OutboundFax => "outbound-fax",
+            JobKind::FaxStatus => "fax-status",
         })
     }
 }

@@ -512,7 +512,12 @@ impl Spool {
             now,
             worker,
             lease,
-            &[JobKind::Fax, JobKind::Voicemail, JobKind::OutboundFax],
+            &[
+                JobKind::Fax,
+                JobKind::Voicemail,
+                JobKind::OutboundFax,
+                JobKind::FaxStatus,
+            ],
         )
     }
 

@@ -45,6 +45,7 @@ async fn start_dialer(
     spool: &faxvox_spool::Spool,
     directory: &crate::directory::Directory,
     transport: &Transport,
+    wake: Arc<Notify>,
     args: &Args,
 ) -> anyhow::Result<Option<DialerTask>> {
     use crate::outbound::dialer::Dialer;
@@ -55,7 +56,8 @@ async fn start_dialer(
     let dialer = Arc::new(
         Dialer::start(config, spool.clone(), directory.clone(), transport.clone())
             .await
-            .context("cannot start the outbound dialer")?,
+            .context("cannot start the outbound dialer")?
+            .wake_on_status(wake),
     );
     println!(
         "faxvox: sending faxes through {} from {}",
@@ -126,7 +128,15 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         println!("faxvox: listening for SIP over TLS on {tls}");
     }
 
-    let dialer = start_dialer(config, &spool, &directory, &transport, args).await?;
+    let dialer = start_dialer(
+        config,
+        &spool,
+        &directory,
+        &transport,
+        new_job.clone(),
+        args,
+    )
+    .await?;
     let api = crate::api::start(config, &directory, &spool)
         .await
         .context("cannot start the HTTP API")?;

@@ -58,7 +58,7 @@ use super::reorder::{Frame, ReorderBuffer, ReorderConfig};
 use super::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
 use super::udptl::{UdptlReceiver, UdptlSender};
 use crate::config::MediaConfig;
-use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, T38Options, Transport};
+use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
 use crate::sip::call::FaxToneHeard;
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::RateManagement;
@@ -91,6 +91,9 @@ pub struct MediaSettings {
     pub station_id: String,
     /// T.30 error correction.
     pub ecm: bool,
+    /// Image modems T.30 may use (all by default; the outbound fallback leaves V.17 out to
+    /// stay at 9600 bit/s or below).
+    pub modems: Modems,
     /// Backstop on one fax session's length.
     pub fax_max_duration: Duration,
     /// Most pages received in one call (`fax.max_pages`): after that page the call is ended
@@ -104,6 +107,7 @@ impl Default for MediaSettings {
             media: MediaConfig::default(),
             station_id: String::new(),
             ecm: true,
+            modems: Modems::default(),
             fax_max_duration: Duration::from_secs(30 * 60),
             fax_max_pages: 200,
         }
@@ -807,6 +811,7 @@ impl Chan {
         let mut o = FaxOptions::new(self.call_id.clone(), transport);
         o.local_ident = self.settings.station_id.clone();
         o.ecm = self.settings.ecm;
+        o.modems = self.settings.modems;
         o.max_duration = self.settings.fax_max_duration;
         o
     }

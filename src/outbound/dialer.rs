@@ -4,13 +4,15 @@
 //! For each due job: dial `trunk.uri` with the destination as Request-URI user (From = the
 //! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
 //! attempt (job facts and a call record, direction out), then by cause:
-//! - all pages confirmed → settle the reservation for them, email the client, job `delivered`;
+//! - all pages confirmed → settle the reservation for them, queue the client's status email
+//!   ([`super::status`]), job `delivered`;
 //! - busy / no answer / temporary trunk error (486, 600, 480, 408, 487, 500, 503, 504, no
 //!   response) → `retrying` `trunk.retry_secs` later, until `trunk.max_attempts` dials;
-//! - T.30 failure after the answer → once, at once, again with a fallback (G.711 only when
-//!   T.38 was used, else ECM off), with only the pages not yet confirmed;
-//! - anything else, or retries spent → settle the pages confirmed (release the rest), email
-//!   the client, job `dead` with the reason.
+//! - T.30 failure after the answer → at once, again with the next step of the [`fallback`]
+//!   ladder (G.711 instead of T.38 when T.38 was used; then ECM off and at most 9600 bit/s),
+//!   with only the pages not yet confirmed;
+//! - anything else, or retries spent → settle the pages confirmed (release the rest), queue
+//!   the client's status email, job `dead` with the reason.
 //!
 //! The final result is written into the facts before billing, and billing is idempotent, so
 //! a crash after dialling never dials again: the next claim finishes the bookkeeping only.
@@ -31,13 +33,14 @@ use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
-use super::{stamp, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
+use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice};
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::Directory;
+use crate::fax::Modems;
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
 use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
@@ -80,9 +83,65 @@ pub struct AttemptRecord {
     pub pages: u32,
     pub t38: bool,
     pub ecm: bool,
-    /// This attempt was the T.30 fallback.
+    /// This attempt was a T.30 fallback.
     pub fallback: bool,
     pub duration_secs: u64,
+    /// Highest image modem rate offered (14400, or 9600 on the lower-rate fallback).
+    #[serde(default = "full_rate")]
+    pub max_bit_rate: u32,
+}
+
+fn full_rate() -> u32 {
+    14_400
+}
+
+/// The fax settings of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptMode {
+    pub t38: T38Policy,
+    pub ecm: bool,
+    pub modems: Modems,
+}
+
+impl AttemptMode {
+    /// Highest image modem rate this mode offers.
+    pub fn max_bit_rate(&self) -> u32 {
+        if self.modems.v17 {
+            14_400
+        } else if self.modems.v29 {
+            9_600
+        } else {
+            4_800
+        }
+    }
+}
+
+/// Most fallback attempts after T.30 failures (the ladder has two steps).
+pub const MAX_FALLBACKS: u32 = 2;
+
+/// The T.30 fallback ladder: the settings of the next attempt after a fax failed once the far
+/// end answered, or `None` when nothing is left to try. First G.711 instead of T.38 (when the
+/// failed call used T.38: gateways on the far side mangle it more often than audio), then
+/// error correction off and the rate capped at 9600 bit/s (V.29; no V.17), which old or noisy
+/// lines manage when training at 14400 fails.
+pub fn fallback(mode: AttemptMode, used_t38: bool) -> Option<AttemptMode> {
+    if used_t38 && mode.t38 != T38Policy::Off {
+        return Some(AttemptMode {
+            t38: T38Policy::Off,
+            ..mode
+        });
+    }
+    if mode.ecm || mode.modems.v17 {
+        return Some(AttemptMode {
+            ecm: false,
+            modems: Modems {
+                v17: false,
+                ..mode.modems
+            },
+            ..mode
+        });
+    }
+    None
 }
 
 /// What an attempt means for the fax.
@@ -160,6 +219,8 @@ pub struct Dialer {
     stack: SipStack,
     ports: PortPool,
     name: String,
+    /// Wakes the delivery worker when a status email is queued.
+    wake: Option<Arc<Notify>>,
 }
 
 /// The spool's retry schedule for outbound faxes: `trunk.retry_secs` between attempts.
@@ -230,7 +291,15 @@ impl Dialer {
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "faxvox".into()),
                 std::process::id()
             ),
+            wake: None,
         })
+    }
+
+    /// The delivery worker to wake when a status email is queued (else it finds the job at
+    /// its next poll).
+    pub fn wake_on_status(mut self, wake: Arc<Notify>) -> Dialer {
+        self.wake = Some(wake);
+        self
     }
 
     /// The trunk settings in force.
@@ -416,14 +485,25 @@ impl Dialer {
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
         let mut confirmed = fact_u32(&claimed, "pages_confirmed").min(facts.pages);
-        let mut fallback_used = claimed
-            .facts()
-            .get("fallback_used")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        // Fallbacks already made (a job from before the ladder kept a flag: spent).
+        let mut fallbacks = match claimed.facts().get("fallbacks").and_then(Value::as_u64) {
+            Some(n) => u32::try_from(n).unwrap_or(MAX_FALLBACKS),
+            None if claimed
+                .facts()
+                .get("fallback_used")
+                .and_then(Value::as_bool)
+                == Some(true) =>
+            {
+                MAX_FALLBACKS
+            }
+            None => 0,
+        };
         let mut fallback_now = false;
-        let mut ecm = self.config.fax.ecm;
-        let mut t38 = self.trunk().t38_policy();
+        let mut mode = AttemptMode {
+            t38: self.trunk().t38_policy(),
+            ecm: self.config.fax.ecm,
+            modems: Modems::default(),
+        };
         loop {
             let trunk = self.trunk();
             let remaining = facts.pages.saturating_sub(confirmed);
@@ -445,7 +525,7 @@ impl Dialer {
                 }
             };
             let call_id = format!("{:016x}@faxvox-out", rand::random::<u64>());
-            let request = self.request(&trunk, &facts, call_id, document, t38, ecm);
+            let request = self.request(&trunk, &facts, call_id, document, mode);
             info!(
                 call_id = %request.call_id,
                 to = %facts.to,
@@ -478,13 +558,16 @@ impl Dialer {
                 },
                 pages,
                 t38: result.t38(),
-                ecm,
+                ecm: mode.ecm,
                 fallback: fallback_now,
                 duration_secs: result.duration().as_secs(),
+                max_bit_rate: mode.max_bit_rate(),
             };
             info!(call_id = %record.call_id, ?verdict, pages, confirmed, "attempt ended");
             attempts.push(record.clone());
-            fallback_used |= fallback_now;
+            if fallback_now {
+                fallbacks += 1;
+            }
             let stored = self
                 .spool
                 .update_facts(SystemTime::now(), &mut claimed, |f| {
@@ -493,15 +576,20 @@ impl Dialer {
                         serde_json::to_value(&attempts).unwrap_or_default(),
                     );
                     f.insert("pages_confirmed".into(), confirmed.into());
-                    f.insert("fallback_used".into(), fallback_used.into());
+                    f.insert("fallbacks".into(), fallbacks.into());
                 });
             if let Err(e) = stored {
                 error!(error = %e, "cannot record the attempt in the job");
             }
+            let next_mode = if fallbacks < MAX_FALLBACKS {
+                fallback(mode, result.t38())
+            } else {
+                None
+            };
             let final_cost = match &verdict {
                 Verdict::Sent | Verdict::Permanent(_) => true,
                 Verdict::Retry(_) => attempts.len() >= trunk.max_attempts as usize,
-                Verdict::T30(_) => fallback_used,
+                Verdict::T30(_) => next_mode.is_none(),
             };
             // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
             // records add up to what the ledger charges (the statement relies on it).
@@ -529,14 +617,10 @@ impl Dialer {
                 Verdict::Retry(reason) if !final_cost => {
                     return self.retry_later(&trunk, &claimed, &reason);
                 }
-                Verdict::T30(_) if !fallback_used => {
+                Verdict::T30(_) if next_mode.is_some() => {
                     fallback_now = true;
-                    if result.t38() && t38 != T38Policy::Off {
-                        t38 = T38Policy::Off;
-                    } else {
-                        ecm = false;
-                    }
-                    info!(t38 = ?t38, ecm, "T.30 failure: trying again at once with a fallback");
+                    mode = next_mode.unwrap_or(mode);
+                    info!(t38 = ?mode.t38, ecm = mode.ecm, max_bit_rate = mode.max_bit_rate(), "T.30 failure: trying again at once with a fallback");
                     continue;
                 }
                 Verdict::Retry(reason) | Verdict::T30(reason) | Verdict::Permanent(reason) => {
@@ -568,12 +652,12 @@ impl Dialer {
         facts: &OutboundFacts,
         call_id: String,
         document: std::path::PathBuf,
-        t38: T38Policy,
-        ecm: bool,
+        mode: AttemptMode,
     ) -> DialRequest {
         let (to, tcp) = trunk_target(&trunk.uri, &facts.to).unwrap_or_default();
         let mut media = MediaSettings::from_config(&self.config);
-        media.ecm = ecm;
+        media.ecm = mode.ecm;
+        media.modems = mode.modems;
         if !facts.anonymous {
             // Our TSI: the caller id, as far as T.30 allows (digits, '+', spaces, 20 chars).
             media.station_id = facts.from.chars().take(20).collect();
@@ -597,7 +681,7 @@ impl Dialer {
                 password: trunk.password.clone(),
             }),
             call: CallConfig {
-                t38,
+                t38: mode.t38,
                 max_duration: self.config.sip.max_call_duration(),
                 ..CallConfig::default()
             },
@@ -695,11 +779,22 @@ impl Dialer {
             warn!(%charged, expected = %result.charged, "charge differs from pages × rate");
         }
         if !claimed.facts().contains_key("status_email") {
-            let note = self.email_client(claimed, facts, &result, charged).await;
-            if let Err(e) = self.spool.update_facts(now, claimed, |f| {
-                f.insert("status_email".into(), note.into());
-            }) {
-                warn!(error = %e, "cannot record the status email in the job");
+            match self.queue_status(claimed, facts, &result, charged).await {
+                Ok(note) => {
+                    if let Err(e) = self.spool.update_facts(now, claimed, |f| {
+                        f.insert("status_email".into(), note.into());
+                    }) {
+                        warn!(error = %e, "cannot record the status email in the job");
+                    }
+                }
+                Err(e) => {
+                    // Billing is done (idempotent); the next claim only queues the email.
+                    error!(error = %e, "status email not queued; will try again");
+                    let _ = self
+                        .spool
+                        .fail(now, claimed, &format!("status email: {e}"), false);
+                    return "retrying (status email)".into();
+                }
             }
         }
         let summary = format!(
@@ -772,18 +867,20 @@ impl Dialer {
         }
     }
 
-    /// The client's status email; returns what happened, for the facts.
-    async fn email_client(
+    /// Queues the client's status email with its PDF transmission report as a spool job
+    /// ([`super::status`]: the delivery worker sends it, with retries). Ok: what happened,
+    /// for the facts; Err: a failure worth trying again (spool or directory).
+    async fn queue_status(
         &self,
         claimed: &Claimed,
         facts: &OutboundFacts,
         result: &FaxResult,
         charged: Money,
-    ) -> String {
+    ) -> Result<String, String> {
         let account = match self.directory.account(&facts.account).await {
             Ok(Some(a)) => a,
-            Ok(None) => return format!("not sent: account {} is gone", facts.account),
-            Err(e) => return format!("not sent: {e}"),
+            Ok(None) => return Ok(format!("not sent: account {} is gone", facts.account)),
+            Err(e) => return Err(format!("directory: {e}")),
         };
         let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
         let zone = account.zone().unwrap_or(jiff::tz::TimeZone::UTC);
@@ -791,57 +888,33 @@ impl Dialer {
         let report = match status_report(claimed, facts, result, charged, locale, zone).await {
             Ok(pdf) => Some(pdf),
             Err(e) => {
-                warn!(error = %e, "no transmission report; sending the status email without it");
+                warn!(error = %e, "no transmission report; the status email goes without it");
                 None
             }
         };
-        let compose = |report: Option<&[u8]>| {
-            compose_status(
-                &self.composer,
-                &account.emails,
-                locale,
-                facts,
-                result,
+        let spool = self.spool.clone();
+        let (f, r) = (facts.clone(), result.clone());
+        let queued = tokio::task::spawn_blocking(move || {
+            status::enqueue(
+                &spool,
+                SystemTime::now(),
+                &f,
+                &r,
                 charged,
-                report,
+                report.as_deref(),
             )
-        };
-        let mail = match compose(report.as_deref()) {
-            Ok(m) => m,
-            Err(e) if report.is_some() => {
-                warn!(error = %e, "cannot compose the status email with its report; sending it without");
-                match compose(None) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        warn!(error = %e, "cannot compose the status email");
-                        return format!("not sent: {e}");
-                    }
+        })
+        .await
+        .map_err(|e| format!("status job task failed: {e}"))?;
+        match queued {
+            Ok(id) => {
+                info!(status_job = %id, "status email queued");
+                if let Some(wake) = &self.wake {
+                    wake.notify_one();
                 }
+                Ok(format!("queued as {id}"))
             }
-            Err(e) => {
-                warn!(error = %e, "cannot compose the status email");
-                return format!("not sent: {e}");
-            }
-        };
-        match self
-            .transport
-            .send(
-                claimed.id.as_str(),
-                &mail.envelope_from,
-                &mail.recipients,
-                &mail.bytes,
-            )
-            .await
-        {
-            Outcome::Delivered { reply, .. } => format!("sent: {reply}"),
-            Outcome::Temporary { error, .. } => {
-                warn!(error, "status email not delivered");
-                format!("not sent: {error}")
-            }
-            Outcome::Permanent { reply, .. } => {
-                warn!(reply, "status email refused");
-                format!("refused: {reply}")
-            }
+            Err(e) => Err(format!("cannot queue the status email: {e}")),
         }
     }
 }
@@ -1162,6 +1235,51 @@ mod tests {
             status,
             reason: "x".into(),
             ..DialResult::default()
+        }
+    }
+
+    #[test]
+    fn fallback_ladder() {
+        let full = AttemptMode {
+            t38: T38Policy::Accept,
+            ecm: true,
+            modems: Modems::default(),
+        };
+        // T.38 failed: G.711 first, same ECM and rate.
+        let g711 = fallback(full, true).unwrap();
+        assert_eq!(
+            (g711.t38, g711.ecm, g711.max_bit_rate()),
+            (T38Policy::Off, true, 14_400)
+        );
+        // Then (or at once when audio failed): ECM off, V.17 off.
+        let slow = fallback(g711, false).unwrap();
+        assert_eq!(
+            (slow.t38, slow.ecm, slow.max_bit_rate()),
+            (T38Policy::Off, false, 9_600)
+        );
+        assert!(slow.modems.v29 && slow.modems.v27ter && !slow.modems.v17);
+        assert_eq!(
+            fallback(full, false).unwrap(),
+            AttemptMode { ..slow_with(full) }
+        );
+        // Nothing left.
+        assert_eq!(fallback(slow, false), None);
+        // A policy that never used T.38 skips the first step.
+        let off = AttemptMode {
+            t38: T38Policy::Off,
+            ..full
+        };
+        assert_eq!(fallback(off, false).unwrap().max_bit_rate(), 9_600);
+    }
+
+    fn slow_with(m: AttemptMode) -> AttemptMode {
+        AttemptMode {
+            ecm: false,
+            modems: Modems {
+                v17: false,
+                ..m.modems
+            },
+            ..m
         }
     }
 

@@ -22,6 +22,7 @@ pub mod cover;
 pub mod dial;
 pub mod dialer;
 pub mod report;
+pub mod status;
 pub mod submit;
 
 use std::time::SystemTime;

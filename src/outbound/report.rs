@@ -339,8 +339,14 @@ fn attempt_line(n: usize, a: &AttemptRecord, words: &Words, zone: &jiff::tz::Tim
     } else {
         String::new()
     };
+    // The rate is named only when the lower-rate fallback capped it.
+    let rate = if a.max_bit_rate < 14_400 {
+        format!(", max {} bit/s", a.max_bit_rate)
+    } else {
+        String::new()
+    };
     format!(
-        "{n}. {} - {outcome}{status} - {} {pages} - {mode}, {ecm}{fallback} - {}",
+        "{n}. {} - {outcome}{status} - {} {pages} - {mode}, {ecm}{rate}{fallback} - {}",
         local_time(&a.at, zone),
         a.pages,
         format_duration(a.duration_secs)
@@ -658,6 +664,7 @@ mod tests {
             ecm: true,
             fallback: false,
             duration_secs: 75,
+            max_bit_rate: 14_400,
         }
     }
 

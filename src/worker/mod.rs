@@ -38,11 +38,18 @@ pub use render::VoicemailFormat;
 
 /// The job kinds this worker delivers by email; the others are left in the spool for their
 /// own worker (outbound faxes: the dialer).
-pub const EMAILED: &[JobKind] = &[JobKind::Fax, JobKind::Voicemail];
+pub const EMAILED: &[JobKind] = &[JobKind::Fax, JobKind::Voicemail, JobKind::FaxStatus];
 
 /// How long a claim holds a job. Rendering and one SMTP transaction take seconds; a worker
 /// that dies leaves the job to be claimed again after this.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10 * 60);
+
+/// An email ready to send, the file it attaches (name, bytes) and the media problems it notes.
+type ComposedMail = (
+    crate::delivery::compose::Composed,
+    Option<(String, u64)>,
+    Vec<String>,
+);
 
 /// Why a worker could not be built or reconfigured. Per-job problems are not errors: they
 /// end in the job's state and the [`WorkReport`].
@@ -333,59 +340,11 @@ impl Worker {
         notice.recipients = account.emails.clone();
         notice.time_zone = account.time_zone.clone();
 
-        let start = facts.start_time(claimed.manifest.created);
-        let zone = account.zone().unwrap_or(jiff::tz::TimeZone::UTC);
-        let stamp = jiff::Timestamp::try_from(start)
-            .map(|t| {
-                t.to_zoned_datetime(zone)
-                    .strftime("%Y%m%d-%H%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| "message".into());
-        let input = render::RenderInput {
-            dir: claimed.dir.clone(),
-            kind: claimed.manifest.kind,
-            media: claimed
-                .manifest
-                .media
-                .iter()
-                .map(|m| m.name.clone())
-                .collect(),
-            facts: facts.clone(),
-            format: self.settings.voicemail_format,
-            start,
-            stamp,
+        let (mail, file, warnings) = if claimed.manifest.kind == JobKind::FaxStatus {
+            self.compose_fax_status(claimed, &account)?
+        } else {
+            self.compose_message(claimed, &facts, &account).await?
         };
-        let span = tracing::Span::current();
-        let rendered = tokio::task::spawn_blocking(move || {
-            let _enter = span.enter();
-            render::render(&input)
-        })
-        .await
-        .map_err(|e| Failure::Temporary(format!("rendering crashed: {e}")))?
-        .map_err(|e| Failure::Temporary(format!("cannot render the attachment: {e}")))?;
-        for w in &rendered.warnings {
-            warn!(warning = %w, "media problem noted in the email");
-        }
-
-        let msg = Message {
-            job_id: claimed.id.to_string(),
-            kind: rendered.kind,
-            recipients: account.emails.clone(),
-            account_name: account.display_name().to_string(),
-            locale: Locale::from_tag(account.locale.as_str()).unwrap_or_default(),
-            time_zone: account.time_zone.clone(),
-            caller_number: facts.caller_number.clone(),
-            caller_name: facts.caller_name.clone(),
-            called_number: facts.called_number.clone(),
-            start,
-            duration: facts.duration(),
-            media: rendered.media,
-        };
-        let mail = self
-            .composer
-            .compose(&msg)
-            .map_err(|e| permanent(format!("cannot compose the email: {e}")))?;
         notice.subject = Some(mail.subject.clone());
 
         let mut record = DeliveryRecord::from_facts(claimed.facts());
@@ -416,10 +375,10 @@ impl Worker {
         record.at = Some(format_rfc3339((self.clock)()));
         record.message_id = Some(mail.message_id.clone());
         record.transport = Some(self.transport.kind().to_string());
-        record.attachment = rendered.file.as_ref().map(|(n, _)| n.clone());
-        record.attachment_bytes = rendered.file.as_ref().map(|(_, s)| *s);
+        record.attachment = file.as_ref().map(|(n, _)| n.clone());
+        record.attachment_bytes = file.as_ref().map(|(_, s)| *s);
         record.attached = mail.attached;
-        record.warnings = rendered.warnings;
+        record.warnings = warnings;
         let add_rejected = |record: &mut DeliveryRecord, rejected: &[Rejection]| {
             record
                 .rejected
@@ -483,6 +442,98 @@ impl Worker {
             error!(error = %e, "cannot record the delivery result in the job");
         }
         result
+    }
+
+    /// The status email of an outbound fax (a `fax-status` job), its report attached.
+    fn compose_fax_status(
+        &self,
+        claimed: &Claimed,
+        account: &Account,
+    ) -> Result<ComposedMail, Failure> {
+        // An outbound fax's status: composed from the fax's facts, its report attached.
+        let report = match std::fs::read(claimed.media_path(crate::outbound::status::REPORT_MEDIA))
+        {
+            Ok(pdf) => Some(pdf),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Failure::Temporary(format!("cannot read the report: {e}"))),
+        };
+        let mail = crate::outbound::status::compose_job(
+            &self.composer,
+            account,
+            claimed.facts(),
+            report.as_deref(),
+        )
+        .map_err(permanent)?;
+        let file = report.as_ref().map(|r| {
+            (
+                crate::outbound::status::REPORT_MEDIA.to_string(),
+                r.len() as u64,
+            )
+        });
+        Ok((mail, file, Vec::new()))
+    }
+
+    /// The email of a received fax or voicemail: its media rendered (PDF, MP3) and attached.
+    async fn compose_message(
+        &self,
+        claimed: &Claimed,
+        facts: &JobFacts,
+        account: &Account,
+    ) -> Result<ComposedMail, Failure> {
+        let start = facts.start_time(claimed.manifest.created);
+        let zone = account.zone().unwrap_or(jiff::tz::TimeZone::UTC);
+        let stamp = jiff::Timestamp::try_from(start)
+            .map(|t| {
+                t.to_zoned_datetime(zone)
+                    .strftime("%Y%m%d-%H%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| "message".into());
+        let input = render::RenderInput {
+            dir: claimed.dir.clone(),
+            kind: claimed.manifest.kind,
+            media: claimed
+                .manifest
+                .media
+                .iter()
+                .map(|m| m.name.clone())
+                .collect(),
+            facts: facts.clone(),
+            format: self.settings.voicemail_format,
+            start,
+            stamp,
+        };
+        let span = tracing::Span::current();
+        let rendered = tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
+            render::render(&input)
+        })
+        .await
+        .map_err(|e| Failure::Temporary(format!("rendering crashed: {e}")))?
+        .map_err(|e| Failure::Temporary(format!("cannot render the attachment: {e}")))?;
+        for w in &rendered.warnings {
+            warn!(warning = %w, "media problem noted in the email");
+        }
+
+        let msg = Message {
+            job_id: claimed.id.to_string(),
+            kind: rendered.kind,
+            recipients: account.emails.clone(),
+            account_name: account.display_name().to_string(),
+            locale: Locale::from_tag(account.locale.as_str()).unwrap_or_default(),
+            time_zone: account.time_zone.clone(),
+            caller_number: facts.caller_number.clone(),
+            caller_name: facts.caller_name.clone(),
+            called_number: facts.called_number.clone(),
+            start,
+            duration: facts.duration(),
+            media: rendered.media,
+        };
+        let mail = self
+            .composer
+            .compose(&msg)
+            .map_err(|e| permanent(format!("cannot compose the email: {e}")))?;
+        Ok((mail, rendered.file, rendered.warnings))
     }
 
     /// The account named by the job, else the owner of the called number.
@@ -561,6 +612,7 @@ impl Worker {
             job_id: claimed.id.to_string(),
             kind: match claimed.manifest.kind {
                 JobKind::Voicemail => "voicemail".into(),
+                JobKind::FaxStatus => "fax status".into(),
                 _ => "fax".into(),
             },
             account_name: notice.account_name,
