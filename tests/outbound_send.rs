@@ -903,3 +903,77 @@ fn status_email_waits_in_the_spool_while_smtp_is_down() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Sends one small page from alice to bob with `--wait`; returns the job's manifest.
+fn send_one(gw: &Gateway, seed: u64) -> Value {
+    let doc = fax_common::write_doc(gw.path(), &format!("p{seed}.tif"), &[small_page(seed)]);
+    let doc = doc.display().to_string();
+    let (out, stdout, stderr) = run(
+        gw,
+        &[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            ALICE_LINE,
+            "--to",
+            BOB_LINE,
+            &doc,
+            "--wait",
+            "--wait-secs",
+            "150",
+        ],
+    );
+    assert!(out.status.success(), "send --wait: {stdout}{stderr}");
+    assert!(
+        stdout.contains("sent: 1/1 pages, 0.05 € charged"),
+        "{stdout}"
+    );
+    let id = stdout.split_whitespace().nth(1).unwrap();
+    let m = gw.path().join("spool").join(id).join("manifest.json");
+    serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap()
+}
+
+/// `trunk.t38`, the trunk's T.38 policy, decides on our side of the call: with a receiver that
+/// only accepts T.38 (`sip.t38 = "accept"`), `accept` stays on G.711 and `request` (after a
+/// SIGHUP) switches to T.38 itself.
+#[test]
+fn trunk_t38_request_asks_for_t38_itself() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = site(&sink);
+    gw.set("FAXVOX_SIP_T38", "accept");
+    gw.start();
+    let job = send_one(&gw, 31);
+    assert_eq!(job["facts"]["attempts"][0]["t38"], false, "{job:#}");
+
+    let config = std::fs::read_to_string(&gw.config).unwrap();
+    std::fs::write(
+        &gw.config,
+        config.replace("[trunk]\n", "[trunk]\nt38 = \"request\"\n"),
+    )
+    .unwrap();
+    gw.signal("HUP");
+    assert!(gw.wait_log("trunk settings reloaded", Duration::from_secs(10)));
+    let job = send_one(&gw, 32);
+    assert_eq!(job["facts"]["attempts"][0]["t38"], true, "{job:#}");
+    assert_eq!(status(&gw, "alice")["used"], "0.10");
+}
+
+/// `trunk.t38 = "off"`: the receiver asks for T.38 (its default), we refuse, and the fax goes
+/// through on G.711.
+#[test]
+fn trunk_t38_off_keeps_the_fax_on_g711() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = site(&sink);
+    let config = std::fs::read_to_string(&gw.config).unwrap();
+    std::fs::write(
+        &gw.config,
+        config.replace("[trunk]\n", "[trunk]\nt38 = \"off\"\n"),
+    )
+    .unwrap();
+    gw.start();
+    let job = send_one(&gw, 33);
+    // (With the default `accept`, the same receiver switches the call to T.38: see
+    // `fax_sent_through_the_trunk_arrives_and_is_charged_exactly`.)
+    assert_eq!(job["facts"]["attempts"][0]["t38"], false, "{job:#}");
+}
