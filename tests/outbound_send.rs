@@ -785,7 +785,7 @@ fn sighup_reloads_the_trunk() {
         gw.log()
     );
     let stdout = send(&gw);
-    assert!(stdout.contains("(after 1 attempts)"), "{stdout}");
+    assert!(stdout.contains("(after 1 attempt)"), "{stdout}");
     assert_eq!(
         invites_a.lock().unwrap().len(),
         2,

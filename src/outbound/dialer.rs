@@ -627,7 +627,11 @@ impl Dialer {
                     let reason = if matches!(result.status, Some(s) if RETRY_STATUSES.contains(&s))
                         || result.status.is_none()
                     {
-                        format!("{reason} (after {} attempts)", attempts.len())
+                        let n = attempts.len();
+                        format!(
+                            "{reason} (after {n} attempt{})",
+                            if n == 1 { "" } else { "s" }
+                        )
                     } else {
                         reason
                     };
