@@ -508,6 +508,26 @@ fn rule(ops: &mut Vec<Op>, top_mm: f32, width_pt: f32) {
 mod tests {
     use super::*;
     use faxvox_codecs::raster::FAX_WIDTH;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text at all is either refused with a reason or wrapped into lines that fit the
+        /// page: never a panic, never a line past the margin, never more lines than fit.
+        #[test]
+        fn any_text_is_refused_or_fits(text in prop_oneof![
+            any::<String>(),
+            "[a-zA-Zéèàçœ€ \n]{0,2100}",
+            "[a-z]{0,300}( [a-z]{0,300}){0,8}",
+        ]) {
+            if let Ok(cover) = CoverText::parse(&text) {
+                prop_assert!(!cover.lines().is_empty());
+                prop_assert!(cover.lines().len() <= MAX_COVER_LINES);
+                for line in cover.lines() {
+                    prop_assert!(str_width(line) <= text_width_units(), "{line:?}");
+                }
+            }
+        }
+    }
 
     fn details(total: usize) -> CoverDetails {
         CoverDetails {
