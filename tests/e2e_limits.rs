@@ -177,3 +177,51 @@ fn a_caller_who_says_nothing_leaves_a_missed_call_email() {
         "no missed call record: {recs:?}"
     );
 }
+
+/// A caller that asks for privacy (`Privacy: id`, RFC 3323) is withheld even though From
+/// carries its number and name: the email and the call record name neither, the message
+/// itself is delivered.
+#[test]
+fn a_caller_asking_for_privacy_is_withheld() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let gw = gateway(&sink, &[]);
+    let mut played = peers::silence(1200);
+    played.extend(peers::speech_like(25, 2.0));
+    let wav = gw.write("private.wav", &peers::wav(&played));
+    let run = gw.call(&[
+        "voice",
+        "--to",
+        &gw.uri(VM_LINE),
+        "--from",
+        "+33612345678",
+        "--from-name",
+        "Zoé Secret",
+        "--header",
+        "Privacy: id",
+        "--wav",
+        &wav.display().to_string(),
+    ]);
+    run.assert_ok("private call");
+    let mail = wait_mail(&sink, Duration::from_secs(30), |m| {
+        sent_to(m, "vm@acme.example")
+    })
+    .unwrap_or_else(|| panic!("no voicemail email: {}", describe_mail(&sink)));
+    assert!(
+        attachment(&mail, "audio/").is_some(),
+        "the message is delivered"
+    );
+    let text = String::from_utf8_lossy(&mail.raw).to_string();
+    for leak in ["12 34 56 78", "612345678", "Secret", "Zo=C3=A9", "Zoé"] {
+        assert!(
+            !text.contains(leak),
+            "{leak:?} leaked into the email:\n{text}"
+        );
+    }
+    let recs = gw.call_records();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let caller = recs[0].caller.clone().unwrap_or_default();
+    assert!(
+        caller.is_empty() || caller == "anonymous",
+        "caller on record: {caller:?}"
+    );
+}

@@ -46,6 +46,9 @@ pub struct Common {
     /// Use TCP for SIP instead of UDP.
     #[arg(long)]
     pub tcp: bool,
+    /// An extra INVITE header, `Name: value` (repeatable), e.g. `--header "Privacy: id"`.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
     /// Digest user name to answer a 401/407 challenge with (with --password).
     #[arg(long, requires = "password")]
     pub user: Option<String>,
@@ -64,6 +67,18 @@ pub struct Common {
     /// Do not print a line per call, only the JSON summary.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `Name: value` into its two parts (the SIP stack checks them before sending).
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?}: expected \"Name: value\""))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("{text:?}: the header has no name"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
 }
 
 #[derive(clap::Args, Debug)]
@@ -346,7 +361,7 @@ async fn one_call(
         from_user: common.from.clone(),
         from_display: common.from_name.clone(),
         from_uri: None,
-        headers: Vec::new(),
+        headers: common.headers.clone(),
         tcp: common.tcp,
         credentials: match (&common.user, &common.password) {
             (Some(user), Some(password)) => Some(SipCredentials {

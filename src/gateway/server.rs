@@ -270,13 +270,20 @@ impl Gateway {
             inc.reject(503, "Service Unavailable").await;
             return;
         }
+        // A caller that asked for privacy is withheld in the email and the records alike.
+        let (caller_number, caller_name) = if inc.privacy {
+            info!(call_id = %call_id, "caller asked for privacy: number withheld");
+            ("anonymous".to_string(), None)
+        } else {
+            (inc.from_user.clone(), inc.from_display.clone())
+        };
         let meta = CallMeta {
             call_id: call_id.clone(),
             account: route.account.id.clone(),
             dialled: route.dialled.clone(),
             line: route.line.number.clone(),
-            caller_number: inc.from_user.clone(),
-            caller_name: inc.from_display.clone(),
+            caller_number: caller_number.clone(),
+            caller_name: caller_name.clone(),
             start: meta_time(started_at),
             source: format!("sip from {}", inc.source),
         };
@@ -293,8 +300,6 @@ impl Gateway {
             rand::rng().random(),
             &sh.config.media,
         );
-        let caller_number = inc.from_user.clone();
-        let caller_name = inc.from_display.clone();
         let source = inc.source;
         let sdp = inc.sdp.clone();
         let mut call = Call::new_inbound(call_id.clone(), self.call_config(), rand::rng().random());

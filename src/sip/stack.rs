@@ -759,6 +759,9 @@ pub struct IncomingCall {
     pub from_user: String,
     /// From display name, if any.
     pub from_display: Option<String>,
+    /// The caller asked for its identity to be withheld (`Privacy: id`, `header` or `user`,
+    /// RFC 3323/3325): whatever From says, the number must not reach the called party.
+    pub privacy: bool,
     /// To user part, raw.
     pub to_user: String,
     /// The INVITE body (the SDP offer), if any.
@@ -1628,6 +1631,28 @@ async fn answer_and_drive(mut tx: Transaction, status: StatusCode, headers: Vec<
     while tx.receive().await.is_some() {}
 }
 
+/// Whether a request's `Privacy` header asks to withhold the caller's identity: the values
+/// `id`, `header` or `user` (RFC 3323 §4.2, RFC 3325 §9.3), in one header or several,
+/// case-insensitive. `none`, `session` and `critical` alone do not.
+fn privacy_requested(req: &Request) -> bool {
+    req.headers.iter().any(|h| {
+        let text = h.to_string();
+        let Some((name, value)) = text.split_once(':') else {
+            return false;
+        };
+        name.trim().eq_ignore_ascii_case("privacy") && privacy_withholds_identity(value)
+    })
+}
+
+/// Whether one `Privacy` header value (`id;critical`, `header, session`…) withholds the
+/// caller's identity.
+fn privacy_withholds_identity(value: &str) -> bool {
+    value
+        .split([';', ','])
+        .map(|v| v.trim().to_ascii_lowercase())
+        .any(|v| matches!(v.as_str(), "id" | "header" | "user"))
+}
+
 /// Reads the routing facts of an initial INVITE; `None` when From or To do not parse.
 fn incoming_call(
     stack: &Arc<StackInner>,
@@ -1666,6 +1691,7 @@ fn incoming_call(
             .display_name
             .map(|d| d.trim().trim_matches('"').to_string())
             .filter(|d| !d.is_empty()),
+        privacy: privacy_requested(req),
         to_user: user(&to.uri),
         sdp: body(&req.body),
         tx: None,
@@ -1705,5 +1731,28 @@ async fn reply_to(tx: &mut Transaction, status: StatusCode, allow: bool) {
     };
     if let Err(e) = tx.reply_with(status, headers, None).await {
         debug!(error = %e, "cannot send response");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::privacy_withholds_identity;
+
+    #[test]
+    fn privacy_values() {
+        for v in [
+            "id",
+            "ID",
+            "id;critical",
+            "header",
+            "user",
+            "session; id",
+            "none, header",
+        ] {
+            assert!(privacy_withholds_identity(v), "{v}");
+        }
+        for v in ["", "none", "session", "critical", "identity", "idx"] {
+            assert!(!privacy_withholds_identity(v), "{v}");
+        }
     }
 }
