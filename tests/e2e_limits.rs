@@ -225,3 +225,83 @@ fn a_caller_asking_for_privacy_is_withheld() {
         "caller on record: {caller:?}"
     );
 }
+
+/// SIGTERM drains: new calls get 503 at once, the call in progress goes on to its normal end
+/// (its BYE is answered), its message is delivered, and then `serve` exits cleanly.
+#[test]
+fn sigterm_lets_the_call_in_progress_end_and_refuses_new_ones() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = gateway(&sink, &[]);
+    let mut played = peers::silence(1200);
+    played.extend(peers::speech_like(26, 5.0));
+    let wav = gw.write("long.wav", &peers::wav(&played));
+    let first = gw
+        .command(&[
+            "call",
+            "voice",
+            "--to",
+            &gw.uri(VM_LINE),
+            "--from",
+            "+33612345670",
+            "--wav",
+            &wav.display().to_string(),
+            "--timeout-secs",
+            "30",
+        ])
+        .env("FAXVOX_SIP_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gw.log().contains("answered") {
+        assert!(Instant::now() < deadline, "not answered:\n{}", gw.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    gw.signal("TERM");
+    assert!(
+        gw.wait_log("SIGTERM", Duration::from_secs(5)),
+        "{}",
+        gw.log()
+    );
+    let refused = SipClient::new()
+        .invite_final(
+            gw.sip_addr(),
+            VM_LINE,
+            "+15550003333",
+            Duration::from_secs(8),
+        )
+        .expect("no final response while draining");
+    assert_eq!(refused.status, 503, "{}", refused.raw);
+    let out = first.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the call in progress did not end normally: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        gw.log()
+    );
+    let status = gw.wait_exit(Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "serve did not exit cleanly: {status:?}"
+    );
+    // Delivered before the exit, or kept in the spool for the next start: never lost.
+    let mailed = wait_mail(&sink, Duration::from_secs(5), |m| {
+        sent_to(m, "vm@acme.example") && attachment(m, "audio/").is_some()
+    });
+    let queued = std::fs::read_dir(gw.path().join("spool"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.path().join("voicemail.wav").exists());
+    assert!(
+        mailed.is_some() || queued,
+        "the message is gone:\n{}",
+        gw.log()
+    );
+    if let Some(mail) = mailed {
+        let (_, _, audio) = attachment(&mail, "audio/").unwrap();
+        let (_, r) = peers::find_in(&played, &peers::decode_audio(&audio), 9000);
+        assert!(r >= 0.8, "recorded audio does not match (r = {r:.3})");
+    }
+}

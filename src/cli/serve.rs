@@ -222,9 +222,9 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         _ = term.recv() => info!("SIGTERM: stopping"),
         _ = tokio::signal::ctrl_c() => info!("interrupt: stopping"),
     }
-    // New calls are refused from here on: the stack stops listening.
-    calls.abort();
-    stack.shutdown();
+    // New calls are refused (503) from here on; the stack keeps running so that the calls in
+    // progress still get their BYEs and re-INVITEs while they drain.
+    gateway.stop_accepting();
     // No new faxes from the HTTP API either.
     if let Some(api) = api {
         api.shutdown().await;
@@ -243,6 +243,8 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
             );
         }
     }
+    calls.abort();
+    stack.shutdown();
     if let Some((task, stop, dialer)) = dialer {
         stop.notify_one();
         let wait = Duration::from_secs(args.drain_secs);

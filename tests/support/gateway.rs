@@ -299,6 +299,23 @@ impl Gateway {
         }
     }
 
+    /// Appends a `[trunk]` section to the configuration: `uri`, then `extra` lines as is.
+    pub fn add_trunk(&self, uri: &str, extra: &str) {
+        let mut config = std::fs::read_to_string(&self.config).unwrap();
+        config.push_str(&format!("\n[trunk]\nuri = {uri:?}\n{extra}"));
+        std::fs::write(&self.config, config).unwrap();
+    }
+
+    /// `faxvox rates import` of a one-line deck: France (33) at `price` € a page.
+    pub fn rate_france(&self, price: &str) {
+        self.write(
+            "rates.csv",
+            format!("prefix,country,price_per_page,valid_from\n33,France,{price},2020-01-01\n")
+                .as_bytes(),
+        );
+        self.ok(&["rates", "import", "rates.csv"]);
+    }
+
     /// Sends a signal (`"HUP"`, `"TERM"`…) to the running `serve`.
     pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("serve is running").id();
@@ -308,6 +325,21 @@ impl Gateway {
             .unwrap()
             .success();
         assert!(ok, "kill -{name} {pid}");
+    }
+
+    /// Waits up to `within` for `serve` to exit; its status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Waits up to `within` for `needle` in the log.
