@@ -485,28 +485,36 @@ impl Dialer {
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
         let mut confirmed = fact_u32(&claimed, "pages_confirmed").min(facts.pages);
-        // Fallbacks already made (a job from before the ladder kept a flag: spent).
-        let mut fallbacks = match claimed.facts().get("fallbacks").and_then(Value::as_u64) {
-            Some(n) => u32::try_from(n).unwrap_or(MAX_FALLBACKS),
-            None if claimed
-                .facts()
-                .get("fallback_used")
-                .and_then(Value::as_bool)
-                == Some(true) =>
-            {
-                MAX_FALLBACKS
-            }
-            None => 0,
-        };
+        // The ladder so far, from the attempts on record: a fax dialled again later (busy
+        // after a fallback) keeps the settings its last fallback chose.
+        let mut fallbacks = attempts.iter().filter(|a| a.fallback).count() as u32;
         let mut fallback_now = false;
-        let mut mode = AttemptMode {
-            t38: self.trunk().t38_policy(),
-            ecm: self.config.fax.ecm,
-            modems: Modems::default(),
+        let mut mode = match attempts.iter().rev().find(|a| a.fallback) {
+            Some(last) => AttemptMode {
+                t38: T38Policy::Off,
+                ecm: last.ecm,
+                modems: Modems {
+                    v17: last.max_bit_rate > 9_600,
+                    ..Modems::default()
+                },
+            },
+            None => AttemptMode {
+                t38: self.trunk().t38_policy(),
+                ecm: self.config.fax.ecm,
+                modems: Modems::default(),
+            },
         };
         loop {
             let trunk = self.trunk();
             let remaining = facts.pages.saturating_sub(confirmed);
+            if remaining == 0 {
+                // Every page went through before a crash or a lost lease: only the result
+                // and the bookkeeping are left.
+                let n = attempts.len();
+                return self
+                    .conclude(&mut claimed, &facts, confirmed, n, 0, "sent".into())
+                    .await;
+            }
             let now = SystemTime::now();
             if let Err(e) = self.spool.extend_lease(now, &mut claimed, DIAL_LEASE) {
                 warn!(error = %e, "lease lost before dialling; leaving the job to its new holder");
@@ -721,7 +729,17 @@ impl Dialer {
         duration_secs: u64,
         reason: String,
     ) -> String {
-        let sent = confirmed >= facts.pages && reason == "sent";
+        // Every page confirmed is sent, whatever the last attempt said; "sent" with pages
+        // missing is not.
+        let sent = confirmed >= facts.pages;
+        let reason = match (sent, reason == "sent") {
+            (true, _) => "sent".to_string(),
+            (false, true) => format!(
+                "the far end confirmed {confirmed} of {} page(s)",
+                facts.pages
+            ),
+            (false, false) => reason,
+        };
         let result = FaxResult {
             sent,
             pages_confirmed: confirmed,
