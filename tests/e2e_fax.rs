@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use faxvox_codecs::{Bitmap, Page, Resolution};
+use faxvox_codecs::{Bitmap, Page};
 
 use support::gateway::{attachment, describe_mail, sent_to, Gateway};
 use support::peers::require;
@@ -20,15 +20,7 @@ const ROWS: u32 = 600;
 
 /// A small fine-resolution page (1728 × 600, about 3 inches): the top of a text-like test page.
 fn small_page(seed: u64) -> Page {
-    let full = fax_common::test_page(seed, Resolution::FINE);
-    let mut b = Bitmap::new(1728, ROWS);
-    for y in 0..ROWS {
-        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
-    }
-    Page {
-        bitmap: b,
-        resolution: Resolution::FINE,
-    }
+    fax_common::test_page_top(seed, ROWS)
 }
 
 #[test]

@@ -13,7 +13,7 @@ mod support;
 use std::process::Output;
 use std::time::Duration;
 
-use faxvox_codecs::{Bitmap, Page, Resolution};
+use faxvox_codecs::Page;
 use serde_json::Value;
 
 use support::gateway::{attachment, describe_mail, sent_to, wait_mail, Gateway};
@@ -25,15 +25,7 @@ const ALICE_VM: &str = "+33100000012";
 const BOB_FAX: &str = "+33299001133";
 
 fn one_page() -> Page {
-    let full = fax_common::test_page(5, Resolution::FINE);
-    let mut b = Bitmap::new(1728, 200);
-    for y in 0..200 {
-        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
-    }
-    Page {
-        bitmap: b,
-        resolution: Resolution::FINE,
-    }
+    fax_common::test_page_top(5, 200)
 }
 
 /// alice (a fax line and a voicemail line) and bob (a fax line), France at 0.05 € a page, the
@@ -55,22 +47,15 @@ fn site_on(sink: &SmtpSink, db: Option<&str>) -> Gateway {
             .to_string();
         config = config.replace(&sqlite, &format!("url = {db:?}"));
     }
-    config.push_str(&format!(
-        "\n[trunk]\nuri = \"sip:127.0.0.1:{}\"\n",
-        gw.sip_port
-    ));
     std::fs::write(&gw.config, config).unwrap();
+    gw.add_trunk(&format!("sip:127.0.0.1:{}", gw.sip_port), "");
     gw.account_add("alice", &["alice@a.example"], "Alice SARL");
     gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
     gw.line_add(ALICE_FAX, "alice", "fax", None);
     let greeting = gw.write("greeting.wav", &peers::wav(&peers::speech_like(30, 0.4)));
     gw.line_add(ALICE_VM, "alice", "voicemail", Some(&greeting));
     gw.line_add(BOB_FAX, "bob", "fax", None);
-    gw.write(
-        "rates.csv",
-        b"prefix,country,price_per_page,valid_from\n33,France,0.05,2020-01-01\n",
-    );
-    gw.ok(&["rates", "import", "rates.csv"]);
+    gw.rate_france("0.05");
     gw
 }
 

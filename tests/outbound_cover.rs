@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Output;
 
 use faxvox_codecs::raster::FAX_WIDTH;
-use faxvox_codecs::{Bitmap, Page, Resolution};
+use faxvox_codecs::{Page, Resolution};
 use serde_json::Value;
 
 use support::gateway::Gateway;
@@ -26,33 +26,19 @@ const ROWS: u32 = 500;
 
 /// A small fine page (1728 × ROWS): the top of a text-like test page.
 fn small_page(seed: u64) -> Page {
-    let full = fax_common::test_page(seed, Resolution::FINE);
-    let mut b = Bitmap::new(1728, ROWS);
-    for y in 0..ROWS {
-        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
-    }
-    Page {
-        bitmap: b,
-        resolution: Resolution::FINE,
-    }
+    fax_common::test_page_top(seed, ROWS)
 }
 
 /// Accounts alice (line ALICE_LINE) and bob (BOB_LINE), France at 0.05 €/page, and a trunk
 /// so that sending is enabled (nothing dials it: `serve` is not started).
 fn site(sink: &SmtpSink) -> Gateway {
     let gw = Gateway::new(sink);
-    let mut config = std::fs::read_to_string(&gw.config).unwrap();
-    config.push_str("\n[trunk]\nuri = \"sip:127.0.0.1:9\"\n");
-    std::fs::write(&gw.config, config).unwrap();
+    gw.add_trunk("sip:127.0.0.1:9", "");
     gw.account_add("alice", &["alice@a.example"], "Alice SARL");
     gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
     gw.line_add(ALICE_LINE, "alice", "fax", None);
     gw.line_add(BOB_LINE, "bob", "fax", None);
-    gw.write(
-        "rates.csv",
-        b"prefix,country,price_per_page,valid_from\n33,France,0.05,2020-01-01\n",
-    );
-    gw.ok(&["rates", "import", "rates.csv"]);
+    gw.rate_france("0.05");
     gw
 }
 

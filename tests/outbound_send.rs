@@ -14,7 +14,7 @@ mod support;
 use std::process::Output;
 use std::time::Duration;
 
-use faxvox_codecs::{Bitmap, Page, Resolution};
+use faxvox_codecs::Page;
 use serde_json::Value;
 
 use support::gateway::{attachment, describe_mail, sent_to, wait_mail, Gateway};
@@ -28,15 +28,7 @@ const ROWS: u32 = 500;
 
 /// A small fine page (1728 × ROWS): the top of a text-like test page, quick to fax.
 fn small_page(seed: u64) -> Page {
-    let full = fax_common::test_page(seed, Resolution::FINE);
-    let mut b = Bitmap::new(1728, ROWS);
-    for y in 0..ROWS {
-        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
-    }
-    Page {
-        bitmap: b,
-        resolution: Resolution::FINE,
-    }
+    fax_common::test_page_top(seed, ROWS)
 }
 
 /// An installation with accounts alice (line ALICE_LINE) and bob (fax line BOB_LINE), a rate
@@ -48,21 +40,15 @@ fn site(sink: &SmtpSink) -> Gateway {
 /// [`site`] with the trunk on another port (`None`: the gateway itself), 2 attempts 1 s apart.
 fn site_with_trunk(sink: &SmtpSink, trunk_port: Option<u16>) -> Gateway {
     let gw = Gateway::new(sink);
-    let mut config = std::fs::read_to_string(&gw.config).unwrap();
-    config.push_str(&format!(
-        "\n[trunk]\nuri = \"sip:127.0.0.1:{}\"\nretry_secs = 1\nmax_attempts = 2\n",
-        trunk_port.unwrap_or(gw.sip_port)
-    ));
-    std::fs::write(&gw.config, config).unwrap();
+    gw.add_trunk(
+        &format!("sip:127.0.0.1:{}", trunk_port.unwrap_or(gw.sip_port)),
+        "retry_secs = 1\nmax_attempts = 2\n",
+    );
     gw.account_add("alice", &["alice@a.example"], "Alice SARL");
     gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
     gw.line_add(ALICE_LINE, "alice", "fax", None);
     gw.line_add(BOB_LINE, "bob", "fax", None);
-    gw.write(
-        "rates.csv",
-        b"prefix,country,price_per_page,valid_from\n33,France,0.05,2020-01-01\n",
-    );
-    gw.ok(&["rates", "import", "rates.csv"]);
+    gw.rate_france("0.05");
     gw
 }
 
@@ -72,6 +58,25 @@ fn run(gw: &Gateway, args: &[&str]) -> (Output, String, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     eprintln!("faxvox {args:?}: {}\n{stdout}{stderr}", out.status);
     (out, stdout, stderr)
+}
+
+/// `faxvox send --account alice --from ALICE_LINE --to BOB_LINE DOC EXTRA… --wait
+/// --wait-secs SECS`.
+fn send_wait(gw: &Gateway, doc: &str, extra: &[&str], secs: u32) -> (Output, String, String) {
+    let secs = secs.to_string();
+    let mut args = vec![
+        "send",
+        "--account",
+        "alice",
+        "--from",
+        ALICE_LINE,
+        "--to",
+        BOB_LINE,
+        doc,
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--wait", "--wait-secs", &secs]);
+    run(gw, &args)
 }
 
 fn status(gw: &Gateway, account: &str) -> Value {
@@ -294,20 +299,7 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
     let pages = [small_page(11), small_page(12)];
     let doc = fax_common::write_doc(gw.path(), "letter.tif", &pages);
     let doc = doc.display().to_string();
-    let args = [
-        "send",
-        "--account",
-        "alice",
-        "--from",
-        ALICE_LINE,
-        "--to",
-        BOB_LINE,
-        &doc,
-        "--wait",
-        "--wait-secs",
-        "150",
-    ];
-    let (out, stdout, stderr) = run(&gw, &args);
+    let (out, stdout, stderr) = send_wait(&gw, &doc, &[], 150);
     if !out.status.success() {
         gw.print_log();
     }
@@ -402,23 +394,7 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
     assert_eq!(attempts[0]["t38"], true, "{job:#}");
 
     // Anonymous: the receiving gateway sees no caller number.
-    let (out, stdout, _) = run(
-        &gw,
-        &[
-            "send",
-            "--account",
-            "alice",
-            "--from",
-            ALICE_LINE,
-            "--to",
-            BOB_LINE,
-            &doc,
-            "--anonymous",
-            "--wait",
-            "--wait-secs",
-            "150",
-        ],
-    );
+    let (out, stdout, _) = send_wait(&gw, &doc, &["--anonymous"], 150);
     assert!(out.status.success(), "{stdout}");
     let inbound = records(&gw, "in");
     assert_eq!(inbound.len(), 2, "{inbound:?}");
@@ -528,22 +504,7 @@ fn busy_line_is_retried_then_fails_without_charge() {
     gw.start();
     let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(5)]);
     let doc = doc.display().to_string();
-    let (out, stdout, _) = run(
-        &gw,
-        &[
-            "send",
-            "--account",
-            "alice",
-            "--from",
-            ALICE_LINE,
-            "--to",
-            BOB_LINE,
-            &doc,
-            "--wait",
-            "--wait-secs",
-            "60",
-        ],
-    );
+    let (out, stdout, _) = send_wait(&gw, &doc, &[], 60);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(
         stdout.contains("failed: 486 Busy Here (after 2 attempts)"),
@@ -586,23 +547,7 @@ fn busy_line_is_retried_then_fails_without_charge() {
 
     // Masked (--anonymous): From is anonymous and carries no number, `Privacy: id` asks the
     // trunk to withhold it, and P-Asserted-Identity still tells the trunk who calls.
-    let (out, stdout, _) = run(
-        &gw,
-        &[
-            "send",
-            "--account",
-            "alice",
-            "--from",
-            ALICE_LINE,
-            "--to",
-            BOB_LINE,
-            &doc,
-            "--anonymous",
-            "--wait",
-            "--wait-secs",
-            "60",
-        ],
-    );
+    let (out, stdout, _) = send_wait(&gw, &doc, &["--anonymous"], 60);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     let invites = invites.lock().unwrap();
     assert_eq!(invites.len(), 4, "INVITEs: {invites:?}");
@@ -644,22 +589,7 @@ fn t30_failures_walk_the_fallback_ladder_sending_only_the_rest() {
     let pages = [small_page(21), small_page(22), small_page(23)];
     let doc = fax_common::write_doc(gw.path(), "three.tif", &pages);
     let doc = doc.display().to_string();
-    let (out, stdout, stderr) = run(
-        &gw,
-        &[
-            "send",
-            "--account",
-            "alice",
-            "--from",
-            ALICE_LINE,
-            "--to",
-            BOB_LINE,
-            &doc,
-            "--wait",
-            "--wait-secs",
-            "300",
-        ],
-    );
+    let (out, stdout, stderr) = send_wait(&gw, &doc, &[], 300);
     let job: Value = {
         let id = stdout.split_whitespace().nth(1).unwrap_or_default();
         let m = gw.path().join("spool").join(id).join("manifest.json");
@@ -746,22 +676,7 @@ fn sighup_reloads_the_trunk() {
     let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(7)]);
     let doc = doc.display().to_string();
     let send = |gw: &Gateway| {
-        let (out, stdout, _) = run(
-            gw,
-            &[
-                "send",
-                "--account",
-                "alice",
-                "--from",
-                ALICE_LINE,
-                "--to",
-                BOB_LINE,
-                &doc,
-                "--wait",
-                "--wait-secs",
-                "60",
-            ],
-        );
+        let (out, stdout, _) = send_wait(gw, &doc, &[], 60);
         assert_eq!(out.status.code(), Some(3), "{stdout}");
         stdout
     };
@@ -827,22 +742,7 @@ fn status_email_waits_in_the_spool_while_smtp_is_down() {
     gw.start();
     let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(9)]);
     let doc = doc.display().to_string();
-    let (out, stdout, _) = run(
-        &gw,
-        &[
-            "send",
-            "--account",
-            "alice",
-            "--from",
-            ALICE_LINE,
-            "--to",
-            BOB_LINE,
-            &doc,
-            "--wait",
-            "--wait-secs",
-            "60",
-        ],
-    );
+    let (out, stdout, _) = send_wait(&gw, &doc, &[], 60);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
 
     // The status job is in the spool, waiting for the mail server.
@@ -908,22 +808,7 @@ fn status_email_waits_in_the_spool_while_smtp_is_down() {
 fn send_one(gw: &Gateway, seed: u64) -> Value {
     let doc = fax_common::write_doc(gw.path(), &format!("p{seed}.tif"), &[small_page(seed)]);
     let doc = doc.display().to_string();
-    let (out, stdout, stderr) = run(
-        gw,
-        &[
-            "send",
-            "--account",
-            "alice",
-            "--from",
-            ALICE_LINE,
-            "--to",
-            BOB_LINE,
-            &doc,
-            "--wait",
-            "--wait-secs",
-            "150",
-        ],
-    );
+    let (out, stdout, stderr) = send_wait(gw, &doc, &[], 150);
     assert!(out.status.success(), "send --wait: {stdout}{stderr}");
     assert!(
         stdout.contains("sent: 1/1 pages, 0.05 € charged"),

@@ -87,6 +87,19 @@ pub fn test_page(seed: u64, resolution: Resolution) -> Page {
     }
 }
 
+/// The top `rows` rows of a fine [`test_page`]: a small page that faxes in seconds.
+pub fn test_page_top(seed: u64, rows: u32) -> Page {
+    let full = test_page(seed, Resolution::FINE);
+    let mut b = Bitmap::new(1728, rows);
+    for y in 0..rows {
+        b.row_mut(y).copy_from_slice(full.bitmap.row(y));
+    }
+    Page {
+        bitmap: b,
+        resolution: Resolution::FINE,
+    }
+}
+
 /// Writes `pages` as a G4 TIFF at `dir/name` and returns the path.
 pub fn write_doc(dir: &Path, name: &str, pages: &[Page]) -> PathBuf {
     let path = dir.join(name);
