@@ -22,6 +22,7 @@ use sqlx::AnyPool;
 
 fn quote() -> Quote {
     Quote {
+        to: "+390612345678".into(),
         prefix: "39".into(),
         country: "Italy".into(),
         rate_per_page: Money(500),

@@ -808,12 +808,14 @@ impl Config {
         }
         let trunk = &self.trunk;
         let uri = trunk.uri.trim();
-        let uri_ok = uri.is_empty() || (uri.starts_with("sip:") && uri.len() > 4);
-        if !uri_ok {
-            return Err(bad(
-                "trunk.uri",
-                format!("{uri:?}: expected sip:HOST[:PORT], e.g. \"sip:trunk.example.net:5060\""),
-            ));
+        // The same check the dialer makes, so `config check` catches what `serve` would refuse.
+        if !uri.is_empty() {
+            if let Err(e) = crate::outbound::trunk_target(uri, "+1") {
+                return Err(bad(
+                    "trunk.uri",
+                    format!("{e}; expected sip:HOST[:PORT], e.g. \"sip:trunk.example.net:5060\""),
+                ));
+            }
         }
         if trunk.user.trim().is_empty() != trunk.password.is_empty() {
             return Err(bad(

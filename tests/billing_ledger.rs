@@ -36,6 +36,7 @@ async fn with_deck(billing: &Billing) {
 /// A quote for `pages` pages to Italy (0.05 € a page).
 fn italy(pages: u32) -> Quote {
     Quote {
+        to: "+390612345678".into(),
         prefix: "39".into(),
         country: "Italy".into(),
         rate_per_page: money("0.05"),
@@ -434,11 +435,20 @@ async fn states(url: &str) {
         .check_destination("acme", "+33 2 53 43 75 55")
         .await
         .unwrap();
-    // Restricted may still reserve (for the operator's numbers).
+    // Restricted may still reserve for the operator's numbers — and only for them, checked
+    // again under the account's lock when the amount is held.
+    let to_our_line = Quote {
+        to: "+33253437555".into(),
+        ..italy(1)
+    };
     billing
-        .reserve("acme", "r-1", &italy(1), now)
+        .reserve("acme", "r-1", &to_our_line, now)
         .await
         .unwrap();
+    assert!(matches!(
+        billing.reserve("acme", "r-x", &italy(1), now).await,
+        Err(BillingError::AccountRestricted { .. })
+    ));
     assert_eq!(
         dir.account("acme").await.unwrap().unwrap().state,
         "restricted"

@@ -158,5 +158,21 @@ async fn a_commit_refused_by_a_full_disk_is_retried_by_the_next_recovery_pass() 
     let jobs = gw.spool.list(&Default::default()).unwrap();
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     assert_eq!(std::fs::read_dir(&calls).unwrap().count(), 0);
+    // One detail record for the call, the recovered one (naming the job), not two.
+    let records = gw
+        .directory
+        .call_records(
+            None,
+            std::time::SystemTime::UNIX_EPOCH,
+            std::time::SystemTime::now() + Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        records[0].job_id.as_deref(),
+        Some(jobs[0].id.as_str()),
+        "{records:?}"
+    );
     gw.stop().await;
 }

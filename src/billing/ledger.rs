@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{new_id, period_of, Billing, BillingError, Money, Quote, Result};
+use crate::directory::is_unique_violation;
 use crate::directory::records::record_time;
 use crate::directory::validate;
 
@@ -243,8 +244,14 @@ fn notice_from_row(row: &AnyRow) -> Result<Notice> {
     })
 }
 
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+/// Whether `number` (E.164) is one of the operator's own lines: where a restricted account
+/// may still send.
+async fn is_our_line(conn: &mut AnyConnection, number: &str) -> Result<bool> {
+    let found: Option<String> = sqlx::query_scalar("SELECT number FROM lines WHERE number = $1")
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Takes the account's write lock for the rest of the transaction (row lock on PostgreSQL,
@@ -338,9 +345,11 @@ impl Billing {
     /// Holds `quote.amount` for fax `fax_id` before dialling, atomically against the limit
     /// of `now`'s period: refused with [`BillingError::CeilingReached`] (and the 100 % notice
     /// recorded) when used + reserved + amount would pass ceiling + deposits, with
-    /// [`BillingError::AccountSuspended`] for a suspended account. A restricted account may
-    /// reserve: check the destination first with [`Billing::check_destination`]. The rate
-    /// and pages are kept so that [`Billing::settle`] charges pages × that rate.
+    /// [`BillingError::AccountSuspended`] for a suspended account, and
+    /// [`BillingError::AccountRestricted`] for a restricted account sending to a number that is
+    /// not one of the operator's lines — checked under the account's lock, so a state change
+    /// racing the submission cannot let a fax through. The rate and pages are kept so that
+    /// [`Billing::settle`] charges pages × that rate.
     pub async fn reserve(
         &self,
         account: &str,
@@ -359,6 +368,12 @@ impl Billing {
             None => return Err(BillingError::UnknownAccount(account.to_string())),
             Some(AccountState::Suspended) => {
                 return Err(BillingError::AccountSuspended(account.to_string()))
+            }
+            Some(AccountState::Restricted) if !is_our_line(&mut tx, &quote.to).await? => {
+                return Err(BillingError::AccountRestricted {
+                    account: account.to_string(),
+                    to: quote.to.clone(),
+                })
             }
             Some(_) => {}
         }
@@ -470,12 +485,12 @@ impl Billing {
                     to: to_e164.to_string(),
                 };
                 let number = validate::normalize_number(to_e164).map_err(|_| restricted())?;
-                let ours: Option<String> =
-                    sqlx::query_scalar("SELECT number FROM lines WHERE number = $1")
-                        .bind(&number)
-                        .fetch_optional(self.pool())
-                        .await?;
-                ours.map(|_| ()).ok_or_else(restricted)
+                let mut conn = self.pool().acquire().await?;
+                if is_our_line(&mut conn, &number).await? {
+                    Ok(())
+                } else {
+                    Err(restricted())
+                }
             }
         }
     }
@@ -514,10 +529,12 @@ impl Billing {
         let reserved_pages: i64 = row.try_get("pages")?;
         let amount = Money(row.try_get("amount")?);
         let pages = i64::from(pages_confirmed).min(reserved_pages).max(0);
-        let charged = rate
-            .checked_mul(u32::try_from(pages).unwrap_or(u32::MAX))
-            .ok_or(BillingError::Overflow)?
-            .min(amount);
+        let charged = super::charge_for(
+            rate,
+            u32::try_from(reserved_pages.max(0)).unwrap_or(u32::MAX),
+            amount,
+            pages_confirmed,
+        )?;
         let account: String = row.try_get("account")?;
         let fax_id: String = row.try_get("fax_id")?;
         if i64::from(pages_confirmed) > reserved_pages {

@@ -165,18 +165,25 @@ impl Billing {
     }
 }
 
+/// What a fax costs for the pages the far end confirmed: `rate × confirmed`, never more
+/// pages than were reserved and never more than the amount held. The one formula for the
+/// ledger's charge and the call records' cost, so the two always agree.
+pub fn charge_for(
+    rate: Money,
+    reserved_pages: u32,
+    amount: Money,
+    confirmed: u32,
+) -> Result<Money, BillingError> {
+    Ok(rate
+        .checked_mul(confirmed.min(reserved_pages))
+        .ok_or(BillingError::Overflow)?
+        .min(amount))
+}
+
 /// The billing period of `t`: its calendar month in UTC, `YYYY-MM`.
 pub fn period_of(t: SystemTime) -> String {
     let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     ts.strftime("%Y-%m").to_string()
 }
 
-/// A fresh id sortable by time: `20261127T074912Z-3f9a2c1b5d6e7f80`.
-pub(crate) fn new_id(t: SystemTime) -> String {
-    let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    format!(
-        "{}-{:016x}",
-        ts.strftime("%Y%m%dT%H%M%SZ"),
-        rand::random::<u64>()
-    )
-}
+pub(crate) use crate::directory::records::new_id;

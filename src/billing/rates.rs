@@ -34,6 +34,8 @@ pub struct Rate {
 /// The price of sending `pages` pages to a number, as of a date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Quote {
+    /// The destination, E.164 (a restricted account may only send to the operator's lines).
+    pub to: String,
     /// The rate's prefix that matched (longest).
     pub prefix: String,
     pub country: String,
@@ -336,6 +338,7 @@ impl Billing {
             .checked_mul(pages)
             .ok_or(BillingError::Overflow)?;
         Ok(Quote {
+            to: number,
             prefix: rate.prefix,
             country: rate.country,
             rate_per_page: rate.price_per_page,

@@ -248,7 +248,8 @@ pub fn records_cutoff(now: SystemTime, months: u32) -> SystemTime {
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-fn new_id(start: SystemTime) -> String {
+/// A fresh id sortable by time: `20261127T074912Z-3f9a2c1b5d6e7f80` (call records, billing).
+pub(crate) fn new_id(start: SystemTime) -> String {
     let ts = jiff::Timestamp::try_from(start).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     format!(
         "{}-{:016x}",
@@ -383,6 +384,16 @@ impl Directory {
 
     /// Deletes the records of calls that started before `older_than`; returns how many.
     /// With [`records_cutoff`]: `purge_call_records(records_cutoff(now, months))`.
+    /// Deletes the inbound records of `call_id`: a call whose commit failed got a record
+    /// saying so, and the recovery pass that commits it later writes the one that stays.
+    pub async fn forget_inbound_call_records(&self, call_id: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM call_records WHERE call_id = $1 AND direction = 'in'")
+            .bind(call_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn purge_call_records(&self, older_than: SystemTime) -> Result<u64> {
         let done = sqlx::query("DELETE FROM call_records WHERE start < $1")
             .bind(record_time(older_than))

@@ -135,6 +135,14 @@ impl Gateway {
             let rec =
                 r.summary
                     .to_record(r.job.as_ref().map(|j| j.to_string()), Some(200), None, None);
+            // One record per call: the one written when its commit failed gives way.
+            if let Err(e) = sh
+                .directory
+                .forget_inbound_call_records(&r.summary.call_id)
+                .await
+            {
+                error!(call_id = %r.summary.call_id, error = %e, "cannot replace the call record");
+            }
             if let Err(e) = sh.directory.add_call_record(&rec).await {
                 error!(call_id = %r.summary.call_id, error = %e, "cannot write the call record");
             }

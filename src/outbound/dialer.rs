@@ -797,8 +797,11 @@ impl Dialer {
                 return "retrying (billing)".into();
             }
         };
+        let mut result = result;
         if charged != result.charged {
+            // The ledger is the truth: the client is told what was charged.
             warn!(%charged, expected = %result.charged, "charge differs from pages × rate");
+            result.charged = charged;
         }
         if !claimed.facts().contains_key("status_email") {
             match self.queue_status(claimed, facts, &result, charged).await {
@@ -1051,11 +1054,8 @@ pub fn identity_headers(
 
 /// What `confirmed` pages cost at the reserved rate (never more than the reservation).
 fn charge(facts: &OutboundFacts, confirmed: u32) -> Money {
-    facts
-        .rate
-        .checked_mul(confirmed.min(facts.pages))
+    crate::billing::charge_for(facts.rate, facts.pages, facts.amount, confirmed)
         .unwrap_or(facts.amount)
-        .min(facts.amount)
 }
 
 fn fact_u32(claimed: &Claimed, key: &str) -> u32 {

@@ -1635,13 +1635,9 @@ async fn answer_and_drive(mut tx: Transaction, status: StatusCode, headers: Vec<
 /// `id`, `header` or `user` (RFC 3323 §4.2, RFC 3325 §9.3), in one header or several,
 /// case-insensitive. `none`, `session` and `critical` alone do not.
 fn privacy_requested(req: &Request) -> bool {
-    req.headers.iter().any(|h| {
-        let text = h.to_string();
-        let Some((name, value)) = text.split_once(':') else {
-            return false;
-        };
-        name.trim().eq_ignore_ascii_case("privacy") && privacy_withholds_identity(value)
-    })
+    req.headers
+        .iter()
+        .any(|h| h.name().eq_ignore_ascii_case("privacy") && privacy_withholds_identity(h.value()))
 }
 
 /// Whether one `Privacy` header value (`id;critical`, `header, session`…) withholds the

@@ -341,7 +341,7 @@ impl Worker {
         notice.time_zone = account.time_zone.clone();
 
         let (mail, file, warnings) = if claimed.manifest.kind == JobKind::FaxStatus {
-            self.compose_fax_status(claimed, &account)?
+            self.compose_fax_status(claimed, &account).await?
         } else {
             self.compose_message(claimed, &facts, &account).await?
         };
@@ -445,17 +445,21 @@ impl Worker {
     }
 
     /// The status email of an outbound fax (a `fax-status` job), its report attached.
-    fn compose_fax_status(
+    async fn compose_fax_status(
         &self,
         claimed: &Claimed,
         account: &Account,
     ) -> Result<ComposedMail, Failure> {
-        // An outbound fax's status: composed from the fax's facts, its report attached.
-        let report = match std::fs::read(claimed.media_path(crate::outbound::status::REPORT_MEDIA))
-        {
-            Ok(pdf) => Some(pdf),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Failure::Temporary(format!("cannot read the report: {e}"))),
+        // An outbound fax's status: composed from the fax's facts, its report attached when
+        // the job has one (a fax whose report could not be built gets the text alone).
+        let name = crate::outbound::status::REPORT_MEDIA;
+        let report = if claimed.manifest.media.iter().any(|m| m.name == name) {
+            let pdf = tokio::fs::read(claimed.media_path(name))
+                .await
+                .map_err(|e| Failure::Temporary(format!("cannot read the report: {e}")))?;
+            Some(pdf)
+        } else {
+            None
         };
         let mail = crate::outbound::status::compose_job(
             &self.composer,
