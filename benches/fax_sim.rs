@@ -57,6 +57,7 @@ fn setup<'a>(ident: &'a str, document: Document<'a>) -> T30Setup<'a> {
         modems: Modems::default(),
         document,
         keep_partial_pages: true,
+        max_page_length_mm: faxvox::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
     }
 }
 

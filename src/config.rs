@@ -552,7 +552,14 @@ pub struct FaxConfig {
     pub station_id: String,
     /// Highest page count accepted in one call.
     pub max_pages: u32,
+    /// Longest received page in millimetres: a longer page is cut there and the call ended,
+    /// so a sender cannot make the gateway hold an endless page in memory.
+    pub max_page_length_mm: u32,
 }
+
+/// Accepted range of `fax.max_page_length_mm`: a legal or B4 page (356, 364 mm) must fit, and
+/// at 2 m a page still holds at most 31 496 rows (6.8 MB) at 400 lines per inch.
+pub const MAX_PAGE_LENGTH_MM_RANGE: RangeInclusive<u32> = 380..=2000;
 
 impl Default for FaxConfig {
     fn default() -> Self {
@@ -560,6 +567,7 @@ impl Default for FaxConfig {
             ecm: true,
             station_id: String::new(),
             max_pages: 200,
+            max_page_length_mm: crate::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -667,6 +675,17 @@ impl Config {
         }
         if self.fax.max_pages == 0 {
             return Err(bad("fax.max_pages", "must be at least 1".into()));
+        }
+        if !MAX_PAGE_LENGTH_MM_RANGE.contains(&self.fax.max_page_length_mm) {
+            return Err(bad(
+                "fax.max_page_length_mm",
+                format!(
+                    "{} is outside {}..={} (millimetres)",
+                    self.fax.max_page_length_mm,
+                    MAX_PAGE_LENGTH_MM_RANGE.start(),
+                    MAX_PAGE_LENGTH_MM_RANGE.end()
+                ),
+            ));
         }
         if !(20..=1000).contains(&self.media.reorder_ms) {
             return Err(bad(
@@ -1277,5 +1296,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("fax.station_id"), "{e}");
+    }
+
+    #[test]
+    fn page_length_limit_is_validated() {
+        assert_eq!(Config::default().fax.max_page_length_mm, 600);
+        for bad in ["0", "100", "379", "2001"] {
+            let e = load(&format!("[fax]\nmax_page_length_mm = {bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("fax.max_page_length_mm"), "{bad}: {e}");
+        }
+        let c = load("", &[("FAXVOX_FAX_MAX_PAGE_LENGTH_MM", "1000")]).unwrap();
+        assert_eq!(c.fax.max_page_length_mm, 1000);
     }
 }

@@ -57,6 +57,7 @@ fn subjects_are_exact_in_french_and_english() {
         bit_rate: None,
         quality: FaxQuality::SomeErrors,
         bad_rows: 40,
+        cut: None,
     });
     let out = c.compose(&partial).unwrap();
     assert_eq!(

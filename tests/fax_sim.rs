@@ -231,3 +231,148 @@ fn receiver_hanging_up_ends_both_sides() {
     assert_eq!(out.receiver.pages, 0);
     assert!(out.simulated_s < 16.0);
 }
+
+/// Rows of a page of `mm` millimetres at fine resolution (7700 pixels per metre).
+fn fine_rows(mm: u32) -> u32 {
+    mm * 7700 / 1000
+}
+
+/// A page that never ends (500 000 blank rows: 65 m at fine resolution, 62 KB of T.6) after an
+/// ordinary first page: the receiver keeps page 1 whole and page 2 up to
+/// `fax.max_page_length_mm` (600 mm: 4620 rows), ends the call and reports the cut; the sender
+/// learns the call is over. Over T.38 with ECM (the whole page arrives in one ECM block, so the
+/// rows are decoded all at once) and over G.711 without ECM (T.4 rows one by one).
+#[test]
+fn endless_page_is_cut_at_the_length_limit() {
+    const ROWS: u32 = 500_000;
+    for (name, opts) in [
+        (
+            "t38 ecm endless page",
+            SimOptions {
+                transport: SimTransport::T38,
+                ..Default::default()
+            },
+        ),
+        (
+            "g711 non-ecm endless page",
+            SimOptions {
+                ecm: false,
+                ..g711()
+            },
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let first = test_page_top(5, 300);
+        let doc = write_g4_strips(
+            dir.path(),
+            "endless.tif",
+            &[g4_strip(&first), (blank_g4_strip(ROWS), ROWS)],
+        );
+        let out = simulate(&doc, dir.path(), &opts).unwrap();
+        let r = &out.receiver;
+        eprintln!(
+            "{name}: rx {} ({}), tx {} ({}); cut {:?}; {:.1} s simulated in {:.2} s",
+            r.result_text,
+            r.result_code,
+            out.sender.result_text,
+            out.sender.result_code,
+            r.page_cut,
+            out.simulated_s,
+            out.wall_s
+        );
+        let limit = fine_rows(600);
+        let cut = r
+            .page_cut
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: no cut: {r:#?}"));
+        assert_eq!((cut.page, cut.max_mm, cut.y_dpi), (2, 600, 196), "{name}");
+        assert!(cut.rows.abs_diff(limit) <= 1, "{name}: {cut:?}");
+        assert!(!r.success, "{name}: a cut fax is not a complete one");
+        assert!(
+            r.result_text.contains("page 2 longer than 600 mm"),
+            "{name}: {}",
+            r.result_text
+        );
+        // Ended well before the sender would have finished (65 m of paper), and both sides
+        // know the call is over.
+        assert!(out.simulated_s < 180.0, "{name}: {} s", out.simulated_s);
+        assert!(!out.sender.success, "{name}: {:#?}", out.sender);
+        // Page 1 whole, page 2 with exactly the rows up to the limit, all white.
+        let tiff = r.tiff.as_deref().expect("received TIFF");
+        let rows = tiff_page_rows(tiff);
+        assert_eq!(rows.len(), 2, "{name}: {rows:?}");
+        assert_eq!(rows[0], 300, "{name}");
+        assert!(rows[1].abs_diff(limit) <= 1, "{name}: {rows:?}");
+        let got = read_doc(tiff);
+        assert_same_pixels(std::slice::from_ref(&first), &got[..1]);
+        let page2 = &got[1].bitmap;
+        assert!(
+            (0..page2.height()).all(|y| page2.row(y).iter().all(|&b| b == 0)),
+            "{name}: the cut page is blank, as sent"
+        );
+        assert_eq!(r.received_pages.len(), 2, "{name}: {:?}", r.received_pages);
+    }
+}
+
+/// `faxvox fax-sim` (sender and receiver in one process) with a blank page of 500 000 rows:
+/// the process's peak memory is what the sender needs to hold the page (spandsp reads the
+/// whole page to send it: 500 000 × 216 bytes) plus a few megabytes, because the receiver keeps
+/// at most 600 mm of it. Before the limit the receiver held every row too: twice the page.
+#[test]
+fn fax_sim_memory_stays_bounded_on_an_endless_page() {
+    const ROWS: u32 = 500_000;
+    let dir = tempfile::tempdir().unwrap();
+    let doc = write_g4_strips(dir.path(), "endless.tif", &[(blank_g4_strip(ROWS), ROWS)]);
+    let pdf = dir.path().join("out.pdf");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_faxvox"))
+        .args(["fax-sim", "--transport", "t38", "--tiff-as-is"])
+        .arg(&doc)
+        .arg(&pdf)
+        // An empty directory: no ./faxvox.toml, the built-in defaults (600 mm).
+        .current_dir(dir.path())
+        .env_remove("FAXVOX_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let kb = |status: &str, key: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let mut hwm_kb = 0u64;
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            hwm_kb = hwm_kb.max(kb(&s, "VmHWM:")).max(kb(&s, "VmRSS:"));
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fax-sim did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let page_mb = u64::from(ROWS) * 216 / 1_000_000;
+    let peak_mb = hwm_kb * 1024 / 1_000_000;
+    eprintln!("fax-sim: {status}; peak {peak_mb} MB (the sender's page alone: {page_mb} MB)");
+    assert!(
+        peak_mb < page_mb + 40,
+        "peak {peak_mb} MB: the receiver held far more than 600 mm of the page\n{stderr}"
+    );
+    // The run itself: the fax failed (exit 2) with the page cut, and the PDF has it.
+    assert_eq!(status.code(), Some(2), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["receiver"]["page_cut"]["page"], 1, "{stdout}");
+    assert_eq!(json["receiver"]["page_cut"]["max_mm"], 600, "{stdout}");
+    assert_eq!(json["pdf_pages"], 1, "{stdout}");
+}

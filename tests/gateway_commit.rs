@@ -119,6 +119,7 @@ fn report(call_id: &str, success: bool, pages: u32, tiff: Option<&Path>) -> FaxR
         received_pages: (0..pages).map(|_| received_page()).collect(),
         partial_pages: 0,
         tiff: tiff.map(Path::to_path_buf),
+        page_cut: None,
     }
 }
 
@@ -394,4 +395,31 @@ fn a_full_spool_refuses_the_job_and_leaves_the_media_in_place() {
     let err = commit_call(&spool, &call).unwrap_err();
     assert!(matches!(err, CommitError::MissingMedia { .. }), "{err}");
     assert!(err.to_string().contains("message.wav"), "{err}");
+}
+
+/// A page cut at the length limit: the facts name it (and the limit), and it is where the
+/// fax stopped, even when spandsp had written that page whole.
+#[test]
+fn a_cut_page_is_in_the_fax_facts() {
+    let mut r = report("cut-1", false, 2, None);
+    r.page_cut = Some(faxvox::fax::CutPage {
+        page: 2,
+        rows: 4620,
+        max_mm: 600,
+        y_dpi: 196,
+    });
+    let f = faxvox::gateway::commit::fax_facts(&r);
+    assert!(f.partial);
+    assert_eq!(f.stopped_at_page, Some(2));
+    assert_eq!((f.cut_page, f.cut_at_mm), (Some(2), Some(600)));
+    let map = faxvox::worker::JobFacts {
+        fax: Some(f),
+        ..Default::default()
+    }
+    .to_map();
+    assert_eq!(map["fax"]["cut_page"], 2);
+    assert_eq!(map["fax"]["cut_at_mm"], 600);
+    // Without a cut, neither key is written.
+    let f = faxvox::gateway::commit::fax_facts(&report("ok-1", true, 1, None));
+    assert_eq!((f.cut_page, f.cut_at_mm), (None, None));
 }

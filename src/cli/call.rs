@@ -95,6 +95,11 @@ pub struct FaxArgs {
     /// Refuse T.38: the fax stays on G.711 whatever the receiver asks.
     #[arg(long, conflicts_with = "t38")]
     pub no_t38: bool,
+    /// Send the TIFF file as it is, without reading or rasterising it first (spandsp reads
+    /// it): to test a receiver with pages faxvox itself refuses, such as one far longer than
+    /// any paper.
+    #[arg(long)]
+    pub tiff_as_is: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -161,7 +166,11 @@ pub fn run(cmd: CallCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let (common, payload) = match cmd {
         CallCommand::Fax(a) => {
-            let tiff = prepare_document(&a.file, tmp.path())?;
+            let tiff = if a.tiff_as_is {
+                a.file.clone()
+            } else {
+                prepare_document(&a.file, tmp.path())?
+            };
             let policy = if a.no_t38 {
                 T38Policy::Off
             } else {

@@ -53,6 +53,11 @@ pub struct Args {
     /// Error correction mode (T.30 ECM).
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub ecm: OnOff,
+    /// Send IN as it is, a TIFF read by spandsp only (no check, no rasterising): to try the
+    /// receiver with pages faxvox itself refuses, such as one far longer than any paper. The
+    /// receiver cuts pages at `fax.max_page_length_mm`.
+    #[arg(long)]
+    pub tiff_as_is: bool,
 }
 
 /// What `fax-sim` prints.
@@ -71,8 +76,12 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         bail!("--loss must be between 0 and 100 (got {})", args.loss);
     }
     let work = WorkDir::create()?;
-    let document = sim::prepare_document(&args.input, work.path())
-        .with_context(|| format!("cannot prepare {}", args.input.display()))?;
+    let document = if args.tiff_as_is {
+        args.input.clone()
+    } else {
+        sim::prepare_document(&args.input, work.path())
+            .with_context(|| format!("cannot prepare {}", args.input.display()))?
+    };
     let opts = SimOptions {
         transport: match args.transport {
             Transport::G711 => SimTransport::G711(Law::Ulaw),
@@ -87,6 +96,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         t38_max_datagram: crate::media::udptl::normalize_far_max_datagram(Some(
             config.media.t38_max_datagram,
         )),
+        max_page_length_mm: config.fax.max_page_length_mm,
         ..SimOptions::default()
     };
     let outcome = sim::simulate(&document, work.path(), &opts)?;

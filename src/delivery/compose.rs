@@ -129,6 +129,17 @@ pub struct FaxDetails {
     pub quality: FaxQuality,
     /// Rows the decoder flagged as bad, over all pages.
     pub bad_rows: u32,
+    /// A page longer than the gateway's limit was cut (the call was ended there).
+    pub cut: Option<PageCutDetails>,
+}
+
+/// A received page cut at the gateway's length limit (`fax.max_page_length_mm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCutDetails {
+    /// 1-based page number.
+    pub page: u32,
+    /// The length it was cut at, millimetres.
+    pub at_mm: u32,
 }
 
 /// A file to attach.
@@ -572,6 +583,13 @@ struct FaxCtx {
     bit_rate: Option<u32>,
     quality: FaxQuality,
     bad_rows: u32,
+    cut: Option<CutCtx>,
+}
+
+#[derive(Serialize)]
+struct CutCtx {
+    page: u32,
+    mm: u32,
 }
 
 #[derive(Serialize)]
@@ -659,6 +677,10 @@ fn build_context<'a>(
                 bit_rate: f.bit_rate,
                 quality: f.quality,
                 bad_rows: f.bad_rows,
+                cut: f.cut.map(|c| CutCtx {
+                    page: c.page,
+                    mm: c.at_mm,
+                }),
             }),
             _ => None,
         },
@@ -846,8 +868,8 @@ fn clean_mime(mime: &str) -> String {
     }
 }
 
-/// One sample message per kind and locale (and a partial fax, an omitted attachment), used to
-/// check templates at startup.
+/// One sample message per kind and locale (and a partial fax, a fax with a page cut at the
+/// length limit, an omitted attachment), used to check templates at startup.
 fn samples() -> Vec<Message> {
     let base = |kind: Kind, locale: Locale, media: Media| Message {
         job_id: "20261127T071530Z-3f9a2c1b".into(),
@@ -863,7 +885,7 @@ fn samples() -> Vec<Message> {
         duration: Duration::from_secs(95),
         media,
     };
-    let fax = |partial: bool| {
+    let fax = |partial: bool, cut: bool| {
         Kind::Fax(FaxDetails {
             pages_received: 3,
             pages_expected: Some(5),
@@ -874,6 +896,10 @@ fn samples() -> Vec<Message> {
             bit_rate: Some(14400),
             quality: FaxQuality::SomeErrors,
             bad_rows: 12,
+            cut: cut.then_some(PageCutDetails {
+                page: 3,
+                at_mm: 600,
+            }),
         })
     };
     let pdf = || {
@@ -885,9 +911,10 @@ fn samples() -> Vec<Message> {
     };
     let mut out = Vec::new();
     for locale in [Locale::Fr, Locale::En] {
-        out.push(base(fax(false), locale, pdf()));
+        out.push(base(fax(false, false), locale, pdf()));
+        out.push(base(fax(true, true), locale, pdf()));
         out.push(base(
-            fax(true),
+            fax(true, false),
             locale,
             Media::Omitted(OmitReason::TooLarge {
                 size: 20_000_000,
@@ -945,6 +972,7 @@ mod tests {
             bit_rate: Some(14400),
             quality: FaxQuality::Good,
             bad_rows: 0,
+            cut: None,
         })
     }
 
@@ -1009,6 +1037,51 @@ mod tests {
     }
 
     #[test]
+    fn cut_fax_says_so() {
+        let c = composer();
+        for (locale, subject, body) in [
+            (
+                Locale::En,
+                "Incomplete fax from +33 2 53 43 75 55 – page 2 too long, cut at 600 mm",
+                "page 2 was longer than 600 mm",
+            ),
+            (
+                Locale::Fr,
+                "Fax incomplet de +33 2 53 43 75 55 – page 2 trop longue, coupée à 600 mm",
+                "la page 2 dépassait 600 mm",
+            ),
+        ] {
+            let m = msg(
+                Kind::Fax(FaxDetails {
+                    pages_received: 2,
+                    pages_expected: None,
+                    partial: true,
+                    stopped_at_page: Some(2),
+                    remote_station_id: None,
+                    resolution_dpi: Some((204, 196)),
+                    bit_rate: Some(14400),
+                    quality: FaxQuality::Good,
+                    bad_rows: 0,
+                    cut: Some(PageCutDetails {
+                        page: 2,
+                        at_mm: 600,
+                    }),
+                }),
+                locale,
+            );
+            let out = c.compose(&m).unwrap();
+            assert_eq!(out.subject, subject);
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&out.bytes)
+                .unwrap();
+            let text = parsed.body_text(0).unwrap();
+            assert!(text.contains(body), "{text}");
+            let html = parsed.body_html(0).unwrap();
+            assert!(html.contains(body), "{html}");
+        }
+    }
+
+    #[test]
     fn partial_fax_says_so() {
         let c = composer();
         let mut m = msg(
@@ -1022,6 +1095,7 @@ mod tests {
                 bit_rate: None,
                 quality: FaxQuality::Poor,
                 bad_rows: 300,
+                cut: None,
             }),
             Locale::Fr,
         );

@@ -19,7 +19,7 @@ pub mod transport;
 
 pub use compose::{
     Attachment, Composed, Composer, FaxDetails, FaxQuality, Kind, Locale, Media, Message,
-    OmitReason,
+    OmitReason, PageCutDetails,
 };
 pub use notice::DeadJob;
 pub use templates::Templates;

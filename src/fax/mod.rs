@@ -9,7 +9,7 @@ pub mod spandsp;
 pub mod tones;
 
 pub use session::{
-    Direction, FaxError, FaxEvent, FaxOptions, FaxReport, FaxSession, PageReport, Transport,
-    FRAME_SAMPLES, SAMPLE_RATE, TICK,
+    CutPage, Direction, FaxError, FaxEvent, FaxOptions, FaxReport, FaxSession, PageReport,
+    Transport, DEFAULT_MAX_PAGE_LENGTH_MM, FRAME_SAMPLES, SAMPLE_RATE, TICK,
 };
 pub use spandsp::{Modems, ReceivedPage, T38Options};

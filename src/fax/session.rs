@@ -70,6 +70,11 @@ const AUDIO_STALL: Duration = Duration::from_millis(500);
 /// would keep a receiver "receiving" an image forever.)
 const MAX_FILLIN_SAMPLES: u64 = SAMPLE_RATE as u64; // 1 s
 
+/// Default longest received page (`fax.max_page_length_mm`): longer than any real paper
+/// (A4 297, letter 279, legal 356, B4 364 mm) and than most receipt rolls sent as one page,
+/// yet a page at this length holds at most 9 448 rows (2 MB) even at 400 lines per inch.
+pub const DEFAULT_MAX_PAGE_LENGTH_MM: u32 = 600;
+
 /// Errors creating a session.
 #[derive(Debug, thiserror::Error)]
 pub enum FaxError {
@@ -133,10 +138,16 @@ pub struct FaxOptions {
     pub keep_partial_pages: bool,
     /// Backstop: the call is terminated after this long whatever T.30 thinks.
     pub max_duration: Duration,
+    /// Receive side: longest page kept, in millimetres (0: unlimited). A longer page is cut
+    /// at this length (its first rows are kept, written as the last page) and the call is
+    /// ended, so a sender cannot make the receiver hold an endless page in memory. With
+    /// `keep_partial_pages` off, the cut page itself is lost.
+    pub max_page_length_mm: u32,
 }
 
 impl FaxOptions {
-    /// Defaults: ECM on, all modems, partial pages kept, 30 minute backstop.
+    /// Defaults: ECM on, all modems, partial pages kept, 30 minute backstop, pages cut at
+    /// [`DEFAULT_MAX_PAGE_LENGTH_MM`].
     pub fn new(call_id: impl Into<String>, transport: Transport) -> Self {
         FaxOptions {
             call_id: call_id.into(),
@@ -147,6 +158,7 @@ impl FaxOptions {
             modems: Modems::default(),
             keep_partial_pages: true,
             max_duration: Duration::from_secs(30 * 60),
+            max_page_length_mm: DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -174,6 +186,20 @@ pub struct PageReport {
     pub longest_bad_row_run: u32,
     /// ECM frames retransmitted for this page.
     pub ecm_retries: u32,
+}
+
+/// A received page that was longer than [`FaxOptions::max_page_length_mm`]: its first rows
+/// were kept and the call was ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CutPage {
+    /// 1-based number of the page in the received document.
+    pub page: u32,
+    /// Rows kept: the limit at the page's resolution.
+    pub rows: u32,
+    /// The limit, millimetres.
+    pub max_mm: u32,
+    /// The page's vertical resolution, dpi (rounded).
+    pub y_dpi: u32,
 }
 
 /// The outcome of a call, built at phase E. Serialises to the JSON `fax-sim` prints.
@@ -225,6 +251,8 @@ pub struct FaxReport {
     pub partial_pages: u32,
     /// Receive only: the TIFF file, if at least one page was written.
     pub tiff: Option<PathBuf>,
+    /// Receive only: the page cut at the length limit (the call was ended there).
+    pub page_cut: Option<CutPage>,
 }
 
 /// Something the application may want to know, in order.
@@ -277,6 +305,8 @@ pub struct FaxSession {
     /// Receive: TIFF and inventory of pages received before a transport switch, merged into
     /// the final TIFF at phase E.
     earlier: Option<(PathBuf, Vec<ReceivedPage>)>,
+    /// Receive: the page cut at the length limit.
+    cut: Option<CutPage>,
 }
 
 /// Whole 8 kHz samples in `d`.
@@ -346,6 +376,10 @@ impl FaxSession {
                 Direction::Transmit => Document::Transmit(tiff),
             },
             keep_partial_pages: opts.keep_partial_pages,
+            max_page_length_mm: match direction {
+                Direction::Receive => opts.max_page_length_mm,
+                Direction::Transmit => 0,
+            },
         };
         let calling = direction == Direction::Transmit;
         Ok(match opts.transport {
@@ -385,6 +419,7 @@ impl FaxSession {
             missing_run: 0,
             page_offset: 0,
             earlier: None,
+            cut: None,
         })
     }
 
@@ -690,6 +725,7 @@ impl FaxSession {
 
     /// Drains spandsp's callbacks into events and, at phase E, the report.
     fn process(&mut self, now: Duration) {
+        self.check_page_cut();
         loop {
             let ev = match &mut self.engine {
                 Engine::Audio(f) => f.next_event(),
@@ -731,6 +767,45 @@ impl FaxSession {
                     self.finish(now, code, &stats);
                 }
             }
+        }
+    }
+
+    /// A page reached the length limit: its rows past it were dropped by the engine; the call
+    /// ends now (phase E keeps the rows up to the limit as the last page).
+    fn check_page_cut(&mut self) {
+        if self.direction != Direction::Receive || self.cut.is_some() || self.report.is_some() {
+            return;
+        }
+        let cut = match &mut self.engine {
+            Engine::Audio(f) => f.take_page_cut(),
+            Engine::T38(t) => t.take_page_cut(),
+        };
+        let Some(cut) = cut else { return };
+        let earlier = self.earlier.as_ref().map_or(0, |(_, p)| p.len() as u32);
+        let page = CutPage {
+            page: earlier + cut.page_index + 1,
+            rows: cut.rows,
+            max_mm: cut.max_mm,
+            y_dpi: ppm_to_dpi(cut.y_resolution),
+        };
+        self.span.in_scope(|| {
+            warn!(
+                page = page.page,
+                rows = page.rows,
+                max_mm = page.max_mm,
+                "page longer than fax.max_page_length_mm: cut there, ending the call"
+            )
+        });
+        self.cut = Some(page);
+        self.terminate();
+    }
+
+    /// Receive side: whether the page length limiter watches the rows (true from the first
+    /// DCS on when a limit is set). For tests and diagnostics.
+    pub fn page_limiter_installed(&mut self) -> bool {
+        match &mut self.engine {
+            Engine::Audio(f) => f.page_limiter_installed(),
+            Engine::T38(t) => t.page_limiter_installed(),
         }
     }
 
@@ -816,9 +891,17 @@ impl FaxSession {
             call_id: self.opts.call_id.clone(),
             direction: self.direction,
             transport: self.opts.transport.label().to_owned(),
-            success: code == spandsp::T30_ERR_OK,
+            success: code == spandsp::T30_ERR_OK && self.cut.is_none(),
             result_code: code,
-            result_text: spandsp::completion_text(code),
+            result_text: match &self.cut {
+                Some(c) => format!(
+                    "page {} longer than {} mm: cut there and the call ended ({})",
+                    c.page,
+                    c.max_mm,
+                    spandsp::completion_text(code)
+                ),
+                None => spandsp::completion_text(code),
+            },
             pages: self.pages.len() as u32,
             pages_expected: (self.direction == Direction::Transmit && stats.pages_in_file >= 0)
                 .then_some(stats.pages_in_file as u32),
@@ -842,6 +925,7 @@ impl FaxSession {
             received_pages,
             partial_pages,
             tiff,
+            page_cut: self.cut.clone(),
         };
         self.span.in_scope(|| {
             info!(
@@ -982,5 +1066,37 @@ mod switch_tests {
         // Nothing set aside is left behind.
         let left = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(left, 2, "doc.tif and the received TIFF");
+    }
+    /// The page length limiter wraps spandsp's row handler from the first DCS on, over audio
+    /// and T.38. (It finds spandsp's T.4 receiver from spandsp-sys's private layout, checked
+    /// at run time: if a new spandsp-sys moved it, this fails instead of the limit silently
+    /// falling back to polling.)
+    #[test]
+    fn row_limiter_is_installed_on_a_real_call() {
+        for transport in [
+            Transport::Audio(Law::Ulaw),
+            Transport::T38(T38Options::default()),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let doc = dir.path().join("doc.tif");
+            std::fs::write(&doc, faxvox_codecs::tiff::write_g4_tiff(&[page(3)])).unwrap();
+            let mut tx = FaxSession::transmit(FaxOptions::new("rl-tx", transport), &doc).unwrap();
+            let mut rx =
+                FaxSession::receive(FaxOptions::new("rl-rx", transport), dir.path()).unwrap();
+            assert!(
+                !rx.page_limiter_installed(),
+                "nothing to wrap before the DCS"
+            );
+            let (mut now, mut seq, mut installed) = (Duration::ZERO, [0u16; 2], false);
+            while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(120) {
+                step(&mut tx, &mut rx, now, &mut seq);
+                installed |= rx.page_limiter_installed();
+                now += TICK;
+            }
+            assert!(installed, "{transport:?}: limiter never installed");
+            let r = rx.report().unwrap();
+            assert!(r.success && r.page_cut.is_none(), "{r:#?}");
+            assert_eq!(r.received_pages[0].rows, 120);
+        }
     }
 }

@@ -82,6 +82,8 @@ pub struct SimOptions {
     pub sender_ident: String,
     /// Receiver's station id (CSI).
     pub receiver_ident: String,
+    /// Receiver's longest page, mm (`fax.max_page_length_mm`).
+    pub max_page_length_mm: u32,
 }
 
 impl Default for SimOptions {
@@ -101,6 +103,7 @@ impl Default for SimOptions {
             max_sim_time: Duration::from_secs(600),
             sender_ident: "+1 555 0100".into(),
             receiver_ident: "+1 555 0199".into(),
+            max_page_length_mm: super::session::DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -365,6 +368,7 @@ pub fn simulate(
     let mut rx_opts = FaxOptions::new(format!("{base_id}-rx"), transport);
     rx_opts.local_ident = opts.receiver_ident.clone();
     rx_opts.ecm = opts.ecm;
+    rx_opts.max_page_length_mm = opts.max_page_length_mm;
 
     let mut sender = Side {
         session: FaxSession::transmit(tx_opts, document)?,
@@ -475,5 +479,6 @@ fn unreachable_report(s: &FaxSession) -> FaxReport {
         received_pages: Vec::new(),
         partial_pages: 0,
         tiff: None,
+        page_cut: None,
     }
 }

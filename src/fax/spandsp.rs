@@ -17,7 +17,8 @@
 //! 3. **Synchronous callbacks only.** spandsp calls back only from inside the function we
 //!    called (`fax_rx`, `fax_tx`, `t38_terminal_send_timeout`, `t38_core_rx_ifp_packet`,
 //!    `t30_terminate`, `modem_connect_tones_rx`, `dtmf_rx`). Those calls take `&mut self`, so
-//!    a callback's `&mut Ctx` is the only live reference to the context.
+//!    a callback's `&mut Ctx` is the only live reference to the context. (The page length
+//!    limiter's row callback is one of them: it runs inside `fax_rx` or the T.38 calls.)
 //! 4. **Buffers.** Slices passed to C are valid for the call; lengths are clamped to `c_int`.
 //!    Strings returned by spandsp point into its state and are copied immediately.
 //! 5. **Threads.** spandsp keeps no thread affinity (no thread-locals); its only global state is
@@ -151,6 +152,9 @@ pub struct T30Setup<'a> {
     pub document: Document<'a>,
     /// Receive side: keep the clean prefix of a page interrupted by a failure.
     pub keep_partial_pages: bool,
+    /// Receive side: longest page kept, in millimetres (0: no limit). Rows past it are
+    /// dropped before spandsp stores them and the cut is reported (see [`PageCut`]).
+    pub max_page_length_mm: u32,
 }
 
 /// Snapshot of spandsp's `t30_stats_t`, in plain Rust.
@@ -248,6 +252,8 @@ struct Ctx {
     t30: *mut sys::t30_state_t,
     events: VecDeque<T30Event>,
     packets: VecDeque<(Vec<u8>, u32)>,
+    /// The receive-side page length limit.
+    rows: RowLimit,
 }
 
 impl Ctx {
@@ -257,6 +263,7 @@ impl Ctx {
             t30: std::ptr::null_mut(),
             events: VecDeque::new(),
             packets: VecDeque::new(),
+            rows: RowLimit::default(),
         }))
     }
 }
@@ -418,6 +425,269 @@ unsafe fn route_logging(log: *mut sys::logging_state_t, tag: *mut c_void) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Receive-side page length limit.
+//
+// spandsp's T.4 receiver keeps every decoded row of the current page in memory (216 bytes per
+// 1728-pixel row) until the page ends, and a page may be unlimited in length; with T.6 and ECM a
+// blank row costs one bit on the line. So the rows are counted where spandsp stores them: its
+// row-write callback (`t4_rx_state_t.row_handler`, the private `tiff_row_write_handler`) is
+// wrapped by [`row_limit_handler`], which passes rows through until the page reaches the limit
+// and refuses the rest (a non-zero return makes the decoder stop: the page ends there).
+//
+// spandsp has no public accessor for the T.4 receiver inside a T.30 state, so it is located
+// from the layout of spandsp-sys 0.2.4's private headers: `struct t30_state_s` starts with the
+// receive-recovery fields (`spandsp/private/t30.h`) followed by the `t4` union, and
+// `struct t4_rx_state_s` starts with `recovery`, five ints, then `row_handler` and
+// `row_handler_user_data` (`spandsp/private/t4_rx.h`). The candidate position is only used
+// once two self-references confirm it: the T.4 receiver's `recovery` points at the T.30 state's
+// own `recovery` (its first field, so the T.30 state's address) and `row_handler_user_data`
+// points at the T.4 receiver itself, exactly as `t4_rx_init` and `process_rx_dcs` leave them.
+// If that check never passes (another spandsp-sys layout), the limit falls back to polling
+// the T.30 statistics after every call, which still ends the call but only bounds memory to
+// what one call into spandsp can decode; `row_limiter_is_installed_on_a_real_call` in the
+// tests fails loudly in that case.
+
+/// The first fields of `t4_rx_recovery_state_t` (spandsp-sys 0.2.4, `private/t4_rx.h`).
+#[repr(C)]
+struct RecoveryHead {
+    _ints: [c_int; 6],
+    _pages: *mut c_void,
+}
+
+/// The fields of `struct t30_state_s` before its `t4` union (`private/t30.h`).
+#[repr(C)]
+struct T30Head {
+    _recovery: RecoveryHead,
+    _receive_flags: [c_int; 4],
+    _receive_saved_stats: sys::t30_stats_t,
+    _receive_final_stats: sys::t30_stats_t,
+}
+
+/// The first fields of `struct t4_rx_state_s` (`private/t4_rx.h`), read as plain words until
+/// the position is confirmed.
+#[repr(C)]
+struct T4RxHead {
+    recovery: usize,
+    _page_active: c_int,
+    decoded_rows: c_int,
+    _prefix_rows: c_int,
+    _prefix_size: c_int,
+    _missing_tail: c_int,
+    row_handler: usize,
+    row_handler_user_data: usize,
+}
+
+/// Lowest vertical resolution T.30 uses (R8 standard, 3.85 lines/mm), pixels per metre.
+const MIN_Y_PPM: i32 = 3850;
+/// Highest vertical resolution we accept (200 × 400 dpi, 15.75 lines/mm), pixels per metre;
+/// a larger value in the page's metadata is not believed.
+const MAX_Y_PPM: i32 = 15748;
+
+/// Rows in `mm` millimetres at `y_ppm` pixels per metre (clamped to the resolutions T.30 uses).
+pub fn rows_for_length(mm: u32, y_ppm: i32) -> u32 {
+    let ppm = y_ppm.clamp(MIN_Y_PPM, MAX_Y_PPM) as u64;
+    (u64::from(mm) * ppm / 1000).min(i32::MAX as u64) as u32
+}
+
+/// A received page was longer than the limit: its rows past `rows` were dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PageCut {
+    /// Rows kept (the limit at the page's resolution).
+    pub rows: u32,
+    /// The page's vertical resolution, pixels per metre.
+    pub y_resolution: i32,
+    /// The limit, millimetres.
+    pub max_mm: u32,
+    /// 0-based index of the page among those this T.30 engine wrote.
+    pub page_index: u32,
+}
+
+/// State of the row-write wrapper, inside the callback context (invariant 2).
+struct RowLimit {
+    /// Longest page in mm; 0: no limit (and nothing is installed).
+    max_mm: u32,
+    /// Offset of the T.4 receiver inside the T.30 state, once confirmed.
+    offset: Option<usize>,
+    /// The T.4 receiver our handler is installed on (null until then).
+    t4rx: *mut sys::t4_rx_state_t,
+    /// spandsp's own row handler and its user data, called for the rows kept.
+    inner: sys::t4_row_write_handler_t,
+    inner_data: *mut c_void,
+    /// Set by the handler on the first refused row.
+    cut: Option<PageCut>,
+    /// The cut was handed out by `take_cut`.
+    reported: bool,
+    /// The "cannot locate" warning was logged.
+    warned: bool,
+}
+
+impl Default for RowLimit {
+    fn default() -> Self {
+        RowLimit {
+            max_mm: 0,
+            offset: None,
+            t4rx: std::ptr::null_mut(),
+            inner: None,
+            inner_data: std::ptr::null_mut(),
+            cut: None,
+            reported: false,
+            warned: false,
+        }
+    }
+}
+
+/// The T.4 receiver inside `t30` if it is initialised and still has spandsp's own row handler
+/// (see the section comment). Returns its offset.
+///
+/// # Safety
+/// `t30` is a live T.30 state of a receiving engine; no spandsp call is running.
+unsafe fn locate_t4_rx(t30: *mut sys::t30_state_t, known: Option<usize>) -> Option<usize> {
+    let base = std::mem::size_of::<T30Head>();
+    let candidates = [8usize, 16, 32, 64].map(|a| base.next_multiple_of(a));
+    let check = |off: usize| -> bool {
+        // SAFETY: the T.30 state is far larger than T30Head + T4RxHead (it holds the 64 KB
+        // ECM buffer after the T.4 union), so these words are inside its allocation; only
+        // integers are read.
+        let head =
+            unsafe { std::ptr::read_unaligned((t30 as *const u8).add(off) as *const T4RxHead) };
+        let at = t30 as usize + off;
+        head.recovery == t30 as usize && head.row_handler_user_data == at && head.row_handler != 0
+    };
+    match known {
+        Some(off) => check(off).then_some(off),
+        None => candidates.into_iter().find(|&off| check(off)),
+    }
+}
+
+/// After every call into a receiving engine: (re)installs the row limiter once spandsp has
+/// (re)initialised its T.4 receiver, or, if that cannot be done, polls the statistics.
+///
+/// # Safety
+/// `t30` is live and `ctx` is its callback context; no spandsp call is running (invariant 3).
+unsafe fn guard_rows(t30: *mut sys::t30_state_t, ctx: *mut Ctx) {
+    // SAFETY: not inside spandsp, so this is the only reference to the context.
+    let c = unsafe { &mut *ctx };
+    if c.rows.max_mm == 0 || c.rows.cut.is_some() {
+        return;
+    }
+    // Already ours? (Reading the handler word is safe once the offset is confirmed.)
+    if let Some(off) = c.rows.offset {
+        // SAFETY: as in locate_t4_rx.
+        let head =
+            unsafe { std::ptr::read_unaligned((t30 as *const u8).add(off) as *const T4RxHead) };
+        if head.row_handler == row_limit_handler as *const () as usize
+            && head.row_handler_user_data == ctx as usize
+        {
+            return;
+        }
+    }
+    // SAFETY: t30 live, no call running.
+    match unsafe { locate_t4_rx(t30, c.rows.offset) }.or_else(|| unsafe { locate_t4_rx(t30, None) })
+    {
+        Some(off) => {
+            let t4rx = unsafe { (t30 as *mut u8).add(off) } as *mut sys::t4_rx_state_t;
+            // SAFETY: confirmed position; the handler word holds spandsp's row handler.
+            let head = unsafe { std::ptr::read_unaligned(t4rx as *const T4RxHead) };
+            c.rows.offset = Some(off);
+            c.rows.t4rx = t4rx;
+            // SAFETY: confirmed position: the word holds the non-null function pointer
+            // spandsp stored (`t4_row_write_handler_t`), read with its own type.
+            c.rows.inner = unsafe {
+                std::ptr::read_unaligned(
+                    (t4rx as *const u8).add(std::mem::offset_of!(T4RxHead, row_handler))
+                        as *const sys::t4_row_write_handler_t,
+                )
+            };
+            c.rows.inner_data = head.row_handler_user_data as *mut c_void;
+            // SAFETY: t4rx is the live T.4 receiver; ctx outlives the engine (invariant 2).
+            unsafe {
+                sys::t4_rx_set_row_write_handler(t4rx, Some(row_limit_handler), ctx as *mut c_void)
+            };
+            tracing::debug!(call_id = %c.tag.0, offset = off, max_mm = c.rows.max_mm, "page length limiter installed");
+        }
+        None => {
+            // Not initialised yet (before DCS), or a layout we do not know: poll.
+            let mut raw = sys::t30_stats_t::default();
+            // SAFETY: t30 live; raw is a valid out-parameter.
+            unsafe { sys::t30_get_transfer_statistics(t30, &mut raw) };
+            let max = rows_for_length(c.rows.max_mm, raw.y_resolution);
+            if raw.length > 0 && raw.length as u32 > max {
+                if !c.rows.warned {
+                    c.rows.warned = true;
+                    tracing::warn!(call_id = %c.tag.0, "spandsp's T.4 receiver could not be located: page length limited by polling");
+                }
+                c.rows.cut = Some(PageCut {
+                    rows: raw.length as u32,
+                    y_resolution: raw.y_resolution,
+                    max_mm: c.rows.max_mm,
+                    page_index: raw.pages_rx.max(0) as u32,
+                });
+            }
+        }
+    }
+}
+
+/// spandsp's row-write callback, wrapped: passes rows to spandsp's own handler until the page
+/// holds the limit, then refuses them (the decoder ends the page; nothing more is stored).
+extern "C" fn row_limit_handler(user_data: *mut c_void, buf: *const u8, len: usize) -> c_int {
+    // SAFETY: registered with our Ctx; called from inside a spandsp call we made (invariant 3).
+    let ctx = unsafe { ctx_from(user_data) };
+    let lim = &mut ctx.rows;
+    let Some(inner) = lim.inner else {
+        return -1;
+    };
+    if !buf.is_null() && len > 0 && lim.max_mm > 0 {
+        // SAFETY: t4rx is the live T.4 receiver calling us (confirmed when installed); only
+        // an int is read.
+        let rows = unsafe { std::ptr::read_unaligned(lim.t4rx as *const T4RxHead) }.decoded_rows;
+        let rows = rows.max(0) as u32;
+        if rows >= rows_for_length(lim.max_mm, MIN_Y_PPM) {
+            let mut st = sys::t4_stats_t::default();
+            // SAFETY: read-only statistics of the live receiver.
+            unsafe { sys::t4_rx_get_transfer_statistics(lim.t4rx, &mut st) };
+            let max = rows_for_length(lim.max_mm, st.y_resolution);
+            if rows >= max {
+                if lim.cut.is_none() {
+                    lim.cut = Some(PageCut {
+                        rows,
+                        y_resolution: st.y_resolution,
+                        max_mm: lim.max_mm,
+                        page_index: st.pages_transferred.max(0) as u32,
+                    });
+                }
+                return -1;
+            }
+        }
+    }
+    // SAFETY: spandsp's own handler with its own user data, as it would have been called.
+    unsafe { inner(lim.inner_data, buf, len) }
+}
+
+/// Takes the page cut, once.
+///
+/// # Safety
+/// `ctx` is the engine's context; no spandsp call is running (invariant 2).
+unsafe fn take_cut(ctx: *mut Ctx) -> Option<PageCut> {
+    // SAFETY: the only reference while spandsp is not running.
+    let c = unsafe { &mut *ctx };
+    if c.rows.reported {
+        return None;
+    }
+    let cut = c.rows.cut?;
+    c.rows.reported = true;
+    Some(cut)
+}
+
+/// Whether the limiter is installed (for tests and logs).
+///
+/// # Safety
+/// As for [`take_cut`].
+unsafe fn limiter_installed(ctx: *mut Ctx) -> bool {
+    // SAFETY: as for take_cut.
+    unsafe { !(*ctx).rows.t4rx.is_null() }
+}
+
 /// Applies the shared T.30 settings and registers the phase handlers.
 ///
 /// # Safety
@@ -488,6 +758,7 @@ unsafe fn configure_t30(
         }
         match setup.document {
             Document::Receive(_) => {
+                (*ctx).rows.max_mm = setup.max_page_length_mm;
                 sys::t30_set_rx_file(t30, c_path.as_ptr(), -1);
                 if sys::t30_set_receive_recovery(t30, c_int::from(setup.keep_partial_pages)) != 0 {
                     return Err(SpandspError::Setting("t30_set_receive_recovery"));
@@ -647,6 +918,7 @@ impl AudioFax {
                 )
             };
         }
+        self.guard_rows();
     }
 
     /// Tells the modems `samples` of audio were lost, keeping them and the timers in step.
@@ -658,6 +930,7 @@ impl AudioFax {
             unsafe { sys::fax_rx_fillin(self.state.as_ptr(), n as c_int) };
             left -= n;
         }
+        self.guard_rows();
     }
 
     /// Generates transmit audio into `out`; with transmit-on-idle the whole buffer is filled.
@@ -665,7 +938,27 @@ impl AudioFax {
         let n = out.len().min(c_int::MAX as usize);
         // SAFETY: state live; out has room for n samples.
         let got = unsafe { sys::fax_tx(self.state.as_ptr(), out.as_mut_ptr(), n as c_int) };
+        self.guard_rows();
         got.clamp(0, n as c_int) as usize
+    }
+
+    /// Receive side: (re)installs the page length limiter; see [`guard_rows`].
+    fn guard_rows(&mut self) {
+        // SAFETY: t30 live, ctx is its context, no spandsp call running (invariant 3).
+        unsafe { guard_rows(self.t30.as_ptr(), self.ctx) }
+    }
+
+    /// Receive side: the page that was cut at the length limit, reported once.
+    pub fn take_page_cut(&mut self) -> Option<PageCut> {
+        // SAFETY: not inside a spandsp call (invariant 2).
+        unsafe { take_cut(self.ctx) }
+    }
+
+    /// Receive side: whether rows go through the page length limiter (false before the
+    /// first DCS).
+    pub fn page_limiter_installed(&mut self) -> bool {
+        // SAFETY: not inside a spandsp call (invariant 2).
+        unsafe { limiter_installed(self.ctx) }
     }
 
     /// The T.30 engine inside.
@@ -806,10 +1099,12 @@ impl T38Terminal {
             return false;
         }
         // SAFETY: core live; ifp valid for the call (invariant 4).
-        unsafe {
+        let ok = unsafe {
             sys::t38_core_rx_ifp_packet(self.core.as_ptr(), ifp.as_ptr(), ifp.len() as c_int, seq)
                 >= 0
-        }
+        };
+        self.guard_rows();
+        ok
     }
 
     /// Advances time by `samples` (8 kHz); spandsp paces its output and runs T.30 timers here.
@@ -817,7 +1112,28 @@ impl T38Terminal {
     pub fn advance(&mut self, samples: usize) -> bool {
         let n = samples.min(c_int::MAX as usize) as c_int;
         // SAFETY: state live.
-        unsafe { sys::t38_terminal_send_timeout(self.state.as_ptr(), n) != 0 }
+        let done = unsafe { sys::t38_terminal_send_timeout(self.state.as_ptr(), n) != 0 };
+        self.guard_rows();
+        done
+    }
+
+    /// Receive side: (re)installs the page length limiter; see [`guard_rows`].
+    fn guard_rows(&mut self) {
+        // SAFETY: t30 live, ctx is its context, no spandsp call running (invariant 3).
+        unsafe { guard_rows(self.t30.as_ptr(), self.ctx) }
+    }
+
+    /// Receive side: the page that was cut at the length limit, reported once.
+    pub fn take_page_cut(&mut self) -> Option<PageCut> {
+        // SAFETY: not inside a spandsp call (invariant 2).
+        unsafe { take_cut(self.ctx) }
+    }
+
+    /// Receive side: whether rows go through the page length limiter (false before the
+    /// first DCS).
+    pub fn page_limiter_installed(&mut self) -> bool {
+        // SAFETY: not inside a spandsp call (invariant 2).
+        unsafe { limiter_installed(self.ctx) }
     }
 
     /// Next IFP packet to send and how many times to send it (spandsp's repeat `count`).
@@ -1059,5 +1375,16 @@ mod tests {
             sys::t4_image_compression_t_T4_COMPRESSION_T6 as i64
         );
         assert_eq!(completion_text(T30_ERR_OK), "OK");
+    }
+
+    #[test]
+    fn page_length_in_rows() {
+        // 600 mm at standard, fine and 400 lpi; nonsense resolutions are clamped.
+        assert_eq!(rows_for_length(600, 3850), 2310);
+        assert_eq!(rows_for_length(600, 7700), 4620);
+        assert_eq!(rows_for_length(600, 15748), 9448);
+        assert_eq!(rows_for_length(600, 0), 2310);
+        assert_eq!(rows_for_length(600, 1_000_000), 9448);
+        assert_eq!(rows_for_length(0, 7700), 0);
     }
 }

@@ -318,13 +318,21 @@ pub fn fax_facts(report: &FaxReport) -> FaxFacts {
         pages_expected: report.pages_expected,
         partial,
         stopped_at_page: if partial {
-            first_partial.or(Some(written.max(report.pages) + 1))
+            // A page cut at the length limit is where the call was ended.
+            report
+                .page_cut
+                .as_ref()
+                .map(|c| c.page)
+                .or(first_partial)
+                .or(Some(written.max(report.pages) + 1))
         } else {
             None
         },
         remote_station_id: Some(report.remote_station_id.trim().to_string())
             .filter(|s| !s.is_empty()),
         bit_rate: (report.bit_rate > 0).then_some(report.bit_rate),
+        cut_page: report.page_cut.as_ref().map(|c| c.page),
+        cut_at_mm: report.page_cut.as_ref().map(|c| c.max_mm),
     }
 }
 

@@ -99,6 +99,9 @@ pub struct MediaSettings {
     /// Most pages received in one call (`fax.max_pages`): after that page the call is ended
     /// and what arrived is delivered.
     pub fax_max_pages: u32,
+    /// Longest received page (`fax.max_page_length_mm`): a longer page is cut there and the
+    /// call ended.
+    pub fax_max_page_length_mm: u32,
 }
 
 impl Default for MediaSettings {
@@ -110,6 +113,7 @@ impl Default for MediaSettings {
             modems: Modems::default(),
             fax_max_duration: Duration::from_secs(30 * 60),
             fax_max_pages: 200,
+            fax_max_page_length_mm: crate::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -122,6 +126,7 @@ impl MediaSettings {
             station_id: config.fax.station_id.clone(),
             ecm: config.fax.ecm,
             fax_max_pages: config.fax.max_pages,
+            fax_max_page_length_mm: config.fax.max_page_length_mm,
             ..MediaSettings::default()
         }
     }
@@ -813,6 +818,7 @@ impl Chan {
         o.ecm = self.settings.ecm;
         o.modems = self.settings.modems;
         o.max_duration = self.settings.fax_max_duration;
+        o.max_page_length_mm = self.settings.fax_max_page_length_mm;
         o
     }
 

@@ -60,6 +60,13 @@ pub struct FaxFacts {
     /// Modem bit rate of the last page, bits per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bit_rate: Option<u32>,
+    /// The page that was longer than `fax.max_page_length_mm`: its top was kept and the call
+    /// was ended there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_page: Option<u32>,
+    /// The length, in millimetres, that page was cut at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_at_mm: Option<u32>,
 }
 
 impl JobFacts {

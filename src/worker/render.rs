@@ -14,7 +14,9 @@ use faxvox_codecs::pdf::{tiff_to_pdf, PdfOptions};
 use faxvox_codecs::recording::{encode_mp3, read_wav, Mp3Quality};
 use faxvox_spool::JobKind;
 
-use crate::delivery::{Attachment, FaxDetails, FaxQuality, Kind, Media, OmitReason};
+use crate::delivery::{
+    Attachment, FaxDetails, FaxQuality, Kind, Media, OmitReason, PageCutDetails,
+};
 
 use super::facts::JobFacts;
 
@@ -99,6 +101,10 @@ fn render_fax(input: &RenderInput) -> io::Result<Rendered> {
         bit_rate: f.bit_rate,
         quality: FaxQuality::Good,
         bad_rows: 0,
+        cut: f.cut_page.map(|page| PageCutDetails {
+            page,
+            at_mm: f.cut_at_mm.unwrap_or(0),
+        }),
     };
     let Some(src) = find_media(input, &[".tif", ".tiff"]) else {
         let why = "the job holds no TIFF file".to_string();

@@ -132,3 +132,109 @@ pub fn assert_same_pixels(sent: &[Page], received: &[Page]) {
         }
     }
 }
+
+/// A T.6 (G4) strip of `rows` white rows, 1728 wide: one bit per row, so a page far longer
+/// than any paper costs almost nothing to make, store or send.
+pub fn blank_g4_strip(rows: u32) -> Vec<u8> {
+    let mut enc = faxvox_codecs::ccitt::G4Encoder::with_capacity(1728, rows as usize / 8 + 64);
+    for _ in 0..rows {
+        enc.push_white_row();
+    }
+    enc.finish()
+}
+
+/// Writes fine-resolution (204 × 196 dpi) 1728-wide G4 pages given as `(strip, rows)` into a
+/// TIFF at `dir/name`, without ever holding a page as a bitmap (for pages of a million rows).
+pub fn write_g4_strips(dir: &Path, name: &str, pages: &[(Vec<u8>, u32)]) -> PathBuf {
+    const SHORT: u16 = 3;
+    const LONG: u16 = 4;
+    const RATIONAL: u16 = 5;
+    let entry = |tag: u16, typ: u16, count: u32, value: u32| {
+        let mut e = [0u8; 12];
+        e[0..2].copy_from_slice(&tag.to_le_bytes());
+        e[2..4].copy_from_slice(&typ.to_le_bytes());
+        e[4..8].copy_from_slice(&count.to_le_bytes());
+        if typ == SHORT && count == 1 {
+            e[8..10].copy_from_slice(&(value as u16).to_le_bytes());
+        } else {
+            e[8..12].copy_from_slice(&value.to_le_bytes());
+        }
+        e
+    };
+    let mut out = b"II\x2a\x00\0\0\0\0".to_vec();
+    let mut next_ifd_ptr = 4usize;
+    for (i, (strip, rows)) in pages.iter().enumerate() {
+        let strip_offset = out.len() as u32;
+        out.extend_from_slice(strip);
+        if out.len() % 2 == 1 {
+            out.push(0);
+        }
+        let res = out.len() as u32;
+        for v in [204u32, 1, 196, 1] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        let entries = [
+            entry(254, LONG, 1, 2),
+            entry(256, LONG, 1, 1728),
+            entry(257, LONG, 1, *rows),
+            entry(258, SHORT, 1, 1),
+            entry(259, SHORT, 1, 4),
+            entry(262, SHORT, 1, 0),
+            entry(266, SHORT, 1, 1),
+            entry(273, LONG, 1, strip_offset),
+            entry(277, SHORT, 1, 1),
+            entry(278, LONG, 1, *rows),
+            entry(279, LONG, 1, strip.len() as u32),
+            entry(282, RATIONAL, 1, res),
+            entry(283, RATIONAL, 1, res + 8),
+            entry(293, LONG, 1, 0),
+            entry(296, SHORT, 1, 2),
+            entry(297, SHORT, 2, i as u32 | (pages.len() as u32) << 16),
+        ];
+        let ifd = out.len() as u32;
+        out[next_ifd_ptr..next_ifd_ptr + 4].copy_from_slice(&ifd.to_le_bytes());
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for e in &entries {
+            out.extend_from_slice(e);
+        }
+        next_ifd_ptr = out.len();
+        out.extend_from_slice(&0u32.to_le_bytes());
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// `page` as a `(strip, rows)` pair for [`write_g4_strips`] (fine resolution assumed).
+pub fn g4_strip(page: &Page) -> (Vec<u8>, u32) {
+    (
+        faxvox_codecs::ccitt::encode_g4(&page.bitmap),
+        page.bitmap.height(),
+    )
+}
+
+/// Rows of the TIFF's pages, read from the IFDs only (the pages are not decoded).
+pub fn tiff_page_rows(path: &Path) -> Vec<u32> {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..4], b"II\x2a\x00", "little-endian TIFF");
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    let mut rows = Vec::new();
+    let mut off = u32_at(4) as usize;
+    while off != 0 && rows.len() < 1000 {
+        let n = u16_at(off) as usize;
+        for i in 0..n {
+            let e = off + 2 + i * 12;
+            if u16_at(e) == 257 {
+                let typ = u16_at(e + 2);
+                rows.push(if typ == 3 {
+                    u32::from(u16_at(e + 8))
+                } else {
+                    u32_at(e + 8)
+                });
+            }
+        }
+        off = u32_at(off + 2 + n * 12) as usize;
+    }
+    rows
+}

@@ -59,6 +59,7 @@ pub fn fax_message(recipients: &[&str], locale: Locale, pages: u32) -> Message {
             bit_rate: Some(14400),
             quality: FaxQuality::Good,
             bad_rows: 0,
+            cut: None,
         }),
         recipients: recipients.iter().map(|r| r.to_string()).collect(),
         account_name: "Cabinet Lefèvre & Associés".into(),

@@ -157,6 +157,11 @@ impl Gateway {
         self.dir.path()
     }
 
+    /// Process id of the running `faxvox serve` (for reading its memory in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Sets (or replaces) one `FAXVOX_*` variable for `serve`.
     pub fn set(&mut self, key: &str, value: &str) {
         self.env.retain(|(k, _)| k != key);
