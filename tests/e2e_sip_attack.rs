@@ -93,7 +93,8 @@ fn untrusted_flood_gets_at_most_one_answer_for_two_requests() {
 
     // A trusted call placed during the flood is answered.
     std::thread::sleep(Duration::from_millis(1000));
-    let trusted = SipClient::new().invite_final(target, VM_LINE, "+33100000001", Duration::from_secs(20));
+    let trusted =
+        SipClient::new().invite_final(target, VM_LINE, "+33100000001", Duration::from_secs(20));
     let flood_secs = flooder.join().unwrap();
     let flood_end = Instant::now();
     let trusted = trusted.expect("the trusted call got no final answer during the flood");
@@ -202,7 +203,12 @@ fn second_call_to_a_line_at_its_limit_gets_486() {
     assert_eq!(statuses(&runs), [200, 486], "{}", gw.log());
     assert!(gw.log().contains("too many calls to this line"));
     // The slot came back: the next call is answered.
-    let again = gw.call(&voice_args(&gw, VM_LINE, &wav, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+    let again = gw.call(
+        &voice_args(&gw, VM_LINE, &wav, &[])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
     assert_eq!(statuses(&[again]), [200]);
     gw.assert_alive("after the line limit");
 }
@@ -242,7 +248,14 @@ fn call_over_the_untrusted_source_limit_gets_503() {
         ],
     );
     // An authenticated caller on 127.0.0.2: two calls at once, to two lines.
-    let creds = ["--bind", "127.0.0.2:0", "--user", "remote", "--password", "s3cret-pw"];
+    let creds = [
+        "--bind",
+        "127.0.0.2:0",
+        "--user",
+        "remote",
+        "--password",
+        "s3cret-pw",
+    ];
     let runs = calls_at_once(
         &gw,
         vec![
@@ -278,7 +291,14 @@ fn digest_user_tied_to_an_account_cannot_call_another_accounts_line() {
     gw.start();
     let wav = gw.write("message.wav", &peers::wav(&peers::speech_like(5, 1.0)));
     let wav = wav.display().to_string();
-    let creds = ["--bind", "127.0.0.2:0", "--user", "beta-pbx", "--password", "pw-beta"];
+    let creds = [
+        "--bind",
+        "127.0.0.2:0",
+        "--user",
+        "beta-pbx",
+        "--password",
+        "pw-beta",
+    ];
     let call = |number: &str| {
         let args = voice_args(&gw, number, &wav, &creds);
         gw.call(&args.iter().map(String::as_str).collect::<Vec<_>>())

@@ -1721,7 +1721,8 @@ async fn credentials_for_another_request_uri_are_refused() {
     // Signed for sip:100@…, sent to sip:200@…: a new challenge, no call.
     let signed_for = format!("sip:100@{}", stack.local_addr());
     let auth = authorization(&challenge, "alice", "s3cret:pass", &signed_for);
-    peer.send(&peer.invite_to("200", "uri-1@test", 2, &auth)).await;
+    peer.send(&peer.invite_to("200", "uri-1@test", 2, &auth))
+        .await;
     let resp = peer.final_for("uri-1@test", 2).await;
     assert_eq!(resp.status(), Some(401), "{resp:?}");
     assert!(
@@ -1741,7 +1742,8 @@ async fn credentials_for_another_request_uri_are_refused() {
         "s3cret:pass",
         &signed_for,
     );
-    peer.send(&peer.invite_to("100", "uri-2@test", 2, &auth)).await;
+    peer.send(&peer.invite_to("100", "uri-2@test", 2, &auth))
+        .await;
     let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
     assert_eq!(call.authenticated_user.as_deref(), Some("alice"));
     call.reject(486, "Busy Here").await;
@@ -1763,7 +1765,8 @@ async fn ha1_entries_authenticate() {
         .header("www-authenticate")
         .to_string();
     let auth = authorization(&challenge, "alice", "s3cret:pass", &uri);
-    peer.send(&peer.invite_to("100", "ha1-1@test", 2, &auth)).await;
+    peer.send(&peer.invite_to("100", "ha1-1@test", 2, &auth))
+        .await;
     let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
     assert_eq!(call.authenticated_user.as_deref(), Some("alice"));
     call.reject(486, "Busy Here").await;
@@ -1812,7 +1815,8 @@ async fn source_is_locked_out_after_failed_authentications() {
     .expect("stack starts");
     let peer = Peer::new(stack.local_addr()).await;
     let uri = format!("sip:100@{}", stack.local_addr());
-    peer.send(&peer.invite_to("100", "lock-1@test", 1, "")).await;
+    peer.send(&peer.invite_to("100", "lock-1@test", 1, ""))
+        .await;
     let mut challenge = peer
         .final_for("lock-1@test", 1)
         .await
@@ -1829,7 +1833,8 @@ async fn source_is_locked_out_after_failed_authentications() {
     }
     // Locked out: even the right password gets no answer at all, and no call.
     let auth = authorization(&challenge, "alice", "s3cret:pass", &uri);
-    peer.send(&peer.invite_to("100", "lock-1@test", 5, &auth)).await;
+    peer.send(&peer.invite_to("100", "lock-1@test", 5, &auth))
+        .await;
     peer.silent(Duration::from_millis(1500)).await;
     peer.send(&peer.options("lock-2@test")).await;
     peer.silent(Duration::from_millis(500)).await;

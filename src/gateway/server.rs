@@ -247,10 +247,7 @@ impl Gateway {
             return;
         };
         let line_limit = sh.config.sip.max_calls_per_line;
-        let Some(_per_line) = sh
-            .counts
-            .take(Scope::Line, &route.line.number, line_limit)
-        else {
+        let Some(_per_line) = sh.counts.take(Scope::Line, &route.line.number, line_limit) else {
             warn!(call_id = %call_id, line = %route.line.number, limit = line_limit, "too many calls to this line: 486");
             inc.reject(486, "Busy Here").await;
             return;

@@ -478,7 +478,12 @@ mod tests {
         ));
         // Wrong method: the response does not match.
         assert!(matches!(
-            s.verify(now, "BYE", URI, &[&authorization(&nonce, "s3cret", "00000003")]),
+            s.verify(
+                now,
+                "BYE",
+                URI,
+                &[&authorization(&nonce, "s3cret", "00000003")]
+            ),
             Verdict::Challenge { .. }
         ));
     }
@@ -508,7 +513,10 @@ mod tests {
         ));
         let other = server(Duration::from_secs(10));
         assert!(matches!(
-            other.verify(now, "INVITE", URI,
+            other.verify(
+                now,
+                "INVITE",
+                URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
             Verdict::Challenge {
@@ -518,7 +526,8 @@ mod tests {
         ));
         let later = now + Duration::from_secs(11);
         let good = authorization(&nonce, "s3cret", "00000001");
-        let Verdict::Challenge { header, why, .. } = s.verify(later, "INVITE", URI, &[&good]) else {
+        let Verdict::Challenge { header, why, .. } = s.verify(later, "INVITE", URI, &[&good])
+        else {
             panic!()
         };
         assert_eq!(why, "stale nonce");
@@ -542,7 +551,10 @@ mod tests {
         let s = DigestServer::new(auth);
         let nonce = s.nonce(SystemTime::now());
         assert!(matches!(
-            s.verify(SystemTime::now(), "INVITE", URI,
+            s.verify(
+                SystemTime::now(),
+                "INVITE",
+                URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
             Verdict::Challenge { .. }
@@ -617,7 +629,9 @@ mod tests {
         let now = SystemTime::now();
         let nonce = s.nonce(now);
         let as_user = |user: &str| {
-            let r = response_auth(user, "faxvox", "guess", "INVITE", URI, &nonce, "00000001", "c1");
+            let r = response_auth(
+                user, "faxvox", "guess", "INVITE", URI, &nonce, "00000001", "c1",
+            );
             format!(
                 "Digest username=\"{user}\", realm=\"faxvox\", nonce=\"{nonce}\", uri=\"{URI}\", \
                  response=\"{r}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c1\""

@@ -305,7 +305,10 @@ mod tests {
         for i in 0..20 {
             assert_eq!(g.check(later + ms(i), a, 1), Verdict::Pass, "{i}");
         }
-        assert_eq!(g.check(later + ms(20), a, 1), Verdict::Drop(DropReason::Rate));
+        assert_eq!(
+            g.check(later + ms(20), a, 1),
+            Verdict::Drop(DropReason::Rate)
+        );
     }
 
     #[test]

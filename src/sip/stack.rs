@@ -1612,7 +1612,12 @@ async fn route_one(
         Method::Ack => {}
         _ if has_to_tag => {
             info!(call_id = %call_id, %method, "request for an unknown dialog: 481");
-            reply_and_forget(tx, StatusCode::CallTransactionDoesNotExist, false, untrusted);
+            reply_and_forget(
+                tx,
+                StatusCode::CallTransactionDoesNotExist,
+                false,
+                untrusted,
+            );
         }
         _ => {
             info!(call_id = %call_id, %method, "unsupported out-of-dialog request: 405");
