@@ -7,8 +7,9 @@
 //!
 //! - A gateway is installed in a temporary folder under Cargo's target tmp dir (real disk):
 //!   SQLite, spool, Maildir delivery (no SMTP), one fax line and one voicemail line, a wide
-//!   `sip.rtp_ports` range and a high `sip.max_calls`. `faxvox serve` and the callers run with
-//!   the soft open-file limit raised to the hard one (`ulimit -n` in a `sh` wrapper).
+//!   `sip.rtp_ports` range, a high `sip.max_calls` and no per-line or per-account limit.
+//!   `faxvox serve` and the callers run with the soft open-file limit raised to the hard one
+//!   (`ulimit -n` in a `sh` wrapper).
 //! - Fax ladder (`FAXVOX_BENCH_FAX_STEPS`, default `10,50,100,200,400,700,1000`): each step is
 //!   one `faxvox call fax --no-t38 --calls N --concurrency N` of a generated one-page,
 //!   mostly white standard-resolution page. Voicemail ladder (`FAXVOX_BENCH_VOICE_STEPS`,
@@ -424,7 +425,8 @@ impl Site {
              [database]\nurl = {db:?}\n\n\
              [smtp]\nurl = \"\"\n\n\
              [sip]\nlisten = \"127.0.0.1:{sip_port}\"\nrtp_ports = \"{RTP_PORTS}\"\n\
-             media_ip = \"127.0.0.1\"\nmax_calls = {MAX_CALLS}\nmax_call_secs = 600\n\n\
+             media_ip = \"127.0.0.1\"\nmax_calls = {MAX_CALLS}\nmax_call_secs = 600\n\
+             max_calls_per_line = 0\nmax_calls_per_account = 0\n\n\
              [voicemail]\nmax_secs = 180\nsilence_secs = 10\nmin_secs = 1\n\n\
              [delivery]\nmaildir = {maildir:?}\n",
             spool = dir.join("spool").display().to_string(),

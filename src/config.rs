@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::sip::call::{CallConfig, T38Policy};
+use crate::sip::guard::GuardConfig;
 use crate::voicemail::VoicemailConfig;
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
@@ -319,8 +320,35 @@ pub struct SipConfig {
     /// Realm of the digest challenge sent to untrusted callers.
     pub auth_realm: String,
     /// `"user:password"` entries: who may call from outside `trusted` (SIP digest, MD5,
-    /// qop=auth). `FAXVOX_SIP_AUTH_USERS=user:pass,user2:pass2`.
+    /// qop=auth). `"user:ha1:<32 hex>"` gives the HA1 (MD5 of `user:realm:password`) instead
+    /// of the password. `FAXVOX_SIP_AUTH_USERS=user:pass,user2:pass2`.
     pub auth_users: Vec<String>,
+    /// `"user:account"` entries: the digest user may only call the lines of that account
+    /// (403 otherwise). A user not listed may call any line.
+    pub auth_accounts: Vec<String>,
+    /// Requests per second one source outside `trusted` may send (out of dialog); beyond
+    /// it (and `untrusted_burst`) they are dropped without an answer. 0: no limit.
+    pub untrusted_rate: u32,
+    /// Requests an untrusted source may send at once before `untrusted_rate` applies.
+    pub untrusted_burst: u32,
+    /// SIP transactions in progress above which requests from untrusted sources are dropped
+    /// (trusted ones are still served). 0: no cap.
+    pub max_transactions: u32,
+    /// Failed digest attempts (within `auth_failure_window_secs`) after which a source is
+    /// ignored for `auth_lockout_secs`. 0: no lock-out.
+    pub auth_max_failures: u32,
+    /// The window in which failed digest attempts are counted (seconds).
+    pub auth_failure_window_secs: u32,
+    /// How long a source that failed too often is ignored (seconds).
+    pub auth_lockout_secs: u32,
+    /// Calls at once from one source outside `trusted` (an authenticated caller); beyond it
+    /// 503. 0: no limit. Trusted sources (the trunk) only count against `max_calls`.
+    pub max_calls_per_source: u32,
+    /// Calls at once to the lines of one account; beyond it 486. 0: no limit.
+    pub max_calls_per_account: u32,
+    /// Calls at once to one line (a number, aliases counted on their target); beyond it 486.
+    /// 0: no limit.
+    pub max_calls_per_line: u32,
 }
 
 impl Default for SipConfig {
@@ -340,6 +368,16 @@ impl Default for SipConfig {
             tls_key: String::new(),
             auth_realm: "faxvox".into(),
             auth_users: Vec::new(),
+            auth_accounts: Vec::new(),
+            untrusted_rate: 10,
+            untrusted_burst: 20,
+            max_transactions: 1000,
+            auth_max_failures: 5,
+            auth_failure_window_secs: 60,
+            auth_lockout_secs: 300,
+            max_calls_per_source: 10,
+            max_calls_per_account: 50,
+            max_calls_per_line: 10,
         }
     }
 }
@@ -394,6 +432,28 @@ impl SipConfig {
             .filter_map(|e| parse_auth_user(e).ok())
             .map(|(u, p)| (u.to_string(), p.to_string()))
             .collect()
+    }
+
+    /// The account a digest user is tied to (`auth_accounts`), if any.
+    pub fn auth_account(&self, user: &str) -> Option<&str> {
+        self.auth_accounts
+            .iter()
+            .filter_map(|e| e.split_once(':'))
+            .find(|(u, _)| u.trim() == user)
+            .map(|(_, a)| a.trim())
+    }
+
+    /// The limits on untrusted sources (rate, transactions, digest lock-out).
+    pub fn guard_limits(&self) -> GuardConfig {
+        GuardConfig {
+            rate: self.untrusted_rate,
+            burst: self.untrusted_burst,
+            max_transactions: self.max_transactions as usize,
+            auth_max_failures: self.auth_max_failures,
+            auth_failure_window: Duration::from_secs(self.auth_failure_window_secs.into()),
+            auth_lockout: Duration::from_secs(self.auth_lockout_secs.into()),
+            ..GuardConfig::default()
+        }
     }
 
     /// The trusted networks (validated on load; an unparsable entry is skipped here).
@@ -475,6 +535,11 @@ fn parse_auth_user(entry: &str) -> Result<(&str, &str), String> {
     let user = user.trim();
     if user.is_empty() || password.is_empty() {
         return Err("an entry has an empty user or password (\"user:password\")".into());
+    }
+    if password.starts_with("ha1:") && crate::sip::digest::parse_ha1(password).is_none() {
+        return Err(format!(
+            "user {user:?}: \"ha1:\" must be followed by the 32 hex digits of the HA1 (MD5 of user:realm:password)"
+        ));
     }
     if user
         .chars()
@@ -758,6 +823,26 @@ impl Config {
         if sip.max_calls == 0 {
             return Err(bad("sip.max_calls", "must be at least 1".into()));
         }
+        if sip.untrusted_rate > 0 && sip.untrusted_burst == 0 {
+            return Err(bad(
+                "sip.untrusted_burst",
+                "must be at least 1 when sip.untrusted_rate is set (0 would drop everything)"
+                    .into(),
+            ));
+        }
+        if sip.auth_max_failures > 0
+            && (sip.auth_failure_window_secs == 0 || sip.auth_lockout_secs == 0)
+        {
+            return Err(bad(
+                if sip.auth_failure_window_secs == 0 {
+                    "sip.auth_failure_window_secs"
+                } else {
+                    "sip.auth_lockout_secs"
+                },
+                "must be at least 1 when sip.auth_max_failures is set (0 there disables the lock-out)"
+                    .into(),
+            ));
+        }
         if !matches!(
             sip.t38.trim().to_ascii_lowercase().as_str(),
             "request" | "accept" | "off"
@@ -791,6 +876,31 @@ impl Config {
                 return Err(bad(
                     "sip.auth_users",
                     format!("user {user:?} is listed twice"),
+                ));
+            }
+        }
+        let mut tied = std::collections::HashSet::new();
+        for entry in &sip.auth_accounts {
+            let (user, _) = entry
+                .split_once(':')
+                .map(|(u, a)| (u.trim(), a.trim()))
+                .filter(|(u, a)| !u.is_empty() && !a.is_empty())
+                .ok_or_else(|| {
+                    bad(
+                        "sip.auth_accounts",
+                        format!("{entry:?}: expected \"user:account\""),
+                    )
+                })?;
+            if !users.contains(user) {
+                return Err(bad(
+                    "sip.auth_accounts",
+                    format!("user {user:?} is not one of sip.auth_users"),
+                ));
+            }
+            if !tied.insert(user) {
+                return Err(bad(
+                    "sip.auth_accounts",
+                    format!("user {user:?} is tied to two accounts"),
                 ));
             }
         }
@@ -1173,6 +1283,51 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("sip.trusted") && e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn sip_attack_limits_keys() {
+        let c = load("", &[]).unwrap();
+        let g = c.sip.guard_limits();
+        assert_eq!((g.rate, g.burst, g.max_transactions), (10, 20, 1000));
+        assert_eq!(g.auth_max_failures, 5);
+        assert_eq!(g.auth_failure_window, Duration::from_secs(60));
+        assert_eq!(g.auth_lockout, Duration::from_secs(300));
+        assert_eq!(
+            (
+                c.sip.max_calls_per_source,
+                c.sip.max_calls_per_account,
+                c.sip.max_calls_per_line
+            ),
+            (10, 50, 10)
+        );
+        let ha1 = "0123456789abcdef0123456789ABCDEF";
+        let c = load(
+            &format!(
+                "[sip]\nauth_users = [\"office:ha1:{ha1}\", \"bob:pw\"]\n\
+                 auth_accounts = [\"office:acme\"]\nuntrusted_rate = 0\n"
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.sip.auth_account("office"), Some("acme"));
+        assert_eq!(c.sip.auth_account("bob"), None);
+        assert_eq!(c.sip.guard_limits().rate, 0);
+        for (text, key) in [
+            ("auth_users = [\"office:ha1:1234\"]", "sip.auth_users"),
+            ("auth_accounts = [\"nobody:acme\"]", "sip.auth_accounts"),
+            (
+                "auth_users = [\"a:b\"]\nauth_accounts = [\"a\"]",
+                "sip.auth_accounts",
+            ),
+            ("untrusted_burst = 0", "sip.untrusted_burst"),
+            ("auth_lockout_secs = 0", "sip.auth_lockout_secs"),
+        ] {
+            let e = load(&format!("[sip]\n{text}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -918,6 +918,7 @@ async fn start_tls() -> (SipStack, IncomingCalls, String) {
             key_pem: key.into_bytes(),
         }),
         auth: None,
+        ..StackConfig::default()
     })
     .await
     .expect("stack with TLS starts");
@@ -1685,4 +1686,214 @@ async fn two_stacks_caller_requests_t38_right_after_the_answer() {
     assert_eq!(caller_stack.dialog_count(), 0);
     gateway.shutdown();
     caller_stack.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------
+// Untrusted sources under attack: digest Request-URI, HA1 entries, 401 sent once, lock-out.
+
+impl Peer {
+    /// An INVITE to `sip:{user}@server` (Request-URI and To) with `extra` header lines.
+    fn invite_to(&self, user: &str, call_id: &str, cseq: u32, extra: &str) -> String {
+        let from = "From: <sip:+4930123@127.0.0.1>;tag=caller1\r\n";
+        let to = format!("To: <sip:{user}@{}>\r\n", self.server);
+        self.request(
+            "INVITE",
+            &format!("sip:{user}@{}", self.server),
+            call_id,
+            cseq,
+            &format!("{from}{to}{extra}"),
+            CALLER_OFFER,
+        )
+    }
+}
+
+#[tokio::test]
+async fn credentials_for_another_request_uri_are_refused() {
+    let (stack, mut calls) =
+        start_auth(digest_auth(&["192.0.2.0/24"], Duration::from_secs(300))).await;
+    let peer = Peer::new(stack.local_addr()).await;
+    peer.send(&peer.invite_to("100", "uri-1@test", 1, "")).await;
+    let challenge = peer
+        .final_for("uri-1@test", 1)
+        .await
+        .header("www-authenticate")
+        .to_string();
+    // Signed for sip:100@…, sent to sip:200@…: a new challenge, no call.
+    let signed_for = format!("sip:100@{}", stack.local_addr());
+    let auth = authorization(&challenge, "alice", "s3cret:pass", &signed_for);
+    peer.send(&peer.invite_to("200", "uri-1@test", 2, &auth))
+        .await;
+    let resp = peer.final_for("uri-1@test", 2).await;
+    assert_eq!(resp.status(), Some(401), "{resp:?}");
+    assert!(
+        timeout(Duration::from_millis(300), calls.next())
+            .await
+            .is_err(),
+        "a call was admitted with credentials for another Request-URI"
+    );
+    // The same credentials on the URI they were computed for are fine.
+    let resp = {
+        peer.send(&peer.invite_to("100", "uri-2@test", 1, "")).await;
+        peer.final_for("uri-2@test", 1).await
+    };
+    let auth = authorization(
+        resp.header("www-authenticate"),
+        "alice",
+        "s3cret:pass",
+        &signed_for,
+    );
+    peer.send(&peer.invite_to("100", "uri-2@test", 2, &auth))
+        .await;
+    let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.authenticated_user.as_deref(), Some("alice"));
+    call.reject(486, "Busy Here").await;
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn ha1_entries_authenticate() {
+    let mut auth = digest_auth(&["192.0.2.0/24"], Duration::from_secs(300));
+    let ha1 = md5_hex("alice:faxvox-test:s3cret:pass");
+    auth.users = [("alice".to_string(), format!("ha1:{ha1}"))].into();
+    let (stack, mut calls) = start_auth(auth).await;
+    let peer = Peer::new(stack.local_addr()).await;
+    let uri = format!("sip:100@{}", stack.local_addr());
+    peer.send(&peer.invite_to("100", "ha1-1@test", 1, "")).await;
+    let challenge = peer
+        .final_for("ha1-1@test", 1)
+        .await
+        .header("www-authenticate")
+        .to_string();
+    let auth = authorization(&challenge, "alice", "s3cret:pass", &uri);
+    peer.send(&peer.invite_to("100", "ha1-1@test", 2, &auth))
+        .await;
+    let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.authenticated_user.as_deref(), Some("alice"));
+    call.reject(486, "Busy Here").await;
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn challenge_is_sent_once_and_answers_retransmissions_one_for_one() {
+    let (stack, _calls) =
+        start_auth(digest_auth(&["192.0.2.0/24"], Duration::from_secs(300))).await;
+    let peer = Peer::new(stack.local_addr()).await;
+    let invite = peer.invite_to("100", "once-1@test", 1, "");
+    peer.send(&invite).await;
+    let first = peer.recv().await;
+    assert_eq!(first.status(), Some(401), "{first:?}");
+    // Not ACKed: nothing more comes on its own (it came back 11 times before).
+    peer.silent(Duration::from_millis(2500)).await;
+    // A retransmission of the INVITE gets the same 401 again, once.
+    peer.send(&invite).await;
+    let again = peer.recv().await;
+    assert_eq!(again.status(), Some(401), "{again:?}");
+    assert_eq!(
+        again.header("www-authenticate"),
+        first.header("www-authenticate")
+    );
+    peer.silent(Duration::from_millis(1500)).await;
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn source_is_locked_out_after_failed_authentications() {
+    use faxvox::sip::guard::GuardConfig;
+    use faxvox::sip::stack::StackGuard;
+    let (stack, mut calls) = SipStack::start(StackConfig {
+        auth: Some(digest_auth(&["192.0.2.0/24"], Duration::from_secs(300))),
+        guard: Some(StackGuard {
+            trusted: vec!["192.0.2.0/24".parse().unwrap()],
+            limits: GuardConfig {
+                auth_max_failures: 3,
+                ..GuardConfig::default()
+            },
+        }),
+        ..StackConfig::default()
+    })
+    .await
+    .expect("stack starts");
+    let peer = Peer::new(stack.local_addr()).await;
+    let uri = format!("sip:100@{}", stack.local_addr());
+    peer.send(&peer.invite_to("100", "lock-1@test", 1, ""))
+        .await;
+    let mut challenge = peer
+        .final_for("lock-1@test", 1)
+        .await
+        .header("www-authenticate")
+        .to_string();
+    // Three wrong passwords: three 401s.
+    for cseq in 2..5 {
+        let auth = authorization(&challenge, "alice", &format!("guess{cseq}"), &uri);
+        peer.send(&peer.invite_to("100", "lock-1@test", cseq, &auth))
+            .await;
+        let resp = peer.final_for("lock-1@test", cseq).await;
+        assert_eq!(resp.status(), Some(401), "{resp:?}");
+        challenge = resp.header("www-authenticate").to_string();
+    }
+    // Locked out: even the right password gets no answer at all, and no call.
+    let auth = authorization(&challenge, "alice", "s3cret:pass", &uri);
+    peer.send(&peer.invite_to("100", "lock-1@test", 5, &auth))
+        .await;
+    peer.silent(Duration::from_millis(1500)).await;
+    peer.send(&peer.options("lock-2@test")).await;
+    peer.silent(Duration::from_millis(500)).await;
+    assert!(timeout(Duration::from_millis(200), calls.next())
+        .await
+        .is_err());
+    stack.shutdown();
+}
+
+#[tokio::test]
+async fn transaction_cap_drops_untrusted_requests_but_serves_trusted_ones() {
+    use faxvox::sip::guard::GuardConfig;
+    use faxvox::sip::stack::StackGuard;
+    let (stack, mut calls) = SipStack::start(StackConfig {
+        guard: Some(StackGuard {
+            trusted: vec!["127.0.0.2/32".parse().unwrap()],
+            limits: GuardConfig {
+                max_transactions: 1,
+                ..GuardConfig::default()
+            },
+        }),
+        ..StackConfig::default()
+    })
+    .await
+    .expect("stack starts");
+    // The untrusted source (127.0.0.1): its first INVITE reaches the application, which
+    // keeps it unanswered (one transaction in progress).
+    let untrusted = Peer::new(stack.local_addr()).await;
+    untrusted
+        .send(&untrusted.invite_to("100", "cap-1@test", 1, ""))
+        .await;
+    let held = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(held.call_id, "cap-1@test");
+    assert!(held.unverified);
+    // Over the cap: the next untrusted request gets nothing, and no call.
+    untrusted
+        .send(&untrusted.invite_to("100", "cap-2@test", 1, ""))
+        .await;
+    untrusted.send(&untrusted.options("cap-3@test")).await;
+    untrusted.silent(Duration::from_millis(1000)).await;
+    assert!(timeout(Duration::from_millis(200), calls.next())
+        .await
+        .is_err());
+    // A trusted source is still served.
+    let trusted = Peer {
+        sock: UdpSocket::bind(("127.0.0.2", 0)).await.unwrap(),
+        server: stack.local_addr(),
+    };
+    trusted.send(&trusted.options("cap-4@test")).await;
+    assert_eq!(trusted.response().await.status(), Some(200));
+    trusted
+        .send(&trusted.invite_to("100", "cap-5@test", 1, ""))
+        .await;
+    let call = timeout(WAIT, calls.next()).await.unwrap().unwrap();
+    assert_eq!(call.call_id, "cap-5@test");
+    assert!(!call.unverified);
+    call.reject(486, "Busy Here").await;
+    held.reject(403, "Forbidden").await;
+    let resp = untrusted.response().await;
+    assert_eq!(resp.status(), Some(403), "{resp:?}");
+    stack.shutdown();
 }

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::delivery::Transport;
 use crate::gateway::server::Gateway;
 use crate::sip::digest::{DigestAuth, DEFAULT_NONCE_TTL};
-use crate::sip::stack::{SipStack, StackConfig, TlsListen};
+use crate::sip::stack::{SipStack, StackConfig, StackGuard, TlsListen};
 use crate::worker::{self, Worker};
 
 #[derive(clap::Args, Debug)]
@@ -262,7 +262,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
 
 /// The SIP stack settings of the gateway: `sip.listen`/`sip.tcp`, the TLS listener when
 /// `sip.tls_listen` is set, and digest challenges for sources outside `sip.trusted` when
-/// `sip.auth_users` is not empty.
+/// `sip.auth_users` is not empty; the limits on untrusted sources (`sip.untrusted_rate`…).
 fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
     let sip = &config.sip;
     let tls = match sip.tls_listen_addr() {
@@ -288,5 +288,9 @@ fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
         user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
         tls,
         auth,
+        guard: Some(StackGuard {
+            trusted: sip.trusted_nets(),
+            limits: sip.guard_limits(),
+        }),
     })
 }

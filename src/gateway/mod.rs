@@ -3,5 +3,6 @@
 pub mod commit;
 pub mod drive;
 pub mod greeting;
+pub mod limits;
 pub mod recovery;
 pub mod server;

@@ -3,8 +3,9 @@
 //! spool and its detail record written.
 //!
 //! Admission is cheap and allocates nothing for refused calls: an untrusted source gets 403,
-//! an unknown number 404, a full gateway or a full spool disk 503 — all before any media port
-//! is bound.
+//! an unknown number 404, a full gateway, an untrusted source at `sip.max_calls_per_source`
+//! or a full spool disk 503, an account or a line at its limit (`sip.max_calls_per_account`,
+//! `sip.max_calls_per_line`) 486 — all before any media port is bound.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::config::Config;
 use crate::directory::{validate, Directory, LineKind as DirLineKind, Route};
 use crate::gateway::commit::{commit_call, CallKind, CallSummary};
 use crate::gateway::drive::{drive, DriveReport};
+use crate::gateway::limits::{CallCounts, Scope};
 use crate::gateway::recovery::{meta_time, recover_calls, CallMeta};
 use crate::media::channel::{MediaChannel, MediaRole, MediaSettings};
 use crate::media::ports::PortPool;
@@ -60,6 +62,8 @@ struct Shared {
     ports: PortPool,
     media_ip: IpAddr,
     active: Arc<AtomicUsize>,
+    /// Calls in progress per source, account and line (`sip.max_calls_per_*`).
+    counts: CallCounts,
     /// Set on shutdown: new calls get 503 while the calls in progress end.
     draining: AtomicBool,
     work_root: PathBuf,
@@ -98,6 +102,7 @@ impl Gateway {
                 ports,
                 media_ip,
                 active: Arc::new(AtomicUsize::new(0)),
+                counts: CallCounts::new(),
                 draining: AtomicBool::new(false),
                 work_root,
                 live_folders: Default::default(),
@@ -184,7 +189,8 @@ impl Gateway {
     async fn admit(&self, inc: IncomingCall) {
         let sh = &self.shared;
         let call_id = inc.call_id.clone();
-        if !sh.config.sip.is_trusted(inc.source.ip()) && inc.authenticated_user.is_none() {
+        let trusted = sh.config.sip.is_trusted(inc.source.ip());
+        if !trusted && inc.authenticated_user.is_none() {
             warn!(call_id = %call_id, source = %inc.source, "call from an untrusted address without credentials: 403");
             inc.reject(403, "Forbidden").await;
             return;
@@ -202,12 +208,49 @@ impl Gateway {
             inc.reject(503, "Service Unavailable").await;
             return;
         }
+        // One untrusted (authenticated) source may not hold every slot; the trunk may.
+        let source_limit = if trusted {
+            0
+        } else {
+            sh.config.sip.max_calls_per_source
+        };
+        let source = inc.source.ip().to_string();
+        let Some(_per_source) = sh.counts.take(Scope::Source, &source, source_limit) else {
+            warn!(call_id = %call_id, source = %source, limit = source_limit, "too many calls from this source: 503");
+            inc.reject(503, "Service Unavailable").await;
+            return;
+        };
         let route = match self.route(&inc).await {
             Ok(route) => route,
             Err((status, reason)) => {
                 inc.reject(status, reason).await;
                 return;
             }
+        };
+        // A digest user tied to an account calls only that account's lines.
+        if let Some(user) = &inc.authenticated_user {
+            if let Some(account) = sh.config.sip.auth_account(user) {
+                if account != route.account.id {
+                    warn!(call_id = %call_id, user = %user, account, called = %route.account.id, "digest user calling another account's line: 403");
+                    inc.reject(403, "Forbidden").await;
+                    return;
+                }
+            }
+        }
+        let account_limit = sh.config.sip.max_calls_per_account;
+        let Some(_per_account) = sh
+            .counts
+            .take(Scope::Account, &route.account.id, account_limit)
+        else {
+            warn!(call_id = %call_id, account = %route.account.id, limit = account_limit, "too many calls to this account: 486");
+            inc.reject(486, "Busy Here").await;
+            return;
+        };
+        let line_limit = sh.config.sip.max_calls_per_line;
+        let Some(_per_line) = sh.counts.take(Scope::Line, &route.line.number, line_limit) else {
+            warn!(call_id = %call_id, line = %route.line.number, limit = line_limit, "too many calls to this line: 486");
+            inc.reject(486, "Busy Here").await;
+            return;
         };
         match sh.spool.check_capacity() {
             Ok(_) => {}

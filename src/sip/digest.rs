@@ -10,7 +10,12 @@
 //!   be replayed (the response covers `nc`, so it cannot be changed either).
 //! - `qop=auth` is required (we offer only that): no RFC 2069 responses, no `auth-int`, MD5
 //!   only (`MD5-sess` and SHA-256 are refused).
-//! - Unknown user and wrong password look the same to the caller (no user enumeration).
+//! - Unknown user and wrong password look the same to the caller (no user enumeration), and
+//!   cost the same: an unknown user is checked against a random HA1, with the same MD5 work.
+//! - The `uri` parameter must name the request's Request-URI: credentials computed for one
+//!   target are not accepted for another.
+//! - A user's secret is a password or, written `ha1:<32 hex digits>`, the HA1 itself
+//!   (MD5 of `user:realm:password`), so the configuration need not hold clear passwords.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -29,8 +34,9 @@ pub const DEFAULT_NONCE_TTL: Duration = Duration::from_secs(300);
 pub struct DigestAuth {
     /// The realm of the challenge (`realm="…"`).
     pub realm: String,
-    /// User name → password. Empty: nobody can authenticate (untrusted sources are passed
-    /// to the application unauthenticated, which refuses them).
+    /// User name → password, or `ha1:<32 hex>` (the HA1 for this realm). Empty: nobody can
+    /// authenticate (untrusted sources are passed to the application unauthenticated, which
+    /// refuses them).
     pub users: HashMap<String, String>,
     /// Sources admitted without credentials (never challenged).
     pub trusted: Vec<IpNet>,
@@ -73,13 +79,49 @@ pub enum Verdict {
         header: String,
         /// Why the request was not accepted (log only, never sent).
         why: &'static str,
+        /// The request carried credentials that were wrong (a password guess, a forged or
+        /// replayed nonce, credentials for another URI): counts towards a lock-out. False
+        /// for a first request without credentials or a stale nonce.
+        failed: bool,
     },
+}
+
+/// The HA1 of `secret` (a password, or `ha1:<32 hex>` taken as is, lower-cased).
+pub fn ha1_of(user: &str, realm: &str, secret: &str) -> String {
+    match parse_ha1(secret) {
+        Some(ha1) => ha1,
+        None => md5_hex(&format!("{user}:{realm}:{secret}")),
+    }
+}
+
+/// `ha1:<32 hex>` → the hex, lower-cased; `None` for anything else (a password).
+pub fn parse_ha1(secret: &str) -> Option<String> {
+    let hex = secret.strip_prefix("ha1:")?;
+    (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
+}
+
+/// Whether the `uri` of the credentials names `request_uri`: the same text, or the same
+/// SIP URI once both are parsed (case of the scheme and host, parameter spelling).
+fn uri_matches(uri: &str, request_uri: &str) -> bool {
+    if uri == request_uri {
+        return true;
+    }
+    use rsipstack::sip::Uri;
+    match (Uri::try_from(uri), Uri::try_from(request_uri)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The issuing and checking side of [`DigestAuth`]: a random secret and the nonce counts
 /// seen. One per stack.
 pub struct DigestServer {
     auth: DigestAuth,
+    /// User → HA1 (from the password, or as configured).
+    ha1: HashMap<String, String>,
+    /// Checked for unknown users, so they cost what known ones do.
+    dummy_ha1: String,
     secret: [u8; 16],
     /// Nonce → (highest nc accepted, issued ms): replay protection, pruned on expiry.
     seen: Mutex<HashMap<String, (u64, u64)>>,
@@ -99,8 +141,16 @@ fn epoch_ms(now: SystemTime) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// MD5 computations on this thread (tests compare the work of two paths).
+    static MD5_COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Lower-case hex MD5 of `text`.
 pub fn md5_hex(text: &str) -> String {
+    #[cfg(test)]
+    MD5_COUNT.with(|c| c.set(c.get() + 1));
     let digest = Md5::digest(text.as_bytes());
     let mut out = String::with_capacity(32);
     for b in digest.iter() {
@@ -122,6 +172,18 @@ pub fn response_auth(
     cnonce: &str,
 ) -> String {
     let ha1 = md5_hex(&format!("{user}:{realm}:{password}"));
+    response_from_ha1(&ha1, method, uri, nonce, nc, cnonce)
+}
+
+/// The RFC 2617 `response` for `qop=auth` from the HA1.
+pub fn response_from_ha1(
+    ha1: &str,
+    method: &str,
+    uri: &str,
+    nonce: &str,
+    nc: &str,
+    cnonce: &str,
+) -> String {
     let ha2 = md5_hex(&format!("{method}:{uri}"));
     md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"))
 }
@@ -208,8 +270,16 @@ pub fn parse_credentials(value: &str) -> Option<HashMap<String, String>> {
 impl DigestServer {
     /// A server for `auth` with a fresh random secret.
     pub fn new(auth: DigestAuth) -> DigestServer {
+        let ha1 = auth
+            .users
+            .iter()
+            .map(|(user, secret)| (user.clone(), ha1_of(user, &auth.realm, secret)))
+            .collect();
+        let dummy: [u8; 16] = rand::random();
         DigestServer {
             auth,
+            ha1,
+            dummy_ha1: dummy.iter().map(|b| format!("{b:02x}")).collect(),
             secret: rand::random(),
             seen: Mutex::new(HashMap::new()),
         }
@@ -251,70 +321,73 @@ impl DigestServer {
         h
     }
 
-    /// Checks the `Authorization` header values of a request (`method`, e.g. "INVITE") at
-    /// `now`: the first one for our realm decides.
-    pub fn verify(&self, now: SystemTime, method: &str, authorizations: &[&str]) -> Verdict {
-        let challenge = |stale, why| Verdict::Challenge {
+    /// Checks the `Authorization` header values of a request (`method`, e.g. "INVITE", sent
+    /// to `request_uri`) at `now`: the first one for our realm decides.
+    pub fn verify(
+        &self,
+        now: SystemTime,
+        method: &str,
+        request_uri: &str,
+        authorizations: &[&str],
+    ) -> Verdict {
+        let challenge = |stale, why, failed| Verdict::Challenge {
             header: self.challenge(now, stale),
             why,
+            failed,
         };
         if self.auth.users.is_empty() {
-            return challenge(false, "no users configured");
+            return challenge(false, "no users configured", false);
         }
         let Some(params) = authorizations
             .iter()
             .filter_map(|v| parse_credentials(v))
             .find(|p| p.get("realm").map(String::as_str) == Some(self.auth.realm.as_str()))
         else {
-            return challenge(false, "no credentials for our realm");
+            return challenge(false, "no credentials for our realm", false);
         };
         let get = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
         let (user, nonce, uri, response) =
             (get("username"), get("nonce"), get("uri"), get("response"));
         let (nc, cnonce, qop) = (get("nc"), get("cnonce"), get("qop"));
         if user.is_empty() || uri.is_empty() || response.is_empty() {
-            return challenge(false, "incomplete credentials");
+            return challenge(false, "incomplete credentials", true);
         }
         if let Some(alg) = params.get("algorithm") {
             if !alg.eq_ignore_ascii_case("md5") {
-                return challenge(false, "unsupported algorithm");
+                return challenge(false, "unsupported algorithm", false);
             }
         }
         if !qop.eq_ignore_ascii_case("auth") || cnonce.is_empty() {
-            return challenge(false, "qop=auth with a cnonce required");
+            return challenge(false, "qop=auth with a cnonce required", false);
         }
         let Ok(count) = u64::from_str_radix(nc, 16) else {
-            return challenge(false, "bad nonce count");
+            return challenge(false, "bad nonce count", true);
         };
         let Some(issued) = self.issued(nonce) else {
-            return challenge(false, "nonce not issued by us");
+            return challenge(false, "nonce not issued by us", true);
         };
-        let Some(password) = self.auth.users.get(user) else {
-            return challenge(false, "unknown user or wrong password");
+        // Known or not, the same work: an unknown user is checked against a random HA1.
+        let (known, ha1) = match self.ha1.get(user) {
+            Some(ha1) => (true, ha1.as_str()),
+            None => (false, self.dummy_ha1.as_str()),
         };
-        let expected = response_auth(
-            user,
-            &self.auth.realm,
-            password,
-            method,
-            uri,
-            nonce,
-            nc,
-            cnonce,
-        );
-        if !same(&expected, &response.to_ascii_lowercase()) {
-            return challenge(false, "unknown user or wrong password");
+        let expected = response_from_ha1(ha1, method, uri, nonce, nc, cnonce);
+        if !(same(&expected, &response.to_ascii_lowercase()) && known) {
+            return challenge(false, "unknown user or wrong password", true);
+        }
+        if !uri_matches(uri, request_uri) {
+            return challenge(false, "credentials for another Request-URI", true);
         }
         let now_ms = epoch_ms(now);
         let ttl = self.auth.nonce_ttl.as_millis() as u64;
         if now_ms > issued.saturating_add(ttl) {
-            return challenge(true, "stale nonce");
+            return challenge(true, "stale nonce", false);
         }
         let mut seen = self.seen.lock().expect("digest nonce lock");
         seen.retain(|_, (_, t)| now_ms <= t.saturating_add(ttl));
         let last = seen.entry(nonce.to_string()).or_insert((0, issued));
         if count <= last.0 {
-            return challenge(false, "nonce count replayed");
+            return challenge(false, "nonce count replayed", true);
         }
         last.0 = count;
         Verdict::Authenticated(user.to_string())
@@ -324,6 +397,8 @@ impl DigestServer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const URI: &str = "sip:100@192.0.2.1:5060";
 
     fn server(ttl: Duration) -> DigestServer {
         DigestServer::new(DigestAuth {
@@ -339,7 +414,7 @@ mod tests {
     }
 
     fn authorization(nonce: &str, password: &str, nc: &str) -> String {
-        let uri = "sip:100@192.0.2.1:5060";
+        let uri = URI;
         let r = response_auth("alice", "faxvox", password, "INVITE", uri, nonce, nc, "c1");
         format!(
             "Digest username=\"alice\", realm=\"faxvox\", nonce=\"{nonce}\", uri=\"{uri}\", \
@@ -384,7 +459,7 @@ mod tests {
     fn challenge_then_accept_then_refuse_replay() {
         let s = server(DEFAULT_NONCE_TTL);
         let now = SystemTime::now();
-        let Verdict::Challenge { header, .. } = s.verify(now, "INVITE", &[]) else {
+        let Verdict::Challenge { header, .. } = s.verify(now, "INVITE", URI, &[]) else {
             panic!()
         };
         assert!(header.starts_with("Digest realm=\"faxvox\""), "{header}");
@@ -393,12 +468,12 @@ mod tests {
         let nonce = nonce_of(&header);
         let good = authorization(&nonce, "s3cret", "00000001");
         assert_eq!(
-            s.verify(now, "INVITE", &[&good]),
+            s.verify(now, "INVITE", URI, &[&good]),
             Verdict::Authenticated("alice".into())
         );
         // The same nc again is a replay; a higher one is fine.
         assert!(matches!(
-            s.verify(now, "INVITE", &[&good]),
+            s.verify(now, "INVITE", URI, &[&good]),
             Verdict::Challenge {
                 why: "nonce count replayed",
                 ..
@@ -406,12 +481,17 @@ mod tests {
         ));
         let next = authorization(&nonce, "s3cret", "00000002");
         assert!(matches!(
-            s.verify(now, "INVITE", &[&next]),
+            s.verify(now, "INVITE", URI, &[&next]),
             Verdict::Authenticated(_)
         ));
         // Wrong method: the response does not match.
         assert!(matches!(
-            s.verify(now, "BYE", &[&authorization(&nonce, "s3cret", "00000003")]),
+            s.verify(
+                now,
+                "BYE",
+                URI,
+                &[&authorization(&nonce, "s3cret", "00000003")]
+            ),
             Verdict::Challenge { .. }
         ));
     }
@@ -422,7 +502,7 @@ mod tests {
         let now = SystemTime::now();
         let nonce = s.nonce(now);
         let bad = authorization(&nonce, "guess", "00000001");
-        let Verdict::Challenge { header, why } = s.verify(now, "INVITE", &[&bad]) else {
+        let Verdict::Challenge { header, why, .. } = s.verify(now, "INVITE", URI, &[&bad]) else {
             panic!()
         };
         assert_eq!(why, "unknown user or wrong password");
@@ -433,7 +513,7 @@ mod tests {
             "00000001",
         );
         assert!(matches!(
-            s.verify(now, "INVITE", &[&forged]),
+            s.verify(now, "INVITE", URI, &[&forged]),
             Verdict::Challenge {
                 why: "nonce not issued by us",
                 ..
@@ -444,6 +524,7 @@ mod tests {
             other.verify(
                 now,
                 "INVITE",
+                URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
             Verdict::Challenge {
@@ -453,14 +534,15 @@ mod tests {
         ));
         let later = now + Duration::from_secs(11);
         let good = authorization(&nonce, "s3cret", "00000001");
-        let Verdict::Challenge { header, why } = s.verify(later, "INVITE", &[&good]) else {
+        let Verdict::Challenge { header, why, .. } = s.verify(later, "INVITE", URI, &[&good])
+        else {
             panic!()
         };
         assert_eq!(why, "stale nonce");
         assert!(header.ends_with("stale=true"), "{header}");
         assert_ne!(nonce_of(&header), nonce);
         // A wrong password with an expired nonce is not "stale".
-        let Verdict::Challenge { header, .. } = s.verify(later, "INVITE", &[&bad]) else {
+        let Verdict::Challenge { header, .. } = s.verify(later, "INVITE", URI, &[&bad]) else {
             panic!()
         };
         assert!(!header.contains("stale"));
@@ -480,10 +562,104 @@ mod tests {
             s.verify(
                 SystemTime::now(),
                 "INVITE",
+                URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
             Verdict::Challenge { .. }
         ));
         assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn credentials_for_another_request_uri_are_refused() {
+        let s = server(DEFAULT_NONCE_TTL);
+        let now = SystemTime::now();
+        let nonce = s.nonce(now);
+        // Signed for sip:100@…, sent to sip:200@…: refused, and counted as a failure.
+        let auth = authorization(&nonce, "s3cret", "00000001");
+        let Verdict::Challenge { why, failed, .. } =
+            s.verify(now, "INVITE", "sip:200@192.0.2.1:5060", &[&auth])
+        else {
+            panic!("accepted for another URI")
+        };
+        assert_eq!(why, "credentials for another Request-URI");
+        assert!(failed);
+        // The same URI written differently (case of the scheme and host) is the same URI.
+        let auth = authorization(&nonce, "s3cret", "00000002");
+        assert_eq!(
+            s.verify(now, "INVITE", "SIP:100@192.0.2.1:5060", &[&auth]),
+            Verdict::Authenticated("alice".into())
+        );
+    }
+
+    #[test]
+    fn ha1_entries_authenticate() {
+        let ha1 = md5_hex("alice:faxvox:s3cret");
+        assert_eq!(ha1_of("alice", "faxvox", "s3cret"), ha1);
+        assert_eq!(
+            ha1_of("alice", "faxvox", &format!("ha1:{}", ha1.to_uppercase())),
+            ha1
+        );
+        // Not 32 hex digits: a password that happens to start with "ha1:".
+        assert_eq!(parse_ha1("ha1:xyz"), None);
+        let s = DigestServer::new(DigestAuth {
+            realm: "faxvox".into(),
+            users: [("alice".to_string(), format!("ha1:{ha1}"))].into(),
+            trusted: vec![],
+            nonce_ttl: DEFAULT_NONCE_TTL,
+        });
+        let now = SystemTime::now();
+        let nonce = s.nonce(now);
+        assert_eq!(
+            s.verify(
+                now,
+                "INVITE",
+                URI,
+                &[&authorization(&nonce, "s3cret", "00000001")]
+            ),
+            Verdict::Authenticated("alice".into())
+        );
+        assert!(matches!(
+            s.verify(
+                now,
+                "INVITE",
+                URI,
+                &[&authorization(&nonce, "guess", "00000002")]
+            ),
+            Verdict::Challenge { failed: true, .. }
+        ));
+        assert!(!format!("{s:?}").contains(&ha1));
+    }
+
+    #[test]
+    fn unknown_user_costs_what_a_known_one_does() {
+        let s = server(DEFAULT_NONCE_TTL);
+        let now = SystemTime::now();
+        let nonce = s.nonce(now);
+        let as_user = |user: &str| {
+            let r = response_auth(
+                user, "faxvox", "guess", "INVITE", URI, &nonce, "00000001", "c1",
+            );
+            format!(
+                "Digest username=\"{user}\", realm=\"faxvox\", nonce=\"{nonce}\", uri=\"{URI}\", \
+                 response=\"{r}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c1\""
+            )
+        };
+        let (known, unknown) = (as_user("alice"), as_user("mallory"));
+        let v1 = s.verify(now, "INVITE", URI, &[&known]);
+        let v2 = s.verify(now, "INVITE", URI, &[&unknown]);
+        let why = |v: &Verdict| match v {
+            Verdict::Challenge { why, failed, .. } => (*why, *failed),
+            _ => panic!("{v:?}"),
+        };
+        assert_eq!(why(&v1), why(&v2));
+        // The same work: as many MD5 computations (an unknown user returned before any
+        // before: 2 against 5).
+        let md5s = |auth: &str| {
+            let before = MD5_COUNT.with(|c| c.get());
+            std::hint::black_box(s.verify(now, "INVITE", URI, &[auth]));
+            MD5_COUNT.with(|c| c.get()) - before
+        };
+        assert_eq!(md5s(&unknown), md5s(&known));
     }
 }

@@ -3,10 +3,12 @@
 //! re-INVITE after the CED window, 491 glare with RFC 3261 timers, 488 fallback to G.711).
 //! [`stack`] is the rsipstack glue: it feeds [`call::Call`] and carries out its actions on real
 //! sockets; everything else here is sans-IO, including [`digest`] (the server side of SIP
-//! digest authentication, used by [`stack`] to challenge untrusted callers).
+//! digest authentication, used by [`stack`] to challenge untrusted callers) and [`guard`]
+//! (rate limits and lock-out of untrusted sources).
 
 pub mod call;
 pub mod digest;
+pub mod guard;
 pub mod leg;
 pub mod sdp;
 pub mod stack;

@@ -22,6 +22,11 @@
 //! `trusted` networks is challenged here (401 with a digest challenge, [`super::digest`])
 //! unless it carries valid credentials, which [`IncomingCall::authenticated_user`] then names;
 //! the application still decides (the gateway admits trusted sources and authenticated users).
+//! With [`StackConfig::guard`], every request outside a dialog from outside the trusted
+//! networks first passes [`super::guard`] (rate per source, transactions in progress, digest
+//! lock-out) or is dropped without an answer; the answers such sources do get (401, or the
+//! application's refusal of an unauthenticated caller) are sent once, not retransmitted, and
+//! without a 100 Trying — at most one answer per request.
 //! With [`StackConfig::tls`], SIP over TLS is accepted on its own port (rustls).
 //!
 //! The ACK of our 2xx to the initial INVITE and the ACK of our 2xx to a re-INVITE are told
@@ -72,6 +77,8 @@ use tracing::{debug, info, warn};
 
 use super::call::{Action, Call, ClientTxn, ServerTxn};
 use super::digest::{DigestAuth, DigestServer, Verdict};
+use super::guard::{Guard, GuardConfig, Verdict as Admission};
+use ipnet::IpNet;
 
 /// Methods we implement, for `Allow` headers.
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
@@ -97,6 +104,29 @@ pub struct StackConfig {
     /// Challenge INVITEs from outside `auth.trusted` (digest, 401). `None`: no challenges,
     /// every INVITE reaches the application unauthenticated.
     pub auth: Option<DigestAuth>,
+    /// Limits on requests from outside the trusted networks (rate per source, transactions
+    /// in progress, digest lock-out; [`super::guard`]). `None`: no limits.
+    pub guard: Option<StackGuard>,
+}
+
+/// [`StackConfig::guard`]: who is trusted (never limited) and the limits for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackGuard {
+    /// Sources never limited (the trunk): `sip.trusted`.
+    pub trusted: Vec<IpNet>,
+    /// The limits for everyone else.
+    pub limits: GuardConfig,
+}
+
+impl StackGuard {
+    /// Whether `ip` is inside `trusted` (IPv4-mapped IPv6 checked as IPv4).
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.trusted.iter().any(|n| n.contains(&ip))
+    }
 }
 
 impl Default for StackConfig {
@@ -108,6 +138,7 @@ impl Default for StackConfig {
             user_agent: "faxvox".into(),
             tls: None,
             auth: None,
+            guard: None,
         }
     }
 }
@@ -247,6 +278,57 @@ struct StackInner {
     digest: Option<DigestServer>,
     /// The live legs by dialog, for the requests the router hands them itself.
     legs: Mutex<HashMap<DialogId, LegHook>>,
+    /// Limits on untrusted sources, when configured.
+    guard: Option<(StackGuard, Mutex<Guard>)>,
+}
+
+impl StackInner {
+    /// Whether requests from `ip` are limited and must authenticate: outside the guard's
+    /// trusted networks (or, without a guard, outside the digest's).
+    fn is_untrusted(&self, ip: IpAddr) -> bool {
+        match (&self.guard, &self.digest) {
+            (Some((g, _)), _) => !g.is_trusted(ip),
+            (None, Some(d)) => !d.auth().is_trusted(ip),
+            (None, None) => false,
+        }
+    }
+
+    /// The guard's verdict on a request from the untrusted `ip` (pass without a guard).
+    fn admit(&self, ip: IpAddr) -> Admission {
+        let Some((_, guard)) = &self.guard else {
+            return Admission::Pass;
+        };
+        let in_progress = self.layer.endpoint.transactions.len();
+        guard
+            .lock()
+            .expect("guard lock")
+            .check(std::time::Instant::now(), ip, in_progress)
+    }
+
+    /// Records a failed digest attempt from `ip`; true when it locks `ip` out now.
+    fn auth_failed(&self, ip: IpAddr) -> bool {
+        let Some((_, guard)) = &self.guard else {
+            return false;
+        };
+        guard
+            .lock()
+            .expect("guard lock")
+            .auth_failed(std::time::Instant::now(), ip)
+    }
+
+    /// Logs the drops due for a report (one line per source per interval).
+    fn report_drops(&self) {
+        let Some((_, guard)) = &self.guard else {
+            return;
+        };
+        let due = guard
+            .lock()
+            .expect("guard lock")
+            .sweep(std::time::Instant::now());
+        for r in due {
+            warn!(source = %r.source, dropped = r.dropped, reason = r.reason.as_str(), "requests from an untrusted source dropped without an answer");
+        }
+    }
 }
 
 impl std::fmt::Debug for SipStack {
@@ -325,6 +407,10 @@ impl SipStack {
             tls_addr,
             digest: cfg.auth.clone().map(DigestServer::new),
             legs: Mutex::new(HashMap::new()),
+            guard: cfg
+                .guard
+                .clone()
+                .map(|g| (g.clone(), Mutex::new(Guard::new(g.limits)))),
         });
         tokio::spawn(async move { endpoint.serve().await });
         if cfg.tcp {
@@ -766,6 +852,9 @@ pub struct IncomingCall {
     pub to_user: String,
     /// The INVITE body (the SDP offer), if any.
     pub sdp: Option<Vec<u8>>,
+    /// From outside the trusted networks without credentials: no 100 Trying was sent, and a
+    /// rejection is sent once, not retransmitted (see [`IncomingCall::reject`]).
+    pub unverified: bool,
     tx: Option<Transaction>,
     stack: Arc<StackInner>,
 }
@@ -790,7 +879,8 @@ impl IncomingCall {
     /// Answers the INVITE with a final failure (403, 404, 486, 503, …) without creating a
     /// dialog. The standard reason phrase is sent for standard codes (rsipstack writes
     /// its own); `reason` is logged. The transaction keeps retransmitting the response
-    /// until the ACK, in the background.
+    /// until the ACK, in the background — except for an [`unverified`](Self::unverified)
+    /// caller, answered once (no reflection of a flood).
     pub async fn reject(mut self, status: u16, reason: &str) {
         let Some(mut tx) = self.tx.take() else {
             return;
@@ -804,6 +894,12 @@ impl IncomingCall {
         info!(call_id = %self.call_id, status, reason, "call rejected");
         if let Err(e) = tx.reply(StatusCode::from(status)).await {
             warn!(call_id = %self.call_id, error = %e, "cannot send the rejection");
+            return;
+        }
+        if self.unverified {
+            // Sent once: dropping the transaction stops the retransmissions and leaves the
+            // response with rsipstack to answer the INVITE's own retransmissions (no 100
+            // was sent, so the caller retransmits until it hears) one for one.
             return;
         }
         let call_id = self.call_id.clone();
@@ -1346,9 +1442,15 @@ async fn route_requests(
     mut requests: TransactionReceiver,
     calls: mpsc::Sender<IncomingCall>,
 ) {
+    let mut sweep = tokio::time::interval(Duration::from_secs(1));
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let tx = tokio::select! {
             _ = stack.cancel.cancelled() => break,
+            _ = sweep.tick() => {
+                stack.report_drops();
+                continue;
+            }
             tx = requests.recv() => match tx {
                 Some(tx) => tx,
                 None => break,
@@ -1370,15 +1472,27 @@ async fn route_one(
         .call_id_header()
         .map(|c| c.value().to_string())
         .unwrap_or_default();
+    let source = source_of(&tx);
+    let matched = stack.layer.match_dialog(&tx);
+    let untrusted = source.is_some_and(|s| stack.is_untrusted(s.ip()));
+    if matched.is_none() && untrusted {
+        // Outside any dialog from outside the trusted networks: the guard decides, and a
+        // drop sends nothing (dropping an unanswered transaction sends nothing either).
+        let ip = source.map(|s| s.ip()).expect("untrusted has a source");
+        if let Admission::Drop(reason) = stack.admit(ip) {
+            debug!(call_id = %call_id, %method, source = %ip, reason = reason.as_str(), "request dropped");
+            return;
+        }
+    }
     let dialog_id = match DialogId::try_from(&tx) {
         Ok(id) => id,
         Err(e) => {
             info!(call_id = %call_id, %method, error = %e, "request without dialog identifiers: 400");
-            reply_and_forget(tx, StatusCode::BadRequest, false);
+            reply_and_forget(tx, StatusCode::BadRequest, false, untrusted);
             return;
         }
     };
-    if let Some(mut dialog) = stack.layer.match_dialog(&tx) {
+    if let Some(mut dialog) = matched {
         if let (Method::Invite, Dialog::Invite(invite)) = (method, &dialog) {
             let state = invite.state();
             if !state.is_confirmed() {
@@ -1420,12 +1534,12 @@ async fn route_one(
     match method {
         Method::Invite if !has_to_tag => {
             let Some(mut call) = incoming_call(stack, &mut tx, &call_id) else {
-                reply_and_forget(tx, StatusCode::BadRequest, false);
+                reply_and_forget(tx, StatusCode::BadRequest, false, untrusted);
                 return;
             };
             if let Some(digest) = &stack.digest {
                 let auth = digest.auth();
-                if !auth.users.is_empty() && !auth.is_trusted(call.source.ip()) {
+                if !auth.users.is_empty() && untrusted {
                     let values: Vec<String> = tx
                         .original
                         .headers
@@ -1436,19 +1550,37 @@ async fn route_one(
                         })
                         .collect();
                     let values: Vec<&str> = values.iter().map(String::as_str).collect();
-                    match digest.verify(std::time::SystemTime::now(), "INVITE", &values) {
+                    let request_uri = tx.original.uri.to_string();
+                    match digest.verify(
+                        std::time::SystemTime::now(),
+                        "INVITE",
+                        &request_uri,
+                        &values,
+                    ) {
                         Verdict::Authenticated(user) => call.authenticated_user = Some(user),
-                        Verdict::Challenge { header, why } => {
+                        Verdict::Challenge {
+                            header,
+                            why,
+                            failed,
+                        } => {
                             info!(call_id = %call_id, source = %call.source, reason = why, "INVITE from an untrusted source: 401 challenge");
+                            if failed && stack.auth_failed(call.source.ip()) {
+                                warn!(call_id = %call_id, source = %call.source, "too many failed authentications: source locked out");
+                            }
                             // `call` holds no transaction yet: dropping it sends nothing.
-                            challenge_and_forget(tx, header);
+                            challenge_once(tx, header).await;
                             return;
                         }
                     }
                 }
             }
-            if let Err(e) = tx.send_trying().await {
-                debug!(call_id = %call_id, error = %e, "cannot send 100 Trying");
+            // An untrusted caller without credentials is refused by the application: no
+            // 100 Trying, and the refusal is sent once (see `IncomingCall::reject`).
+            call.unverified = untrusted && call.authenticated_user.is_none();
+            if !call.unverified {
+                if let Err(e) = tx.send_trying().await {
+                    debug!(call_id = %call_id, error = %e, "cannot send 100 Trying");
+                }
             }
             let mut call = call;
             call.tx = Some(tx);
@@ -1475,16 +1607,21 @@ async fn route_one(
         }
         Method::Options if !has_to_tag => {
             debug!(call_id = %call_id, "OPTIONS: 200");
-            reply_and_forget(tx, StatusCode::OK, true);
+            reply_and_forget(tx, StatusCode::OK, true, untrusted);
         }
         Method::Ack => {}
         _ if has_to_tag => {
             info!(call_id = %call_id, %method, "request for an unknown dialog: 481");
-            reply_and_forget(tx, StatusCode::CallTransactionDoesNotExist, false);
+            reply_and_forget(
+                tx,
+                StatusCode::CallTransactionDoesNotExist,
+                false,
+                untrusted,
+            );
         }
         _ => {
             info!(call_id = %call_id, %method, "unsupported out-of-dialog request: 405");
-            reply_and_forget(tx, StatusCode::MethodNotAllowed, true);
+            reply_and_forget(tx, StatusCode::MethodNotAllowed, true, untrusted);
         }
     }
 }
@@ -1690,27 +1827,39 @@ fn incoming_call(
         privacy: privacy_requested(req),
         to_user: user(&to.uri),
         sdp: body(&req.body),
+        unverified: false,
         tx: None,
         stack: stack.clone(),
     })
 }
 
-/// Answers an INVITE 401 with `www_authenticate` and drives it until its ACK.
-fn challenge_and_forget(mut tx: Transaction, www_authenticate: String) {
-    tokio::spawn(async move {
-        let headers = vec![Header::WwwAuthenticate(www_authenticate.into())];
-        if let Err(e) = tx.reply_with(StatusCode::Unauthorized, headers, None).await {
-            debug!(error = %e, "cannot send the 401");
-            return;
-        }
-        while tx.receive().await.is_some() {}
-    });
+/// The transport source of a request.
+fn source_of(tx: &Transaction) -> Option<SocketAddr> {
+    tx.connection
+        .as_ref()?
+        .get_remote_addr()?
+        .get_socketaddr()
+        .ok()
 }
 
-fn reply_and_forget(mut tx: Transaction, status: StatusCode, allow: bool) {
+/// Answers an INVITE 401 with `www_authenticate` once. No retransmissions (an untrusted,
+/// perhaps spoofed, source must not get ten answers for one request): the transaction is
+/// dropped at once, which leaves the 401 with rsipstack for 32 s, so each retransmission of
+/// the INVITE (the caller's timer A, it got no 100) is answered with it, one for one, and
+/// the ACK is absorbed.
+async fn challenge_once(mut tx: Transaction, www_authenticate: String) {
+    let headers = vec![Header::WwwAuthenticate(www_authenticate.into())];
+    if let Err(e) = tx.reply_with(StatusCode::Unauthorized, headers, None).await {
+        debug!(error = %e, "cannot send the 401");
+    }
+}
+
+/// Answers a request; an INVITE's failure is then retransmitted until its ACK, unless `once`
+/// (an untrusted source: see [`challenge_once`]).
+fn reply_and_forget(mut tx: Transaction, status: StatusCode, allow: bool, once: bool) {
     tokio::spawn(async move {
         reply_to(&mut tx, status, allow).await;
-        if tx.original.method == Method::Invite {
+        if tx.original.method == Method::Invite && !once {
             while tx.receive().await.is_some() {}
         }
     });
