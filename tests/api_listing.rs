@@ -35,6 +35,8 @@ struct Site {
     addr: SocketAddr,
     alice: String,
     bob: String,
+    /// Seconds after the start at which the next job is created (ids order by the second).
+    clock: std::cell::Cell<u64>,
 }
 
 impl Site {
@@ -84,6 +86,7 @@ impl Site {
             addr,
             alice,
             bob,
+            clock: std::cell::Cell::new(0),
         }
     }
 
@@ -103,9 +106,11 @@ impl Site {
             prefix: "33".into(),
             submitted: "2026-12-07T09:00:00Z".into(),
         };
+        let at = self.clock.get();
+        self.clock.set(at + 1);
         self.spool
             .enqueue(
-                SystemTime::now(),
+                SystemTime::now() + Duration::from_secs(at),
                 JobKind::OutboundFax,
                 facts.to_map(),
                 &[],
@@ -121,7 +126,7 @@ impl Site {
         let manifest = std::fs::read_to_string(model_dir.join("manifest.json")).unwrap();
         let model_fax = format!("\"{account}-{:05}\"", 0);
         assert!(manifest.contains(&model_fax), "{manifest}");
-        let base = SystemTime::now() + Duration::from_secs(10);
+        let base = SystemTime::now() + Duration::from_secs(self.clock.get() + 10);
         for i in 0..count {
             let id = JobId::generate(base + Duration::from_secs(i as u64));
             let dest = root.join(id.as_str());

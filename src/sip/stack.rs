@@ -52,7 +52,7 @@ use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::dialog::DialogId;
 use rsipstack::platform::CancellationToken;
-use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader, UntypedHeader};
+use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::{
     Header, HostWithPort, Method, Param, Request, Response, Scheme, SipMessage, StatusCode,
     StatusCodeKind, Transport, Uri,
