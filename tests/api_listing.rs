@@ -160,7 +160,10 @@ impl Site {
         let text = String::from_utf8_lossy(&raw).to_string();
         let status: u16 = text[9..12].parse().unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
             dechunk(body)
         } else {
             body.to_string()
@@ -241,7 +244,11 @@ async fn pages_walk_every_fax_exactly_once() {
     // The admin sees both, once each; the state and account filters carry over the pages.
     let (seen, _) = site.walk("limit=7", ADMIN).await;
     assert_eq!(seen.len(), alice.len() + bob.len());
-    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len(), "{seen:?}");
+    assert_eq!(
+        seen.iter().collect::<HashSet<_>>().len(),
+        seen.len(),
+        "{seen:?}"
+    );
     let (seen, _) = site.walk("limit=3&account=bob&state=queued", ADMIN).await;
     assert_eq!(seen, bob);
     // Without a limit: one page of 50 at most.
@@ -252,10 +259,17 @@ async fn pages_walk_every_fax_exactly_once() {
     // Bad limits and cursors are refused, not guessed.
     for q in ["limit=0", "limit=501", "limit=x"] {
         let (status, json) = site.get(&format!("/v1/faxes?{q}"), &site.alice).await;
-        assert_eq!((status, json["error"].as_str()), (422, Some("invalid_limit")), "{q}");
+        assert_eq!(
+            (status, json["error"].as_str()),
+            (422, Some("invalid_limit")),
+            "{q}"
+        );
     }
     let (status, json) = site.get("/v1/faxes?cursor=%0A%2F..", &site.alice).await;
-    assert_eq!((status, json["error"].as_str()), (422, Some("invalid_cursor")));
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (422, Some("invalid_cursor"))
+    );
     site.close().await;
 }
 
@@ -285,7 +299,10 @@ async fn a_page_reads_about_limit_records_not_the_whole_spool() {
     let reads = site.spool.listed_reads() - before;
     assert_eq!(status, 200);
     assert_eq!(json["faxes"][0]["id"], "alice-00050");
-    assert!((50..=60).contains(&reads), "second page read {reads} records");
+    assert!(
+        (50..=60).contains(&reads),
+        "second page read {reads} records"
+    );
     // Another account's token finds nothing, and the work is still bounded.
     let before = site.spool.listed_reads();
     let (status, json) = site.get("/v1/faxes?limit=50", &site.bob).await;
@@ -300,7 +317,11 @@ async fn a_page_reads_about_limit_records_not_the_whole_spool() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_record_does_not_break_the_listing() {
     let site = Site::new(10, 60).await;
-    let good = [site.queue("alice", 0), site.queue("alice", 1), site.queue("alice", 2)];
+    let good = [
+        site.queue("alice", 0),
+        site.queue("alice", 1),
+        site.queue("alice", 2),
+    ];
     let garbage = site.queue("alice", 3);
     let unreadable = site.queue("alice", 4);
     let spool = site.tmp.path().join("spool");
@@ -343,7 +364,12 @@ async fn an_unreadable_record_does_not_break_the_listing() {
 
 /// Sends `bytes` one at a time, `gap` apart, until the server closes the connection; returns
 /// how long it stayed open (`None`: still open after `give_up`).
-async fn trickle(addr: SocketAddr, bytes: &[u8], gap: Duration, give_up: Duration) -> Option<Duration> {
+async fn trickle(
+    addr: SocketAddr,
+    bytes: &[u8],
+    gap: Duration,
+    give_up: Duration,
+) -> Option<Duration> {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
     let mut buf = [0u8; 4096];
@@ -376,19 +402,32 @@ async fn slow_clients_are_cut_off() {
         site.alice,
         "a".repeat(200)
     );
-    let open = trickle(site.addr, head.as_bytes(), Duration::from_millis(400), Duration::from_secs(15))
-        .await
-        .expect("a slow-loris connection is still open after 15 s");
+    let open = trickle(
+        site.addr,
+        head.as_bytes(),
+        Duration::from_millis(400),
+        Duration::from_secs(15),
+    )
+    .await
+    .expect("a slow-loris connection is still open after 15 s");
     eprintln!("slow headers: connection closed after {open:?}");
     assert!(
         open >= Duration::from_millis(1500) && open <= Duration::from_secs(5),
         "closed after {open:?}; the header timeout is 2 s"
     );
     // An idle connection that never sends anything is closed too.
-    let open = trickle(site.addr, b"", Duration::from_millis(200), Duration::from_secs(15))
-        .await
-        .expect("an idle connection is still open after 15 s");
-    assert!(open <= Duration::from_secs(5), "idle connection open {open:?}");
+    let open = trickle(
+        site.addr,
+        b"",
+        Duration::from_millis(200),
+        Duration::from_secs(15),
+    )
+    .await
+    .expect("an idle connection is still open after 15 s");
+    assert!(
+        open <= Duration::from_secs(5),
+        "idle connection open {open:?}"
+    );
     // Headers in time, then the body one byte every 400 ms: 408 after the 3 s request timeout.
     let mut s = TcpStream::connect(site.addr).await.unwrap();
     let head = format!(
@@ -415,10 +454,16 @@ async fn slow_clients_are_cut_off() {
     }
     let took = started.elapsed();
     let text = String::from_utf8_lossy(&raw);
-    eprintln!("slow body: answered after {took:?}: {}", text.lines().next().unwrap_or(""));
+    eprintln!(
+        "slow body: answered after {took:?}: {}",
+        text.lines().next().unwrap_or("")
+    );
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("request_timeout"), "{text}");
-    assert!(took <= Duration::from_secs(7), "answered after {took:?}; the limit is 3 s");
+    assert!(
+        took <= Duration::from_secs(7),
+        "answered after {took:?}; the limit is 3 s"
+    );
     // The server still serves.
     let (status, _) = site.get("/v1/faxes", &site.bob).await;
     assert_eq!(status, 200);

@@ -66,7 +66,11 @@ fn a_percent_encoded_caller_number_is_shown_decoded_and_formatted() {
     let record = gw
         .wait_record(Duration::from_secs(10), |r| r.caller.is_some())
         .expect("a call record");
-    assert_eq!(record.caller.as_deref(), Some("+442392000148"), "{record:?}");
+    assert_eq!(
+        record.caller.as_deref(),
+        Some("+442392000148"),
+        "{record:?}"
+    );
 }
 
 #[test]
@@ -100,7 +104,10 @@ fn the_test_caller_sends_e164_and_its_name() {
         subject.contains("Zoé Lefèvre (+33 6 12 34 56 78)"),
         "subject: {subject}"
     );
-    assert!(!subject.contains('%') && !text.contains("%20"), "{subject}\n{text}");
+    assert!(
+        !subject.contains('%') && !text.contains("%20"),
+        "{subject}\n{text}"
+    );
     let record = gw
         .wait_record(Duration::from_secs(10), |r| r.caller.is_some())
         .expect("a call record");

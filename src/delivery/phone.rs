@@ -99,7 +99,8 @@ mod tests {
         assert_eq!(format_number("+33"), "+33");
         // Formerly grouped by hand (3-3-4 with spaces, or threes after the country code).
         assert_eq!(format_number("+15550001111"), "+1 555-000-1111");
-        assert_eq!(format_number("+3531234567"), "+353 1 234 567");
+        // Too short for Ireland: no pattern of the country fits, the digits stay together.
+        assert_eq!(format_number("+3531234567"), "+353 1234567");
         assert_eq!(format_number("5550001111"), "5550001111");
     }
 

@@ -289,7 +289,10 @@ mod tests {
         );
         assert_eq!(display("\"100%\" <sip:1@gw>").as_deref(), Some("100%"));
         assert_eq!(display("\"\\r\\n\" <sip:1@gw>"), Some("rn".into()));
-        assert_eq!(display("\"a\r\nBcc: b\" <sip:1@gw>").as_deref(), Some("a Bcc: b"));
+        assert_eq!(
+            display("\"a\r\nBcc: b\" <sip:1@gw>").as_deref(),
+            Some("a Bcc: b")
+        );
         assert_eq!(display("\"  \" <sip:1@gw>"), None);
         assert_eq!(display("<sip:1@gw>"), None);
         assert_eq!(display("sip:1@gw;tag=x"), None);

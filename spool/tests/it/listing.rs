@@ -15,7 +15,9 @@ fn walk(spool: &faxvox_spool::Spool, limit: usize) -> (Vec<(JobId, bool)>, Vec<u
     let mut after: Option<String> = None;
     loop {
         let before = spool.listed_reads();
-        let page = spool.list_page(after.as_deref(), limit, 1000, |_| true).unwrap();
+        let page = spool
+            .list_page(after.as_deref(), limit, 1000, |_| true)
+            .unwrap();
         reads.push(spool.listed_reads() - before);
         assert!(page.jobs.len() <= limit);
         seen.extend(page.jobs.iter().map(|j| (j.id.clone(), j.quarantined)));
