@@ -252,6 +252,12 @@ pub struct ApiConfig {
     /// Largest request body accepted, in bytes (all documents of one fax together); larger
     /// requests are refused with 413 before they are buffered.
     pub max_upload_bytes: u64,
+    /// Seconds a client has to send a request's headers (also the idle limit of a kept-alive
+    /// connection): a client that trickles its headers is disconnected after that.
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a whole request, body included (408 after that); the
+    /// work done once the request is in (rasterising, queueing) is not counted.
+    pub request_timeout_secs: u64,
 }
 
 impl Default for ApiConfig {
@@ -260,7 +266,21 @@ impl Default for ApiConfig {
             listen: String::new(),
             admin_token: String::new(),
             max_upload_bytes: 20 * 1024 * 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 60,
         }
+    }
+}
+
+impl ApiConfig {
+    /// [`ApiConfig::header_timeout_secs`] as a duration (at least one second).
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs.max(1))
+    }
+
+    /// [`ApiConfig::request_timeout_secs`] as a duration (at least one second).
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
     }
 }
 
@@ -995,6 +1015,14 @@ impl Config {
                 "api.max_upload_bytes",
                 format!("{} is outside 1024..=4294967296", api.max_upload_bytes),
             ));
+        }
+        for (key, secs) in [
+            ("api.header_timeout_secs", api.header_timeout_secs),
+            ("api.request_timeout_secs", api.request_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&secs) {
+                return Err(bad(key, format!("{secs} is outside 1..=3600")));
+            }
         }
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));

@@ -101,7 +101,7 @@ pub use manifest::{
 };
 pub use policy::{Retention, RetryPolicy};
 pub use spool::{
-    Claimed, FailOutcome, Job, JobBuilder, ListFilter, Media, PurgeAction, PurgeDecision,
+    Claimed, FailOutcome, Job, JobBuilder, ListFilter, ListPage, Media, PurgeAction, PurgeDecision,
     QuarantineNote, RecoveryReport, Spool, SpoolOptions, QUARANTINE_DIR, QUARANTINE_NOTE,
 };
 pub use time::{format_rfc3339, parse_rfc3339};

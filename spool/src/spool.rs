@@ -5,6 +5,7 @@ use std::fmt;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -308,6 +309,13 @@ pub struct QuarantineNote {
     pub reason: String,
 }
 
+/// Where a listed job lives.
+#[derive(Clone, Debug)]
+enum Place {
+    Live(JobId),
+    Quarantined(JobId, PathBuf),
+}
+
 /// Result of reading a manifest.
 // Short-lived return value; boxing the manifest would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -326,6 +334,19 @@ pub struct Spool {
     opts: SpoolOptions,
     /// Ids seen delivered (terminal), so claims skip reading their manifests.
     delivered: Arc<Mutex<HashSet<JobId>>>,
+    /// Job records read by listings ([`Spool::list`], [`Spool::list_page`]) since open.
+    listed_reads: Arc<AtomicU64>,
+}
+
+/// One page of [`Spool::list_page`].
+#[derive(Debug)]
+pub struct ListPage {
+    /// The jobs of the page that passed the filter, oldest first. A record that cannot be
+    /// read is there with no manifest and the reason in `problem`.
+    pub jobs: Vec<Job>,
+    /// Where the next page starts (give it back as `after`); `None` once nothing follows.
+    /// Opaque: a job id, followed by `~q…` for a quarantined folder.
+    pub next: Option<String>,
 }
 
 impl Spool {
@@ -347,6 +368,7 @@ impl Spool {
             quarantine,
             opts,
             delivered: Arc::default(),
+            listed_reads: Arc::default(),
         };
         let report = spool.recover(now)?;
         Ok((spool, report))
@@ -902,23 +924,121 @@ impl Spool {
     /// All jobs passing `filter`, live and quarantined, ordered by id (= creation).
     /// Read-only: a live job with an unreadable manifest is listed with its
     /// problem and left for the next claim, purge or recovery to quarantine.
+    ///
+    /// A record that cannot be read at all (an I/O error) is listed with the error as its
+    /// problem rather than failing the whole listing.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<Job>> {
         let mut jobs = Vec::new();
-        for id in self.live_ids()? {
-            if let Some(job) = self.load_live(&id)? {
+        for (_, place) in self.positions()? {
+            if let Some(job) = self.load_listed(place) {
                 if filter.matches(&job) {
                     jobs.push(job);
                 }
             }
         }
-        for (id, dir) in self.quarantine_entries()? {
-            let job = load_quarantined(id, dir)?;
-            if filter.matches(&job) {
-                jobs.push(job);
-            }
-        }
         jobs.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(jobs)
+    }
+
+    /// One page of the jobs, live and quarantined, in id (= creation) order: those after the
+    /// position `after` (a previous page's [`ListPage::next`]; `None`: from the start) that
+    /// `keep` accepts, until `limit` are kept or `max_reads` records were read.
+    ///
+    /// Only the folder listings and the records looked at are read, so a page costs about
+    /// `limit` record reads whatever the size of the spool (when `keep` accepts most jobs;
+    /// `max_reads` bounds the rest, and the page is then shorter but `next` goes on). A record
+    /// that cannot be read is returned with no manifest and the reason as its problem, for
+    /// `keep` to take or leave: one bad record does not break a listing.
+    pub fn list_page(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        max_reads: usize,
+        mut keep: impl FnMut(&Job) -> bool,
+    ) -> Result<ListPage> {
+        let positions = self.positions()?;
+        let start = match after {
+            Some(a) => positions.partition_point(|(key, _)| key.as_str() <= a),
+            None => 0,
+        };
+        let mut jobs = Vec::new();
+        let mut reads = 0usize;
+        let mut next = None;
+        let mut rest = positions[start..].iter().peekable();
+        while let Some((key, place)) = rest.next() {
+            if jobs.len() >= limit.max(1) || reads >= max_reads.max(1) {
+                break;
+            }
+            reads += 1;
+            if let Some(job) = self.load_listed(place.clone()) {
+                if keep(&job) {
+                    jobs.push(job);
+                }
+            }
+            let full = jobs.len() >= limit.max(1) || reads >= max_reads.max(1);
+            if full && rest.peek().is_some() {
+                next = Some(key.clone());
+                break;
+            }
+        }
+        Ok(ListPage { jobs, next })
+    }
+
+    /// Job records read by [`Spool::list`] and [`Spool::list_page`] since the spool was
+    /// opened (all clones together): what a listing costs, for tests and diagnostics.
+    pub fn listed_reads(&self) -> u64 {
+        self.listed_reads.load(AtomicOrdering::Relaxed)
+    }
+
+    /// Every live and quarantined job folder with its listing position, in order: the job
+    /// id for a live one, `<id>~q` (`<id>~q~N` for a second quarantine) for a quarantined one.
+    fn positions(&self) -> Result<Vec<(String, Place)>> {
+        let mut out: Vec<(String, Place)> = self
+            .live_ids()?
+            .into_iter()
+            .map(|id| (id.as_str().to_string(), Place::Live(id)))
+            .collect();
+        for (id, dir) in self.quarantine_entries()? {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            let suffix = name
+                .as_deref()
+                .and_then(|n| n.strip_prefix(id.as_str()))
+                .unwrap_or("")
+                .to_string();
+            out.push((format!("{id}~q{suffix}"), Place::Quarantined(id, dir)));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Reads one listed job; an I/O error becomes the job's problem (logged) instead of
+    /// an error. `None` when the job went away meanwhile.
+    fn load_listed(&self, place: Place) -> Option<Job> {
+        self.listed_reads.fetch_add(1, AtomicOrdering::Relaxed);
+        let (id, dir, quarantined, loaded) = match place {
+            Place::Live(id) => {
+                let dir = self.root.join(id.as_str());
+                let loaded = self.load_live(&id);
+                (id, dir, false, loaded)
+            }
+            Place::Quarantined(id, dir) => {
+                let loaded = load_quarantined(id.clone(), dir.clone()).map(Some);
+                (id, dir, true, loaded)
+            }
+        };
+        match loaded {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "job record unreadable: listed without its details");
+                Some(Job {
+                    id,
+                    dir,
+                    quarantined,
+                    manifest: None,
+                    problem: Some(format!("record unreadable: {e}")),
+                })
+            }
+        }
     }
 
     /// One job, live or quarantined.

@@ -35,7 +35,9 @@
 pub mod openapi;
 pub mod tokens;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -50,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use thiserror::Error;
 use tokio::sync::Notify;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::billing::{Billing, BillingError, Money};
 use crate::config::{Config, TrunkConfig};
@@ -159,19 +161,150 @@ pub async fn start(
     let addr = listener
         .local_addr()
         .map_err(|source| ApiError::Bind { addr, source })?;
-    let app = router(ApiState::new(config, directory, spool));
+    let request_timeout = config.api.request_timeout();
+    let app = router(ApiState::new(config, directory, spool)).layer(
+        axum::middleware::from_fn_with_state(request_timeout, request_deadline),
+    );
     let stop = Arc::new(Notify::new());
-    let signal = stop.clone();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { signal.notified().await })
-            .await;
-        if let Err(e) = served {
-            error!(error = %e, "HTTP API stopped");
-        }
-    });
+    let task = tokio::spawn(serve(
+        listener,
+        app,
+        stop.clone(),
+        config.api.header_timeout(),
+    ));
     info!(%addr, admin = !config.api.admin_token.is_empty(), "HTTP API listening");
     Ok(Some(ApiServer { addr, stop, task }))
+}
+
+/// The accept loop: HTTP/1.1 connections whose request headers must arrive within
+/// `header_timeout` (hyper closes the connection otherwise, also when a kept-alive connection
+/// sits idle that long), so clients that trickle bytes cannot hold connections open. On
+/// `stop`: no new connections, the ones open finish their request in progress and close.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: Arc<Notify>,
+    header_timeout: Duration,
+) {
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.notified() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of descriptors and the like: do not spin on the error.
+                warn!(error = %e, "HTTP API cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut closed = closed.clone();
+        connections.spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = closed.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                debug!(%peer, error = %e, "HTTP API connection ended");
+            }
+        });
+    }
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+}
+
+/// The request body must arrive within `limit` of the headers; a request whose body comes
+/// slower is answered 408 (whatever the handler made of the cut body). The work done once
+/// the body is in is not limited here.
+async fn request_deadline(
+    State(limit): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let expired = Arc::new(AtomicBool::new(false));
+    let request = request.map(|body| {
+        axum::body::Body::new(DeadlineBody {
+            inner: body,
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            limit,
+            expired: expired.clone(),
+        })
+    });
+    let response = next.run(request).await;
+    if expired.load(Ordering::Relaxed) {
+        warn!(
+            limit_secs = limit.as_secs(),
+            "HTTP API request body too slow: 408"
+        );
+        return HttpError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request was not received within {} s (api.request_timeout_secs)",
+                limit.as_secs()
+            ),
+        )
+        .into_response();
+    }
+    response
+}
+
+/// A request body that fails once its deadline passed while the client was still sending.
+struct DeadlineBody {
+    inner: axum::body::Body,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+    expired: Arc<AtomicBool>,
+}
+
+/// The error of a [`DeadlineBody`] cut short.
+#[derive(Debug, Error)]
+#[error("request body not received within {} s", .0.as_secs())]
+struct BodyTimeout(Duration);
+
+impl http_body::Body for DeadlineBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        if let std::task::Poll::Ready(frame) =
+            http_body::Body::poll_frame(std::pin::Pin::new(&mut this.inner), cx)
+        {
+            return std::task::Poll::Ready(frame);
+        }
+        if this.sleep.as_mut().poll(cx).is_ready() {
+            this.expired.store(true, Ordering::Relaxed);
+            return std::task::Poll::Ready(Some(Err(axum::Error::new(BodyTimeout(this.limit)))));
+        }
+        std::task::Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        http_body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::Body::size_hint(&self.inner)
+    }
 }
 
 // ------------------------------------------------------------------------------- errors
@@ -663,10 +796,39 @@ async fn list_faxes(
     let principal = authenticate(&state, &headers).await?;
     let mut want_state: Option<String> = None;
     let mut want_account: Option<String> = None;
+    let mut limit = DEFAULT_PAGE;
+    let mut cursor: Option<String> = None;
     for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "state" if !v.is_empty() => want_state = Some(v.into_owned()),
             "account" if !v.is_empty() => want_account = Some(v.into_owned()),
+            "limit" if !v.is_empty() => {
+                limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| {
+                        HttpError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid_limit",
+                            format!("limit {v:?}: expected a whole number from 1 to {MAX_PAGE}"),
+                        )
+                    })?;
+            }
+            "cursor" if !v.is_empty() => {
+                if v.len() > 64
+                    || !v
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'~')
+                {
+                    return Err(HttpError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_cursor",
+                        "cursor: give back the next_cursor of a previous page",
+                    ));
+                }
+                cursor = Some(v.into_owned());
+            }
             _ => {}
         }
     }
@@ -680,19 +842,78 @@ async fn list_faxes(
         }
     }
     let spool = state.inner.spool.clone();
-    let filter = faxvox_spool::ListFilter::default().with_kind(JobKind::OutboundFax);
-    let jobs = tokio::task::spawn_blocking(move || spool.list(&filter))
-        .await
-        .map_err(|e| HttpError::internal("cannot list the faxes", e))?
-        .map_err(|e| HttpError::internal("cannot list the faxes", e))?;
-    let faxes: Vec<FaxView> = jobs
-        .iter()
-        .filter_map(view)
-        .filter(|v| principal.sees(&v.account))
-        .filter(|v| want_account.as_deref().is_none_or(|a| a == v.account))
-        .filter(|v| want_state.as_deref().is_none_or(|s| s == v.state))
-        .collect();
-    Ok(Json(json!({ "faxes": faxes })))
+    let admin = matches!(principal, Principal::Admin);
+    let (wanted_state, wanted_account) = (want_state.clone(), want_account.clone());
+    let after = cursor.clone();
+    // Only the records of this page are read (bounded even when most jobs are someone
+    // else's); an unreadable record is left out of `faxes` (the admin sees it listed apart).
+    let page = tokio::task::spawn_blocking(move || {
+        let mut faxes = Vec::new();
+        let mut unreadable = Vec::new();
+        let page = spool.list_page(after.as_deref(), limit, page_reads(limit), |job| {
+            match view(job) {
+                Some(v) => {
+                    let keep = principal.sees(&v.account)
+                        && wanted_account.as_deref().is_none_or(|a| a == v.account)
+                        && wanted_state.as_deref().is_none_or(|s| s == v.state);
+                    if keep {
+                        faxes.push(v);
+                    }
+                    keep
+                }
+                None if is_unreadable(job) => {
+                    warn!(job = %job.id, problem = job.problem.as_deref().unwrap_or(""), "fax listing: job record unreadable, left out");
+                    if admin {
+                        unreadable.push(json!({"job": job.id.as_str(), "problem": job.problem}));
+                    }
+                    false
+                }
+                None => false,
+            }
+        })?;
+        Ok::<_, SpoolError>((faxes, unreadable, page.next))
+    })
+    .await
+    .map_err(|e| HttpError::internal("cannot list the faxes", e))?
+    .map_err(|e| HttpError::internal("cannot list the faxes", e))?;
+    let (faxes, unreadable, next_cursor) = page;
+    let next = next_cursor.as_ref().map(|c| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = &want_state {
+            q.append_pair("state", s);
+        }
+        if let Some(a) = &want_account {
+            q.append_pair("account", a);
+        }
+        q.append_pair("limit", &limit.to_string());
+        q.append_pair("cursor", c);
+        format!("/v1/faxes?{}", q.finish())
+    });
+    Ok(Json(json!({
+        "faxes": faxes,
+        "next_cursor": next_cursor,
+        "next": next,
+        "unreadable": unreadable,
+    })))
+}
+
+/// Faxes per page of `GET /v1/faxes` when `limit` is not given.
+const DEFAULT_PAGE: usize = 50;
+/// The largest `limit`.
+const MAX_PAGE: usize = 500;
+
+/// Records one listing page may read: enough for a full page when most jobs are the
+/// caller's, bounded when they are not (other accounts', received calls).
+fn page_reads(limit: usize) -> usize {
+    limit.saturating_mul(4).max(200)
+}
+
+/// A job that should be an outbound fax but whose record cannot be read or understood.
+fn is_unreadable(job: &Job) -> bool {
+    match &job.manifest {
+        None => true,
+        Some(m) => m.kind == JobKind::OutboundFax,
+    }
 }
 
 #[cfg(test)]

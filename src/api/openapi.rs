@@ -120,25 +120,42 @@ fn submit_fax() -> Value {
 fn list_faxes() -> Value {
     json!({
         "operationId": "listFaxes",
-        "summary": "The account's faxes by id, i.e. submission time (the admin token sees all)",
+        "summary": "The account's faxes by id, i.e. submission time (the admin token sees all), one page at a time",
+        "description": "Pages hold at most `limit` faxes; follow `next` (or pass `next_cursor` as `cursor`) until it is null. A page may hold fewer faxes than `limit` (even none) while `next_cursor` is set: each page reads a bounded number of records.",
         "parameters": [
             {"name": "state", "in": "query", "required": false,
              "schema": {"type": "string", "enum": ["queued", "sent", "failed"]}},
             {"name": "account", "in": "query", "required": false,
              "description": "Admin token: only this account's faxes.",
+             "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "required": false,
+             "description": "Faxes per page.",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+            {"name": "cursor", "in": "query", "required": false,
+             "description": "Opaque: the `next_cursor` of the previous page.",
              "schema": {"type": "string"}}
         ],
         "responses": {
             "200": {
-                "description": "The faxes",
+                "description": "One page of faxes",
                 "content": {"application/json": {"schema": {
                     "type": "object",
-                    "properties": {"faxes": {"type": "array", "items": {"$ref": "#/components/schemas/Fax"}}},
-                    "required": ["faxes"]
+                    "properties": {
+                        "faxes": {"type": "array", "items": {"$ref": "#/components/schemas/Fax"}},
+                        "next_cursor": {"type": "string", "nullable": true,
+                            "description": "Where the next page starts; null on the last page."},
+                        "next": {"type": "string", "nullable": true,
+                            "description": "The path and query of the next page; null on the last page."},
+                        "unreadable": {"type": "array",
+                            "description": "Admin token: job records of this page that cannot be read (left out of `faxes`).",
+                            "items": {"type": "object", "properties": {
+                                "job": {"type": "string"}, "problem": {"type": "string"}}}}
+                    },
+                    "required": ["faxes", "next_cursor", "next"]
                 }}}
             },
             "401": error("Missing, invalid or revoked token"),
-            "422": error("Unknown state (invalid_state)")
+            "422": error("Unknown state (invalid_state), limit outside 1..=500 (invalid_limit) or a cursor not from a previous page (invalid_cursor)")
         }
     })
 }

@@ -34,7 +34,8 @@ pub struct Common {
     /// Where to call: sip:NUMBER@HOST:PORT.
     #[arg(long)]
     pub to: String,
-    /// Our caller number (the From user).
+    /// Our caller number (the From user; sent in E.164 when it is a number, e.g.
+    /// `+44 23 9200 0148` as `+442392000148`).
     #[arg(long, default_value = "+33100000000")]
     pub from: String,
     /// Our display name.
@@ -367,7 +368,10 @@ async fn one_call(
     let request = DialRequest {
         call_id: call_id.clone(),
         to: common.to.clone(),
-        from_user: common.from.clone(),
+        // E.164 in the From URI (`+442392000148`), as a trunk sends it: `+44 23 9200 0148`
+        // would go out percent-encoded. Not a number (`alice`): sent as given.
+        from_user: crate::directory::validate::normalize_number(&common.from)
+            .unwrap_or_else(|_| common.from.clone()),
         from_display: common.from_name.clone(),
         from_uri: None,
         headers: common.headers.clone(),

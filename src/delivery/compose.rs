@@ -16,7 +16,7 @@ use mail_builder::MessageBuilder;
 use serde::Serialize;
 use tracing::{debug, warn};
 
-use super::phone::format_number;
+use super::phone::{format_number, format_number_near};
 use super::templates::Templates;
 use super::{sanitize_text, DeliveryError};
 
@@ -629,7 +629,9 @@ fn build_context<'a>(
     media: &'a MediaCtx<'_>,
 ) -> Ctx<'a> {
     let caller_number = sanitize_text(&msg.caller_number, 64);
-    let caller_display = format_number(&caller_number);
+    let called_number = sanitize_text(&msg.called_number, 64);
+    // A national caller number is read in the country of the line that was called.
+    let caller_display = format_number_near(&caller_number, Some(&called_number));
     let caller_name = msg
         .caller_name
         .as_deref()
@@ -642,7 +644,6 @@ fn build_context<'a>(
         (Some(name), true) => name.clone(),
         (None, _) => caller_display.clone(),
     };
-    let called_number = sanitize_text(&msg.called_number, 64);
     Ctx {
         kind: msg.kind.name(),
         locale: msg.locale.tag(),

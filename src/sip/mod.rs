@@ -7,6 +7,7 @@
 //! (rate limits and lock-out of untrusted sources).
 
 pub mod call;
+pub mod caller_id;
 pub mod digest;
 pub mod guard;
 pub mod leg;

@@ -841,9 +841,10 @@ pub struct IncomingCall {
     pub authenticated_user: Option<String>,
     /// Request-URI user part, raw (the dialled number).
     pub request_user: String,
-    /// From user part, raw (the caller's number).
+    /// The caller's number from the From URI, decoded and cleaned
+    /// ([`super::caller_id`]): E.164 where it can be.
     pub from_user: String,
-    /// From display name, if any.
+    /// From display name, if any, unescaped and cleaned.
     pub from_display: Option<String>,
     /// The caller asked for its identity to be withheld (`Privacy: id`, `header` or `user`,
     /// RFC 3323/3325): whatever From says, the number must not reach the called party.
@@ -1793,7 +1794,12 @@ fn incoming_call(
     call_id: &str,
 ) -> Option<IncomingCall> {
     let req: &Request = &tx.original;
-    let from = req.from_header().ok()?.typed().ok()?;
+    let from_header = req.from_header().ok()?;
+    // The typed parse checks the header is well formed; the caller's number and name come
+    // from the raw value, taken apart as SIP and tel URIs define them (percent escapes,
+    // visual separators, quoted-string escapes), never shown raw.
+    from_header.typed().ok()?;
+    let caller = super::caller_id::caller_identity(from_header.value())?;
     let to = req.to_header().ok()?.typed().ok()?;
     let user = |uri: &Uri| {
         uri.auth
@@ -1819,11 +1825,8 @@ fn incoming_call(
         transport,
         authenticated_user: None,
         request_user: user(&req.uri),
-        from_user: user(&from.uri),
-        from_display: from
-            .display_name
-            .map(|d| d.trim().trim_matches('"').to_string())
-            .filter(|d| !d.is_empty()),
+        from_user: caller.number,
+        from_display: caller.display,
         privacy: privacy_requested(req),
         to_user: user(&to.uri),
         sdp: body(&req.body),

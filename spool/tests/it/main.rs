@@ -4,6 +4,7 @@
 mod concurrency;
 mod disk_guard;
 mod lifecycle;
+mod listing;
 mod purge;
 mod quarantine;
 mod recovery;
