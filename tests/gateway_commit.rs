@@ -139,6 +139,8 @@ fn summary(call_id: &str, line: &str, kind: CallKind) -> CallSummary {
         ended_at: at("2026-11-27T07:50:15Z"),
         kind,
         rtp_lost: 4,
+        rtp_foreign: 0,
+        udptl_foreign: 0,
         source: "sip from 127.0.0.1:5062 (udp)".into(),
     }
 }
