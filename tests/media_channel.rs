@@ -1025,12 +1025,9 @@ async fn an_attacker_cannot_capture_an_outbound_fax_over_t38() {
             });
             let mut buf = [0u8; 2048];
             while !stop.load(Ordering::Relaxed) {
-                // A no-signal indicator, then T.30 HDLC data: what a fax would send.
-                for ifp in [
-                    &[0x00u8][..],
-                    &[0xC0, 0x01, 0x80, 0x00, 0x04, 0xFF, 0x13][..],
-                ] {
-                    let d = tx.send_ifp(ifp, 1).unwrap();
+                // No-signal indicators: harmless to T.30, enough to steal the stream before.
+                for _ in 0..2 {
+                    let d = tx.send_ifp(&[0x00], 1).unwrap();
                     for t in targets {
                         if attacker.send_to(&d[0], t).is_ok() {
                             sent.fetch_add(1, Ordering::Relaxed);
