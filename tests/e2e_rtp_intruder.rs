@@ -157,6 +157,7 @@ fn an_intruder_on_another_host_neither_hears_nor_spoils_a_voicemail() {
             describe_mail(&sink)
         )
     });
+    eprintln!("email: {}", describe_mail(&sink));
     assert_eq!(content_type, "audio/mpeg", "{name}");
     let rec = decode_audio(&mp3);
     let (lag_ms, r) = find_in(&played, &rec, 5000);
