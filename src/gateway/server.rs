@@ -405,8 +405,8 @@ impl Gateway {
         };
         let spool = sh.spool.clone();
         let (final_status, reason) = (report.final_status, report.reason);
-        // The commit (moves, fsyncs), the record (it looks at the fax file) and the removal of
-        // the call folder all touch the disk: on a blocking thread.
+        // The commit (moves, fsyncs) and the record (it looks at the fax file) touch the disk:
+        // on a blocking thread, like the removal of the call folder (tokio::fs) after it.
         let committed = tokio::task::spawn_blocking(move || {
             let r = commit_call(&spool, &summary);
             let rec = match &r {
