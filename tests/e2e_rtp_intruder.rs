@@ -3,7 +3,7 @@
 //! host (127.0.0.2) scans the gateway's RTP range with loud, well-formed RTP in sequence. The
 //! intruder must get no packet back, must not be heard in the emailed message, and the
 //! caller's message must arrive as a voicemail; the gateway counts the intruder's packets
-//! (`rtp_foreign`) in its log and in the job's facts.
+//! (`rtp_foreign`) in its log, in the job's facts and in the call record.
 
 mod support;
 
@@ -210,5 +210,40 @@ fn an_intruder_on_another_host_neither_hears_nor_spoils_a_voicemail() {
     );
     assert_eq!(facts["rtp_foreign"].as_u64(), foreign, "{facts}");
     assert_eq!(facts["udptl_foreign"].as_u64(), Some(0), "{facts}");
+    // And in the call detail record.
+    let record = gw
+        .wait_record(Duration::from_secs(5), |r| {
+            r.kind.as_deref() == Some("voicemail")
+        })
+        .expect("voicemail call record");
+    let db = gw.path().join("faxvox.db");
+    let stored = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Row;
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&db)
+                .read_only(true);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await
+                .unwrap();
+            let row = sqlx::query(
+                "SELECT rtp_foreign, udptl_foreign FROM call_records WHERE call_id = ?",
+            )
+            .bind(record.call_id.clone().unwrap_or_default())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let got: (i64, i64) = (row.get(0), row.get(1));
+            pool.close().await;
+            got
+        });
+    eprintln!("call record: rtp_foreign, udptl_foreign = {stored:?}");
+    assert_eq!(Some(stored.0 as u64), foreign);
+    assert_eq!(stored.1, 0);
     gw.assert_alive("after the call");
 }

@@ -277,6 +277,8 @@ impl CallSummary {
             reason: (!parts.is_empty()).then(|| parts.join("; ")),
             job_id: job,
             rtp_lost: self.rtp_lost,
+            rtp_foreign: self.rtp_foreign,
+            udptl_foreign: self.udptl_foreign,
             cost: None,
         }
     }

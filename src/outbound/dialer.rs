@@ -901,6 +901,8 @@ impl Dialer {
         r.cost = Some(cost);
         r.job_id = Some(facts.fax_id.clone());
         r.rtp_lost = result.media.as_ref().map_or(0, |m| m.rtp.packets_lost);
+        r.rtp_foreign = result.media.as_ref().map_or(0, |m| m.rtp.foreign);
+        r.udptl_foreign = result.media.as_ref().map_or(0, |m| m.udptl_foreign);
         if let Err(e) = self.directory.add_call_record(&r).await {
             error!(call_id = %r.call_id, error = %e, "cannot store the call record");
         }
