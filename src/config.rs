@@ -318,6 +318,9 @@ pub struct SipConfig {
     pub trusted: Vec<String>,
     /// UDP ports for media, `FIRST-LAST`: each call takes an even RTP port and a UDPTL port.
     pub rtp_ports: String,
+    /// Seconds a media port rests after its call before another call may get it, so late
+    /// packets of the old call never reach the new one. 0: reused at once.
+    pub rtp_port_rest_secs: u32,
     /// Address media sockets bind to and SDP announces. Empty: the listen address, or the
     /// loopback address when listening on every interface (0.0.0.0 / ::), so a production
     /// gateway listening everywhere must set it.
@@ -378,6 +381,7 @@ impl Default for SipConfig {
             tcp: true,
             trusted: vec!["127.0.0.0/8".into(), "::1/128".into()],
             rtp_ports: "20000-29999".into(),
+            rtp_port_rest_secs: 30,
             media_ip: String::new(),
             max_calls: 500,
             max_call_secs: 3600,
@@ -497,6 +501,22 @@ impl SipConfig {
     /// The media port range (validated on load).
     pub fn rtp_port_range(&self) -> RangeInclusive<u16> {
         parse_port_range(&self.rtp_ports).unwrap_or(20000..=29999)
+    }
+
+    /// How long a freed media port rests (`rtp_port_rest_secs`).
+    pub fn rtp_port_rest(&self) -> Duration {
+        Duration::from_secs(self.rtp_port_rest_secs.into())
+    }
+
+    /// The media port pool these settings describe: random ports of `rtp_ports` on
+    /// `media_ip`, resting `rtp_port_rest_secs` after use. `faxvox serve` makes one and shares
+    /// it between the gateway and the dialer.
+    pub fn port_pool(&self) -> crate::media::ports::PortPool {
+        crate::media::ports::PortPool::with_rest(
+            self.media_ip(),
+            self.rtp_port_range(),
+            self.rtp_port_rest(),
+        )
     }
 
     /// The address media binds to and SDP announces: `media_ip`, else the listen IP, else
@@ -839,6 +859,12 @@ impl Config {
                     ))
                 }
             }
+        }
+        if sip.rtp_port_rest_secs > 3600 {
+            return Err(bad(
+                "sip.rtp_port_rest_secs",
+                "at most 3600 (an hour)".into(),
+            ));
         }
         if sip.max_calls == 0 {
             return Err(bad("sip.max_calls", "must be at least 1".into()));
@@ -1293,6 +1319,10 @@ mod tests {
             ("[sip]\nmedia_ip = \"host.example\"\n", "sip.media_ip"),
             ("[sip]\nmedia_ip = \"0.0.0.0\"\n", "sip.media_ip"),
             ("[sip]\nmax_calls = 0\n", "sip.max_calls"),
+            (
+                "[sip]\nrtp_port_rest_secs = 86400\n",
+                "sip.rtp_port_rest_secs",
+            ),
             ("[sip]\nt38 = \"always\"\n", "sip.t38"),
             ("[sip]\nced_window_ms = 70000\n", "sip.ced_window_ms"),
             ("[sip]\ntcp = \"yes\"\n", "sip.tcp"),

@@ -35,6 +35,8 @@ fn fax_call() -> NewCallRecord {
         reason: Some("T.30 error: call dropped during page 3".into()),
         job_id: Some("20261127T075048Z-3f9a2c1b".into()),
         rtp_lost: 17,
+        rtp_foreign: 250,
+        udptl_foreign: 3,
         cost: None,
     }
 }
@@ -100,6 +102,8 @@ async fn scenario(url: &str) {
     assert_eq!(all[3], rejected);
     let by_id = |id: &str| -> &CallRecord { all.iter().find(|r| r.id == id).unwrap() };
     assert_eq!(*by_id(&fax.id), fax);
+    let stored = by_id(&fax.id);
+    assert_eq!((stored.rtp_foreign, stored.udptl_foreign), (250, 3));
     assert_eq!(*by_id(&missed.id), missed);
     assert_eq!(old.direction, Direction::Out);
     assert_eq!(rejected.account, None);

@@ -140,6 +140,8 @@ fn summary(call_id: &str, line: &str, kind: CallKind) -> CallSummary {
         ended_at: at("2026-11-27T07:50:15Z"),
         kind,
         rtp_lost: 4,
+        rtp_foreign: 25,
+        udptl_foreign: 2,
         source: "sip from 127.0.0.1:5062 (udp)".into(),
     }
 }
@@ -226,6 +228,13 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
     assert_eq!(facts["fax"]["partial"], false);
     assert_eq!(facts["call_id"], "fax-call@peer");
     assert_eq!(facts["rtp_lost"], 4);
+    assert_eq!(
+        (
+            facts["rtp_foreign"].as_u64(),
+            facts["udptl_foreign"].as_u64()
+        ),
+        (Some(25), Some(2))
+    );
     assert_eq!(facts["source"], "sip from 127.0.0.1:5062 (udp)");
 
     // A fax call that received nothing sends nothing.
@@ -289,6 +298,7 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
     assert_eq!(rec.duration, Duration::from_secs(62));
     assert_eq!(rec.job_id.as_deref(), Some(vm_job.as_str()));
     assert_eq!(rec.rtp_lost, 4);
+    assert_eq!((rec.rtp_foreign, rec.udptl_foreign), (25, 2));
 
     // The caller hung up during the greeting: a missed call, no media.
     let missed = CallKind::from_media(

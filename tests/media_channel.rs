@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use faxvox::media::channel::{
-    MediaChannel, MediaEvent, MediaHandle, MediaOutcome, MediaRole, MediaSettings,
+    MediaChannel, MediaEvent, MediaHandle, MediaOutcome, MediaRole, MediaSettings, LEARN_PACKETS,
 };
 use faxvox::media::ports::{MediaSockets, PortPool};
 use faxvox::media::rtp::{write_packet, RtpPacket};
@@ -551,8 +551,8 @@ fn count_datagrams(sock: &UdpSocket, window: Duration) -> usize {
     n
 }
 
-/// The peer's SDP names one port but it sends from another (NAT): after the first valid
-/// packet our RTP and UDPTL go to where its packets come from.
+/// The peer's SDP names one port but it sends from another (NAT): once that source has sent
+/// [`LEARN_PACKETS`] packets in sequence, our RTP and UDPTL go to where its packets come from.
 #[tokio::test]
 async fn output_latches_to_the_actual_source() {
     let dir = tempfile::tempdir().unwrap();
@@ -579,10 +579,12 @@ async fn output_latches_to_the_actual_source() {
     let rtp_phase = tokio::task::spawn_blocking(move || {
         // The answering fax sends CED at once: to the SDP address first.
         let before = count_datagrams(&sdp_rtp, Duration::from_millis(300));
-        let d = write_packet(true, 0, 1, 0, 9, &[0xFF; 160]);
-        let p = RtpPacket::parse(&d).unwrap();
-        assert_eq!(p.payload_type, 0);
-        real_rtp.send_to(&d, rtp).unwrap();
+        for i in 0..LEARN_PACKETS as u16 {
+            let d = write_packet(i == 0, 0, 1 + i, 160 * u32::from(i), 9, &[0xFF; 160]);
+            let p = RtpPacket::parse(&d).unwrap();
+            assert_eq!(p.payload_type, 0);
+            real_rtp.send_to(&d, rtp).unwrap();
+        }
         std::thread::sleep(Duration::from_millis(60));
         let _ = count_datagrams(&sdp_rtp, Duration::from_millis(10)); // drain in-flight
         let after_sdp = count_datagrams(&sdp_rtp, Duration::from_millis(300));
@@ -601,8 +603,10 @@ async fn output_latches_to_the_actual_source() {
         // The T.38 receiver sends CED and DIS indicators/data on its own.
         let before = count_datagrams(&sdp_udptl, Duration::from_millis(1500));
         let mut tx = UdptlSender::new(UdptlSenderConfig::default());
-        let d = tx.send_ifp(&[0x00], 1).unwrap(); // a no-signal indicator
-        real_udptl.send_to(&d[0], udptl).unwrap();
+        for _ in 0..LEARN_PACKETS {
+            let d = tx.send_ifp(&[0x00], 1).unwrap(); // a no-signal indicator
+            real_udptl.send_to(&d[0], udptl).unwrap();
+        }
         std::thread::sleep(Duration::from_millis(60));
         let _ = count_datagrams(&sdp_udptl, Duration::from_millis(10));
         let after_sdp = count_datagrams(&sdp_udptl, Duration::from_millis(1500));
@@ -622,7 +626,15 @@ async fn output_latches_to_the_actual_source() {
     );
     assert_eq!(out.rtp.latched, Some(real_rtp_addr));
     assert_eq!(out.udptl_latched, Some(real_udptl_addr));
-    assert_eq!(out.udptl_packets_received, 1);
+    assert_eq!(
+        out.udptl_packets_received, 1,
+        "the packet that completed the run"
+    );
+    assert_eq!(
+        (out.rtp.foreign, out.udptl_foreign),
+        (0, 0),
+        "learned, not foreign"
+    );
 }
 
 /// Cost measurement, not a check: `FAXVOX_LOAD_PAIRS` (default 25) G.711 fax calls at once on a
@@ -724,4 +736,330 @@ async fn page_limit_ends_the_reception_after_the_last_allowed_page() {
         !t.success || t.pages < 2,
         "the sender must not have sent both pages: {t:#?}"
     );
+}
+
+// ------------------------------------------------------------ media belongs to its call
+
+/// The second loopback host, where the attackers live.
+const ATTACKER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+
+/// A full-scale 2 kHz tone: what an intruder shouts into a call.
+fn loud_tone(ms: u32) -> Vec<i16> {
+    (0..ms as usize * 8)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            ((2.0 * std::f64::consts::PI * 2000.0 * t).sin() * 32000.0) as i16
+        })
+        .collect()
+}
+
+/// Sends `samples` as 20 ms G.711 RTP packets from `sock` to `to` in real time, with
+/// consecutive sequence numbers from `seq`, until the samples or `stop` run out. Returns the
+/// packets sent and the datagrams `sock` received meanwhile.
+fn send_rtp(
+    sock: &UdpSocket,
+    to: SocketAddr,
+    law: Law,
+    samples: &[i16],
+    seq: u16,
+    stop: &std::sync::atomic::AtomicBool,
+) -> (usize, usize) {
+    sock.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 2048];
+    let (mut sent, mut received) = (0, 0);
+    let start = Instant::now();
+    for (i, frame) in samples.chunks(160).enumerate() {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+        let mut payload = Vec::new();
+        law.encode(frame, &mut payload);
+        let d = write_packet(
+            i == 0,
+            law.payload_type(),
+            seq.wrapping_add(i as u16),
+            160 * i as u32,
+            0x5eed_0000 ^ u32::from(seq),
+            &payload,
+        );
+        if sock.send_to(&d, to).is_ok() {
+            sent += 1;
+        }
+        while sock.recv_from(&mut buf).is_ok() {
+            received += 1;
+        }
+        let due = start + TICK_MS * (i as u32 + 1);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+    }
+    while sock.recv_from(&mut buf).is_ok() {
+        received += 1;
+    }
+    (sent, received)
+}
+
+const TICK_MS: Duration = Duration::from_millis(20);
+
+/// The RTP bleed attack (cf. Asterisk AST-2017-005): a caller speaks from its SDP address
+/// into a voicemail; after a second an intruder on another host sends loud, well-formed
+/// PCMU to the call's RTP port, in sequence as a real stream. Nothing moves: the intruder
+/// gets no packet, the caller keeps getting the gateway's audio, the recording is the
+/// caller's speech without the intruder's tone, and the intruder's packets are counted.
+#[tokio::test]
+async fn an_intruder_cannot_take_or_feed_a_calls_rtp() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let caller = UdpSocket::bind((LOCAL, 0)).unwrap();
+    let Ok(intruder) = UdpSocket::bind((ATTACKER, 0)) else {
+        panic!("cannot bind {ATTACKER}: the tests need the 127.0.0.0/8 loopback");
+    };
+    let s = bind();
+    let rtp = s.rtp_addr();
+    let (vm, _events) = MediaChannel::spawn(
+        "bleed-rtp".into(),
+        s,
+        MediaRole::Voicemail {
+            config: voicemail_config(),
+            folder: dir.path().to_path_buf(),
+        },
+        MediaSettings::default(),
+    );
+    vm.apply(media(
+        Some(audio(caller.local_addr().unwrap(), Law::Ulaw)),
+        None,
+    ));
+    // The caller: 1 s of silence (greeting and beep), then 3 s of speech.
+    let speech = speech_like(3000);
+    let mut played = vec![0i16; 8000];
+    played.extend_from_slice(&speech);
+    let stop = Arc::new(AtomicBool::new(false));
+    let caller_stop = stop.clone();
+    let caller_task = tokio::task::spawn_blocking(move || {
+        send_rtp(&caller, rtp, Law::Ulaw, &played, 4000, &caller_stop)
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let intruder_stop = stop.clone();
+    let intruder_task = tokio::task::spawn_blocking(move || {
+        send_rtp(
+            &intruder,
+            rtp,
+            Law::Ulaw,
+            &loud_tone(2500),
+            100,
+            &intruder_stop,
+        )
+    });
+    let (i_sent, i_received) = intruder_task.await.unwrap();
+    let (c_sent, c_received) = caller_task.await.unwrap();
+    stop.store(true, Ordering::Relaxed);
+    // The last packets are read at the next ticks.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let out = vm.finish().await;
+    eprintln!(
+        "intruder sent {i_sent}, received {i_received}; caller sent {c_sent}, received \
+         {c_received}; {:?}",
+        out.rtp
+    );
+    assert_eq!(i_received, 0, "the intruder got the call's audio");
+    assert!(c_received > 150, "the caller got {c_received} packets");
+    assert_eq!(
+        out.rtp.foreign, i_sent as u64,
+        "every intruder packet counted"
+    );
+    assert!(i_sent > 100);
+    assert_eq!(out.rtp.latched, None);
+    assert_eq!(out.rtp.packets_received, c_sent as u64);
+    let Some(Outcome::Message { path, .. }) = &out.voicemail else {
+        panic!("no message: {:?}", out.voicemail)
+    };
+    let recorded = faxvox_codecs::recording::read_wav_file(path).unwrap();
+    let tone = tones::tone_level_dbfs(&recorded, 2000.0, 8000);
+    eprintln!(
+        "recording {:.2} s, 2 kHz at {tone:.1} dBFS",
+        recorded.len() as f64 / 8000.0
+    );
+    assert!(
+        tone < -50.0,
+        "the intruder's tone is in the recording: {tone} dBFS"
+    );
+    let (corr, lag) = best_correlation(&recorded, &speech[8000..12000]);
+    assert!(
+        corr > 0.95,
+        "the caller's speech: correlation {corr} at {lag}"
+    );
+}
+
+/// A caller behind NAT: its SDP names an address it never sends from. The source that sends
+/// in sequence is learned and gets the output; afterwards a third party sending in sequence
+/// too (PCMA this time) is dropped, counted, and gets nothing.
+#[tokio::test]
+async fn a_nat_caller_is_learned_and_a_later_intruder_is_not() {
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let sdp = UdpSocket::bind((LOCAL, 0)).unwrap();
+    let real = UdpSocket::bind((LOCAL, 0)).unwrap();
+    let intruder = UdpSocket::bind((ATTACKER, 0)).unwrap();
+    let real_addr = real.local_addr().unwrap();
+    let s = bind();
+    let rtp = s.rtp_addr();
+    let (h, _events) = MediaChannel::spawn(
+        "nat".into(),
+        s,
+        MediaRole::ReceiveFax {
+            folder: dir.path().to_path_buf(),
+        },
+        MediaSettings::default(),
+    );
+    h.apply(media(
+        Some(audio(sdp.local_addr().unwrap(), Law::Alaw)),
+        None,
+    ));
+    let (real_result, intruder_result, sdp_got) = tokio::task::spawn_blocking(move || {
+        let never = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let r = scope.spawn(|| send_rtp(&real, rtp, Law::Alaw, &speech_like(3000), 7, &never));
+            std::thread::sleep(Duration::from_millis(1000));
+            let i = scope
+                .spawn(|| send_rtp(&intruder, rtp, Law::Alaw, &loud_tone(1500), 60000, &never));
+            // What went to the SDP address before the NAT source was learned (legitimate).
+            let _ = count_datagrams(&sdp, Duration::from_millis(30));
+            let sdp_got = count_datagrams(&sdp, Duration::from_millis(1500));
+            (r.join().unwrap(), i.join().unwrap(), sdp_got)
+        })
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let out = h.finish().await;
+    eprintln!(
+        "real {real_result:?}, intruder {intruder_result:?}, SDP address got {sdp_got}: {:?}",
+        out.rtp
+    );
+    assert_eq!(out.rtp.latched, Some(real_addr));
+    assert!(real_result.1 > 100, "the NAT caller gets the output");
+    assert_eq!(sdp_got, 0, "nothing to the SDP address once learned");
+    assert_eq!(intruder_result.1, 0, "the intruder gets nothing");
+    assert_eq!(out.rtp.foreign, intruder_result.0 as u64);
+    assert_eq!(
+        out.rtp.packets_received,
+        real_result.0 as u64 - u64::from(LEARN_PACKETS - 1)
+    );
+}
+
+/// While nothing came from the SDP address, a source whose packets are not in sequence is
+/// not learned (scattered sequence numbers, as a scan with guessed packets).
+#[tokio::test]
+async fn a_source_out_of_sequence_is_not_learned() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdp = UdpSocket::bind((LOCAL, 0)).unwrap();
+    let intruder = UdpSocket::bind((ATTACKER, 0)).unwrap();
+    let s = bind();
+    let rtp = s.rtp_addr();
+    let (h, _events) = MediaChannel::spawn(
+        "scatter".into(),
+        s,
+        MediaRole::ReceiveFax {
+            folder: dir.path().to_path_buf(),
+        },
+        MediaSettings::default(),
+    );
+    h.apply(media(
+        Some(audio(sdp.local_addr().unwrap(), Law::Ulaw)),
+        None,
+    ));
+    let (got, sdp_got) = tokio::task::spawn_blocking(move || {
+        for i in 0..40u16 {
+            let d = write_packet(
+                false,
+                0,
+                i.wrapping_mul(7919),
+                160 * u32::from(i),
+                1,
+                &[0xFF; 160],
+            );
+            intruder.send_to(&d, rtp).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (
+            count_datagrams(&intruder, Duration::from_millis(300)),
+            count_datagrams(&sdp, Duration::from_millis(300)),
+        )
+    })
+    .await
+    .unwrap();
+    let out = h.finish().await;
+    assert_eq!(got, 0);
+    assert!(sdp_got > 5, "output stays on the SDP address: {sdp_got}");
+    assert_eq!(out.rtp.latched, None);
+    assert_eq!(out.rtp.foreign, 40);
+    assert_eq!(out.rtp.packets_received, 0);
+}
+
+/// An outbound fax over T.38; once the receiver has answered, an attacker on another host
+/// sends well-formed UDPTL, in sequence, to the sender's UDPTL port while the page goes.
+/// Before, the sender's T.38 output latched to the attacker (the page went there). Now: the
+/// page arrives intact, the attacker gets nothing, and the sender counts its datagrams.
+#[tokio::test]
+async fn an_attacker_cannot_capture_an_outbound_fax_over_t38() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let pages = vec![small_page()];
+    let doc = write_doc(dir.path(), "doc.tif", &pages);
+    let mut p = fax_pair("bleed-t38", &doc, dir.path());
+    p.tx.apply(media(None, Some(t38(p.rx_addrs.1))));
+    p.rx.apply(media(None, Some(t38(p.tx_addrs.1))));
+    let attacker = UdpSocket::bind((ATTACKER, 0)).unwrap();
+    attacker.set_nonblocking(true).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sent, received) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let targets = [p.tx_addrs.1];
+    let attack = {
+        let (stop, sent, received) = (stop.clone(), sent.clone(), received.clone());
+        tokio::task::spawn_blocking(move || {
+            // The receiver sends its CED and DIS at once: the sender has heard it by then.
+            std::thread::sleep(Duration::from_millis(2000));
+            let mut tx = UdptlSender::new(UdptlSenderConfig {
+                initial_seq: 1,
+                ..UdptlSenderConfig::default()
+            });
+            let mut buf = [0u8; 2048];
+            while !stop.load(Ordering::Relaxed) {
+                // No-signal indicators: harmless to T.30, enough to steal the stream before.
+                for _ in 0..2 {
+                    let d = tx.send_ifp(&[0x00], 1).unwrap();
+                    for t in targets {
+                        if attacker.send_to(&d[0], t).is_ok() {
+                            sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                while attacker.recv_from(&mut buf).is_ok() {
+                    received.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let rx_done = until_finished(&mut p.rx_events, Duration::from_secs(90)).await;
+    let _ = until_finished(&mut p.tx_events, Duration::from_secs(20)).await;
+    stop.store(true, Ordering::Relaxed);
+    attack.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (tx, rx) = (p.tx.finish().await, p.rx.finish().await);
+    let (sent, received) = (
+        sent.load(Ordering::Relaxed),
+        received.load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "attacker sent {sent} UDPTL datagrams, received {received}; tx foreign {}, rx foreign {}",
+        tx.udptl_foreign, rx.udptl_foreign
+    );
+    assert_eq!(received, 0, "the attacker got the fax's T.38");
+    assert!(rx_done.is_some(), "the receiver did not finish");
+    assert_fax_ok(&tx, &rx, "t38", &pages);
+    assert!(sent > 50);
+    assert_eq!(tx.udptl_foreign, sent as u64);
+    assert_eq!(rx.udptl_foreign, 0);
+    assert_eq!((tx.udptl_latched, rx.udptl_latched), (None, None));
 }

@@ -47,6 +47,7 @@ async fn start_dialer(
     transport: &Transport,
     wake: Arc<Notify>,
     args: &Args,
+    ports: crate::media::ports::PortPool,
 ) -> anyhow::Result<Option<DialerTask>> {
     use crate::outbound::dialer::Dialer;
     if !config.trunk.enabled() {
@@ -54,10 +55,16 @@ async fn start_dialer(
         return Ok(None);
     }
     let dialer = Arc::new(
-        Dialer::start(config, spool.clone(), directory.clone(), transport.clone())
-            .await
-            .context("cannot start the outbound dialer")?
-            .wake_on_status(wake),
+        Dialer::start_with_ports(
+            config,
+            spool.clone(),
+            directory.clone(),
+            transport.clone(),
+            ports,
+        )
+        .await
+        .context("cannot start the outbound dialer")?
+        .wake_on_status(wake),
     );
     println!(
         "faxvox: sending faxes through {} from {}",
@@ -95,11 +102,14 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         })?;
     let transport = Transport::from_config(config)?;
     let new_job = Arc::new(Notify::new());
-    let gateway = Gateway::new(
+    // One pool of media ports for the calls in and out: random ports, rested after use.
+    let ports = config.sip.port_pool();
+    let gateway = Gateway::with_ports(
         config.clone(),
         directory.clone(),
         spool.clone(),
         new_job.clone(),
+        ports.clone(),
     )?;
     let (recovered, kept) = gateway.recover().await;
     if recovered + kept > 0 {
@@ -135,6 +145,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         &transport,
         new_job.clone(),
         args,
+        ports,
     )
     .await?;
     let api = crate::api::start(config, &directory, &spool)

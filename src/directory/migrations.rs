@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api tokens",
         include_str!("../../migrations/20261222000001_api_tokens.sql"),
     ),
+    (
+        20261228000001,
+        "call record foreign",
+        include_str!("../../migrations/20261228000001_call_record_foreign.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

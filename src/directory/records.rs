@@ -155,6 +155,10 @@ pub struct NewCallRecord {
     pub job_id: Option<String>,
     /// RTP packets lost on the way in.
     pub rtp_lost: u64,
+    /// RTP packets dropped because they came from an address that is not the call's peer.
+    pub rtp_foreign: u64,
+    /// UDPTL packets dropped because they came from an address that is not the call's peer.
+    pub udptl_foreign: u64,
     /// What the call cost the account (excl. tax): on an outbound fax, the charge on its final
     /// attempt and zero on the others; `None` for calls that are not billed (inbound).
     pub cost: Option<Money>,
@@ -187,6 +191,8 @@ impl NewCallRecord {
             reason: None,
             job_id: None,
             rtp_lost: 0,
+            rtp_foreign: 0,
+            udptl_foreign: 0,
             cost: None,
         }
     }
@@ -216,6 +222,10 @@ pub struct CallRecord {
     pub reason: Option<String>,
     pub job_id: Option<String>,
     pub rtp_lost: u64,
+    /// See [`NewCallRecord::rtp_foreign`].
+    pub rtp_foreign: u64,
+    /// See [`NewCallRecord::udptl_foreign`].
+    pub udptl_foreign: u64,
     /// See [`NewCallRecord::cost`]; JSON: exact decimal string in € (`"0.15"`) or null.
     pub cost: Option<Money>,
 }
@@ -260,7 +270,7 @@ pub(crate) fn new_id(start: SystemTime) -> String {
 
 const RECORD_COLUMNS: &str = "id, call_id, account, line, called, caller, caller_name, kind, \
      direction, start, answered, duration_ms, pages, status, sip_status, reason, job_id, rtp_lost, \
-     cost";
+     cost, rtp_foreign, udptl_foreign";
 
 fn record_from_row(row: &AnyRow) -> Result<CallRecord> {
     let kind: String = row.try_get("kind")?;
@@ -291,6 +301,8 @@ fn record_from_row(row: &AnyRow) -> Result<CallRecord> {
         job_id: row.try_get("job_id")?,
         rtp_lost: int("rtp_lost")?.unwrap_or(0).max(0) as u64,
         cost: int("cost")?.map(Money),
+        rtp_foreign: int("rtp_foreign")?.unwrap_or(0).max(0) as u64,
+        udptl_foreign: int("udptl_foreign")?.unwrap_or(0).max(0) as u64,
     })
 }
 
@@ -316,12 +328,14 @@ impl Directory {
             reason: new.reason.clone(),
             job_id: new.job_id.clone(),
             rtp_lost: new.rtp_lost,
+            rtp_foreign: new.rtp_foreign,
+            udptl_foreign: new.udptl_foreign,
             cost: new.cost,
         };
         let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         sqlx::query(&format!(
             "INSERT INTO call_records ({RECORD_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(&record.id)
         .bind(&record.call_id)
@@ -342,6 +356,8 @@ impl Directory {
         .bind(&record.job_id)
         .bind(clamp(record.rtp_lost))
         .bind(record.cost.map(Money::units))
+        .bind(clamp(record.rtp_foreign))
+        .bind(clamp(record.udptl_foreign))
         .execute(self.pool())
         .await?;
         Ok(record)

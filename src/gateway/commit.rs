@@ -202,6 +202,10 @@ pub struct CallSummary {
     pub kind: CallKind,
     /// RTP packets lost on the way in.
     pub rtp_lost: u64,
+    /// RTP packets dropped because they came from an address that is not the caller's.
+    pub rtp_foreign: u64,
+    /// UDPTL packets dropped because they came from an address that is not the caller's.
+    pub udptl_foreign: u64,
     /// Where it came from, for the admin: `sip from 192.0.2.7:5060 (udp)`.
     pub source: String,
 }
@@ -273,6 +277,8 @@ impl CallSummary {
             reason: (!parts.is_empty()).then(|| parts.join("; ")),
             job_id: job,
             rtp_lost: self.rtp_lost,
+            rtp_foreign: self.rtp_foreign,
+            udptl_foreign: self.udptl_foreign,
             cost: None,
         }
     }
@@ -337,7 +343,8 @@ pub fn fax_facts(report: &FaxReport) -> FaxFacts {
 }
 
 /// The facts of a call's job (who, when, how long, fax report), plus the call's own keys
-/// (`call_id`, `line`, `rtp_lost`, `fax_result`) which the worker ignores but an operator
+/// (`call_id`, `line`, `rtp_lost`, `rtp_foreign`, `udptl_foreign`, `fax_result`) which the
+/// worker ignores but an operator
 /// sees in `spool show`.
 pub fn job_facts(summary: &CallSummary) -> Map<String, Value> {
     let called =
@@ -361,6 +368,8 @@ pub fn job_facts(summary: &CallSummary) -> Map<String, Value> {
         ("call_id", json!(summary.call_id)),
         ("line", json!(summary.line)),
         ("rtp_lost", json!(summary.rtp_lost)),
+        ("rtp_foreign", json!(summary.rtp_foreign)),
+        ("udptl_foreign", json!(summary.udptl_foreign)),
     ];
     match &summary.kind {
         CallKind::Fax { report, .. } => {

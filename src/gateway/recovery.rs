@@ -197,6 +197,8 @@ fn recover_one(
         ended_at,
         kind,
         rtp_lost: 0,
+        rtp_foreign: 0,
+        udptl_foreign: 0,
         source: format!("{} (recovered after a gateway stop)", meta.source),
     };
     let job = commit_call(spool, &summary)?;

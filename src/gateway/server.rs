@@ -80,15 +80,28 @@ pub struct Gateway {
 
 impl Gateway {
     /// A gateway using `directory` for routing and `spool` for the messages. `new_job` is
-    /// notified after each commit so the delivery worker picks the message up at once.
+    /// notified after each commit so the delivery worker picks the message up at once. Its
+    /// media ports come from a pool of its own (see [`Gateway::with_ports`]).
     pub fn new(
         config: Config,
         directory: Directory,
         spool: Spool,
         new_job: Arc<Notify>,
     ) -> Result<Gateway, GatewayError> {
+        let ports = config.sip.port_pool();
+        Gateway::with_ports(config, directory, spool, new_job, ports)
+    }
+
+    /// Like [`Gateway::new`], taking media ports from `ports` (shared with the outbound
+    /// dialer of the same process).
+    pub fn with_ports(
+        config: Config,
+        directory: Directory,
+        spool: Spool,
+        new_job: Arc<Notify>,
+        ports: PortPool,
+    ) -> Result<Gateway, GatewayError> {
         let media_ip = config.sip.media_ip();
-        let ports = PortPool::new(media_ip, config.sip.rtp_port_range());
         let work_root = spool.root().join("calls");
         std::fs::create_dir_all(&work_root).map_err(|source| GatewayError::WorkDir {
             path: work_root.clone(),
@@ -121,25 +134,36 @@ impl Gateway {
         let min = sh.config.voicemail.min_message();
         let live = self.shared.clone();
         let Ok((done, failed)) = tokio::task::spawn_blocking(move || {
-            recover_calls(&spool, &root, min, |folder| {
+            let (done, failed) = recover_calls(&spool, &root, min, |folder| {
                 live.live_folders
                     .lock()
                     .map(|set| set.contains(folder))
                     .unwrap_or(true)
-            })
+            });
+            // The record looks at the fax file: here too, off the async workers.
+            let done: Vec<_> = done
+                .into_iter()
+                .map(|r| {
+                    let rec = r.summary.to_record(
+                        r.job.as_ref().map(|j| j.to_string()),
+                        Some(200),
+                        None,
+                        None,
+                    );
+                    (r, rec)
+                })
+                .collect();
+            (done, failed)
         })
         .await
         else {
             error!("call recovery crashed");
             return (0, 0);
         };
-        for r in &done {
+        for (r, rec) in &done {
             if r.job.is_some() {
                 sh.new_job.notify_one();
             }
-            let rec =
-                r.summary
-                    .to_record(r.job.as_ref().map(|j| j.to_string()), Some(200), None, None);
             // One record per call: the one written when its commit failed gives way.
             if let Err(e) = sh
                 .directory
@@ -148,7 +172,7 @@ impl Gateway {
             {
                 error!(call_id = %r.summary.call_id, error = %e, "cannot replace the call record");
             }
-            if let Err(e) = sh.directory.add_call_record(&rec).await {
+            if let Err(e) = sh.directory.add_call_record(rec).await {
                 error!(call_id = %r.summary.call_id, error = %e, "cannot write the call record");
             }
         }
@@ -316,7 +340,9 @@ impl Gateway {
         };
         let folder = sh.work_root.join(safe_name(&call_id));
         let _live = LiveFolder::new(sh.clone(), folder.clone());
-        if let Err(e) = std::fs::create_dir_all(&folder) {
+        // File work goes to blocking threads: a slow disk must not delay the media ticks of
+        // the calls that share this worker.
+        if let Err(e) = tokio::fs::create_dir_all(&folder).await {
             error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot create the call folder: 503");
             inc.reject(503, "Service Unavailable").await;
             return;
@@ -338,9 +364,15 @@ impl Gateway {
             start: meta_time(started_at),
             source: format!("sip from {}", inc.source),
         };
-        if let Err(e) = meta.write(&folder) {
+        let written = {
+            let (meta, folder) = (meta.clone(), folder.clone());
+            tokio::task::spawn_blocking(move || meta.write(&folder))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        };
+        if let Err(e) = written {
             error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot write the call facts: 503");
-            let _ = std::fs::remove_dir_all(&folder);
+            let _ = tokio::fs::remove_dir_all(&folder).await;
             inc.reject(503, "Service Unavailable").await;
             return;
         }
@@ -359,7 +391,7 @@ impl Gateway {
             Err(e) => {
                 error!(call_id = %call_id, error = %e, "cannot create the dialog");
                 // Nothing was answered, so there is nothing to recover later.
-                let _ = std::fs::remove_dir_all(&folder);
+                let _ = tokio::fs::remove_dir_all(&folder).await;
                 return;
             }
         };
@@ -391,6 +423,8 @@ impl Gateway {
             became_fax = outcome.became_fax,
             rtp_received = outcome.rtp.packets_received,
             rtp_lost = outcome.rtp.packets_lost,
+            rtp_foreign = outcome.rtp.foreign,
+            udptl_foreign = outcome.udptl_foreign,
             "call ended"
         );
         let answered = report.answered_after.map(|d| started_at + d);
@@ -408,45 +442,50 @@ impl Gateway {
             ended_at,
             kind,
             rtp_lost: outcome.rtp.packets_lost,
+            rtp_foreign: outcome.rtp.foreign,
+            udptl_foreign: outcome.udptl_foreign,
             source: format!("sip from {source}"),
         };
         let spool = sh.spool.clone();
+        let (final_status, reason) = (report.final_status, report.reason);
+        // The commit (moves, fsyncs) and the record (it looks at the fax file) touch the disk:
+        // on a blocking thread, like the removal of the call folder (tokio::fs) after it.
         let committed = tokio::task::spawn_blocking(move || {
             let r = commit_call(&spool, &summary);
-            (r, summary)
+            let rec = match &r {
+                Ok(job) => summary.to_record(
+                    job.as_ref().map(|j| j.to_string()),
+                    final_status,
+                    reason,
+                    None,
+                ),
+                Err(e) => summary.to_record(None, final_status, reason, Some(e.to_string())),
+            };
+            (r, rec)
         })
         .await;
         match committed {
-            Ok((Ok(job), summary)) => {
+            Ok((Ok(job), rec)) => {
                 if let Some(job) = &job {
                     info!(call_id = %call_id, job = %job, "message committed to the spool");
                     sh.new_job.notify_one();
                 }
-                self.record(&summary, job.as_ref().map(|j| j.to_string()), &report, None)
-                    .await;
-                let _ = std::fs::remove_dir_all(&folder);
+                self.record(&rec).await;
+                let _ = tokio::fs::remove_dir_all(&folder).await;
             }
-            Ok((Err(e), summary)) => {
+            Ok((Err(e), rec)) => {
                 // The call folder is kept with its call.json: the next start of the gateway
                 // commits it again (see gateway::recovery), so the message is not lost.
                 error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder and is committed at the next start");
-                self.record(&summary, None, &report, Some(e.to_string()))
-                    .await;
+                self.record(&rec).await;
             }
             Err(e) => error!(call_id = %call_id, error = %e, "commit task failed"),
         }
     }
 
-    async fn record(
-        &self,
-        summary: &CallSummary,
-        job: Option<String>,
-        report: &DriveReport,
-        problem: Option<String>,
-    ) {
-        let rec = summary.to_record(job, report.final_status, report.reason, problem);
-        if let Err(e) = self.shared.directory.add_call_record(&rec).await {
-            error!(call_id = %summary.call_id, error = %e, "cannot write the call record");
+    async fn record(&self, rec: &crate::directory::records::NewCallRecord) {
+        if let Err(e) = self.shared.directory.add_call_record(rec).await {
+            error!(call_id = %rec.call_id, error = %e, "cannot write the call record");
         }
     }
 }

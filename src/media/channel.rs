@@ -22,9 +22,14 @@
 //!   the session produces go out through a [`UdptlSender`] configured from the SDP answer,
 //!   repeated `count` times as spandsp asks. UDPTL that arrives before the switch to T.38 is
 //!   negotiated is kept (a few dozen IFPs) and fed to the session once it switches.
-//! - **Symmetric latching**: output goes to the address in the peer's SDP until the first valid
-//!   packet arrives from a different address, and to that source from then on (logged once per
-//!   stream; a new SDP address starts over).
+//! - **Media belongs to its call** (cf. Asterisk's `strictrtp`): each stream accepts packets
+//!   from the address in the peer's SDP and from no one else, except that a peer behind NAT is
+//!   learned: while nothing has come from the SDP address, the first source that sends
+//!   [`LEARN_PACKETS`] well-formed packets with consecutive sequence numbers becomes the
+//!   stream's peer, and output goes there. Packets from any other address are dropped before
+//!   they are decoded, recorded or seen by the session, and counted (`rtp_foreign`,
+//!   `udptl_foreign`; logged once per stream); nothing is ever sent to them. A new SDP
+//!   address starts the learning over.
 //!
 //! [`MediaHandle::apply`] (re)targets the streams after each offer/answer: the first call starts
 //! the clock; a later one with T.38 moves the fax session to T.38 (spandsp's T.30 restarts on
@@ -56,7 +61,7 @@ use super::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPa
 use super::ports::{MediaSockets, PortLease};
 use super::reorder::{Frame, ReorderBuffer, ReorderConfig};
 use super::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
-use super::udptl::{UdptlReceiver, UdptlSender};
+use super::udptl::{UdptlPacket, UdptlReceiver, UdptlSender};
 use crate::config::MediaConfig;
 use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
 use crate::sip::call::FaxToneHeard;
@@ -197,6 +202,9 @@ pub struct RtpStats {
     pub garbage: u64,
     /// The source our RTP output latched to, when it differs from the SDP address.
     pub latched: Option<SocketAddr>,
+    /// Well-formed RTP dropped because it came from an address that is not the call's peer
+    /// (neither the SDP address nor the source learned behind NAT).
+    pub foreign: u64,
 }
 
 /// What the call's media produced; from [`MediaHandle::finish`].
@@ -224,6 +232,8 @@ pub struct MediaOutcome {
     pub udptl_garbage: u64,
     /// The UDPTL source our T.38 output latched to, when it differs from the SDP address.
     pub udptl_latched: Option<SocketAddr>,
+    /// Well-formed UDPTL dropped because it came from an address that is not the call's peer.
+    pub udptl_foreign: u64,
     /// A session could not be created or failed (the reason); the call should end.
     pub error: Option<String>,
 }
@@ -325,6 +335,7 @@ impl MediaOutcome {
             udptl_packets_sent: 0,
             udptl_garbage: 0,
             udptl_latched: None,
+            udptl_foreign: 0,
             error: None,
         }
     }
@@ -440,51 +451,159 @@ impl SeqTrack {
     }
 }
 
-/// Where a stream's output goes: the SDP address, or the latched source.
+/// Packets in sequence (consecutive RTP or UDPTL sequence numbers) a source other than the
+/// SDP address must send, while nothing came from the SDP address, before it is learned as
+/// the peer behind NAT.
+pub const LEARN_PACKETS: u32 = 4;
+/// Sources tracked at once while learning (beyond, the least advanced and oldest is
+/// forgotten).
+const MAX_CANDIDATES: usize = 8;
+
+/// A source on probation: not yet learned.
+#[derive(Debug)]
+struct Candidate {
+    addr: SocketAddr,
+    last_seq: u16,
+    run: u32,
+    /// Its packets dropped so far (forgiven if it is learned).
+    dropped: u64,
+}
+
+/// What to do with a well-formed packet, by its source.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    /// From the SDP address or the learned source.
+    Accept,
+    /// This packet completed a run of [`LEARN_PACKETS`]: the source is learned, and accepted.
+    Learned,
+    /// A source on probation: dropped for now. `first` the first time on this stream.
+    Probation { first: bool },
+    /// From an address that is not the call's: dropped and counted. `first` the first time
+    /// on this stream (to log it once).
+    Foreign { first: bool },
+}
+
+/// Whose packets a stream accepts and where its output goes: the SDP address, or a source
+/// learned as the peer behind NAT (see [`LEARN_PACKETS`]). Every other source is foreign:
+/// its packets are dropped and counted, and nothing is ever sent to it.
 #[derive(Debug)]
 struct Target {
     sdp: Option<SocketAddr>,
-    latched: Option<SocketAddr>,
+    /// A source other than the SDP address learned by its packets in sequence.
+    learned: Option<SocketAddr>,
+    /// A packet came from the SDP address since it was set: learning is over.
+    sdp_seen: bool,
+    candidates: Vec<Candidate>,
+    /// Packets dropped for their source (those of a source later learned excepted).
+    foreign: u64,
+    warned: bool,
+    probation_logged: bool,
 }
 
 impl Target {
     fn new() -> Self {
         Target {
             sdp: None,
-            latched: None,
+            learned: None,
+            sdp_seen: false,
+            candidates: Vec::new(),
+            foreign: 0,
+            warned: false,
+            probation_logged: false,
         }
     }
 
-    /// A new SDP address; a changed one forgets the latch.
+    /// A new SDP address; a changed one starts learning over.
     fn set_sdp(&mut self, addr: SocketAddr) {
-        if self.sdp.is_some_and(|old| old != addr) {
-            self.latched = None;
+        if self.sdp != Some(addr) {
+            self.learned = None;
+            self.sdp_seen = false;
+            self.candidates.clear();
         }
         self.sdp = Some(addr);
     }
 
-    /// A valid packet from `src`: latch to it if it is not the SDP address. Returns true the
-    /// first time (to log it).
-    fn saw(&mut self, src: SocketAddr) -> bool {
-        if self.latched.is_none() && self.sdp != Some(src) {
-            self.latched = Some(src);
-            return true;
-        }
-        false
+    /// Whether learning a source other than the SDP address is still possible.
+    fn learning(&self) -> bool {
+        self.sdp.is_some() && self.learned.is_none() && !self.sdp_seen
     }
 
-    /// Where to send, if anywhere (an unspecified SDP address is hold).
+    /// A well-formed packet with sequence number `seq` from `src`: accept it or not.
+    fn admit(&mut self, src: SocketAddr, seq: u16) -> Admit {
+        if self.sdp == Some(src) {
+            if !self.sdp_seen {
+                self.sdp_seen = true;
+                // Whoever was on probation is foreign now; their drops stay counted.
+                self.candidates.clear();
+            }
+            return Admit::Accept;
+        }
+        if self.learned == Some(src) {
+            return Admit::Accept;
+        }
+        if !self.learning() {
+            self.foreign += 1;
+            let first = !self.warned;
+            self.warned = true;
+            return Admit::Foreign { first };
+        }
+        let i = match self.candidates.iter().position(|c| c.addr == src) {
+            Some(i) => {
+                let c = &mut self.candidates[i];
+                if seq == c.last_seq.wrapping_add(1) {
+                    c.run += 1;
+                } else if seq != c.last_seq {
+                    // Out of sequence: start the run again (a repeat changes nothing).
+                    c.run = 1;
+                }
+                c.last_seq = seq;
+                i
+            }
+            None => {
+                if self.candidates.len() >= MAX_CANDIDATES {
+                    // The least advanced goes; the oldest of those (kept in arrival order).
+                    if let Some(j) =
+                        (0..self.candidates.len()).min_by_key(|&j| self.candidates[j].run)
+                    {
+                        self.candidates.remove(j);
+                    }
+                }
+                self.candidates.push(Candidate {
+                    addr: src,
+                    last_seq: seq,
+                    run: 1,
+                    dropped: 0,
+                });
+                self.candidates.len() - 1
+            }
+        };
+        let c = &mut self.candidates[i];
+        if c.run >= LEARN_PACKETS {
+            self.foreign -= c.dropped;
+            self.learned = Some(src);
+            self.candidates.clear();
+            return Admit::Learned;
+        }
+        c.dropped += 1;
+        self.foreign += 1;
+        let first = !self.probation_logged;
+        self.probation_logged = true;
+        Admit::Probation { first }
+    }
+
+    /// Where to send, if anywhere: the learned source, else the SDP address (an unspecified
+    /// SDP address is hold).
     fn dest(&self) -> Option<SocketAddr> {
         let sdp = self.sdp?;
         if sdp.ip().is_unspecified() || sdp.port() == 0 {
             return None;
         }
-        Some(self.latched.unwrap_or(sdp))
+        Some(self.learned.unwrap_or(sdp))
     }
 
-    /// The latched source, when it differs from the SDP address.
+    /// The learned source, when it differs from the SDP address.
     fn latched_elsewhere(&self) -> Option<SocketAddr> {
-        self.latched.filter(|l| Some(*l) != self.sdp)
+        self.learned.filter(|l| Some(*l) != self.sdp)
     }
 }
 
@@ -699,6 +818,8 @@ struct Chan {
     t38: Option<T38Leg>,
     udptl_rx: UdptlReceiver,
     udptl_target: Target,
+    /// Well-formed UDPTL received before T.38 was negotiated, with its source.
+    early_udptl: VecDeque<(SocketAddr, Vec<u8>)>,
     /// When the media started (first apply).
     epoch: Option<Instant>,
     /// The media clock: the scheduled time of the current tick since `epoch`.
@@ -736,6 +857,7 @@ impl Chan {
             t38: None,
             udptl_rx: UdptlReceiver::new(),
             udptl_target: Target::new(),
+            early_udptl: VecDeque::new(),
             epoch: None,
             now: Duration::ZERO,
             events,
@@ -976,11 +1098,28 @@ impl Chan {
             self.rtp_garbage += 1;
             return;
         }
+        // Only the call's peer is heard: anything else is dropped before it is decoded,
+        // recorded or fed to the session, and never answered.
+        match a.target.admit(src, p.sequence) {
+            Admit::Accept => {}
+            Admit::Learned => {
+                info!(call_id = %self.call_id, %src, sdp = ?a.target.sdp, packets = LEARN_PACKETS, "RTP comes in sequence from another address than the SDP (NAT): learned");
+            }
+            Admit::Probation { first } => {
+                if first {
+                    info!(call_id = %self.call_id, %src, sdp = ?a.target.sdp, "RTP from another address than the SDP: dropped unless it comes in sequence (NAT) before anything from the SDP address (logged once)");
+                }
+                return;
+            }
+            Admit::Foreign { first } => {
+                if first {
+                    warn!(call_id = %self.call_id, %src, sdp = ?a.target.sdp, learned = ?a.target.learned, "RTP from an address that is not the call's peer: dropped (logged once; see rtp_foreign at the end)");
+                }
+                return;
+            }
+        }
         self.seq.update(p.ssrc, p.sequence);
         self.rtp_received += 1;
-        if a.target.saw(src) {
-            info!(call_id = %self.call_id, %src, sdp = ?a.target.sdp, "RTP comes from another address than the SDP: latched");
-        }
         if is_audio {
             if wants_audio {
                 let mut buf = a.spare.pop().unwrap_or_else(|| Vec::with_capacity(FRAME));
@@ -1015,15 +1154,49 @@ impl Chan {
     }
 
     fn on_udptl(&mut self, io: &Io, data: &[u8], src: SocketAddr) {
-        if self.udptl_rx.receive(data).is_err() {
+        let Ok(packet) = UdptlPacket::decode(data) else {
             self.udptl_garbage += 1;
             return;
+        };
+        if self.udptl_target.sdp.is_none() {
+            // Before T.38 is negotiated the peer's address is not known: keep a few datagrams
+            // and judge them by their source once it is (see `replay_early_udptl`).
+            if self.early_udptl.len() < EARLY_IFPS {
+                self.early_udptl.push_back((src, data.to_vec()));
+            }
+            return;
         }
+        match self.udptl_target.admit(src, packet.seq) {
+            Admit::Accept => {}
+            Admit::Learned => {
+                info!(call_id = %self.call_id, %src, sdp = ?self.udptl_target.sdp, packets = LEARN_PACKETS, "UDPTL comes in sequence from another address than the SDP (NAT): learned");
+            }
+            Admit::Probation { first } => {
+                if first {
+                    info!(call_id = %self.call_id, %src, sdp = ?self.udptl_target.sdp, "UDPTL from another address than the SDP: dropped unless it comes in sequence (NAT) before anything from the SDP address (logged once)");
+                }
+                return;
+            }
+            Admit::Foreign { first } => {
+                if first {
+                    warn!(call_id = %self.call_id, %src, sdp = ?self.udptl_target.sdp, learned = ?self.udptl_target.learned, "UDPTL from an address that is not the call's peer: dropped (logged once; see udptl_foreign at the end)");
+                }
+                return;
+            }
+        }
+        self.udptl_rx.receive_packet(packet);
         self.udptl_received += 1;
-        if self.udptl_target.saw(src) {
-            info!(call_id = %self.call_id, %src, sdp = ?self.udptl_target.sdp, "UDPTL comes from another address than the SDP: latched");
-        }
         self.feed_ifps(io);
+    }
+
+    /// UDPTL that arrived before T.38 was negotiated goes through the source check now.
+    fn replay_early_udptl(&mut self, io: &Io) {
+        if self.udptl_target.sdp.is_none() {
+            return;
+        }
+        while let Some((src, data)) = self.early_udptl.pop_front() {
+            self.on_udptl(io, &data, src);
+        }
     }
 
     /// Hands queued IFPs to a T.38 fax session, or keeps a bounded number for a switch to come.
@@ -1058,6 +1231,7 @@ impl Chan {
     /// Reads what arrived since the last tick (at most [`MAX_READS`] datagrams per socket, so
     /// a flood cannot starve the runtime; the rest waits in the socket buffer).
     fn receive(&mut self, io: &Io, buf: &mut [u8]) {
+        self.replay_early_udptl(io);
         for _ in 0..MAX_READS {
             match io.rtp.recv_from(buf) {
                 Ok((n, src)) => self.on_rtp(&buf[..n], src),
@@ -1367,7 +1541,9 @@ impl Chan {
                 .audio
                 .as_ref()
                 .and_then(|a| a.target.latched_elsewhere()),
+            foreign: self.audio.as_ref().map_or(0, |a| a.target.foreign),
         };
+        let udptl_foreign = self.udptl_target.foreign;
         info!(
             call_id = %self.call_id,
             rtp_received = rtp.packets_received,
@@ -1377,6 +1553,8 @@ impl Chan {
             udptl_received = self.udptl_received,
             udptl_sent = self.udptl_sent,
             udptl_garbage = self.udptl_garbage,
+            rtp_foreign = rtp.foreign,
+            udptl_foreign,
             "media finished"
         );
         MediaOutcome {
@@ -1391,7 +1569,114 @@ impl Chan {
             udptl_packets_sent: self.udptl_sent,
             udptl_garbage: self.udptl_garbage,
             udptl_latched: self.udptl_target.latched_elsewhere(),
+            udptl_foreign,
             error: self.error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_the_sdp_address_once_it_has_spoken() {
+        let mut t = Target::new();
+        t.set_sdp(addr("192.0.2.1:4000"));
+        assert_eq!(t.admit(addr("192.0.2.1:4000"), 10), Admit::Accept);
+        // Even a perfect stream from elsewhere is foreign now.
+        let attacker = addr("198.51.100.9:5000");
+        assert_eq!(t.admit(attacker, 1), Admit::Foreign { first: true });
+        for seq in 2..20 {
+            assert_eq!(t.admit(attacker, seq), Admit::Foreign { first: false });
+        }
+        assert_eq!(t.foreign, 19);
+        assert_eq!(t.dest(), Some(addr("192.0.2.1:4000")));
+        assert_eq!(t.latched_elsewhere(), None);
+    }
+
+    #[test]
+    fn a_nat_source_is_learned_after_packets_in_sequence() {
+        let mut t = Target::new();
+        t.set_sdp(addr("10.0.0.5:4000")); // private address in the SDP
+        let nat = addr("203.0.113.7:31000");
+        let noise = addr("198.51.100.9:5000");
+        // Out of sequence: never learned.
+        for seq in [5u16, 9, 2, 40, 41, 7] {
+            assert!(matches!(t.admit(noise, seq), Admit::Probation { .. }));
+        }
+        // Repeats do not break a run (UDPTL repeats indicators with the same number).
+        assert!(matches!(
+            t.admit(nat, 65534),
+            Admit::Probation { first: false }
+        ));
+        assert!(matches!(t.admit(nat, 65535), Admit::Probation { .. }));
+        assert!(matches!(t.admit(nat, 65535), Admit::Probation { .. }));
+        assert!(matches!(t.admit(nat, 0), Admit::Probation { .. }));
+        assert_eq!(
+            t.dest(),
+            Some(addr("10.0.0.5:4000")),
+            "not before it is learned"
+        );
+        assert_eq!(t.admit(nat, 1), Admit::Learned);
+        assert_eq!(t.dest(), Some(nat));
+        assert_eq!(t.latched_elsewhere(), Some(nat));
+        assert_eq!(t.admit(nat, 2), Admit::Accept);
+        // The noise's 6 packets stay counted; the learned source's probation is forgiven.
+        assert_eq!(t.foreign, 6);
+        assert_eq!(t.admit(noise, 42), Admit::Foreign { first: true });
+        assert_eq!(t.admit(noise, 43), Admit::Foreign { first: false });
+        assert_eq!(t.foreign, 8);
+        // A new SDP address starts over.
+        t.set_sdp(addr("192.0.2.1:4000"));
+        assert_eq!(t.dest(), Some(addr("192.0.2.1:4000")));
+        assert!(matches!(t.admit(nat, 3), Admit::Probation { .. }));
+        // The same SDP again (a re-INVITE that changes nothing) keeps what was learned.
+        t.set_sdp(addr("192.0.2.1:4000"));
+        for seq in 4..4 + LEARN_PACKETS as u16 - 1 {
+            let _ = t.admit(nat, seq);
+        }
+        assert_eq!(t.dest(), Some(nat));
+    }
+
+    #[test]
+    fn nothing_is_learned_once_the_sdp_address_was_heard() {
+        let mut t = Target::new();
+        t.set_sdp(addr("192.0.2.1:4000"));
+        let other = addr("192.0.2.1:4002");
+        assert!(matches!(
+            t.admit(other, 1),
+            Admit::Probation { first: true }
+        ));
+        assert!(matches!(t.admit(other, 2), Admit::Probation { .. }));
+        assert_eq!(t.admit(addr("192.0.2.1:4000"), 100), Admit::Accept);
+        assert!(matches!(t.admit(other, 3), Admit::Foreign { .. }));
+        assert!(matches!(t.admit(other, 4), Admit::Foreign { .. }));
+        assert_eq!(t.learned, None);
+        assert_eq!(t.foreign, 4);
+    }
+
+    #[test]
+    fn many_sources_cannot_crowd_out_the_real_one() {
+        let mut t = Target::new();
+        t.set_sdp(addr("10.0.0.5:4000"));
+        let real = addr("203.0.113.7:31000");
+        let mut seq = 100u16;
+        // A few other sources between each of its packets (never more than the table holds).
+        for round in 0..3u16 {
+            for k in 0..5u16 {
+                let src = SocketAddr::from(([198, 51, 100, k as u8], 6000 + round));
+                let _ = t.admit(src, k * 100);
+            }
+            let _ = t.admit(real, seq);
+            seq += 1;
+            assert!(t.candidates.len() <= MAX_CANDIDATES);
+        }
+        let _ = t.admit(real, seq);
+        assert_eq!(t.learned, Some(real));
     }
 }

@@ -6,18 +6,29 @@
 //! unbound, so a peer that sends RTCP to "RTP port + 1" does not land on our UDPTL socket.
 //! That gives a range of N ports room for N/4 calls (2500 for the default range).
 //!
-//! Allocation is a round-robin cursor over a bitmap of even slots: a freed port is reused last,
-//! which keeps late packets of an old call away from a new one, and finding a free slot costs
-//! O(1) amortised while the pool is not nearly full. A port that another process holds is
-//! skipped (the bind fails and the next slot is tried). Ports go back to the pool when the
-//! [`MediaSockets`] (or the [`PortLease`] split off it) is dropped.
+//! Ports are **drawn at random** from the free slots, so a port number tells an outsider
+//! nothing about the next call's, and a freed port **rests** ([`DEFAULT_REST`], configurable
+//! with `sip.rtp_port_rest_secs`) before it can be handed out again, so late packets of an old
+//! call never reach a new one. The gateway and the outbound dialer of one `faxvox serve` share
+//! one pool (it is cheap to clone), so neither hands out a port the other holds or just freed.
+//! A port that another process holds is skipped (the bind fails and it rests like a freed
+//! one). When only resting ports are left the pool is exhausted (the call gets 503). Ports go
+//! back to the pool when the [`MediaSockets`] (or the [`PortLease`] split off it) is dropped.
 //!
 //! A range of `0-0` (or [`PortPool::ephemeral`]) binds OS-chosen ports instead: for tests.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// How long a freed port rests before it is handed out again, by default.
+pub const DEFAULT_REST: Duration = Duration::from_secs(30);
 
 /// Hands out RTP + UDPTL socket pairs on one IP. Cheap to clone (shared state).
 #[derive(Clone, Debug)]
@@ -30,20 +41,67 @@ struct Inner {
     ip: IpAddr,
     /// First even port of the range; slot i is port `base + 2 i`. `None`: ephemeral ports.
     base: Option<u16>,
+    /// How long a freed slot rests.
+    rest: Duration,
     state: Mutex<Slots>,
 }
 
 #[derive(Debug)]
 struct Slots {
+    /// Slots handed out (or being bound).
     used: Vec<bool>,
-    cursor: usize,
+    /// Slots that may be handed out now, in no particular order.
+    free: Vec<usize>,
+    /// Freed slots with the time they may be handed out again, oldest first.
+    resting: VecDeque<(Instant, usize)>,
     in_use: usize,
+    rng: SmallRng,
+}
+
+impl Slots {
+    fn new(slots: usize, rng: SmallRng) -> Slots {
+        Slots {
+            used: vec![false; slots],
+            free: (0..slots).collect(),
+            resting: VecDeque::new(),
+            in_use: 0,
+            rng,
+        }
+    }
+
+    /// Slots whose rest is over become free.
+    fn wake(&mut self, now: Instant) {
+        while self.resting.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, i)) = self.resting.pop_front() {
+                self.free.push(i);
+            }
+        }
+    }
 }
 
 impl PortPool {
-    /// A pool over the even ports of `range` on `ip`. An empty range, or `0..=0`, means
-    /// OS-chosen ephemeral ports.
+    /// A pool over the even ports of `range` on `ip`, whose freed ports rest
+    /// [`DEFAULT_REST`]. An empty range, or `0..=0`, means OS-chosen ephemeral ports.
     pub fn new(ip: IpAddr, range: RangeInclusive<u16>) -> PortPool {
+        PortPool::with_rest(ip, range, DEFAULT_REST)
+    }
+
+    /// Like [`PortPool::new`], with freed ports resting `rest` before they are reused.
+    pub fn with_rest(ip: IpAddr, range: RangeInclusive<u16>, rest: Duration) -> PortPool {
+        PortPool::build(ip, range, rest, SmallRng::from_os_rng())
+    }
+
+    /// Like [`PortPool::with_rest`], drawing ports from a seeded generator (tests).
+    pub fn with_seed(
+        ip: IpAddr,
+        range: RangeInclusive<u16>,
+        rest: Duration,
+        seed: u64,
+    ) -> PortPool {
+        PortPool::build(ip, range, rest, SmallRng::seed_from_u64(seed))
+    }
+
+    fn build(ip: IpAddr, range: RangeInclusive<u16>, rest: Duration, rng: SmallRng) -> PortPool {
         let (lo, hi) = (*range.start(), *range.end());
         if lo == 0 && hi == 0 || lo > hi {
             return PortPool::ephemeral(ip);
@@ -58,11 +116,8 @@ impl PortPool {
             inner: Arc::new(Inner {
                 ip,
                 base: Some(first),
-                state: Mutex::new(Slots {
-                    used: vec![false; slots],
-                    cursor: 0,
-                    in_use: 0,
-                }),
+                rest,
+                state: Mutex::new(Slots::new(slots, rng)),
             }),
         }
     }
@@ -73,11 +128,8 @@ impl PortPool {
             inner: Arc::new(Inner {
                 ip,
                 base: None,
-                state: Mutex::new(Slots {
-                    used: Vec::new(),
-                    cursor: 0,
-                    in_use: 0,
-                }),
+                rest: Duration::ZERO,
+                state: Mutex::new(Slots::new(0, SmallRng::seed_from_u64(0))),
             }),
         }
     }
@@ -85,6 +137,11 @@ impl PortPool {
     /// The media IP the sockets are bound to.
     pub fn ip(&self) -> IpAddr {
         self.inner.ip
+    }
+
+    /// How long a freed port rests before it is handed out again.
+    pub fn rest(&self) -> Duration {
+        self.inner.rest
     }
 
     /// How many calls' worth of port pairs the range holds (`None`: ephemeral, unbounded).
@@ -98,13 +155,21 @@ impl PortPool {
         self.lock().in_use
     }
 
+    /// Freed ports still resting (0 for an ephemeral pool).
+    pub fn resting(&self) -> usize {
+        let mut s = self.lock();
+        s.wake(Instant::now());
+        s.resting.len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
-        // A panic while holding this lock leaves the bitmap consistent (no partial updates).
+        // A panic while holding this lock leaves the slots consistent (no partial updates).
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Binds an RTP and a UDPTL socket (both non-blocking) on two even ports of the range.
-    /// Fails with `AddrNotAvailable` when the range is exhausted.
+    /// Binds an RTP and a UDPTL socket (both non-blocking) on two even ports of the range,
+    /// drawn at random among those neither in use nor resting. Fails with
+    /// `AddrNotAvailable` when none is left.
     pub fn bind(&self) -> io::Result<MediaSockets> {
         let Some(base) = self.inner.base else {
             let rtp = bind_udp(SocketAddr::new(self.inner.ip, 0))?;
@@ -127,7 +192,7 @@ impl PortPool {
         Ok(MediaSockets { rtp, udptl, lease })
     }
 
-    /// Takes the next free slot that binds; records it in `slot`.
+    /// Takes a random free slot that binds; records it in `slot`.
     fn bind_slot(&self, base: u16, slot: &mut Option<usize>) -> io::Result<UdpSocket> {
         let mut last_err = None;
         // Every slot may be tried once; ports held by other processes are skipped.
@@ -154,36 +219,38 @@ impl PortPool {
         Err(last_err.unwrap_or_else(|| {
             io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
-                "media port range exhausted",
+                "media port range exhausted (ports in use or resting)",
             )
         }))
     }
 
-    /// Marks the next free slot from the cursor as used.
+    /// Marks a random free slot as used.
     fn reserve(&self) -> Option<usize> {
         let mut s = self.lock();
-        let n = s.used.len();
-        if s.in_use >= n {
+        s.wake(Instant::now());
+        if s.free.is_empty() {
             return None;
         }
-        let start = s.cursor;
-        for k in 0..n {
-            let i = (start + k) % n;
-            if !s.used[i] {
-                s.used[i] = true;
-                s.in_use += 1;
-                s.cursor = (i + 1) % n;
-                return Some(i);
-            }
-        }
-        None
+        let n = s.free.len();
+        let k = s.rng.random_range(0..n);
+        let i = s.free.swap_remove(k);
+        s.used[i] = true;
+        s.in_use += 1;
+        Some(i)
     }
 
+    /// A slot is given back: it rests before it can be drawn again.
     fn release(&self, i: usize) {
         let mut s = self.lock();
         if s.used.get(i).copied().unwrap_or(false) {
             s.used[i] = false;
             s.in_use -= 1;
+            if self.inner.rest.is_zero() {
+                s.free.push(i);
+            } else {
+                let at = Instant::now() + self.inner.rest;
+                s.resting.push_back((at, i));
+            }
         }
     }
 }
@@ -244,13 +311,23 @@ impl MediaSockets {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+    use std::time::Instant;
 
     const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     /// An even-aligned range of `ports` ports above the ephemeral range is unlikely to be busy,
     /// but the tests only rely on ports being skipped, never on a particular one being free.
+    /// Freed ports come back at once (the rest has tests of its own).
     fn pool(lo: u16, hi: u16) -> PortPool {
-        PortPool::new(LOCAL, lo..=hi)
+        PortPool::with_rest(LOCAL, lo..=hi, Duration::ZERO)
+    }
+
+    /// The RTP ports of `n` calls drawn one after the other (each call's ports freed before
+    /// the next, as calls that end quickly).
+    fn draws(p: &PortPool, n: usize) -> Vec<u16> {
+        (0..n)
+            .map(|_| p.bind().unwrap().rtp_addr().port())
+            .collect()
     }
 
     #[test]
@@ -300,13 +377,111 @@ mod tests {
     }
 
     #[test]
-    fn freed_ports_are_reused_last() {
-        let p = pool(31200, 31219); // 10 slots
+    fn ports_are_drawn_at_random() {
+        // 200 slots. Round robin gave 31400, 31404, 31408…: every next port adjacent.
+        let (a, b) = (
+            PortPool::with_seed(LOCAL, 31400..=31799, Duration::ZERO, 1),
+            PortPool::with_seed(LOCAL, 31400..=31799, Duration::ZERO, 2),
+        );
+        let (da, db) = (draws(&a, 20), draws(&b, 20));
+        assert_ne!(da, db, "two pools draw different sequences");
+        // Two OS-seeded pools, too.
+        let (c, d) = (
+            PortPool::with_rest(LOCAL, 31400..=31799, Duration::ZERO),
+            PortPool::with_rest(LOCAL, 31400..=31799, Duration::ZERO),
+        );
+        assert_ne!(draws(&c, 20), draws(&d, 20));
+        // Held at once: a call's RTP and UDPTL ports and the next call's are rarely neighbours.
+        let held: Vec<MediaSockets> = (0..20).map(|_| a.bind().unwrap()).collect();
+        let ports: Vec<u16> = held
+            .iter()
+            .flat_map(|s| [s.rtp_addr().port(), s.udptl_addr().port()])
+            .collect();
+        let adjacent = ports
+            .windows(2)
+            .filter(|w| w[0].abs_diff(w[1]) == 2)
+            .count();
+        assert!(
+            adjacent <= 5,
+            "{adjacent} of 39 consecutive draws adjacent: {ports:?}"
+        );
+        let mut sorted = ports.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 40, "no port handed out twice");
+    }
+
+    #[test]
+    fn a_freed_port_rests_before_it_is_reused() {
+        // 4 slots: 2 calls. Freed ports rest 400 ms.
+        let rest = Duration::from_millis(400);
+        let p = PortPool::with_rest(LOCAL, 31900..=31907, rest);
+        assert_eq!(p.rest(), rest);
         let a = p.bind().unwrap();
-        let first = a.rtp_addr().port();
+        let freed = [a.rtp_addr().port(), a.udptl_addr().port()];
+        let t0 = Instant::now();
         drop(a);
+        assert_eq!(p.resting(), 2);
+        // The other two ports are free: the next call gets them, never the resting ones.
         let b = p.bind().unwrap();
-        assert_ne!(b.rtp_addr().port(), first, "round robin moves on");
+        for port in [b.rtp_addr().port(), b.udptl_addr().port()] {
+            assert!(!freed.contains(&port), "{port} reused while resting");
+        }
+        // Only resting ports left: exhausted (the call gets 503).
+        let err = p.bind().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable);
+        assert!(
+            t0.elapsed() < rest,
+            "the test ran too slowly to prove anything"
+        );
+        std::thread::sleep(rest);
+        let c = p.bind().unwrap();
+        let mut got = [c.rtp_addr().port(), c.udptl_addr().port()];
+        got.sort();
+        let mut want = freed;
+        want.sort();
+        assert_eq!(got, want, "rested ports are handed out again");
+        drop((b, c));
+        assert_eq!(p.in_use(), 0);
+    }
+
+    #[test]
+    fn the_default_rest_is_thirty_seconds() {
+        let p = PortPool::new(LOCAL, 31950..=31953);
+        assert_eq!(p.rest(), DEFAULT_REST);
+        assert_eq!(DEFAULT_REST, Duration::from_secs(30));
+        let a = p.bind().unwrap();
+        drop(a);
+        assert_eq!(
+            p.bind().unwrap_err().kind(),
+            io::ErrorKind::AddrNotAvailable
+        );
+    }
+
+    #[test]
+    fn clones_share_the_pool() {
+        // The gateway and the dialer hold clones: ports held by one are not the other's.
+        let gateway = PortPool::with_rest(LOCAL, 31960..=31967, Duration::from_secs(30));
+        let dialer = gateway.clone();
+        let a = gateway.bind().unwrap();
+        let b = dialer.bind().unwrap();
+        let mut ports = vec![
+            a.rtp_addr().port(),
+            a.udptl_addr().port(),
+            b.rtp_addr().port(),
+            b.udptl_addr().port(),
+        ];
+        ports.sort();
+        ports.dedup();
+        assert_eq!(ports.len(), 4);
+        assert_eq!(gateway.in_use(), 4);
+        drop(a);
+        // The gateway's freed ports rest for the dialer too.
+        assert_eq!(
+            dialer.bind().unwrap_err().kind(),
+            io::ErrorKind::AddrNotAvailable
+        );
+        drop(b);
     }
 
     #[test]

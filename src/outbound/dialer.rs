@@ -236,13 +236,28 @@ fn retry_policy(trunk: &TrunkConfig) -> RetryPolicy {
 
 impl Dialer {
     /// A dialer with its own SIP stack (UDP+TCP on the `sip.listen` address, any free port)
-    /// and media ports from `sip.rtp_ports`. The spool handle gets the trunk's retry policy
-    /// (`trunk.retry_secs` between attempts).
+    /// and its own pool of media ports from `sip.rtp_ports`. The spool handle gets the
+    /// trunk's retry policy (`trunk.retry_secs` between attempts). Beside a gateway, use
+    /// [`Dialer::start_with_ports`] with the gateway's pool.
     pub async fn start(
         config: &Config,
         spool: Spool,
         directory: Directory,
         transport: Transport,
+    ) -> Result<Dialer, DialerError> {
+        let ports = config.sip.port_pool();
+        Dialer::start_with_ports(config, spool, directory, transport, ports).await
+    }
+
+    /// Like [`Dialer::start`], taking media ports from `ports`: the pool the gateway of the
+    /// same process uses, so the two never hand out the same port, nor one the other just
+    /// freed.
+    pub async fn start_with_ports(
+        config: &Config,
+        spool: Spool,
+        directory: Directory,
+        transport: Transport,
+        ports: PortPool,
     ) -> Result<Dialer, DialerError> {
         if !config.trunk.enabled() {
             return Err(DialerError::Disabled);
@@ -274,7 +289,6 @@ impl Dialer {
         };
         let mut spool = spool;
         spool.set_retry_policy(retry_policy(&config.trunk));
-        let ports = PortPool::new(config.sip.media_ip(), config.sip.rtp_port_range());
         info!(sip = %stack.local_addr(), trunk = %config.trunk.uri, "outbound dialer ready");
         Ok(Dialer {
             spool,
@@ -887,6 +901,8 @@ impl Dialer {
         r.cost = Some(cost);
         r.job_id = Some(facts.fax_id.clone());
         r.rtp_lost = result.media.as_ref().map_or(0, |m| m.rtp.packets_lost);
+        r.rtp_foreign = result.media.as_ref().map_or(0, |m| m.rtp.foreign);
+        r.udptl_foreign = result.media.as_ref().map_or(0, |m| m.udptl_foreign);
         if let Err(e) = self.directory.add_call_record(&r).await {
             error!(call_id = %r.call_id, error = %e, "cannot store the call record");
         }

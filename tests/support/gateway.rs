@@ -280,6 +280,9 @@ impl Gateway {
                 format!("{}-{}", self.rtp.0, self.rtp.1),
             )
             .env("FAXVOX_SIP_MEDIA_IP", "127.0.0.1")
+            // The range is small (a few calls' worth): freed ports rest 2 s rather than 30,
+            // so tests that place calls back to back do not run out (tests may override).
+            .env("FAXVOX_SIP_RTP_PORT_REST_SECS", "2")
             .env("RUST_LOG", "info")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
