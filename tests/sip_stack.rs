@@ -918,6 +918,7 @@ async fn start_tls() -> (SipStack, IncomingCalls, String) {
             key_pem: key.into_bytes(),
         }),
         auth: None,
+        ..StackConfig::default()
     })
     .await
     .expect("stack with TLS starts");

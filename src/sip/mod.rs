@@ -6,6 +6,7 @@
 //! digest authentication, used by [`stack`] to challenge untrusted callers).
 
 pub mod call;
+pub mod conn;
 pub mod digest;
 pub mod leg;
 pub mod sdp;
