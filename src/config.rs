@@ -1201,8 +1201,14 @@ mod tests {
                 "sip.max_connections_per_source",
             ),
             ("[sip]\ntls_handshake_secs = 0\n", "sip.tls_handshake_secs"),
-            ("[sip]\nfirst_request_secs = 301\n", "sip.first_request_secs"),
-            ("[sip]\nconnection_idle_secs = 0\n", "sip.connection_idle_secs"),
+            (
+                "[sip]\nfirst_request_secs = 301\n",
+                "sip.first_request_secs",
+            ),
+            (
+                "[sip]\nconnection_idle_secs = 0\n",
+                "sip.connection_idle_secs",
+            ),
             ("[sip]\nt38 = \"always\"\n", "sip.t38"),
             ("[sip]\nced_window_ms = 70000\n", "sip.ced_window_ms"),
             ("[sip]\ntcp = \"yes\"\n", "sip.tcp"),

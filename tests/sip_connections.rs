@@ -93,7 +93,9 @@ async fn connections_are_capped_per_source_and_in_total() {
     // The fifth from the same source is closed at once; others still get in.
     let mut fifth = connect_from(HOST_A, server).await;
     assert!(
-        closed_within(&mut fifth, Duration::from_secs(1)).await.is_some(),
+        closed_within(&mut fifth, Duration::from_secs(1))
+            .await
+            .is_some(),
         "a 5th connection from one source (cap 4) must be closed at once"
     );
     for _ in 0..2 {
@@ -101,7 +103,9 @@ async fn connections_are_capped_per_source_and_in_total() {
     }
     let mut seventh = connect_from(HOST_B, server).await;
     assert!(
-        closed_within(&mut seventh, Duration::from_secs(1)).await.is_some(),
+        closed_within(&mut seventh, Duration::from_secs(1))
+            .await
+            .is_some(),
         "a 7th connection (cap 6 in all) must be closed at once"
     );
     assert_eq!(stack.open_connections(), 6);

@@ -15,9 +15,7 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::delivery::Transport;
 use crate::gateway::server::Gateway;
-use crate::sip::conn::{
-    fd_budget, raise_nofile_limit, FDS_BASE, FDS_PER_CALL, FDS_PER_CONNECTION,
-};
+use crate::sip::conn::{fd_budget, raise_nofile_limit, FDS_BASE, FDS_PER_CALL, FDS_PER_CONNECTION};
 use crate::sip::digest::{DigestAuth, DEFAULT_NONCE_TTL};
 use crate::sip::stack::{SipStack, StackConfig, TlsListen};
 use crate::worker::{self, Worker};
@@ -270,7 +268,8 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
 /// the configuration promises.
 fn check_descriptors(config: &Config) -> anyhow::Result<()> {
     let sip = &config.sip;
-    let limits = raise_nofile_limit().context("cannot raise the open-file limit (RLIMIT_NOFILE)")?;
+    let limits =
+        raise_nofile_limit().context("cannot raise the open-file limit (RLIMIT_NOFILE)")?;
     let need = fd_budget(u64::from(sip.max_calls), u64::from(sip.max_connections));
     if limits.soft < need {
         anyhow::bail!(

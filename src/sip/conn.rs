@@ -271,7 +271,12 @@ impl FirstRequests {
                 Some(event)
             }
             TransportEvent::New(SipConnection::Channel(_)) => {
-                if let Some(tx) = self.running.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                if let Some(tx) = self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                {
                     let _ = tx.send(());
                 }
                 None
@@ -599,7 +604,9 @@ mod tests {
     #[test]
     fn table_caps_per_source_then_in_total_and_frees_on_drop() {
         let t = ConnTable::new(5, 3);
-        let a: Vec<_> = (0..3).map(|_| t.try_admit(ip("10.0.0.1")).unwrap()).collect();
+        let a: Vec<_> = (0..3)
+            .map(|_| t.try_admit(ip("10.0.0.1")).unwrap())
+            .collect();
         assert_eq!(
             t.try_admit(ip("10.0.0.1")).unwrap_err(),
             Refused::PerSource {
@@ -609,7 +616,9 @@ mod tests {
         );
         // The same source through an IPv4-mapped IPv6 address is the same source.
         assert!(t.try_admit(ip("::ffff:10.0.0.1")).is_err());
-        let b: Vec<_> = (0..2).map(|_| t.try_admit(ip("10.0.0.2")).unwrap()).collect();
+        let b: Vec<_> = (0..2)
+            .map(|_| t.try_admit(ip("10.0.0.2")).unwrap())
+            .collect();
         assert_eq!(t.open(), 5);
         assert_eq!(
             t.try_admit(ip("10.0.0.3")).unwrap_err(),

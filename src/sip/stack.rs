@@ -337,9 +337,9 @@ impl SipStack {
             // never binds these itself: we accept their connections.
             let started = async {
                 conn::running_probe(&endpoint_inner).await?;
-                running.await.map_err(|_| {
-                    rsipstack::Error::Error("the SIP transport loop ended".into())
-                })
+                running
+                    .await
+                    .map_err(|_| rsipstack::Error::Error("the SIP transport loop ended".into()))
             };
             let r = tokio::time::timeout(Duration::from_secs(10), started).await;
             if !matches!(r, Ok(Ok(()))) {
