@@ -327,6 +327,18 @@ pub struct SipConfig {
     pub media_ip: String,
     /// Calls handled at once; beyond it new INVITEs get 503.
     pub max_calls: u32,
+    /// Inbound SIP connections (TCP and TLS together) open at once; more are closed at once.
+    pub max_connections: u32,
+    /// Inbound SIP connections open at once from one IP address.
+    pub max_connections_per_source: u32,
+    /// Seconds a TLS client has to complete its handshake.
+    pub tls_handshake_secs: u32,
+    /// Seconds a new connection has to send its first complete SIP request (after the TLS
+    /// handshake) before it is closed.
+    pub first_request_secs: u32,
+    /// A connection that has sent nothing (not even a CRLF keep-alive) for this many seconds
+    /// is closed.
+    pub connection_idle_secs: u32,
     /// Longest call in seconds from the answer; the gateway then hangs up (stuck peers).
     pub max_call_secs: u32,
     /// T.38: "request" (answer the peer's switch, ask ourselves after `ced_window_ms`),
@@ -384,6 +396,11 @@ impl Default for SipConfig {
             rtp_port_rest_secs: 30,
             media_ip: String::new(),
             max_calls: 500,
+            max_connections: 1000,
+            max_connections_per_source: 32,
+            tls_handshake_secs: 10,
+            first_request_secs: 10,
+            connection_idle_secs: 120,
             max_call_secs: 3600,
             t38: "request".into(),
             ced_window_ms: 3000,
@@ -496,6 +513,18 @@ impl SipConfig {
             v4 => v4,
         };
         self.trusted_nets().iter().any(|n| n.contains(&ip))
+    }
+
+    /// The limits on inbound TCP and TLS connections.
+    pub fn conn_limits(&self) -> crate::sip::conn::ConnLimits {
+        let secs = |s: u32| Duration::from_secs(u64::from(s.max(1)));
+        crate::sip::conn::ConnLimits {
+            max_total: self.max_connections.max(1) as usize,
+            max_per_source: self.max_connections_per_source.max(1) as usize,
+            handshake_timeout: secs(self.tls_handshake_secs),
+            first_request_timeout: secs(self.first_request_secs),
+            idle_timeout: secs(self.connection_idle_secs),
+        }
     }
 
     /// The media port range (validated on load).
@@ -889,6 +918,29 @@ impl Config {
                     .into(),
             ));
         }
+        if sip.max_connections == 0 {
+            return Err(bad("sip.max_connections", "must be at least 1".into()));
+        }
+        if sip.max_connections_per_source == 0
+            || sip.max_connections_per_source > sip.max_connections
+        {
+            return Err(bad(
+                "sip.max_connections_per_source",
+                format!(
+                    "{} is outside 1..={} (sip.max_connections)",
+                    sip.max_connections_per_source, sip.max_connections
+                ),
+            ));
+        }
+        for (key, secs, max) in [
+            ("sip.tls_handshake_secs", sip.tls_handshake_secs, 300),
+            ("sip.first_request_secs", sip.first_request_secs, 300),
+            ("sip.connection_idle_secs", sip.connection_idle_secs, 86_400),
+        ] {
+            if !(1..=max).contains(&secs) {
+                return Err(bad(key, format!("{secs} is outside 1..={max}")));
+            }
+        }
         if !matches!(
             sip.t38.trim().to_ascii_lowercase().as_str(),
             "request" | "accept" | "off"
@@ -1278,6 +1330,13 @@ mod tests {
         assert_eq!(vm.trailing_silence, Duration::from_secs(10));
         assert_eq!(vm.min_message, Duration::from_secs(1));
         assert_eq!(vm.greeting, [1, 2]);
+        let limits = c.sip.conn_limits();
+        assert_eq!(limits, crate::sip::conn::ConnLimits::default());
+        assert_eq!(limits.max_total, 1000);
+        assert_eq!(limits.max_per_source, 32);
+        assert_eq!(limits.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(limits.first_request_timeout, Duration::from_secs(10));
+        assert_eq!(limits.idle_timeout, Duration::from_secs(120));
 
         let c = load(
             "[sip]\nlisten = \"192.0.2.10:5070\"\nt38 = \"Off\"\nmax_call_secs = 0\n",
@@ -1322,6 +1381,20 @@ mod tests {
             (
                 "[sip]\nrtp_port_rest_secs = 86400\n",
                 "sip.rtp_port_rest_secs",
+            ),
+            ("[sip]\nmax_connections = 0\n", "sip.max_connections"),
+            (
+                "[sip]\nmax_connections = 10\nmax_connections_per_source = 11\n",
+                "sip.max_connections_per_source",
+            ),
+            ("[sip]\ntls_handshake_secs = 0\n", "sip.tls_handshake_secs"),
+            (
+                "[sip]\nfirst_request_secs = 301\n",
+                "sip.first_request_secs",
+            ),
+            (
+                "[sip]\nconnection_idle_secs = 0\n",
+                "sip.connection_idle_secs",
             ),
             ("[sip]\nt38 = \"always\"\n", "sip.t38"),
             ("[sip]\nced_window_ms = 70000\n", "sip.ced_window_ms"),

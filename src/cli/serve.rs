@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::delivery::Transport;
 use crate::gateway::server::Gateway;
+use crate::sip::conn::{fd_budget, raise_nofile_limit, FDS_BASE, FDS_PER_CALL, FDS_PER_CONNECTION};
 use crate::sip::digest::{DigestAuth, DEFAULT_NONCE_TTL};
 use crate::sip::stack::{SipStack, StackConfig, StackGuard, TlsListen};
 use crate::worker::{self, Worker};
@@ -91,6 +92,7 @@ pub fn run(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::
 
 async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
+    check_descriptors(config)?;
     let spool = super::spool::open_spool(config)?;
     let directory = crate::directory::Directory::open(&config.database.url)
         .await
@@ -271,6 +273,38 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     Ok(())
 }
 
+/// Raises the soft open-file limit to the hard one, and refuses to start when the hard limit
+/// is below what `sip.max_calls` calls and `sip.max_connections` connections may need
+/// ([`fd_budget`]): calls would otherwise get 503 (no media socket) long before the limits
+/// the configuration promises.
+fn check_descriptors(config: &Config) -> anyhow::Result<()> {
+    let sip = &config.sip;
+    let limits =
+        raise_nofile_limit().context("cannot raise the open-file limit (RLIMIT_NOFILE)")?;
+    let need = fd_budget(u64::from(sip.max_calls), u64::from(sip.max_connections));
+    if limits.soft < need {
+        anyhow::bail!(
+            "the open-file limit is too low: sip.max_calls = {calls} and sip.max_connections = \
+             {conns} need {need} descriptors ({FDS_PER_CALL} per call + {FDS_PER_CONNECTION} \
+             per connection + {FDS_BASE}), but the hard limit is {hard} (soft {soft}); raise it \
+             (ulimit -Hn, systemd LimitNOFILE=) to at least {need}, or lower sip.max_calls or \
+             sip.max_connections",
+            calls = sip.max_calls,
+            conns = sip.max_connections,
+            hard = limits.hard,
+            soft = limits.soft,
+        );
+    }
+    info!(
+        soft_before = limits.soft_before,
+        soft = limits.soft,
+        hard = limits.hard,
+        need,
+        "open-file limit"
+    );
+    Ok(())
+}
+
 /// The SIP stack settings of the gateway: `sip.listen`/`sip.tcp`, the TLS listener when
 /// `sip.tls_listen` is set, and digest challenges for sources outside `sip.trusted` when
 /// `sip.auth_users` is not empty; the limits on untrusted sources (`sip.untrusted_rate`…).
@@ -303,5 +337,6 @@ fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
             trusted: sip.trusted_nets(),
             limits: sip.guard_limits(),
         }),
+        limits: sip.conn_limits(),
     })
 }

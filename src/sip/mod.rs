@@ -8,6 +8,7 @@
 
 pub mod call;
 pub mod caller_id;
+pub mod conn;
 pub mod digest;
 pub mod guard;
 pub mod leg;

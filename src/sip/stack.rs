@@ -76,6 +76,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::call::{Action, Call, ClientTxn, ServerTxn};
+use super::conn::{self, ConnLimits, ConnTable, FirstRequests, Inbound, Inspector};
 use super::digest::{DigestAuth, DigestServer, Verdict};
 use super::guard::{Guard, GuardConfig, Verdict as Admission};
 use ipnet::IpNet;
@@ -107,6 +108,8 @@ pub struct StackConfig {
     /// Limits on requests from outside the trusted networks (rate per source, transactions
     /// in progress, digest lock-out; [`super::guard`]). `None`: no limits.
     pub guard: Option<StackGuard>,
+    /// Limits on inbound TCP and TLS connections ([`super::conn`]).
+    pub limits: ConnLimits,
 }
 
 /// [`StackConfig::guard`]: who is trusted (never limited) and the limits for the others.
@@ -139,6 +142,7 @@ impl Default for StackConfig {
             tls: None,
             auth: None,
             guard: None,
+            limits: ConnLimits::default(),
         }
     }
 }
@@ -280,6 +284,8 @@ struct StackInner {
     legs: Mutex<HashMap<DialogId, LegHook>>,
     /// Limits on untrusted sources, when configured.
     guard: Option<(StackGuard, Mutex<Guard>)>,
+    /// Inbound TCP and TLS connections.
+    conns: ConnTable,
 }
 
 impl StackInner {
@@ -344,39 +350,33 @@ impl std::fmt::Debug for SipStack {
 impl SipStack {
     /// Binds UDP (and TCP) on `cfg.listen` and TLS on `cfg.tls`, starts the transaction layer
     /// and the request router. Must run inside a Tokio runtime.
+    ///
+    /// TCP and TLS connections are accepted by our own loops within `cfg.limits` and handed
+    /// to rsipstack ([`super::conn`]).
     pub async fn start(cfg: StackConfig) -> Result<(SipStack, IncomingCalls), StackError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
-        let tls_addr = match &cfg.tls {
+        transport.set_stream_idle_timeout(cfg.limits.idle_timeout);
+        let tls = match &cfg.tls {
             Some(tls) => {
                 check_tls_identity(&tls.cert_pem, &tls.key_pem).map_err(StackError::Tls)?;
-                Some(pick_tls_addr(tls.listen)?)
+                let acceptor = tls_acceptor(tls)?;
+                let listener = bind_stream_listener(tls.listen, "tls")?;
+                let addr = listener.local_addr().map_err(|source| StackError::Bind {
+                    transport: "tls",
+                    addr: tls.listen,
+                    source,
+                })?;
+                Some((listener, addr, acceptor))
             }
             None => None,
         };
-        let (udp, local_addr) = bind_udp(&cfg, &cancel).await?;
+        let tls_addr = tls.as_ref().map(|(_, addr, _)| *addr);
+        let (udp, local_addr, tcp) = bind_udp(&cfg, &cancel).await?;
         let advertised = udp.get_addr().addr.clone();
         transport.add_transport(udp.into());
-        if cfg.tcp {
-            let tcp = TcpListenerConnection::new(local_addr, None)
-                .await
-                .map_err(|e| StackError::Dialog(e.to_string()))?;
-            transport.add_transport(tcp.into());
-        }
-        if let (Some(tls), Some(addr)) = (&cfg.tls, tls_addr) {
-            let listener = TlsListenerConnection::new(
-                addr,
-                None,
-                TlsConfig {
-                    cert: Some(tls.cert_pem.clone()),
-                    key: Some(tls.key_pem.clone()),
-                    ..TlsConfig::default()
-                },
-            )
-            .await
-            .map_err(|e| StackError::Tls(e.to_string()))?;
-            transport.add_transport(listener.into());
-        }
+        let first = Arc::new(FirstRequests::default());
+        let running = first.when_running();
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transport)
@@ -393,11 +393,13 @@ impl SipStack {
                 auto_ack_2xx: true,
                 ..EndpointOption::default()
             })
+            .with_transport_inspector(Box::new(Inspector(first.clone())))
             .build();
         let requests = endpoint
             .incoming_transactions()
             .map_err(|e| StackError::Dialog(e.to_string()))?;
         let layer = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let conns = ConnTable::new(cfg.limits.max_total, cfg.limits.max_per_source);
         let inner = Arc::new(StackInner {
             layer,
             cancel: cancel.clone(),
@@ -411,15 +413,55 @@ impl SipStack {
                 .guard
                 .clone()
                 .map(|g| (g.clone(), Mutex::new(Guard::new(g.limits)))),
+            conns: conns.clone(),
         });
+        let endpoint_inner = endpoint.inner.clone();
         tokio::spawn(async move { endpoint.serve().await });
-        if cfg.tcp {
-            wait_for_tcp(local_addr).await?;
-        }
-        if let Some(addr) = tls_addr {
-            if let Err(e) = wait_for_tls(addr).await {
+        if tcp.is_some() || tls.is_some() {
+            // Register the stream listeners' addresses (rsipstack advertises them in Via
+            // headers) only once rsipstack has started the listeners it knows of, so that it
+            // never binds these itself: we accept their connections.
+            let started = async {
+                conn::running_probe(&endpoint_inner).await?;
+                running
+                    .await
+                    .map_err(|_| rsipstack::Error::Error("the SIP transport loop ended".into()))
+            };
+            let r = tokio::time::timeout(Duration::from_secs(10), started).await;
+            if !matches!(r, Ok(Ok(()))) {
                 cancel.cancel();
-                return Err(e);
+                return Err(StackError::Dialog(
+                    "the SIP transport loop did not start".into(),
+                ));
+            }
+            let inbound = Arc::new(Inbound {
+                limits: cfg.limits,
+                table: conns,
+                endpoint: endpoint_inner.clone(),
+                first,
+                cancel: cancel.clone(),
+            });
+            if let Some(listener) = tcp {
+                let local = SipAddr {
+                    r#type: Some(Transport::Tcp),
+                    addr: local_addr.into(),
+                };
+                let entry = TcpListenerConnection::new(local_addr, None)
+                    .await
+                    .map_err(|e| StackError::Dialog(e.to_string()))?;
+                endpoint_inner.transport_layer.add_transport(entry.into());
+                conn::spawn_accept_loop(inbound.clone(), listener, local, None);
+            }
+            if let Some((listener, addr, acceptor)) = tls {
+                let local = SipAddr {
+                    r#type: Some(Transport::Tls),
+                    addr: addr.into(),
+                };
+                let entry = TlsListenerConnection::new(addr, None, TlsConfig::default())
+                    .await
+                    .map_err(|e| StackError::Tls(e.to_string()))?;
+                endpoint_inner.transport_layer.add_transport(entry.into());
+                conn::spawn_accept_loop(inbound, listener, local, Some(acceptor));
             }
         }
         let (calls_tx, calls_rx) = mpsc::channel(INCOMING_QUEUE);
@@ -429,9 +471,16 @@ impl SipStack {
             tcp = cfg.tcp,
             tls = ?tls_addr,
             digest_users = cfg.auth.as_ref().map_or(0, |a| a.users.len()),
+            max_connections = cfg.limits.max_total,
+            max_connections_per_source = cfg.limits.max_per_source,
             "SIP stack listening"
         );
         Ok((SipStack { inner }, IncomingCalls { rx: calls_rx }))
+    }
+
+    /// Inbound TCP and TLS connections open now (admitted, not yet closed).
+    pub fn open_connections(&self) -> usize {
+        self.inner.conns.open()
     }
 
     /// The bound UDP address (the real port when 0 was asked for; TCP uses the same).
@@ -553,11 +602,12 @@ impl SipStack {
     }
 }
 
-/// Binds the UDP listener; with TCP and port 0, retries until the same port is free for TCP.
+/// Binds the UDP listener, and with `cfg.tcp` the TCP listener on the same port; with TCP and
+/// port 0, retries until the same port is free for both.
 async fn bind_udp(
     cfg: &StackConfig,
     cancel: &CancellationToken,
-) -> Result<(UdpConnection, SocketAddr), StackError> {
+) -> Result<(UdpConnection, SocketAddr, Option<tokio::net::TcpListener>), StackError> {
     let attempts = if cfg.tcp && cfg.listen.port() == 0 {
         BIND_ATTEMPTS
     } else {
@@ -579,177 +629,47 @@ async fn bind_udp(
             .port();
         let local = SocketAddr::new(cfg.listen.ip(), port);
         if !cfg.tcp {
-            return Ok((udp, local));
+            return Ok((udp, local, None));
         }
-        // rsipstack binds the TCP listener later (inside serve) and only logs a failure:
-        // probe the port now so a taken port is an error here, not a silent half-stack.
-        match std::net::TcpListener::bind(local) {
-            Ok(probe) => {
-                drop(probe);
-                return Ok((udp, local));
-            }
+        match bind_stream_listener(local, "tcp") {
+            Ok(tcp) => return Ok((udp, local, Some(tcp))),
             Err(e) => last_err = Some(e),
         }
     }
-    Err(StackError::Bind {
+    Err(last_err.unwrap_or_else(|| StackError::Bind {
         transport: "tcp",
         addr: cfg.listen,
-        source: last_err.unwrap_or_else(|| io::Error::other("no port")),
-    })
+        source: io::Error::other("no port"),
+    }))
 }
 
-/// The TLS listen address: `listen`, checked free now (rsipstack binds it later, inside its
-/// serve task, and only logs a failure); with port 0, a free port picked now.
-fn pick_tls_addr(listen: SocketAddr) -> Result<SocketAddr, StackError> {
-    let probe = std::net::TcpListener::bind(listen).map_err(|source| StackError::Bind {
-        transport: "tls",
-        addr: listen,
+/// Binds a TCP listener for SIP over TCP or TLS (accepted by [`super::conn`]).
+fn bind_stream_listener(
+    addr: SocketAddr,
+    transport: &'static str,
+) -> Result<tokio::net::TcpListener, StackError> {
+    let bind = |source| StackError::Bind {
+        transport,
+        addr,
         source,
-    })?;
-    let port = probe
-        .local_addr()
-        .map_err(|source| StackError::Bind {
-            transport: "tls",
-            addr: listen,
-            source,
-        })?
-        .port();
-    Ok(SocketAddr::new(listen.ip(), port))
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+    listener.set_nonblocking(true).map_err(bind)?;
+    tokio::net::TcpListener::from_std(listener).map_err(bind)
 }
 
-/// Waits until the TLS listener completes a handshake, so `start` returning means TLS is up
-/// (a bare TCP probe would make rsipstack log a failed handshake at every start).
-async fn wait_for_tls(local: SocketAddr) -> Result<(), StackError> {
-    use tokio_rustls::rustls::{self, pki_types::ServerName};
-    let target = loopback_if_unspecified(local);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+/// The TLS server side: the certificate and key of `tls` (checked before), rustls with ring.
+fn tls_acceptor(tls: &TlsListen) -> Result<tokio_rustls::TlsAcceptor, StackError> {
+    use tokio_rustls::rustls::ServerConfig;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let resolver = ReloadableCertResolver::new(&tls.cert_pem, &tls.key_pem, provider.clone())
+        .map_err(|e| StackError::Tls(e.to_string()))?;
+    let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| StackError::Tls(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(probe::AnyCertificate(provider)))
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let name = ServerName::IpAddress(target.ip().into());
-    let mut last = String::from("TLS listener did not start");
-    for _ in 0..200 {
-        match tokio::net::TcpStream::connect(target).await {
-            Ok(tcp) => {
-                match tokio::time::timeout(
-                    Duration::from_secs(2),
-                    connector.connect(name.clone(), tcp),
-                )
-                .await
-                {
-                    Ok(Ok(_)) => return Ok(()),
-                    Ok(Err(e)) => last = format!("TLS handshake with our own listener: {e}"),
-                    Err(_) => last = "TLS handshake with our own listener timed out".into(),
-                }
-            }
-            Err(e) => last = e.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err(StackError::Bind {
-        transport: "tls",
-        addr: local,
-        source: io::Error::other(last),
-    })
-}
-
-/// The certificate "verifier" of [`wait_for_tls`]'s probe of our own listener, which only
-/// checks the listener completes handshakes: any certificate is accepted (the handshake
-/// signatures are still checked). Never used for a connection that carries anything.
-mod probe {
-    use std::sync::Arc;
-    use tokio_rustls::rustls::client::danger::{
-        HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
-    };
-    use tokio_rustls::rustls::crypto::{
-        verify_tls12_signature, verify_tls13_signature, CryptoProvider,
-    };
-    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use tokio_rustls::rustls::{DigitallySignedStruct, Error, SignatureScheme};
-
-    #[derive(Debug)]
-    pub(super) struct AnyCertificate(pub(super) Arc<CryptoProvider>);
-
-    impl ServerCertVerifier for AnyCertificate {
-        fn verify_server_cert(
-            &self,
-            _end_entity: &CertificateDer<'_>,
-            _intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp_response: &[u8],
-            _now: UnixTime,
-        ) -> Result<ServerCertVerified, Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, Error> {
-            verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, Error> {
-            verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-}
-
-fn loopback_if_unspecified(mut target: SocketAddr) -> SocketAddr {
-    if target.ip().is_unspecified() {
-        target.set_ip(match target {
-            SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
-            SocketAddr::V6(_) => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
-        });
-    }
-    target
-}
-
-/// rsipstack binds the TCP listener inside its serve task and only logs a failure: wait
-/// until it accepts connections, so `start` returning means both transports are up.
-async fn wait_for_tcp(local: SocketAddr) -> Result<(), StackError> {
-    let target = loopback_if_unspecified(local);
-    let mut last = None;
-    for _ in 0..200 {
-        match tokio::net::TcpStream::connect(target).await {
-            Ok(probe) => {
-                drop(probe);
-                return Ok(());
-            }
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err(StackError::Bind {
-        transport: "tcp",
-        addr: local,
-        source: last.unwrap_or_else(|| io::Error::other("TCP listener did not start")),
-    })
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 fn parse_uri(text: &str) -> Result<Uri, StackError> {

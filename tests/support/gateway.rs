@@ -115,6 +115,9 @@ pub struct Gateway {
     log_path: PathBuf,
     /// Set once the log has been printed, so drop does not print it twice.
     printed: bool,
+    /// Shell commands `serve` is started after (`bash -c 'LAUNCHER; exec faxvox serve'`),
+    /// e.g. `ulimit -Sn 1024`. Empty: started directly.
+    launcher: String,
 }
 
 impl Gateway {
@@ -150,7 +153,35 @@ impl Gateway {
             child: None,
             log_path,
             printed: false,
+            launcher: String::new(),
         }
+    }
+
+    /// Starts `serve` through `bash -c 'LAUNCHER; exec faxvox serve'` (same environment), e.g.
+    /// to lower its open-file limit first.
+    pub fn set_launcher(&mut self, launcher: &str) {
+        self.launcher = launcher.to_string();
+    }
+
+    /// The `serve` command as [`Gateway::start`] runs it, through the launcher if one is set.
+    pub fn serve_command(&self) -> Command {
+        let serve = self.command(&["serve"]);
+        if self.launcher.is_empty() {
+            return serve;
+        }
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(format!("{}\nexec \"$0\" \"$@\"", self.launcher))
+            .arg(serve.get_program())
+            .args(serve.get_args())
+            .current_dir(self.path());
+        for (k, v) in serve.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
     }
 
     pub fn path(&self) -> &Path {
@@ -273,7 +304,7 @@ impl Gateway {
 
     fn try_start(&mut self) -> Result<(), String> {
         let log = File::create(&self.log_path).unwrap();
-        let mut cmd = self.command(&["serve"]);
+        let mut cmd = self.serve_command();
         cmd.env("FAXVOX_SIP_LISTEN", format!("127.0.0.1:{}", self.sip_port))
             .env(
                 "FAXVOX_SIP_RTP_PORTS",
