@@ -354,6 +354,11 @@ impl Gateway {
         false
     }
 
+    /// Process id of the running `serve`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// True while the `serve` process runs.
     pub fn is_running(&mut self) -> bool {
         match &mut self.child {
