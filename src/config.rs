@@ -1097,8 +1097,11 @@ mod tests {
 
     #[test]
     fn render_limits_are_checked_and_overridable() {
-        let c = load("[render]\ntimeout_secs = 5\n", &[("FAXVOX_RENDER_MAX_CONCURRENT", "4")])
-            .unwrap();
+        let c = load(
+            "[render]\ntimeout_secs = 5\n",
+            &[("FAXVOX_RENDER_MAX_CONCURRENT", "4")],
+        )
+        .unwrap();
         assert_eq!((c.render.timeout_secs, c.render.max_concurrent), (5, 4));
         assert_eq!(c.render.max_pixels, 64_000_000);
         for bad in [
@@ -1108,7 +1111,9 @@ mod tests {
             "memory_mb = 16",
             "max_concurrent = 0",
         ] {
-            let e = load(&format!("[render]\n{bad}\n"), &[]).unwrap_err().to_string();
+            let e = load(&format!("[render]\n{bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
             let key = bad.split(' ').next().unwrap();
             assert!(e.contains(&format!("render.{key}")), "{bad}: {e}");
         }

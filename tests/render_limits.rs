@@ -53,7 +53,10 @@ fn site() -> Site {
     gw.start();
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(api).is_err() {
-        assert!(Instant::now() < deadline, "the API does not listen on {api}");
+        assert!(
+            Instant::now() < deadline,
+            "the API does not listen on {api}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Site {
@@ -147,8 +150,7 @@ fn children(pid: u32) -> Vec<String> {
 }
 
 fn reserved(gw: &Gateway) -> String {
-    let s: Value =
-        serde_json::from_str(&gw.ok(&["billing", "status", "alice", "--json"])).unwrap();
+    let s: Value = serde_json::from_str(&gw.ok(&["billing", "status", "alice", "--json"])).unwrap();
     s["reserved"].as_str().unwrap_or_default().to_string()
 }
 
@@ -220,7 +222,11 @@ fn four_bombs_at_once_are_refused_and_the_gateway_idles() {
         }
     }
     let jpeg = &results[0];
-    assert_eq!(jpeg.1, 422, "the declared-size bomb is refused by its size: {:?}", jpeg.2);
+    assert_eq!(
+        jpeg.1, 422,
+        "the declared-size bomb is refused by its size: {:?}",
+        jpeg.2
+    );
     assert!(
         jpeg.2["message"]
             .as_str()
@@ -243,7 +249,10 @@ fn four_bombs_at_once_are_refused_and_the_gateway_idles() {
     std::thread::sleep(Duration::from_secs(3));
     let idle = cpu_secs(pid) - idle_from;
     eprintln!("gateway CPU over 3 s after the refusals: {idle:.2} s");
-    assert!(idle < 0.3, "the gateway still burns CPU: {idle:.2} s in 3 s");
+    assert!(
+        idle < 0.3,
+        "the gateway still burns CPU: {idle:.2} s in 3 s"
+    );
     assert_eq!(reserved(&site.gw), "0.00", "nothing reserved for the bombs");
 
     // A normal document is accepted next.
@@ -290,7 +299,11 @@ fn send_refuses_bombs_with_a_clear_reason_and_reserves_nothing() {
             .unwrap();
         let took = started.elapsed();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        eprintln!("send {name}: {:?} after {:.1} s: {stderr}", out.status.code(), took.as_secs_f64());
+        eprintln!(
+            "send {name}: {:?} after {:.1} s: {stderr}",
+            out.status.code(),
+            took.as_secs_f64()
+        );
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains(reason), "{name}: {stderr}");
         assert!(took < within, "{name}: refused after {took:?}");
@@ -310,7 +323,10 @@ fn an_account_that_cannot_send_is_refused_before_rendering() {
     let started = Instant::now();
     let (status, json) = post_fax(site.api, &site.token, "forms.pdf", &bomb);
     let took = started.elapsed();
-    eprintln!("at the ceiling: {status} after {:.2} s: {json}", took.as_secs_f64());
+    eprintln!(
+        "at the ceiling: {status} after {:.2} s: {json}",
+        took.as_secs_f64()
+    );
     assert_eq!(status, 402, "{json}");
     assert_eq!(json["error"], "ceiling_reached");
     assert!(took < Duration::from_secs(3), "refused after {took:?}");

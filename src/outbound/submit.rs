@@ -166,7 +166,9 @@ pub async fn submit(
     // Rendering costs the gateway CPU: an account that cannot pay for even the smallest fax
     // to this destination (or has no rate for it) is refused before any is spent. The final
     // quote is reserved under the account's lock below.
-    let smallest = billing.quote(&account.id, &to, cover_pages + 1, now).await?;
+    let smallest = billing
+        .quote(&account.id, &to, cover_pages + 1, now)
+        .await?;
     billing.check_room(&account.id, &smallest, now).await?;
 
     let rendered = renderer
