@@ -64,6 +64,7 @@ pub struct Config {
     pub billing: BillingConfig,
     pub trunk: TrunkConfig,
     pub api: ApiConfig,
+    pub render: RenderConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +282,46 @@ impl ApiConfig {
     /// [`ApiConfig::request_timeout_secs`] as a duration (at least one second).
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+}
+
+/// Rasterising submitted documents (`crate::outbound::render`): each submission is rendered
+/// in a child process with these limits, so a hostile document costs a bounded amount of
+/// time, CPU and memory and never holds a thread of the gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RenderConfig {
+    /// Wall-clock seconds one submission's documents may take; the renderer is killed then.
+    pub timeout_secs: u64,
+    /// CPU seconds of the renderer process (RLIMIT_CPU), a backstop to `timeout_secs`.
+    pub cpu_secs: u64,
+    /// Address space of the renderer process in MiB (RLIMIT_AS).
+    pub memory_mb: u64,
+    /// Renderers running at once; more submissions wait `queue_secs` for a turn.
+    pub max_concurrent: usize,
+    /// Seconds a submission waits for a free renderer before it is refused (HTTP 429).
+    pub queue_secs: u64,
+    /// Most pages in one fax, all documents together (at most 200).
+    pub max_pages: usize,
+    /// Most pixels one image may declare (PNG, JPEG, TIFF page, or image inside a PDF);
+    /// larger ones are refused before being decoded.
+    pub max_pixels: u64,
+    /// The renderer program; empty: this faxvox executable (`faxvox render-worker`).
+    pub worker: String,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig {
+            timeout_secs: 30,
+            cpu_secs: 60,
+            memory_mb: 2048,
+            max_concurrent: 2,
+            queue_secs: 10,
+            max_pages: 200,
+            max_pixels: 64_000_000,
+            worker: String::new(),
+        }
     }
 }
 
@@ -1102,6 +1143,23 @@ impl Config {
                 return Err(bad(key, format!("{secs} is outside 1..=3600")));
             }
         }
+        let r = &self.render;
+        for (key, value, range) in [
+            ("render.timeout_secs", r.timeout_secs, 1..=3600),
+            ("render.cpu_secs", r.cpu_secs, 1..=3600),
+            ("render.memory_mb", r.memory_mb, 128..=1 << 20),
+            ("render.max_concurrent", r.max_concurrent as u64, 1..=256),
+            ("render.queue_secs", r.queue_secs, 0..=600),
+            ("render.max_pages", r.max_pages as u64, 1..=200),
+            ("render.max_pixels", r.max_pixels, 1..=1 << 32),
+        ] {
+            if !range.contains(&value) {
+                return Err(bad(
+                    key,
+                    format!("{value} is outside {}..={}", range.start(), range.end()),
+                ));
+            }
+        }
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }
@@ -1270,6 +1328,30 @@ mod tests {
             example, defaults,
             "samples/faxvox.example.toml drifted from defaults"
         );
+    }
+
+    #[test]
+    fn render_limits_are_checked_and_overridable() {
+        let c = load(
+            "[render]\ntimeout_secs = 5\n",
+            &[("FAXVOX_RENDER_MAX_CONCURRENT", "4")],
+        )
+        .unwrap();
+        assert_eq!((c.render.timeout_secs, c.render.max_concurrent), (5, 4));
+        assert_eq!(c.render.max_pixels, 64_000_000);
+        for bad in [
+            "max_pages = 201",
+            "max_pages = 0",
+            "timeout_secs = 0",
+            "memory_mb = 16",
+            "max_concurrent = 0",
+        ] {
+            let e = load(&format!("[render]\n{bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(e.contains(&format!("render.{key}")), "{bad}: {e}");
+        }
     }
 
     #[test]

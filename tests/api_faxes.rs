@@ -69,6 +69,8 @@ impl Site {
         config.api.listen = "127.0.0.1:0".into();
         config.api.admin_token = ADMIN.into();
         config.api.max_upload_bytes = max_upload;
+        // The renderer child is the faxvox binary (this test binary is not it).
+        config.render.worker = env!("CARGO_BIN_EXE_faxvox").into();
         let billing = Billing::new(&dir, &config.billing);
         let rates = parse_rates_csv(
             "prefix,country,price_per_page,valid_from\n33,France,0.05,2020-01-01\n",

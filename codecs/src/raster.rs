@@ -59,7 +59,8 @@ pub struct RasterOptions {
     pub paper: Paper,
     /// Documents with more pages are refused (a fax of hundreds of pages is a mistake or abuse).
     pub max_pages: usize,
-    /// Images (and TIFF pages) with more pixels than this are refused before being decoded.
+    /// Images (TIFF pages, and images inside PDFs) with more pixels than this are refused
+    /// before being decoded.
     pub max_input_pixels: u64,
     /// Turn landscape pages by 90° (top to the left) when that makes them larger on paper.
     pub auto_rotate: bool,
@@ -107,6 +108,10 @@ pub enum RasterError {
     /// More pixels than [`RasterOptions::max_input_pixels`], refused before decoding.
     #[error("image of {width} × {height} pixels is too large (at most {max} pixels)")]
     TooLarge { width: u64, height: u64, max: u64 },
+    /// An image inside a PDF declares more pixels than [`RasterOptions::max_input_pixels`];
+    /// refused before any page is drawn.
+    #[error("image inside the PDF too large: {width} × {height} pixels (at most {max} pixels)")]
+    PdfImageTooLarge { width: u64, height: u64, max: u64 },
     /// [`RasterOptions::resolution`] is not a usable resolution (a caller bug).
     #[error("unsupported fax resolution {x_dpi} × {y_dpi} dpi")]
     BadResolution { x_dpi: f32, y_dpi: f32 },

@@ -23,10 +23,13 @@
 //! `account_restricted` / `forbidden`, 404 `not_found`, 409 `duplicate`, 413 `too_large`
 //! (over `api.max_upload_bytes`, or one document over 20 MiB), 415 `unsupported_media_type`
 //! (not multipart, or a document that is not PDF/TIFF/PNG/JPEG), 422 `document_refused`
-//! (corrupt or unreadable document) / `cover_refused` (cover text too long, with control or
+//! (corrupt or unreadable document, or too complex: over `render.max_pages`, an image over
+//! `render.max_pixels`, rendering over `render.timeout_secs`) / `cover_refused` (cover text too long, with control or
 //! unprintable characters) / `missing_field` / `invalid_field` /
-//! `invalid_destination` / `no_rate` / `unknown_account` / `invalid_state`, 500 `internal`,
-//! 503 `sending_disabled` / `spool_full`. A refused fax leaves nothing reserved or queued.
+//! `invalid_destination` / `no_rate` / `unknown_account` / `invalid_state`, 429 `busy`
+//! (every renderer busy for `render.queue_secs`; `Retry-After` set), 500 `internal`,
+//! 503 `sending_disabled` / `spool_full`. The account's state and ceiling are checked before
+//! the documents are rendered. A refused fax leaves nothing reserved or queued.
 //!
 //! Request bodies are limited to `api.max_upload_bytes` while they stream in (a larger
 //! `Content-Length` is refused before reading), so a client cannot make the gateway buffer
@@ -57,6 +60,7 @@ use tracing::{debug, error, info, warn};
 use crate::billing::{Billing, BillingError, Money};
 use crate::config::{Config, TrunkConfig};
 use crate::directory::Directory;
+use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission, SubmitError};
 use crate::outbound::{FaxResult, OutboundFacts, MAX_DOCUMENT_BYTES};
 
@@ -85,6 +89,7 @@ struct Inner {
     trunk: TrunkConfig,
     admin_token: String,
     max_upload: u64,
+    renderer: Renderer,
 }
 
 impl ApiState {
@@ -98,6 +103,7 @@ impl ApiState {
                 trunk: config.trunk.clone(),
                 admin_token: config.api.admin_token.clone(),
                 max_upload: config.api.max_upload_bytes,
+                renderer: Renderer::new(&config.render),
             }),
         }
     }
@@ -315,7 +321,12 @@ pub struct HttpError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// `Retry-After` seconds (429 busy).
+    retry_after: Option<u64>,
 }
+
+/// `Retry-After` of a 429 `busy`: about one rendering.
+const RETRY_AFTER_BUSY_SECS: u64 = 10;
 
 impl HttpError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> HttpError {
@@ -323,6 +334,7 @@ impl HttpError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -345,6 +357,10 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let body = Json(json!({"error": self.code, "message": self.message}));
         let mut resp = (self.status, body).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -521,7 +537,7 @@ async fn post_fax(
     })?;
 
     let mut fields = FaxFields::default();
-    let mut documents: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut documents: Vec<(String, bytes::Bytes)> = Vec::new();
     while let Some(field) = multipart
         .next_field()
         .await
@@ -552,7 +568,8 @@ async fn post_fax(
                         format!("{file}: not a PDF, TIFF, PNG or JPEG document"),
                     ));
                 }
-                documents.push((file, bytes.to_vec()));
+                // Kept as received (one copy) and streamed to the renderer from here.
+                documents.push((file, bytes));
             }
             "to" | "from" | "anonymous" | "account" | "cover" | "fax" => {
                 let text = field.text().await.map_err(|e| multipart_error(e, max))?;
@@ -628,6 +645,7 @@ async fn post_fax(
         &inner.billing,
         &inner.spool,
         &inner.trunk,
+        &inner.renderer,
         submission,
         SystemTime::now(),
     )
@@ -674,6 +692,11 @@ fn submit_error(e: SubmitError) -> HttpError {
             _ if e.is_refusal() => (S::UNPROCESSABLE_ENTITY, "refused"),
             _ => return HttpError::internal("the fax could not be queued", &e),
         },
+        SubmitError::Busy => {
+            let mut resp = HttpError::new(S::TOO_MANY_REQUESTS, "busy", message);
+            resp.retry_after = Some(RETRY_AFTER_BUSY_SECS);
+            return resp;
+        }
         SubmitError::Spool(s) if s.is_disk_full() => {
             warn!(error = %s, "HTTP API: spool full, fax refused");
             return HttpError::new(

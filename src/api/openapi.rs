@@ -97,7 +97,8 @@ fn submit_fax() -> Value {
         ("409", "Duplicate fax"),
         ("413", "Request over api.max_upload_bytes, or a document over 20 MiB"),
         ("415", "Not multipart/form-data, or a document that is not PDF/TIFF/PNG/JPEG"),
-        ("422", "Corrupt document (document_refused), unusable cover text (cover_refused), missing or invalid field, invalid destination, no rate"),
+        ("422", "Corrupt or too complex document (document_refused: over render.max_pages, an image over render.max_pixels, rendering over render.timeout_secs), unusable cover text (cover_refused), missing or invalid field, invalid destination, no rate"),
+        ("429", "Every document renderer busy (busy): try again after Retry-After seconds"),
         ("500", "Gateway failure"),
         ("503", "Sending disabled (trunk.uri unset) or spool full"),
     ] {

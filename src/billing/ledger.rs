@@ -466,6 +466,40 @@ impl Billing {
         })
     }
 
+    /// Refuses with [`BillingError::CeilingReached`] (recording the 100 % notice, as
+    /// [`Billing::reserve`] does) when `quote.amount` does not fit under the account's limit
+    /// now. Not a reservation: a cheap early check, so that a submission the ceiling would
+    /// refuse anyway costs no rendering; [`Billing::reserve`] decides under the lock.
+    pub async fn check_room(&self, account: &str, quote: &Quote, now: SystemTime) -> Result<()> {
+        let period = period_of(now);
+        let mut conn = self.pool().acquire().await?;
+        let t = totals(&mut conn, account, &period).await?;
+        let (ceiling, limit) = self.limit_of(&t)?;
+        let consumed = t
+            .used
+            .checked_add(t.reserved)
+            .ok_or(BillingError::Overflow)?;
+        let amount = quote.amount;
+        if consumed.checked_add(amount).is_some_and(|a| a <= limit) {
+            return Ok(());
+        }
+        tracing::warn!(account, %amount, %limit, "fax refused at the ceiling before rendering");
+        record_notice(&mut conn, account, &period, 100, consumed, limit, now).await?;
+        Err(BillingError::CeilingReached {
+            account: account.to_string(),
+            amount,
+            used: t.used,
+            reserved: t.reserved,
+            ceiling,
+            deposits: t.deposits,
+            limit,
+            remaining: limit
+                .checked_sub(consumed)
+                .unwrap_or(Money::ZERO)
+                .max(Money::ZERO),
+        })
+    }
+
     /// Refuses what `account` may not send to `to_e164`: everything when suspended, anything
     /// but the operator's own numbers (lines of the directory) when restricted.
     pub async fn check_destination(&self, account: &str, to_e164: &str) -> Result<()> {

@@ -69,6 +69,9 @@ pub enum Command {
     Rates(rates::RatesCommand),
     /// Send a fax through the trunk: checked, priced and reserved now, dialled by `serve`.
     Send(send::Args),
+    /// Internal: rasterise documents for the gateway, under its limits (stdin → stdout).
+    #[command(name = "render-worker", hide = true)]
+    RenderWorker,
 }
 
 /// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
@@ -90,6 +93,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         print!("{}", crate::config::EXAMPLE);
         return Ok(ExitCode::SUCCESS);
     }
+    // The renderer child needs no configuration (its limits come from the parent) and its
+    // stderr is the parent's channel: no logging set up.
+    if let Command::RenderWorker = cli.command {
+        return Ok(crate::outbound::render::worker_main());
+    }
     let config = Config::load(cli.config.as_deref())?;
     init_logging(&config);
     match cli.command {
@@ -106,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Billing(cmd) => billing::run(cmd, &config),
         Command::Rates(cmd) => rates::run(cmd, &config),
         Command::Send(args) => send::run(&args, &config),
+        Command::RenderWorker => Ok(crate::outbound::render::worker_main()),
     }
 }
 

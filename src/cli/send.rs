@@ -17,6 +17,7 @@ use super::account::{block_on, open};
 use super::spool::open_spool;
 use crate::billing::Billing;
 use crate::config::Config;
+use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission};
 use crate::outbound::FaxResult;
 
@@ -72,7 +73,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_REFUSED));
         }
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        documents.push((f.display().to_string(), bytes));
+        documents.push((f.display().to_string(), bytes::Bytes::from(bytes)));
     }
     let cover = match (&args.cover, &args.cover_file) {
         (Some(text), _) => Some(text.clone()),
@@ -102,6 +103,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
             &billing,
             &spool,
             &config.trunk,
+            &Renderer::new(&config.render),
             submission,
             SystemTime::now(),
         )

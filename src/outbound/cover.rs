@@ -126,8 +126,8 @@ impl CoverText {
     }
 }
 
-/// What the header of the cover page says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the header of the cover page says (sent to the renderer process as JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CoverDetails {
     /// The sender's name (the account's display name); `None` to show the number only.
     pub from_name: Option<String>,

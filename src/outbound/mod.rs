@@ -21,6 +21,7 @@
 pub mod cover;
 pub mod dial;
 pub mod dialer;
+pub mod render;
 pub mod report;
 pub mod status;
 pub mod submit;
@@ -41,8 +42,6 @@ pub const DOCUMENT: &str = "document.tif";
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 /// Most pages in one fax (all documents together).
 pub const MAX_PAGES: usize = 200;
-/// Longest time rasterising one document may take (hayro has no time limit of its own).
-pub const RASTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// The From user of an anonymous fax.
 pub const ANONYMOUS: &str = "anonymous";
 
@@ -123,10 +122,15 @@ pub struct DocumentError {
     pub reason: String,
 }
 
-/// Rasterises documents (PDF, TIFF, PNG, JPEG) into fax pages, in order. A fax-ready TIFF
-/// (1728 px wide at a fax resolution) comes out page for page. Blocking and CPU-bound: call
-/// it on the blocking pool.
-pub fn rasterize_documents(docs: &[(String, Vec<u8>)]) -> Result<Vec<Page>, DocumentError> {
+/// Rasterises documents (PDF, TIFF, PNG, JPEG) into fax pages, in order, at most `max_pages`
+/// in all, no image over `max_pixels`. A fax-ready TIFF (1728 px wide at a fax resolution)
+/// comes out page for page. Blocking, CPU-bound and exposed to hostile input: the gateway
+/// runs it only inside the renderer process ([`render`]).
+pub fn rasterize_documents(
+    docs: &[(String, Vec<u8>)],
+    max_pages: usize,
+    max_pixels: u64,
+) -> Result<Vec<Page>, DocumentError> {
     let mut pages = Vec::new();
     if docs.is_empty() {
         return Err(DocumentError {
@@ -147,7 +151,8 @@ pub fn rasterize_documents(docs: &[(String, Vec<u8>)]) -> Result<Vec<Page>, Docu
             )));
         }
         let opts = RasterOptions {
-            max_pages: MAX_PAGES,
+            max_pages,
+            max_input_pixels: max_pixels,
             ..RasterOptions::default()
         };
         let mut doc = raster::rasterize(bytes, &opts).map_err(|e| bad(e.to_string()))?;
@@ -155,9 +160,9 @@ pub fn rasterize_documents(docs: &[(String, Vec<u8>)]) -> Result<Vec<Page>, Docu
             return Err(bad("the document has no pages".into()));
         }
         pages.append(&mut doc);
-        if pages.len() > MAX_PAGES {
+        if pages.len() > max_pages {
             return Err(bad(format!(
-                "the fax would have {} pages; at most {MAX_PAGES} are sent at once",
+                "the fax would have {} pages; at most {max_pages} are sent at once",
                 pages.len()
             )));
         }

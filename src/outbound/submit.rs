@@ -11,10 +11,9 @@ use faxvox_spool::{JobId, JobKind, Spool, SpoolError};
 use thiserror::Error;
 use tracing::{info, warn};
 
-use super::cover::{self, CoverDetails, CoverError, CoverText};
-use super::{
-    rasterize_documents, stamp, DocumentError, OutboundFacts, DOCUMENT, MAX_PAGES, RASTER_TIMEOUT,
-};
+use super::cover::{CoverDetails, CoverError, CoverText};
+use super::render::{RenderError, RenderJob, Renderer};
+use super::{stamp, DocumentError, OutboundFacts, DOCUMENT};
 use crate::billing::{Billing, BillingError, Quote};
 use crate::config::TrunkConfig;
 use crate::directory::{validate, Directory, DirectoryError};
@@ -28,8 +27,9 @@ pub struct Submission {
     /// Destination number (normalised to E.164 here).
     pub to: String,
     pub anonymous: bool,
-    /// Documents in order: (name for messages, bytes).
-    pub documents: Vec<(String, Vec<u8>)>,
+    /// Documents in order: (name for messages, bytes). Held once (the renderer is fed
+    /// from these buffers).
+    pub documents: Vec<(String, bytes::Bytes)>,
     /// Text of a cover page put before the documents (see [`super::cover`]); `None`: no
     /// cover page. The cover page is counted, priced and billed like the others.
     pub cover: Option<String>,
@@ -69,6 +69,9 @@ pub enum SubmitError {
     Spool(#[from] SpoolError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    /// Every renderer is busy (`render.max_concurrent`): try again shortly.
+    #[error("too many documents are being rendered right now; try again in a few seconds")]
+    Busy,
     #[error("document conversion failed: {0}")]
     Internal(String),
 }
@@ -82,7 +85,8 @@ impl SubmitError {
             | SubmitError::InvalidDestination(..)
             | SubmitError::Spoofed { .. }
             | SubmitError::Document(_)
-            | SubmitError::Cover(_) => true,
+            | SubmitError::Cover(_)
+            | SubmitError::Busy => true,
             SubmitError::Billing(e) => !matches!(
                 e,
                 BillingError::Database(_)
@@ -105,14 +109,18 @@ impl From<BillingError> for SubmitError {
 }
 
 /// Checks, prices, reserves and queues one fax. Order: account and its state for this
-/// destination, caller id, cover text, documents (rasterised, the cover page put first, pages
-/// counted), quote, reservation, spool job. A refusal leaves nothing behind; if queuing fails
-/// after the reservation, the reservation is released.
+/// destination, caller id, cover text, room under the ceiling for the smallest fax (so an
+/// account that cannot pay costs no rendering), documents (rendered by `renderer` in a
+/// limited child process, the cover page put first, pages counted), quote, reservation,
+/// spool job. A refusal leaves nothing behind; if queuing fails after the reservation, the
+/// reservation is released.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     directory: &Directory,
     billing: &Billing,
     spool: &Spool,
     trunk: &TrunkConfig,
+    renderer: &Renderer,
     sub: Submission,
     now: SystemTime,
 ) -> Result<Submitted, SubmitError> {
@@ -138,10 +146,10 @@ pub async fn submit(
     }
 
     // The cover text is checked before any rasterising: a bad one is a quick refusal.
-    let cover = match sub.cover.as_deref() {
+    let cover = match sub.cover {
         None => None,
         Some(text) => {
-            let text = CoverText::parse(text)?;
+            CoverText::parse(&text)?;
             let details = CoverDetails {
                 from_name: account.name.clone(),
                 from_number: (!sub.anonymous).then(|| from.clone()),
@@ -155,46 +163,37 @@ pub async fn submit(
     };
     let cover_pages = u32::from(cover.is_some());
 
-    let documents = sub.documents;
-    let raster = tokio::task::spawn_blocking(move || -> Result<_, SubmitError> {
-        let mut pages = rasterize_documents(&documents)?;
-        if let Some((text, mut details)) = cover {
-            details.total_pages = pages.len() + 1;
-            if details.total_pages > MAX_PAGES {
-                return Err(SubmitError::Document(DocumentError {
-                    name: "documents".into(),
-                    reason: format!(
-                        "the fax would have {} pages with the cover page; at most {MAX_PAGES} are sent at once",
-                        details.total_pages
-                    ),
-                }));
-            }
-            let page = cover::render(&text, &details)
-                .map_err(|e| SubmitError::Internal(format!("cover page: {e}")))?;
-            pages.insert(0, page);
-        }
-        let n = pages.len();
-        Ok((faxvox_codecs::tiff::write_g4_tiff(&pages), n))
-    });
-    let (tiff, pages) = match tokio::time::timeout(RASTER_TIMEOUT, raster).await {
-        Ok(Ok(r)) => r?,
-        Ok(Err(e)) => return Err(SubmitError::Internal(e.to_string())),
-        Err(_) => {
-            return Err(SubmitError::Document(DocumentError {
-                name: "documents".into(),
-                reason: format!(
-                    "rasterising took longer than {} s; send a simpler document",
-                    RASTER_TIMEOUT.as_secs()
-                ),
-            }))
-        }
-    };
-    let pages = u32::try_from(pages).unwrap_or(u32::MAX);
+    // Rendering costs the gateway CPU: an account that cannot pay for even the smallest fax
+    // to this destination (or has no rate for it) is refused before any is spent. The final
+    // quote is reserved under the account's lock below.
+    let smallest = billing
+        .quote(&account.id, &to, cover_pages + 1, now)
+        .await?;
+    billing.check_room(&account.id, &smallest, now).await?;
+
+    let rendered = renderer
+        .render(RenderJob {
+            documents: sub.documents,
+            cover,
+        })
+        .await
+        .map_err(|e| match e {
+            RenderError::Refused(d) => SubmitError::Document(d),
+            RenderError::Busy => SubmitError::Busy,
+            RenderError::Internal(m) => SubmitError::Internal(m),
+        })?;
+    let tiff = rendered.tiff;
+    let pages = u32::try_from(rendered.pages).unwrap_or(u32::MAX);
     let quote = billing.quote(&account.id, &to, pages, now).await?;
 
     // The job folder is begun first so its id is the fax id the reservation names; nothing
-    // is visible in the spool before the commit.
-    let mut job = spool.begin(now, JobKind::OutboundFax, Default::default())?;
+    // is visible in the spool before the commit. Spool writes (folders, fsync) run on the
+    // blocking pool, not on the workers that move calls' media.
+    let begin = {
+        let spool = spool.clone();
+        blocking(move || spool.begin(now, JobKind::OutboundFax, Default::default())).await?
+    };
+    let mut job = begin?;
     let fax_id = job.id().clone();
     let reservation = match billing
         .reserve(&account.id, fax_id.as_str(), &quote, now)
@@ -202,7 +201,7 @@ pub async fn submit(
     {
         Ok(r) => r,
         Err(e) => {
-            let _ = job.abort();
+            let _ = blocking(move || job.abort()).await;
             return Err(e.into());
         }
     };
@@ -220,22 +219,29 @@ pub async fn submit(
         submitted: stamp(now),
     };
     *job.facts_mut() = facts.to_map();
-    let queued = match job.add_bytes(DOCUMENT, &tiff) {
-        Ok(()) => job.commit(now).map(|_| ()).or_else(|e| {
-            // A failure after the rename leaves the job live: then it is queued after all.
-            if spool.get(&fax_id).is_ok() {
-                warn!(fax = %fax_id, error = %e, "commit reported an error but the job is in the spool");
-                Ok(())
-            } else {
+    let queued = {
+        let spool = spool.clone();
+        let fax_id = fax_id.clone();
+        blocking(move || match job.add_bytes(DOCUMENT, &tiff) {
+            Ok(()) => job.commit(now).map(|_| ()).or_else(|e| {
+                // A failure after the rename leaves the job live: then it is queued after all.
+                if spool.get(&fax_id).is_ok() {
+                    warn!(fax = %fax_id, error = %e, "commit reported an error but the job is in the spool");
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }),
+            Err(e) => {
+                let _ = job.abort();
                 Err(e)
             }
-        }),
-        Err(e) => {
-            let _ = job.abort();
-            Err(e)
-        }
+        })
+        .await
     };
-    if let Err(e) = queued {
+    // (The task itself failing is a panic in the spool code: the reservation is kept then,
+    // since the job may be in the spool.)
+    if let Err(e) = queued? {
         if let Err(r) = billing.release(&reservation.id).await {
             warn!(fax = %fax_id, error = %r, "cannot release the reservation of a fax that was not queued");
         }
@@ -256,6 +262,15 @@ pub async fn submit(
         quote,
         cover_pages,
     })
+}
+
+/// Runs blocking file work (spool folders, fsync) on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SubmitError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SubmitError::Internal(format!("spool task: {e}")))
 }
 
 /// The submission time for the cover page, in the account's language and time zone (UTC if

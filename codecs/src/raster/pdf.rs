@@ -25,6 +25,7 @@ pub(super) fn rasterize_pdf(input: &[u8], opts: &RasterOptions) -> Result<Vec<Pa
             RasterError::InvalidPdf("cannot read the document structure".into())
         }
     })?;
+    check_images(&pdf, opts)?;
     let pages = pdf.pages();
     if pages.is_empty() {
         return Err(RasterError::NoPages);
@@ -101,6 +102,36 @@ pub(super) fn rasterize_pdf(input: &[u8], opts: &RasterOptions) -> Result<Vec<Pa
     Ok(out)
 }
 
+/// Refuses a PDF holding an image larger than [`RasterOptions::max_input_pixels`], from the
+/// sizes its image dictionaries declare, before any page is drawn: hayro decodes an image at
+/// its declared size (a 60000 × 60000 JPEG of a few bytes asks for 10 GB). Every object of
+/// the file is looked at, drawn or not, so no page or form can hide one. Images inline in a
+/// content stream are not seen here; the renderer's process limits bound those.
+pub(super) fn check_images(pdf: &Pdf, opts: &RasterOptions) -> Result<(), RasterError> {
+    use hayro::hayro_syntax::object::dict::keys::{HEIGHT, IMAGE, SUBTYPE, WIDTH};
+    use hayro::hayro_syntax::object::Name;
+    for object in pdf.objects() {
+        let Some(stream) = object.into_stream() else {
+            continue;
+        };
+        let dict = stream.dict();
+        if dict.get::<Name<'_>>(SUBTYPE).is_none_or(|n| &*n != IMAGE) {
+            continue;
+        }
+        // As numbers of any size: a width past u32 is refused, not skipped.
+        let side = |key: &[u8]| dict.get::<f64>(key).unwrap_or(0.0).max(0.0);
+        let (w, h) = (side(WIDTH), side(HEIGHT));
+        if w * h > opts.max_input_pixels as f64 {
+            return Err(RasterError::PdfImageTooLarge {
+                width: w as u64,
+                height: h as u64,
+                max: opts.max_input_pixels,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Premultiplied RGBA over white → luma (BT.601 weights, as fax scanners see colour).
 fn pixmap_to_gray(pixmap: &Pixmap, w: u32, h: u32) -> Gray {
     let mut g = Gray::white(w, h);
@@ -113,4 +144,67 @@ fn pixmap_to_gray(pixmap: &Pixmap, w: u32, h: u32) -> Gray {
         g.data[i] = (luma + (255 - a)).min(255) as u8;
     }
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{rasterize, testdoc, RasterError, RasterOptions};
+
+    #[test]
+    fn an_image_declared_huge_inside_a_pdf_is_refused_before_drawing() {
+        let pdf = testdoc::declared_image_pdf(60000, 60000);
+        assert!(pdf.len() < 4096, "the bomb is small: {} bytes", pdf.len());
+        let started = std::time::Instant::now();
+        match rasterize(&pdf, &RasterOptions::default()) {
+            Err(e @ RasterError::PdfImageTooLarge { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("image inside the PDF too large: 60000 × 60000"),
+                    "{msg}"
+                );
+            }
+            other => panic!("expected PdfImageTooLarge, got {other:?}"),
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_pixel_limit_applies_to_images_inside_pdfs() {
+        let pdf = testdoc::grey_image_pdf(100, 80);
+        // Within the limit: rendered, the grey image dithered onto the page.
+        let pages = rasterize(&pdf, &RasterOptions::default()).expect("a small image renders");
+        assert_eq!(pages.len(), 1);
+        let black = (0..pages[0].bitmap.height())
+            .flat_map(|y| pages[0].bitmap.row(y).to_vec())
+            .map(|b| b.count_ones() as u64)
+            .sum::<u64>();
+        assert!(black > 10_000, "the image is drawn ({black} black pixels)");
+        // One pixel under its size: refused, with the declared size.
+        let opts = RasterOptions {
+            max_input_pixels: 100 * 80 - 1,
+            ..RasterOptions::default()
+        };
+        match rasterize(&pdf, &opts) {
+            Err(RasterError::PdfImageTooLarge { width, height, max }) => {
+                assert_eq!((width, height, max), (100, 80, 7999));
+            }
+            other => panic!("expected PdfImageTooLarge, got {other:?}"),
+        }
+        // Exactly at the limit: accepted.
+        let opts = RasterOptions {
+            max_input_pixels: 100 * 80,
+            ..RasterOptions::default()
+        };
+        assert!(rasterize(&pdf, &opts).is_ok());
+    }
+
+    #[test]
+    fn the_nested_forms_bomb_is_small_and_well_formed() {
+        let pdf = testdoc::nested_forms_pdf(30);
+        assert!(pdf.len() < 6 * 1024, "{} bytes", pdf.len());
+        // Three levels render at once (8 fills): the document itself is valid.
+        let pages = rasterize(&testdoc::nested_forms_pdf(3), &RasterOptions::default())
+            .expect("a shallow nest renders");
+        assert_eq!(pages.len(), 1);
+    }
 }

@@ -366,3 +366,116 @@ pub fn business_letter() -> Vec<u8> {
     );
     save("Fax to Dr. Amelia Hart", vec![p.build()])
 }
+
+/// Assembles a PDF from numbered object bodies (object `i + 1` is `objects[i]`, object 1
+/// the catalog), with a correct cross-reference table. For the hostile documents below,
+/// which printpdf would not write.
+pub fn raw_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// A stream object body: `dict` (without `<<` `>>`) with its `/Length`, then the data.
+fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut s = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+    s.extend_from_slice(data);
+    s.extend_from_slice(b"\nendstream");
+    s
+}
+
+/// Catalog, page tree and one A4 page drawing the XObject `/X0` (object 5); `more` are
+/// objects 5, 6, …
+fn one_page_drawing(more: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] \
+           /Resources << /XObject << /X0 5 0 R >> >> /Contents 4 0 R >>"
+            .to_vec(),
+        stream("", b"q 500 0 0 700 40 60 cm /X0 Do Q"),
+    ];
+    objects.extend(more);
+    raw_pdf(&objects)
+}
+
+/// A rendering bomb of a few KiB: `depth` nested Form XObjects, each drawing the next one
+/// twice, the last a filled rectangle: 2^depth fills of the whole page.
+pub fn nested_forms_pdf(depth: usize) -> Vec<u8> {
+    let first = 5;
+    let forms = (0..depth)
+        .map(|i| {
+            let dict = format!(
+                "/Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /X {} 0 R >> >>",
+                first + i + 1
+            );
+            stream(&dict, b"/X Do /X Do")
+        })
+        .chain(std::iter::once(stream(
+            "/Type /XObject /Subtype /Form /BBox [0 0 1 1]",
+            b"0 0 1 1 re f",
+        )))
+        .collect();
+    one_page_drawing(forms)
+}
+
+/// A one-page PDF drawing a DCT (JPEG) image whose dictionary and JPEG header both declare
+/// `width × height` pixels, with only one 8 × 8 block of data: a decoder that believes the
+/// header allocates `width × height × 3` bytes.
+pub fn declared_image_pdf(width: u16, height: u16) -> Vec<u8> {
+    let jpeg = tiny_jpeg_declaring(width, height);
+    let dict = format!(
+        "/Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceRGB \
+         /BitsPerComponent 8 /Filter /DCTDecode"
+    );
+    one_page_drawing(vec![stream(&dict, &jpeg)])
+}
+
+/// An 8 × 8 grey JPEG whose frame header (SOF) is patched to say `width × height`.
+pub fn tiny_jpeg_declaring(width: u16, height: u16) -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    let img = image::RgbImage::from_pixel(8, 8, image::Rgb([128, 128, 128]));
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&img)
+        .expect("an 8 × 8 JPEG encodes");
+    // SOF0..SOF2: FF C0/C1/C2, length (2), precision (1), height (2), width (2).
+    if let Some(i) = jpeg
+        .windows(2)
+        .position(|w| w[0] == 0xff && (0xc0..=0xc2).contains(&w[1]))
+    {
+        jpeg[i + 5..i + 7].copy_from_slice(&height.to_be_bytes());
+        jpeg[i + 7..i + 9].copy_from_slice(&width.to_be_bytes());
+    }
+    jpeg
+}
+
+/// A one-page PDF drawing an uncompressed grey `width × height` image (every pixel 0x80):
+/// a legitimate image, for the limits' other side.
+pub fn grey_image_pdf(width: u32, height: u32) -> Vec<u8> {
+    let data = vec![0x80u8; width as usize * height as usize];
+    let dict = format!(
+        "/Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray \
+         /BitsPerComponent 8"
+    );
+    one_page_drawing(vec![stream(&dict, &data)])
+}
