@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api tokens",
         include_str!("../../migrations/20261222000001_api_tokens.sql"),
     ),
+    (
+        20261230000001,
+        "reservation origin",
+        include_str!("../../migrations/20261230000001_reservation_origin.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

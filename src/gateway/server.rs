@@ -86,9 +86,11 @@ impl Gateway {
         let media_ip = config.sip.media_ip();
         let ports = PortPool::new(media_ip, config.sip.rtp_port_range());
         let work_root = spool.root().join("calls");
-        std::fs::create_dir_all(&work_root).map_err(|source| GatewayError::WorkDir {
-            path: work_root.clone(),
-            source,
+        crate::fsutil::create_dir_all_private(&work_root).map_err(|source| {
+            GatewayError::WorkDir {
+                path: work_root.clone(),
+                source,
+            }
         })?;
         Ok(Gateway {
             shared: Arc::new(Shared {
@@ -273,7 +275,7 @@ impl Gateway {
         };
         let folder = sh.work_root.join(safe_name(&call_id));
         let _live = LiveFolder::new(sh.clone(), folder.clone());
-        if let Err(e) = std::fs::create_dir_all(&folder) {
+        if let Err(e) = crate::fsutil::create_dir_all_private(&folder) {
             error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot create the call folder: 503");
             inc.reject(503, "Service Unavailable").await;
             return;

@@ -4,6 +4,7 @@
 mod concurrency;
 mod disk_guard;
 mod lifecycle;
+mod modes;
 mod purge;
 mod quarantine;
 mod recovery;
