@@ -128,7 +128,7 @@ fn spool_and_database_are_private_under_umask_022() {
     for entry in std::fs::read_dir(gw.path()).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with("faxvox.db") {
-            db_files.push(name);
+            db_files.push(name.clone());
             let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
             if mode != 0o600 {
                 loose.push(format!("{name} {mode:o}"));
@@ -143,7 +143,7 @@ fn spool_and_database_are_private_under_umask_022() {
     );
     // The messages really are in there (a fax TIFF, a WAV, their rendered forms).
     let files: Vec<String> = walk_files(&spool);
-    for ext in [".tif", ".wav", ".pdf", ".mp3", "manifest.json"] {
+    for ext in [".tiff", ".wav", ".pdf", ".mp3", "manifest.json"] {
         assert!(
             files.iter().any(|f| f.ends_with(ext)),
             "no {ext}: {files:?}"

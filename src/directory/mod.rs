@@ -229,6 +229,8 @@ enum Target {
     SqliteFile {
         connect: String,
         file: PathBuf,
+        /// The URL lets SQLite create the file (`mode=rwc`, ours by default).
+        create: bool,
         folder: Option<PathBuf>,
     },
     SqliteMemory {
@@ -266,6 +268,7 @@ impl Target {
         if path.is_empty() {
             return Err(unsupported());
         }
+        let create = !has_param("mode", None) || has_param("mode", Some("rwc"));
         let connect = if has_param("mode", None) {
             url.to_string()
         } else if params.is_empty() {
@@ -281,6 +284,7 @@ impl Target {
         Ok(Target::SqliteFile {
             connect,
             file,
+            create,
             folder,
         })
     }
@@ -419,6 +423,7 @@ impl Directory {
             Target::SqliteFile {
                 connect,
                 file,
+                create,
                 folder,
             } => {
                 if let Some(folder) = folder {
@@ -432,7 +437,9 @@ impl Directory {
                             cause,
                         })?;
                 }
-                create_private_db(file)?;
+                if *create {
+                    create_private_db(file)?;
+                }
                 (
                     connect,
                     AnyPoolOptions::new().max_connections(4),
@@ -790,21 +797,27 @@ mod tests {
     #[test]
     fn urls() {
         match Target::parse("sqlite://var/faxvox.db").unwrap() {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect, folder, ..
+            } => {
                 assert_eq!(connect, "sqlite://var/faxvox.db?mode=rwc");
                 assert_eq!(folder, Some(PathBuf::from("var")));
             }
             _ => panic!("not a file"),
         }
         match Target::parse("sqlite:///srv/fax%20vox/x.db?mode=rw").unwrap() {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect, folder, ..
+            } => {
                 assert_eq!(connect, "sqlite:///srv/fax%20vox/x.db?mode=rw");
                 assert_eq!(folder, Some(PathBuf::from("/srv/fax vox")));
             }
             _ => panic!("not a file"),
         }
         match Target::parse("sqlite:x.db").unwrap() {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect, folder, ..
+            } => {
                 assert_eq!(connect, "sqlite:x.db?mode=rwc");
                 assert_eq!(folder, None);
             }
