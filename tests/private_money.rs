@@ -296,6 +296,77 @@ fn a_retry_past_the_budget_ends_dead_with_nothing_reserved() {
     assert_eq!(log[0]["charged"], "0.00", "{log:#}");
 }
 
+/// A queued fax whose reservation was closed meanwhile (the reconciliation released it when
+/// the job was dead or quarantined, then an admin brought the job back) is never dialled: it
+/// would go out uncharged.
+#[test]
+fn a_fax_whose_reservation_was_released_is_not_dialled() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let (port, invites) = busy_trunk();
+    let mut gw = Gateway::new(&sink);
+    gw.add_trunk(
+        &format!("sip:127.0.0.1:{port}"),
+        "retry_secs = 1\nmax_attempts = 2\n",
+    );
+    gw.account_add("alice", &["alice@a.example"], "Alice SARL");
+    gw.line_add(ALICE_LINE, "alice", "fax", None);
+    gw.rate_france("0.05");
+    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[fax_common::test_page_top(4, 300)]);
+    let out = gw.ok(&[
+        "send",
+        "--account",
+        "alice",
+        "--from",
+        ALICE_LINE,
+        "--to",
+        FAX_LINE,
+        &doc.display().to_string(),
+    ]);
+    let id: JobId = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    rt().block_on(async {
+        let url = format!("sqlite://{}", gw.path().join("faxvox.db").display());
+        let directory = Directory::open(&url).await.unwrap();
+        let billing = Billing::new(&directory, &BillingConfig::default());
+        let r = billing
+            .reservation_for_fax(id.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        billing
+            .release_because(&r.id, Some("job quarantined: test"), SystemTime::now())
+            .await
+            .unwrap();
+        directory.close().await;
+    });
+    assert_eq!(status(&gw, "alice")["reserved"], "0.00");
+
+    gw.start();
+    let (spool, _) = Spool::open(
+        gw.path().join("spool"),
+        SpoolOptions::default(),
+        SystemTime::now(),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while spool.get(&id).unwrap().state() != Some(StateName::Dead) {
+        assert!(std::time::Instant::now() < deadline, "{}", gw.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let problem = spool.get(&id).unwrap().problem.unwrap_or_default();
+    assert!(
+        problem.contains("is released (job quarantined: test)"),
+        "{problem}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(invites.lock().unwrap().len(), 0, "the trunk was dialled");
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.00".into(), &"0.00".into()),
+        "{s}"
+    );
+}
+
 /// A directory with account alice (line ALICE_LINE) on a fresh SQLite file, billing over it,
 /// and a spool: the pieces the dialer's sweep works on.
 struct Site {
