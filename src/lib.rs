@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod gateway;
 pub mod media;
 pub mod outbound;
+pub mod redact;
 pub mod sip;
 pub mod voicemail;
 pub mod worker;

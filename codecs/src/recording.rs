@@ -11,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Cursor, Read, Seek, SeekFrom, Write};
 use std::num::NonZeroU32;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -127,11 +128,14 @@ impl WavRecorder {
         flush_every: usize,
     ) -> Result<Self, RecordingError> {
         let path = path.as_ref().to_path_buf();
+        // A voice message is personal data: the gateway's user only, whatever the umask.
         let file = OpenOptions::new()
             .write(true)
             .read(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         let sync_handle = file.try_clone()?;
         let mut writer = hound::WavWriter::new(BufWriter::new(file), RECORDING_SPEC)?;
         // Make the empty file a valid WAV straight away.

@@ -2,10 +2,64 @@
 //! data is fsynced before it is renamed into place, and the directory holding a
 //! rename is fsynced after it, so a crash leaves either the old or the new state.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
+
+/// Mode of every file the spool writes: faxes, voicemails and job records are personal data,
+/// readable by the gateway's user only.
+pub const FILE_MODE: u32 = 0o600;
+/// Mode of every folder the spool creates.
+pub const DIR_MODE: u32 = 0o700;
+
+/// A new file for writing with [`FILE_MODE`], set explicitly after the open so that no umask
+/// (however lax or odd) changes it.
+fn create_private(opts: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    let f = opts.mode(FILE_MODE).open(path)?;
+    f.set_permissions(Permissions::from_mode(FILE_MODE))?;
+    Ok(f)
+}
+
+/// Creates the folder `path` (its parent must exist) with [`DIR_MODE`], whatever the umask.
+pub fn create_dir_private(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().mode(DIR_MODE).create(path)?;
+    fs::set_permissions(path, Permissions::from_mode(DIR_MODE))
+}
+
+/// Creates `path` and its missing parents with [`DIR_MODE`]; an existing `path` is tightened
+/// to [`DIR_MODE`] (a spool made by an older version, or by hand, under a lax umask).
+pub fn create_dir_all_private(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(path)?;
+    let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
+    if mode != DIR_MODE {
+        match fs::set_permissions(path, Permissions::from_mode(DIR_MODE)) {
+            Ok(()) => tracing::info!(
+                path = %path.display(),
+                was = format!("{mode:o}"),
+                "folder made private (0700)"
+            ),
+            // Someone else's folder (e.g. made by a package for several users): usable, but
+            // say so, since what is in it may be readable by others.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "cannot make the folder private (not its owner): check who can read it"
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Sets an existing file to [`FILE_MODE`] (files written by libraries, or moved in).
+pub fn make_file_private(path: &Path) -> io::Result<()> {
+    fs::set_permissions(path, Permissions::from_mode(FILE_MODE))
+}
 
 /// `n` random bytes as lower-case hex (ids, lease tokens, temp names).
 pub(crate) fn random_hex(n: usize) -> String {
@@ -56,7 +110,7 @@ fn fault_point() -> io::Result<()> {
 
 /// Creates `path` (which must not exist), writes `bytes`, fsyncs the file.
 pub(crate) fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut f = create_private(OpenOptions::new().write(true).create_new(true), path)?;
     fault_point()?;
     f.write_all(bytes)?;
     f.sync_all()
@@ -65,16 +119,20 @@ pub(crate) fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Copies `from` to the new file `to` and fsyncs it (moving across filesystems).
 pub(crate) fn copy_synced(from: &Path, to: &Path) -> io::Result<u64> {
     let mut src = File::open(from)?;
-    let mut dst = OpenOptions::new().write(true).create_new(true).open(to)?;
+    let mut dst = create_private(OpenOptions::new().write(true).create_new(true), to)?;
     fault_point()?;
     let n = io::copy(&mut src, &mut dst)?;
     dst.sync_all()?;
     Ok(n)
 }
 
-/// fsyncs an existing file (media streamed in by the caller).
+/// fsyncs an existing file (media streamed in by the caller, or moved in) and makes it
+/// [`FILE_MODE`]: whoever wrote it (spandsp, a recorder, another folder) chose its mode.
 pub(crate) fn sync_file(path: &Path) -> io::Result<u64> {
     let f = File::open(path)?;
+    if f.metadata()?.permissions().mode() & 0o7777 != FILE_MODE {
+        f.set_permissions(Permissions::from_mode(FILE_MODE))?;
+    }
     f.sync_all()?;
     Ok(f.metadata()?.len())
 }
@@ -126,6 +184,7 @@ impl Flock {
                 .write(true)
                 .create(true)
                 .truncate(false)
+                .mode(FILE_MODE)
                 .open(path)?
         } else {
             File::open(path)?

@@ -94,6 +94,9 @@ mod time;
 
 pub use disk::{DiskUsage, DiskUsageSource, Statvfs};
 pub use error::{io_is_disk_full, DiskFull, Result, SpoolError};
+pub use fsutil::{
+    create_dir_all_private, create_dir_private, make_file_private, DIR_MODE, FILE_MODE,
+};
 pub use id::JobId;
 pub use manifest::{
     validate_media_name, HistoryEntry, JobKind, JobState, Lease, Manifest, MediaEntry, StateName,

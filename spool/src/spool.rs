@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
@@ -359,9 +360,11 @@ impl Spool {
     ) -> Result<(Spool, RecoveryReport)> {
         opts.validate()?;
         let root = root.as_ref().to_path_buf();
-        fs::create_dir_all(&root).map_err(ioe("create spool root", &root))?;
+        // Faxes, voicemails and job records are personal data: the gateway's user only.
+        fsutil::create_dir_all_private(&root).map_err(ioe("create spool root", &root))?;
         let quarantine = root.join(QUARANTINE_DIR);
-        fs::create_dir_all(&quarantine).map_err(ioe("create quarantine", &quarantine))?;
+        fsutil::create_dir_all_private(&quarantine)
+            .map_err(ioe("create quarantine", &quarantine))?;
         fsutil::sync_dir(&root).map_err(ioe("fsync", &root))?;
         let spool = Spool {
             root,
@@ -467,7 +470,7 @@ impl Spool {
             if self.root.join(id.as_str()).exists() && attempt < 8 {
                 continue;
             }
-            match fs::create_dir(&tmp) {
+            match fsutil::create_dir_private(&tmp) {
                 Ok(()) => break (id, tmp),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 8 => continue,
                 Err(e) => return Err(SpoolError::io("create job folder", &tmp, e)),
@@ -1723,6 +1726,7 @@ impl JobBuilder {
         let f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(fsutil::FILE_MODE)
             .open(&path)
             .map_err(ioe("create media", &path))?;
         self.media.push(name.to_string());

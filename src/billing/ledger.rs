@@ -107,10 +107,15 @@ pub struct ReservationRecord {
     /// RFC 3339 UTC.
     pub created_at: String,
     pub closed_at: Option<String>,
+    /// The spool that took the fax in (`None`: made before reservations named it).
+    pub origin: Option<String>,
+    /// Why it was closed, when not by the fax's own settlement (the reconciliation sweep,
+    /// a submission that could not be queued).
+    pub close_reason: Option<String>,
 }
 
 const RESERVATION_COLUMNS: &str = "id, account, fax_id, prefix, rate, pages, amount, state, \
-     pages_charged, charged, period, created_at, closed_at";
+     pages_charged, charged, period, created_at, closed_at, origin, close_reason";
 
 fn reservation_from_row(row: &AnyRow) -> Result<ReservationRecord> {
     let state: String = row.try_get("state")?;
@@ -141,6 +146,8 @@ fn reservation_from_row(row: &AnyRow) -> Result<ReservationRecord> {
         period: row.try_get("period")?,
         created_at: row.try_get("created_at")?,
         closed_at: row.try_get("closed_at")?,
+        origin: row.try_get("origin")?,
+        close_reason: row.try_get("close_reason")?,
     })
 }
 
@@ -357,6 +364,20 @@ impl Billing {
         quote: &Quote,
         now: SystemTime,
     ) -> Result<Reservation> {
+        self.reserve_from(account, fax_id, quote, None, now).await
+    }
+
+    /// [`Billing::reserve`] naming the spool that takes the fax in (`origin`), so that only
+    /// that spool's reconciliation sweep ever closes the reservation (see
+    /// [`Billing::open_reservations`]).
+    pub async fn reserve_from(
+        &self,
+        account: &str,
+        fax_id: &str,
+        quote: &Quote,
+        origin: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Reservation> {
         let amount = quote.amount;
         if amount.is_negative() {
             return Err(BillingError::InvalidAmount(amount, "must not be negative"));
@@ -402,8 +423,9 @@ impl Billing {
             let id = new_id(now);
             let result = sqlx::query(
                 "INSERT INTO reservations \
-                 (id, account, fax_id, prefix, rate, pages, amount, state, period, created_at) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, 'open', $8, $9 \
+                 (id, account, fax_id, prefix, rate, pages, amount, state, period, created_at, \
+                  origin) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $11 \
                  WHERE (SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0) FROM reservations \
                         WHERE account = $2 AND state = 'open') \
                      + (SELECT COALESCE(CAST(SUM(charged) AS BIGINT), 0) FROM reservations \
@@ -420,6 +442,7 @@ impl Billing {
             .bind(&period)
             .bind(record_time(now))
             .bind(limit.units())
+            .bind(origin)
             .execute(&mut *tx)
             .await;
             match result {
@@ -595,16 +618,34 @@ impl Billing {
     /// Gives back the whole reservation (refused or failed before any page). Idempotent;
     /// a settled reservation cannot be released.
     pub async fn release(&self, reservation: &str) -> Result<()> {
+        self.release_because(reservation, None, SystemTime::now())
+            .await
+    }
+
+    /// [`Billing::release`] with the reason kept in the reservation (`billing log`): for
+    /// releases that are not the fax's own ending (reconciliation, a failed submission).
+    pub async fn release_because(
+        &self,
+        reservation: &str,
+        reason: Option<&str>,
+        now: SystemTime,
+    ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE reservations SET state = 'released', closed_at = $2 \
+            "UPDATE reservations SET state = 'released', closed_at = $2, close_reason = $3 \
              WHERE id = $1 AND state = 'open'",
         )
         .bind(reservation)
-        .bind(record_time(SystemTime::now()))
+        .bind(record_time(now))
+        .bind(reason)
         .execute(self.pool())
         .await?;
         if done.rows_affected() == 1 {
-            tracing::info!(reservation, "reservation released");
+            match reason {
+                Some(reason) => {
+                    tracing::warn!(reservation, reason, "reservation released")
+                }
+                None => tracing::info!(reservation, "reservation released"),
+            }
             return Ok(());
         }
         let state: Option<String> =
@@ -617,6 +658,67 @@ impl Billing {
             Some("settled") => Err(BillingError::AlreadySettled(reservation.to_string())),
             _ => Ok(()),
         }
+    }
+
+    /// [`Billing::settle`] on behalf of a fax whose own ending did not (the reconciliation
+    /// sweep), with the reason kept in the reservation.
+    pub async fn settle_because(
+        &self,
+        reservation: &str,
+        pages_confirmed: u32,
+        reason: &str,
+        now: SystemTime,
+    ) -> Result<Money> {
+        let charged = self.settle(reservation, pages_confirmed, now).await?;
+        sqlx::query(
+            "UPDATE reservations SET close_reason = $2 WHERE id = $1 AND close_reason IS NULL",
+        )
+        .bind(reservation)
+        .bind(reason)
+        .execute(self.pool())
+        .await?;
+        tracing::warn!(reservation, reason, %charged, "reservation settled by reconciliation");
+        Ok(charged)
+    }
+
+    /// Open reservations taken for faxes of the spool `origin`, oldest first; with `legacy`,
+    /// also those that name no spool (made before reservations did). For the reconciliation
+    /// sweep: a node must never close another node's reservations.
+    pub async fn open_reservations(
+        &self,
+        origin: &str,
+        legacy: bool,
+    ) -> Result<Vec<ReservationRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations \
+             WHERE state = 'open' AND (origin = $1 OR ($2 = 1 AND origin IS NULL)) \
+             ORDER BY created_at, id"
+        ))
+        .bind(origin)
+        .bind(i64::from(legacy))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(reservation_from_row).collect()
+    }
+
+    /// Every reservation of `account` whose fax was submitted in `period` (`YYYY-MM`), or
+    /// in any period, oldest first: what was held, charged and released, and why
+    /// (`faxvox billing log`).
+    pub async fn reservations_of(
+        &self,
+        account: &str,
+        period: Option<&str>,
+    ) -> Result<Vec<ReservationRecord>> {
+        self.require_account(account).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations \
+             WHERE account = $1 AND ($2 = '' OR period = $2) ORDER BY created_at, id"
+        ))
+        .bind(account)
+        .bind(period.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(reservation_from_row).collect()
     }
 
     /// Records a deposit: it raises the limit of `now`'s period at once, by `amount` (> 0).

@@ -1,4 +1,4 @@
-//! `faxvox billing deposit|status|ceiling`: an account's out-of-plan ceiling and consumption.
+//! `faxvox billing deposit|status|ceiling|log`: an account's out-of-plan ceiling and consumption.
 //!
 //! Amounts are euros excl. tax with up to four decimals (`20`, `20.00`, `0.05`); they print
 //! with two. `status --json` prints the fields `ceiling`, `deposits`, `used`, `reserved`,
@@ -52,6 +52,18 @@ pub enum BillingCommand {
         /// Use billing.default_ceiling again.
         #[arg(long)]
         default: bool,
+    },
+    /// The billing log: every amount held for the account's faxes, what was charged or
+    /// released, when, and why when the fax's own ending did not close it (reconciliation).
+    Log {
+        /// Account id.
+        id: String,
+        /// Only faxes submitted in this month, YYYY-MM (UTC).
+        #[arg(long)]
+        month: Option<String>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// The monthly statement of communications: every call of the month and the totals.
     Statement {
@@ -133,6 +145,43 @@ pub fn run(cmd: BillingCommand, config: &Config) -> anyhow::Result<ExitCode> {
                         "ceiling of {id} back to the default ({} €)",
                         billing.default_ceiling()
                     ),
+                }
+                Ok(())
+            }
+            BillingCommand::Log { id, month, json } => {
+                let log = billing.reservations_of(&id, month.as_deref()).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&log)?);
+                } else {
+                    let rows: Vec<Vec<String>> = log
+                        .iter()
+                        .map(|r| {
+                            vec![
+                                r.created_at.clone(),
+                                r.fax_id.clone(),
+                                format!("{:?}", r.state).to_lowercase(),
+                                format!("{} €", r.amount),
+                                format!("{} €", r.charged),
+                                r.closed_at.clone().unwrap_or_default(),
+                                r.close_reason.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect();
+                    print!(
+                        "{}",
+                        table(
+                            &[
+                                "RESERVED AT",
+                                "FAX",
+                                "STATE",
+                                "HELD",
+                                "CHARGED",
+                                "CLOSED AT",
+                                "WHY"
+                            ],
+                            &rows
+                        )
+                    );
                 }
                 Ok(())
             }

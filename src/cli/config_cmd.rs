@@ -28,8 +28,9 @@ pub fn run(cmd: ConfigCommand, config: &Config) -> anyhow::Result<ExitCode> {
 /// tickets and chat logs.
 fn redacted(config: &Config) -> Config {
     let mut c = config.clone();
-    c.smtp.url = crate::directory::redact_url(&c.smtp.url);
-    c.database.url = crate::directory::redact_url(&c.database.url);
+    c.smtp.url = crate::redact::redact_url(&c.smtp.url);
+    c.database.url = crate::redact::redact_url(&c.database.url);
+    c.trunk.uri = crate::redact::redact_url(&c.trunk.uri);
     if !c.api.admin_token.is_empty() {
         c.api.admin_token = "***".into();
     }
@@ -46,4 +47,24 @@ fn redacted(config: &Config) -> Config {
         })
         .collect();
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_show_hides_every_password_in_urls() {
+        let mut c = Config::default();
+        c.database.url = "postgres://fax:pw1@db/faxvox?sslmode=require&password=pw2".into();
+        c.smtp.url = "smtp://relay:pw3@mail.example:587?tls=required".into();
+        c.trunk.uri = "sip:gw:pw4@trunk.example;transport=tcp".into();
+        let shown = toml::to_string_pretty(&redacted(&c)).unwrap();
+        for secret in ["pw1", "pw2", "pw3", "pw4"] {
+            assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+        }
+        assert!(shown.contains("postgres://fax:***@db/faxvox?sslmode=require&password=***"));
+        assert!(shown.contains("smtp://relay:***@mail.example:587?tls=required"));
+        assert!(shown.contains("sip:gw:***@trunk.example;transport=tcp"));
+    }
 }

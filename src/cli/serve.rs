@@ -99,7 +99,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         .with_context(|| {
             format!(
                 "cannot open the database {}",
-                crate::directory::redact_url(&config.database.url)
+                crate::redact::redact_url(&config.database.url)
             )
         })?;
     let transport = Transport::from_config(config)?;
@@ -172,7 +172,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 if let Some(dialer) = &dialer {
                     match dialer.reload_trunk(&new.trunk) {
                         Ok(()) => {
-                            info!(trunk = %new.trunk.uri, t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
+                            info!(trunk = %crate::redact::redact_url(&new.trunk.uri), t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
                         }
                         Err(e) => {
                             error!(error = %e, "trunk settings not reloaded; keeping the old ones")

@@ -555,17 +555,7 @@ fn format_error(e: &lettre::transport::smtp::Error) -> String {
 
 /// The URL with any password replaced, for error messages and logs.
 fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        Ok(_) => url.to_string(),
-        Err(_) => match (url.find("://"), url.rfind('@')) {
-            (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-            _ => url.to_string(),
-        },
-    }
+    crate::redact::redact_url(url)
 }
 
 #[cfg(test)]

@@ -82,6 +82,11 @@ pub enum DirectoryError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error("cannot create the database file {path}: {cause}")]
+    CreateFile {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("cannot open database {url}: {cause}")]
     Open { url: String, cause: sqlx::Error },
     #[error("cannot bring the database schema up to date: {0}")]
@@ -112,6 +117,7 @@ impl DirectoryError {
         !matches!(
             self,
             DirectoryError::CreateDir { .. }
+                | DirectoryError::CreateFile { .. }
                 | DirectoryError::Open { .. }
                 | DirectoryError::Migrate(_)
                 | DirectoryError::Corrupt(_)

@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "call record foreign",
         include_str!("../../migrations/20261228000001_call_record_foreign.sql"),
     ),
+    (
+        20261230000001,
+        "reservation origin",
+        include_str!("../../migrations/20261230000001_reservation_origin.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

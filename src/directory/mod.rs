@@ -14,7 +14,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -227,6 +228,9 @@ enum Target {
     /// `folder` must exist first.
     SqliteFile {
         connect: String,
+        file: PathBuf,
+        /// The URL lets SQLite create the file (`mode=rwc`, ours by default).
+        create: bool,
         folder: Option<PathBuf>,
     },
     SqliteMemory {
@@ -264,6 +268,7 @@ impl Target {
         if path.is_empty() {
             return Err(unsupported());
         }
+        let create = !has_param("mode", None) || has_param("mode", Some("rwc"));
         let connect = if has_param("mode", None) {
             url.to_string()
         } else if params.is_empty() {
@@ -276,7 +281,62 @@ impl Target {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map(PathBuf::from);
-        Ok(Target::SqliteFile { connect, folder })
+        Ok(Target::SqliteFile {
+            connect,
+            file,
+            create,
+            folder,
+        })
+    }
+}
+
+/// Creates the SQLite file empty with mode 0600 (whatever the umask) when it does not exist,
+/// so that SQLite never creates it with the default 0644: accounts, call records and billing
+/// are private. SQLite gives its -wal and -shm files the database file's mode.
+fn create_private_db(file: &Path) -> Result<()> {
+    let err = |cause| DirectoryError::CreateFile {
+        path: file.to_path_buf(),
+        cause,
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(crate::fsutil::FILE_MODE)
+        .open(file)
+    {
+        Ok(f) => f
+            .set_permissions(std::fs::Permissions::from_mode(crate::fsutil::FILE_MODE))
+            .map_err(err),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// Makes the database file and its `-wal`, `-shm` and `-journal` files 0600 where they are
+/// not (they exist only sometimes; a file that is not ours is left with a warning).
+fn make_db_private(file: &Path) {
+    let mut paths = vec![file.to_path_buf()];
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut p = file.as_os_str().to_owned();
+        p.push(suffix);
+        paths.push(PathBuf::from(p));
+    }
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode == crate::fsutil::FILE_MODE {
+            continue;
+        }
+        match crate::fsutil::make_file_private(&path) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), was = format!("{mode:o}"), "database file made private (0600)")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), error = %e, "cannot make the database file private: check who can read it")
+            }
+        }
     }
 }
 
@@ -303,29 +363,9 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Hides the password of a `postgres://user:password@host/db` URL in messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..]
-        .find('/')
-        .map_or(url.len(), |i| authority_start + i);
-    let authority = &url[authority_start..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
-    };
-    let userinfo = &authority[..at];
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!(
-            "{}{user}:***{}",
-            &url[..authority_start],
-            &url[authority_start + at..]
-        ),
-        None => url.to_string(),
-    }
-}
+/// Hides the passwords of a database URL in messages and logs (user info and query
+/// parameters such as `?password=`); the one redaction of [`crate::redact`].
+pub use crate::redact::redact_url;
 
 /// Now, as stored in `created_at` columns: RFC 3339 UTC to the second, which sorts as text.
 fn now_text() -> String {
@@ -380,12 +420,25 @@ impl Directory {
         sqlx::any::install_default_drivers();
         let target = Target::parse(url)?;
         let (connect, options, backend) = match &target {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect,
+                file,
+                create,
+                folder,
+            } => {
                 if let Some(folder) = folder {
-                    std::fs::create_dir_all(folder).map_err(|cause| DirectoryError::CreateDir {
-                        path: folder.clone(),
-                        cause,
-                    })?;
+                    // New folders 0700; an existing one (maybe shared) is left as it is.
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(crate::fsutil::DIR_MODE)
+                        .create(folder)
+                        .map_err(|cause| DirectoryError::CreateDir {
+                            path: folder.clone(),
+                            cause,
+                        })?;
+                }
+                if *create {
+                    create_private_db(file)?;
                 }
                 (
                     connect,
@@ -417,12 +470,15 @@ impl Directory {
                 url: redact_url(url),
                 cause,
             })?;
-        if let Target::SqliteFile { .. } = target {
+        if let Target::SqliteFile { file, .. } = &target {
             // WAL lets `faxvox account …` write while `faxvox serve` reads. The setting is
             // stored in the file, so this only does work on the first open.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .fetch_optional(&pool)
                 .await?;
+            // SQLite gives the -wal and -shm files the database's mode; a database made by an
+            // older version (or under a lax umask) is tightened here, with its side files.
+            make_db_private(file);
         }
         migrations::migrator().await?.run(&pool).await?;
         Ok(Directory { pool, backend })
@@ -741,21 +797,27 @@ mod tests {
     #[test]
     fn urls() {
         match Target::parse("sqlite://var/faxvox.db").unwrap() {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect, folder, ..
+            } => {
                 assert_eq!(connect, "sqlite://var/faxvox.db?mode=rwc");
                 assert_eq!(folder, Some(PathBuf::from("var")));
             }
             _ => panic!("not a file"),
         }
         match Target::parse("sqlite:///srv/fax%20vox/x.db?mode=rw").unwrap() {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect, folder, ..
+            } => {
                 assert_eq!(connect, "sqlite:///srv/fax%20vox/x.db?mode=rw");
                 assert_eq!(folder, Some(PathBuf::from("/srv/fax vox")));
             }
             _ => panic!("not a file"),
         }
         match Target::parse("sqlite:x.db").unwrap() {
-            Target::SqliteFile { connect, folder } => {
+            Target::SqliteFile {
+                connect, folder, ..
+            } => {
                 assert_eq!(connect, "sqlite:x.db?mode=rwc");
                 assert_eq!(folder, None);
             }
@@ -786,6 +848,10 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://var/faxvox.db"),
             "sqlite://var/faxvox.db"
+        );
+        assert_eq!(
+            redact_url("postgres://fax@db/faxvox?sslmode=require&password=s3cret"),
+            "postgres://fax@db/faxvox?sslmode=require&password=***"
         );
     }
 

@@ -90,10 +90,10 @@ pub fn store_greeting(
         source,
     };
     let folder = path.parent().unwrap_or(spool_dir);
-    std::fs::create_dir_all(folder).map_err(write_err)?;
+    crate::fsutil::create_dir_all_private(folder).map_err(write_err)?;
     let folder = std::path::absolute(folder).map_err(write_err)?;
     let path = folder.join(format!("{number}.wav"));
-    crate::fsutil::write_atomic(&path, &wav_bytes(&greeting.samples)).map_err(|source| {
+    crate::fsutil::write_private(&path, &wav_bytes(&greeting.samples)).map_err(|source| {
         GreetingStoreError::Write {
             path: path.clone(),
             source,

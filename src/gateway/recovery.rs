@@ -60,7 +60,7 @@ impl CallMeta {
     /// still find them).
     pub fn write(&self, folder: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::fsutil::write_atomic(&folder.join(CALL_META), &json)
+        crate::fsutil::write_private(&folder.join(CALL_META), &json)
     }
 
     fn read(folder: &Path) -> Result<CallMeta, RecoveryError> {

@@ -103,9 +103,11 @@ impl Gateway {
     ) -> Result<Gateway, GatewayError> {
         let media_ip = config.sip.media_ip();
         let work_root = spool.root().join("calls");
-        std::fs::create_dir_all(&work_root).map_err(|source| GatewayError::WorkDir {
-            path: work_root.clone(),
-            source,
+        crate::fsutil::create_dir_all_private(&work_root).map_err(|source| {
+            GatewayError::WorkDir {
+                path: work_root.clone(),
+                source,
+            }
         })?;
         Ok(Gateway {
             shared: Arc::new(Shared {
@@ -342,7 +344,13 @@ impl Gateway {
         let _live = LiveFolder::new(sh.clone(), folder.clone());
         // File work goes to blocking threads: a slow disk must not delay the media ticks of
         // the calls that share this worker.
-        if let Err(e) = tokio::fs::create_dir_all(&folder).await {
+        let created = {
+            let folder = folder.clone();
+            tokio::task::spawn_blocking(move || crate::fsutil::create_dir_all_private(&folder))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        };
+        if let Err(e) = created {
             error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot create the call folder: 503");
             inc.reject(503, "Service Unavailable").await;
             return;

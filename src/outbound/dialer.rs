@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use faxvox_spool::{Claimed, JobKind, RetryPolicy, Spool, SpoolError};
+use faxvox_spool::{Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
 use serde::{Deserialize, Serialize};
@@ -34,12 +34,12 @@ use tracing::{error, info, warn, Instrument};
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
-use crate::billing::{Billing, BillingError, Money, Notice};
+use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
-use crate::directory::Directory;
+use crate::directory::{Backend, Directory};
 use crate::fax::Modems;
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
@@ -219,8 +219,20 @@ pub struct Dialer {
     stack: SipStack,
     ports: PortPool,
     name: String,
+    /// The spool's identity, which its reservations name ([`super::reconcile::spool_origin`]).
+    origin: String,
     /// Wakes the delivery worker when a status email is queued.
     wake: Option<Arc<Notify>>,
+}
+
+/// Whether the spool would give the job up at its next failure (`give_up_after` since the
+/// first attempt spent), whatever attempts are left.
+fn budget_spent(trunk: &TrunkConfig, claimed: &Claimed, now: SystemTime) -> bool {
+    let m = &claimed.manifest;
+    let first = m.first_attempt.unwrap_or(now);
+    retry_policy(trunk)
+        .next_attempt(first, m.attempts, now)
+        .is_none()
 }
 
 /// The spool's retry schedule for outbound faxes: `trunk.retry_secs` between attempts.
@@ -289,7 +301,12 @@ impl Dialer {
         };
         let mut spool = spool;
         spool.set_retry_policy(retry_policy(&config.trunk));
-        info!(sip = %stack.local_addr(), trunk = %config.trunk.uri, "outbound dialer ready");
+        let origin = super::reconcile::spool_origin(&spool).map_err(|source| SpoolError::Io {
+            op: "read the spool id",
+            path: spool.root().to_path_buf(),
+            source,
+        })?;
+        info!(sip = %stack.local_addr(), trunk = %crate::redact::redact_url(&config.trunk.uri), "outbound dialer ready");
         Ok(Dialer {
             spool,
             directory: directory.clone(),
@@ -305,6 +322,7 @@ impl Dialer {
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "faxvox".into()),
                 std::process::id()
             ),
+            origin,
             wake: None,
         })
     }
@@ -391,7 +409,12 @@ impl Dialer {
     pub async fn run(self: Arc<Self>, poll: Duration, stop: Arc<Notify>) {
         let mut running = JoinSet::new();
         let mut notices_due = Instant::now();
+        let mut sweep_due = Instant::now();
         loop {
+            if Instant::now() >= sweep_due {
+                self.reconcile().await;
+                sweep_due = Instant::now() + super::reconcile::SWEEP_EVERY;
+            }
             while running.len() < MAX_PARALLEL {
                 match self.claim() {
                     Some(claimed) => {
@@ -486,12 +509,47 @@ impl Dialer {
             Err(e) => {
                 error!(error = %e, "outbound job without usable facts");
                 let _ = self.spool.fail(SystemTime::now(), &claimed, &e, true);
+                // The reservation is found by the fax id (= job id): nothing was dialled.
+                self.release_for_fax(claimed.id.as_str(), &format!("job details unreadable: {e}"))
+                    .await;
                 return "dead (bad facts)".into();
             }
         };
         if let Some(result) = FaxResult::from_facts(claimed.facts()) {
             // Dialled before a crash or a billing error: only the bookkeeping is left.
             return self.finish(&mut claimed, &facts, result).await;
+        }
+        // Only a fax whose money is held goes out: a reservation closed meanwhile (the
+        // reconciliation released it when the job was quarantined or dead, and an admin
+        // brought it back) would let it go uncharged.
+        match self.billing.reservation(&facts.reservation).await {
+            Ok(Some(r)) if r.state == ReservationState::Open => {}
+            Ok(found) => {
+                let why = match found {
+                    Some(r) => format!(
+                        "its reservation {} is {} ({}): nothing sent; submit the fax again",
+                        r.id,
+                        match r.state {
+                            ReservationState::Settled => "settled",
+                            _ => "released",
+                        },
+                        r.close_reason.as_deref().unwrap_or("closed")
+                    ),
+                    None => format!(
+                        "its reservation {} does not exist: nothing sent; submit the fax again",
+                        facts.reservation
+                    ),
+                };
+                error!(reason = %why, "outbound fax refused");
+                let _ = self.spool.fail(SystemTime::now(), &claimed, &why, true);
+                return format!("dead ({why})");
+            }
+            Err(e) => {
+                let trunk = self.trunk();
+                return self
+                    .retry_later(&trunk, &claimed, &facts, 0, &format!("billing: {e}"))
+                    .await;
+            }
         }
         let mut attempts: Vec<AttemptRecord> = claimed
             .facts()
@@ -536,7 +594,17 @@ impl Dialer {
             }
             let tmp = match tempfile::tempdir() {
                 Ok(t) => t,
-                Err(e) => return self.retry_later(&trunk, &claimed, &format!("temp folder: {e}")),
+                Err(e) => {
+                    return self
+                        .retry_later(
+                            &trunk,
+                            &claimed,
+                            &facts,
+                            confirmed,
+                            &format!("temp folder: {e}"),
+                        )
+                        .await
+                }
             };
             let document = match remaining_document(&claimed, confirmed, tmp.path()) {
                 Ok(d) => d,
@@ -610,7 +678,12 @@ impl Dialer {
             };
             let final_cost = match &verdict {
                 Verdict::Sent | Verdict::Permanent(_) => true,
-                Verdict::Retry(_) => attempts.len() >= trunk.max_attempts as usize,
+                // Out of dials, or out of time: the spool would make the job dead on its
+                // own, so the fax is concluded here (charge, status email) instead.
+                Verdict::Retry(_) => {
+                    attempts.len() >= trunk.max_attempts as usize
+                        || budget_spent(&trunk, &claimed, SystemTime::now())
+                }
                 Verdict::T30(_) => next_mode.is_none(),
             };
             // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
@@ -637,7 +710,9 @@ impl Dialer {
                         .await
                 }
                 Verdict::Retry(reason) if !final_cost => {
-                    return self.retry_later(&trunk, &claimed, &reason);
+                    return self
+                        .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
+                        .await;
                 }
                 Verdict::T30(_) if next_mode.is_some() => {
                     fallback_now = true;
@@ -717,11 +792,39 @@ impl Dialer {
         }
     }
 
-    /// Busy / no answer with attempts left: `retrying`, due `trunk.retry_secs` later.
-    fn retry_later(&self, trunk: &TrunkConfig, claimed: &Claimed, reason: &str) -> String {
+    /// Busy / no answer with attempts left: `retrying`, due `trunk.retry_secs` later. Should
+    /// the spool give up instead (retry budget spent), the reservation is settled for the
+    /// `confirmed` pages or released: a dead job never keeps money held.
+    async fn retry_later(
+        &self,
+        trunk: &TrunkConfig,
+        claimed: &Claimed,
+        facts: &OutboundFacts,
+        confirmed: u32,
+        reason: &str,
+    ) -> String {
         let mut spool = self.spool.clone();
         spool.set_retry_policy(retry_policy(trunk));
-        match spool.fail(SystemTime::now(), claimed, reason, false) {
+        let now = SystemTime::now();
+        match spool.fail(now, claimed, reason, false) {
+            Ok(FailOutcome::Dead { reason: dead }) => {
+                warn!(reason = %dead, "fax given up by the spool");
+                let why = format!("job dead: {dead}");
+                let closed = if confirmed > 0 {
+                    self.billing
+                        .settle_because(&facts.reservation, confirmed, &why, now)
+                        .await
+                        .map(|_| ())
+                } else {
+                    self.billing
+                        .release_because(&facts.reservation, Some(&why), now)
+                        .await
+                };
+                if let Err(e) = closed {
+                    error!(error = %e, "cannot close the reservation of a dead fax; the reconciliation will");
+                }
+                format!("dead ({dead})")
+            }
             Ok(out) => {
                 info!(reason, ?out, "fax will be dialled again");
                 format!("retrying ({reason})")
@@ -729,6 +832,55 @@ impl Dialer {
             Err(e) => {
                 error!(error = %e, "cannot reschedule the fax");
                 "lease lost".into()
+            }
+        }
+    }
+
+    /// Releases the reservation of fax `fax_id`, if it has an open one (its facts could not
+    /// be read, so the reservation id is looked up by the fax).
+    async fn release_for_fax(&self, fax_id: &str, reason: &str) {
+        match self.billing.reservation_for_fax(fax_id).await {
+            Ok(Some(r)) if r.state == ReservationState::Open => {
+                if let Err(e) = self
+                    .billing
+                    .release_because(&r.id, Some(reason), SystemTime::now())
+                    .await
+                {
+                    error!(error = %e, "cannot release the reservation; the reconciliation will");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                error!(error = %e, "cannot look up the reservation; the reconciliation will")
+            }
+        }
+    }
+
+    /// The reconciliation sweep over this dialer's spool ([`super::reconcile`]).
+    pub async fn reconcile(&self) -> Vec<super::reconcile::Reconciled> {
+        let legacy = self.directory.backend() == Backend::Sqlite;
+        match super::reconcile::reconcile(
+            &self.billing,
+            &self.spool,
+            &self.origin,
+            legacy,
+            SystemTime::now(),
+            super::reconcile::GRACE,
+        )
+        .await
+        {
+            Ok(done) => {
+                if !done.is_empty() {
+                    info!(
+                        closed = done.len(),
+                        "reconciliation closed orphaned reservations"
+                    );
+                }
+                done
+            }
+            Err(e) => {
+                error!(error = %e, "reconciliation failed; next sweep");
+                Vec::new()
             }
         }
     }

@@ -21,6 +21,7 @@
 pub mod cover;
 pub mod dial;
 pub mod dialer;
+pub mod reconcile;
 pub mod render;
 pub mod report;
 pub mod status;
@@ -174,12 +175,13 @@ pub fn rasterize_documents(
 /// in it is replaced) and whether it asks for TCP (`;transport=tcp`).
 pub fn trunk_target(trunk_uri: &str, number: &str) -> Result<(String, bool), String> {
     let uri = trunk_uri.trim();
+    let shown = || crate::redact::redact_url(uri);
     let rest = uri
         .strip_prefix("sip:")
-        .ok_or_else(|| format!("trunk.uri {uri:?} is not a sip: URI"))?;
+        .ok_or_else(|| format!("trunk.uri {:?} is not a sip: URI", shown()))?;
     let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
     if host.is_empty() {
-        return Err(format!("trunk.uri {uri:?} has no host"));
+        return Err(format!("trunk.uri {:?} has no host", shown()));
     }
     let tcp = host
         .split(';')

@@ -195,8 +195,16 @@ pub async fn submit(
     };
     let mut job = begin?;
     let fax_id = job.id().clone();
+    // The reservation names this spool: only its reconciliation sweep may close it.
+    let origin = match super::reconcile::spool_origin(spool) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = job.abort();
+            return Err(SubmitError::Internal(format!("spool identity: {e}")));
+        }
+    };
     let reservation = match billing
-        .reserve(&account.id, fax_id.as_str(), &quote, now)
+        .reserve_from(&account.id, fax_id.as_str(), &quote, Some(&origin), now)
         .await
     {
         Ok(r) => r,
@@ -242,9 +250,7 @@ pub async fn submit(
     // (The task itself failing is a panic in the spool code: the reservation is kept then,
     // since the job may be in the spool.)
     if let Err(e) = queued? {
-        if let Err(r) = billing.release(&reservation.id).await {
-            warn!(fax = %fax_id, error = %r, "cannot release the reservation of a fax that was not queued");
-        }
+        release_unqueued(billing, spool, &fax_id, &reservation.id, now).await;
         return Err(e.into());
     }
     info!(
@@ -271,6 +277,45 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| SubmitError::Internal(format!("spool task: {e}")))
+}
+
+/// After queuing a fax reported an error: its reservation is released only once the fax
+/// cannot go out — the job is not in the spool, or it is cancelled (dead) here. Otherwise
+/// (the job is already being sent, or the spool cannot tell) the reservation stays open: the
+/// dialer charges the fax it sends, and the reconciliation sweep releases it if the job turns
+/// out to be gone. True when released.
+pub async fn release_unqueued(
+    billing: &Billing,
+    spool: &Spool,
+    fax_id: &JobId,
+    reservation: &str,
+    now: SystemTime,
+) -> bool {
+    let reason = "the fax could not be queued";
+    let gone = match spool.cancel(now, fax_id, reason) {
+        Ok(()) => {
+            warn!(fax = %fax_id, "the fax reported as not queued was in the spool: cancelled");
+            true
+        }
+        Err(SpoolError::NotFound(_) | SpoolError::Quarantined { .. }) => true,
+        Err(e) => {
+            warn!(fax = %fax_id, error = %e, "cannot tell whether the fax is queued: its reservation stays open");
+            false
+        }
+    };
+    if !gone {
+        return false;
+    }
+    match billing
+        .release_because(reservation, Some(reason), now)
+        .await
+    {
+        Ok(()) => true,
+        Err(r) => {
+            warn!(fax = %fax_id, error = %r, "cannot release the reservation of a fax that was not queued; the reconciliation will");
+            false
+        }
+    }
 }
 
 /// The submission time for the cover page, in the account's language and time zone (UTC if

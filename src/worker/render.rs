@@ -176,7 +176,7 @@ fn render_fax(input: &RenderInput) -> io::Result<Rendered> {
         // An earlier attempt rendered it (and may have sent it): send the same bytes.
         fs::read(&path)?
     } else {
-        crate::fsutil::write_atomic(&path, &conv.pdf)?;
+        crate::fsutil::write_private(&path, &conv.pdf)?;
         conv.pdf
     };
     let size = pdf.len() as u64;
@@ -242,7 +242,7 @@ fn render_voicemail(input: &RenderInput) -> io::Result<Rendered> {
             } else {
                 match encode_mp3(&samples, Mp3Quality::Standard) {
                     Ok(mp3) => {
-                        crate::fsutil::write_atomic(&path, &mp3)?;
+                        crate::fsutil::write_private(&path, &mp3)?;
                         mp3
                     }
                     Err(e) => {

@@ -111,6 +111,8 @@ pub struct Gateway {
     pub caller_rtp: (u16, u16),
     /// Extra `FAXVOX_*` variables for `serve` (e.g. `FAXVOX_SIP_TRUSTED`).
     env: Vec<(String, String)>,
+    /// The umask every `faxvox` command runs under (`None`: the test's own).
+    umask: Option<String>,
     child: Option<Child>,
     log_path: PathBuf,
     /// Set once the log has been printed, so drop does not print it twice.
@@ -150,6 +152,7 @@ impl Gateway {
             rtp,
             caller_rtp,
             env: Vec::new(),
+            umask: None,
             child: None,
             log_path,
             printed: false,
@@ -199,9 +202,25 @@ impl Gateway {
         self.env.push((key.to_string(), value.to_string()));
     }
 
+    /// Runs every later `faxvox` command (CLI and `serve`) under `umask MASK` (e.g. `"022"`).
+    pub fn set_umask(&mut self, mask: &str) {
+        self.umask = Some(mask.to_string());
+    }
+
     /// A `faxvox` command with this installation's configuration and a clean environment.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_faxvox"));
+        let bin = env!("CARGO_BIN_EXE_faxvox");
+        let mut cmd = match &self.umask {
+            // `exec` keeps the process id, so `serve` is still the child we signal and kill.
+            Some(mask) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.args(args).current_dir(self.path());
         for (k, _) in std::env::vars() {
             if k.starts_with("FAXVOX_") || k == "RUST_LOG" {

@@ -5,6 +5,7 @@ mod concurrency;
 mod disk_guard;
 mod lifecycle;
 mod listing;
+mod modes;
 mod purge;
 mod quarantine;
 mod recovery;
