@@ -55,7 +55,8 @@ fn writing() -> bool {
 // ------------------------------------------------------------------------------- SIP
 
 /// A minimal offer: PCMA and telephone-event.
-const PCMA_OFFER: &str = "v=0\r\no=raw 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n\
+const PCMA_OFFER: &str =
+    "v=0\r\no=raw 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n\
                           m=audio 4000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n\
                           a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\n";
 
@@ -165,7 +166,10 @@ fn sip_stream_corpus() {
 fn sdp_offer_corpus() {
     if writing() {
         let seeds = [
-            ("asterisk-offer.sdp", sdp_samples::ASTERISK_OFFER.to_string()),
+            (
+                "asterisk-offer.sdp",
+                sdp_samples::ASTERISK_OFFER.to_string(),
+            ),
             (
                 "asterisk-t38-reinvite.sdp",
                 sdp_samples::ASTERISK_T38_REINVITE.to_string(),
@@ -174,10 +178,7 @@ fn sdp_offer_corpus() {
                 "asterisk-back-to-audio.sdp",
                 sdp_samples::ASTERISK_BACK_TO_AUDIO.to_string(),
             ),
-            (
-                "pcma.sdp",
-                PCMA_OFFER.to_string(),
-            ),
+            ("pcma.sdp", PCMA_OFFER.to_string()),
             (
                 "audio-and-t38-fec.sdp",
                 "v=0\r\no=fs 1 2 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n\
@@ -222,7 +223,10 @@ fn digest_auth_corpus() {
             b"Digest username=\"al\\\"ice\",realm=faxvox,nonce=\"NONCE\",uri=\"sip:x\",response=\"00\",qop=\"auth\",nc=ffffffffffffffff,cnonce=\"\\\\\"",
         );
     }
-    eprintln!("{} inputs", replay("digest_auth", fuzzing::digest_authorization));
+    eprintln!(
+        "{} inputs",
+        replay("digest_auth", fuzzing::digest_authorization)
+    );
 }
 
 // ------------------------------------------------------------------------------- RTP
@@ -234,7 +238,10 @@ fn rtp_dtmf_corpus() {
         for i in 0..8u16 {
             let law = if i < 4 { 0 } else { 8 };
             let payload = vec![0x55u8 ^ i as u8; 160];
-            packets.push((1, write_packet(i == 0, law, 1000 + i, 160 * u32::from(i), 7, &payload)));
+            packets.push((
+                1,
+                write_packet(i == 0, law, 1000 + i, 160 * u32::from(i), 7, &payload),
+            ));
         }
         let sender = DtmfSender::new(DtmfSenderConfig::new(101)).expect("dtmf sender");
         for (k, p) in sender

@@ -99,7 +99,9 @@ fn handwritten_pdf() -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -127,11 +129,21 @@ fn encode(img: &image::GrayImage, fmt: image::ImageFormat) -> Vec<u8> {
 fn raster_corpus() {
     if writing() {
         write_seed("raster", "handwritten.pdf", &handwritten_pdf());
-        write_seed("raster", "grey.png", &encode(&image(24, 16), image::ImageFormat::Png));
-        write_seed("raster", "grey.jpg", &encode(&image(24, 16), image::ImageFormat::Jpeg));
-        let rgb = image::RgbImage::from_fn(16, 24, |x, y| image::Rgb([x as u8 * 9, y as u8 * 5, 200]));
+        write_seed(
+            "raster",
+            "grey.png",
+            &encode(&image(24, 16), image::ImageFormat::Png),
+        );
+        write_seed(
+            "raster",
+            "grey.jpg",
+            &encode(&image(24, 16), image::ImageFormat::Jpeg),
+        );
+        let rgb =
+            image::RgbImage::from_fn(16, 24, |x, y| image::Rgb([x as u8 * 9, y as u8 * 5, 200]));
         let mut png = Cursor::new(Vec::new());
-        rgb.write_to(&mut png, image::ImageFormat::Png).expect("png");
+        rgb.write_to(&mut png, image::ImageFormat::Png)
+            .expect("png");
         write_seed("raster", "rgb-portrait.png", &png.into_inner());
         let mut bitmap = Bitmap::new(1728, 40);
         bitmap.fill_rect(100, 10, 400, 8);
@@ -139,7 +151,11 @@ fn raster_corpus() {
             bitmap,
             resolution: Resolution::FINE,
         };
-        write_seed("raster", "fax.tif", &faxvox_codecs::tiff::write_g4_tiff(&[page]));
+        write_seed(
+            "raster",
+            "fax.tif",
+            &faxvox_codecs::tiff::write_g4_tiff(&[page]),
+        );
     }
     eprintln!("{} inputs", replay("raster", raster_entry));
 }
@@ -150,7 +166,11 @@ fn greeting_corpus() {
         let tone: Vec<i16> = (0..1_600)
             .map(|i| ((i as f64 * 0.3).sin() * 8_000.0) as i16)
             .collect();
-        write_seed("greeting", "8k-s16.wav", &recording::wav_bytes(&tone[..800]));
+        write_seed(
+            "greeting",
+            "8k-s16.wav",
+            &recording::wav_bytes(&tone[..800]),
+        );
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: 44_100,
