@@ -158,6 +158,23 @@ fn raster_corpus() {
         );
     }
     eprintln!("{} inputs", replay("raster", raster_entry));
+    // Every seed is a valid document, so the fuzzer starts from inputs that render.
+    for name in [
+        "handwritten.pdf",
+        "grey.png",
+        "grey.jpg",
+        "rgb-portrait.png",
+        "fax.tif",
+    ] {
+        let data = std::fs::read(corpus_dir("raster").join(name)).expect("seed");
+        let opts = RasterOptions {
+            resolution: Resolution::STANDARD,
+            max_pages: 2,
+            max_input_pixels: 1_000_000,
+            ..RasterOptions::default()
+        };
+        assert!(raster::rasterize(&data, &opts).is_ok(), "{name}");
+    }
 }
 
 #[test]
@@ -192,4 +209,12 @@ fn greeting_corpus() {
         write_seed("greeting", "8k.mp3", &mp3);
     }
     eprintln!("{} inputs", replay("greeting", greeting_entry));
+    for name in ["8k-s16.wav", "44k-stereo-f32.wav", "8k.mp3"] {
+        let data = std::fs::read(corpus_dir("greeting").join(name)).expect("seed");
+        let limits = GreetingLimits {
+            max_bytes: 256 * 1024,
+            max_duration_ms: 5_000,
+        };
+        assert!(decode_greeting_with(&data, &limits).is_ok(), "{name}");
+    }
 }
