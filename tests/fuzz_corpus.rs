@@ -1,8 +1,8 @@
 //! The fuzz targets' seed corpora (tests/fuzz-corpus/<target>) as a regression suite: every
 //! committed input goes through the same entry point as its libFuzzer target
 //! (`faxvox::fuzzing`), in a debug build (overflow checks on). With FAXVOX_WRITE_FUZZ_SEEDS=1
-//! the seeds are (re)written from code first. Crashes the fuzzers found are replayed by the
-//! tests at the end, with the input as bytes.
+//! the seeds are (re)written from code first. A crash a fuzzer finds becomes a test here, with
+//! the input as bytes.
 
 #[path = "support/sdp_samples.rs"]
 mod sdp_samples;
