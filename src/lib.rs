@@ -15,6 +15,8 @@ pub mod delivery;
 pub mod directory;
 pub mod fax;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 pub mod media;
 pub mod outbound;

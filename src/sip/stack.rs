@@ -1699,8 +1699,9 @@ fn privacy_requested(req: &Request) -> bool {
 }
 
 /// Whether one `Privacy` header value (`id;critical`, `header, session`…) withholds the
-/// caller's identity.
-fn privacy_withholds_identity(value: &str) -> bool {
+/// caller's identity. Public for the fuzz targets (`crate::fuzzing`).
+#[doc(hidden)]
+pub fn privacy_withholds_identity(value: &str) -> bool {
     value
         .split([';', ','])
         .map(|v| v.trim().to_ascii_lowercase())
