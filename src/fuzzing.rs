@@ -80,6 +80,10 @@ pub fn sip_datagram(data: &[u8]) {
             let _ = req.cseq_header().map(|c| c.seq());
             let user = |uri: &Uri| uri.auth.as_ref().map(|a| a.user.clone());
             let _ = user(&req.uri);
+            // The caller as the gateway takes it apart for facts, emails and records.
+            if let Ok(from) = req.from_header() {
+                let _ = crate::sip::caller_id::caller_identity(from.value());
+            }
             if let Ok(from) = req.from_header().and_then(|h| h.typed()) {
                 let _ = user(&from.uri);
                 let _ = from
@@ -100,7 +104,8 @@ pub fn sip_datagram(data: &[u8]) {
             }
             if !authorizations.is_empty() {
                 let values: Vec<&str> = authorizations.iter().map(String::as_str).collect();
-                let _ = digest_server().verify(SystemTime::now(), "INVITE", &values);
+                let uri = req.uri.to_string();
+                let _ = digest_server().verify(SystemTime::now(), "INVITE", &uri, &values);
             }
             if !req.body.is_empty() {
                 sdp_offer(&req.body);
@@ -209,11 +214,19 @@ pub fn digest_authorization(data: &[u8]) {
     let old = server.nonce(now - Duration::from_secs(3_600));
     let text = text.replace("OLDNONCE", &old).replace("NONCE", &fresh);
     let values: Vec<&str> = text.split('\n').collect();
+    // The Request-URI the credentials name (so the checks behind the `uri` comparison are
+    // reached), and another one.
+    let mut uri = String::from("sip:+33123456789@127.0.0.1");
     for v in &values {
-        let _ = parse_credentials(v);
+        if let Some(c) = parse_credentials(v) {
+            if let Some(u) = c.get("uri") {
+                uri.clone_from(u);
+            }
+        }
     }
-    let _ = server.verify(now, "INVITE", &values);
-    let _ = server.verify(now, "INVITE", &values);
+    let _ = server.verify(now, "INVITE", &uri, &values);
+    let _ = server.verify(now, "INVITE", &uri, &values);
+    let _ = server.verify(now, "INVITE", "sip:other@127.0.0.1", &values);
     for v in &values {
         let _ = privacy_withholds_identity(v);
     }

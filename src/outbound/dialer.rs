@@ -44,7 +44,7 @@ use crate::fax::Modems;
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
 use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
-use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError};
+use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, StackGuard};
 
 /// How long a claim holds an outbound job: longer than two fax calls of the maximum length.
 pub const DIAL_LEASE: Duration = Duration::from_secs(2 * 3600);
@@ -285,10 +285,17 @@ impl Dialer {
         } else {
             listen.ip()
         };
+        // The dialer's stack only places calls, but its port answers whoever sends to it:
+        // it gets the gateway's limits on untrusted sources and connections.
         let stack_config = |ip| StackConfig {
             listen: SocketAddr::new(ip, 0),
             tcp: true,
             user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
+            guard: Some(StackGuard {
+                trusted: config.sip.trusted_nets(),
+                limits: config.sip.guard_limits(),
+            }),
+            limits: config.sip.conn_limits(),
             ..StackConfig::default()
         };
         let stack = match SipStack::start(stack_config(ip)).await {
