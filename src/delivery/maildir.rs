@@ -32,7 +32,12 @@ pub fn deliver(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let tmp = root.join("tmp").join(&name);
     let new = root.join("new").join(&name);
     let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        // 0600: a message holds a client's fax or voicemail (umask can only remove bits).
+        let mut file = std::os::unix::fs::OpenOptionsExt::mode(
+            OpenOptions::new().write(true).create_new(true),
+            0o600,
+        )
+        .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -98,5 +103,19 @@ mod tests {
         assert_eq!(fs::read(&a).unwrap(), b"Subject: a\r\n\r\nA\r\n");
         let name = a.file_name().unwrap().to_str().unwrap();
         assert!(!name.contains(':') && !name.contains('/'), "{name}");
+    }
+
+    #[test]
+    fn messages_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Maildir");
+        let a = deliver(&root, b"Subject: a\r\n\r\nA\r\n").unwrap();
+        let mode = fs::metadata(&a).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "message mode {mode:o}");
+        for sub in ["tmp", "new", "cur"] {
+            let mode = fs::metadata(root.join(sub)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{sub} mode {mode:o}");
+        }
     }
 }
