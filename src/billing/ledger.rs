@@ -405,19 +405,7 @@ impl Billing {
             .checked_add(t.reserved)
             .ok_or(BillingError::Overflow)?;
         let after = consumed.checked_add(amount);
-        let refused = |t: &Totals| BillingError::CeilingReached {
-            account: account.to_string(),
-            amount,
-            used: t.used,
-            reserved: t.reserved,
-            ceiling,
-            deposits: t.deposits,
-            limit,
-            remaining: limit
-                .checked_sub(consumed)
-                .unwrap_or(Money::ZERO)
-                .max(Money::ZERO),
-        };
+        let refused = |t: &Totals| ceiling_reached(account, amount, t, ceiling, limit);
         let fits = after.is_some_and(|a| a <= limit);
         let inserted = if fits {
             let id = new_id(now);
@@ -508,19 +496,7 @@ impl Billing {
         }
         tracing::warn!(account, %amount, %limit, "fax refused at the ceiling before rendering");
         record_notice(&mut conn, account, &period, 100, consumed, limit, now).await?;
-        Err(BillingError::CeilingReached {
-            account: account.to_string(),
-            amount,
-            used: t.used,
-            reserved: t.reserved,
-            ceiling,
-            deposits: t.deposits,
-            limit,
-            remaining: limit
-                .checked_sub(consumed)
-                .unwrap_or(Money::ZERO)
-                .max(Money::ZERO),
-        })
+        Err(ceiling_reached(account, amount, &t, ceiling, limit))
     }
 
     /// Refuses what `account` may not send to `to_e164`: everything when suspended, anything
@@ -957,5 +933,29 @@ impl Billing {
                 })
             })
             .collect()
+    }
+}
+
+/// The refusal of `amount` for `account` whose month stands at `t` against `limit`.
+fn ceiling_reached(
+    account: &str,
+    amount: Money,
+    t: &Totals,
+    ceiling: Money,
+    limit: Money,
+) -> BillingError {
+    let consumed = t.used.checked_add(t.reserved).unwrap_or(Money::MAX);
+    BillingError::CeilingReached {
+        account: account.to_string(),
+        amount,
+        used: t.used,
+        reserved: t.reserved,
+        ceiling,
+        deposits: t.deposits,
+        limit,
+        remaining: limit
+            .checked_sub(consumed)
+            .unwrap_or(Money::ZERO)
+            .max(Money::ZERO),
     }
 }
