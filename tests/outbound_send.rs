@@ -20,6 +20,7 @@ use serde_json::Value;
 use support::gateway::{attachment, describe_mail, sent_to, wait_mail, Gateway};
 use support::peers::require;
 use support::poppler::render_pdf;
+use support::sip_raw::busy_trunk;
 use support::smtp::{SinkOptions, SmtpSink};
 
 const ALICE_LINE: &str = "+33100000001";
@@ -439,51 +440,6 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
     .unwrap_or_else(|| panic!("no 80 % notice for alice:\n{}", describe_mail(&sink)));
     eprintln!("notice: {:?}", notice.python_header("subject"));
     gw.assert_alive("after sending");
-}
-
-/// A trunk whose every line is busy: answers each INVITE with 486 (and ignores the ACK).
-/// Returns its port and the INVITEs it saw as (Call-ID, whole request), retransmissions
-/// counted once.
-type Invites = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
-fn busy_trunk() -> (u16, Invites) {
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = sock.local_addr().unwrap().port();
-    let seen: Invites = Default::default();
-    let calls = seen.clone();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        while let Ok((n, from)) = sock.recv_from(&mut buf) {
-            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            if !text.starts_with("INVITE ") {
-                continue;
-            }
-            let mut reply = String::from("SIP/2.0 486 Busy Here\r\n");
-            let mut call_id = String::new();
-            for line in text.split("\r\n").take_while(|l| !l.is_empty()).skip(1) {
-                let name = line
-                    .split(':')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                match name.as_str() {
-                    "via" | "from" | "call-id" | "cseq" => reply.push_str(&format!("{line}\r\n")),
-                    "to" => reply.push_str(&format!("{line};tag=busy1\r\n")),
-                    _ => {}
-                }
-                if name == "call-id" {
-                    call_id = line.split_once(':').unwrap().1.trim().to_string();
-                }
-            }
-            reply.push_str("Content-Length: 0\r\n\r\n");
-            let _ = sock.send_to(reply.as_bytes(), from);
-            let mut seen = calls.lock().unwrap();
-            if !seen.iter().any(|(id, _)| *id == call_id) {
-                seen.push((call_id, text));
-            }
-        }
-    });
-    (port, seen)
 }
 
 /// The value of header `name` in a raw SIP request (first occurrence, case-insensitive).

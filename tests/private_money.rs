@@ -29,6 +29,7 @@ use serde_json::Value;
 
 use support::gateway::{attachment, describe_mail, sent_to, Gateway};
 use support::peers;
+use support::sip_raw::busy_trunk;
 use support::smtp::{SinkOptions, SmtpSink};
 
 const FAX_LINE: &str = "+33299001122";
@@ -169,49 +170,6 @@ fn walk_files(root: &Path) -> Vec<String> {
 }
 
 // ------------------------------------------------------------------------------- money
-
-/// A trunk whose every line is busy: answers each INVITE with 486. Returns its port and the
-/// number of distinct INVITEs (Call-IDs) seen.
-fn busy_trunk() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = sock.local_addr().unwrap().port();
-    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
-    let calls = seen.clone();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        while let Ok((n, from)) = sock.recv_from(&mut buf) {
-            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            if !text.starts_with("INVITE ") {
-                continue;
-            }
-            let mut reply = String::from("SIP/2.0 486 Busy Here\r\n");
-            let mut call_id = String::new();
-            for line in text.split("\r\n").take_while(|l| !l.is_empty()).skip(1) {
-                let name = line
-                    .split(':')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                match name.as_str() {
-                    "via" | "from" | "call-id" | "cseq" => reply.push_str(&format!("{line}\r\n")),
-                    "to" => reply.push_str(&format!("{line};tag=busy1\r\n")),
-                    _ => {}
-                }
-                if name == "call-id" {
-                    call_id = line.split_once(':').unwrap().1.trim().to_string();
-                }
-            }
-            reply.push_str("Content-Length: 0\r\n\r\n");
-            let _ = sock.send_to(reply.as_bytes(), from);
-            let mut seen = calls.lock().unwrap();
-            if !seen.contains(&call_id) {
-                seen.push(call_id);
-            }
-        }
-    });
-    (port, seen)
-}
 
 fn status(gw: &Gateway, account: &str) -> Value {
     serde_json::from_str(&gw.ok(&["billing", "status", account, "--json"])).unwrap()
