@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod gateway;
 pub mod media;
+pub mod money;
 pub mod outbound;
 pub mod redact;
 pub mod sip;

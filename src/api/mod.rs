@@ -57,9 +57,10 @@ use thiserror::Error;
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
-use crate::billing::{Billing, BillingError, Money};
+use crate::billing::{Billing, BillingError};
 use crate::config::{Config, TrunkConfig};
 use crate::directory::Directory;
+use crate::money::Money;
 use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission, SubmitError};
 use crate::outbound::{FaxResult, OutboundFacts, MAX_DOCUMENT_BYTES};

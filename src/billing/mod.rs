@@ -46,15 +46,14 @@ use crate::config::BillingConfig;
 use crate::directory::{Backend, Directory, DirectoryError};
 
 pub mod ledger;
-pub mod money;
 pub mod rates;
 pub mod statement;
 
+pub use crate::money::{Money, MoneyError};
 pub use ledger::{
     AccountState, BillingStatus, Notice, Reservation, ReservationRecord, ReservationState,
     StateChange,
 };
-pub use money::{Money, MoneyError};
 pub use rates::{Quote, Rate, RateImportError};
 
 /// `billing.default_ceiling` when the configuration says nothing: 150.00 €.

@@ -19,8 +19,9 @@ use clap::Subcommand;
 
 use super::account::{block_on, open, table};
 use crate::billing::statement::Statement;
-use crate::billing::{Billing, Money};
+use crate::billing::Billing;
 use crate::config::Config;
+use crate::money::Money;
 
 #[derive(Subcommand, Debug)]
 pub enum BillingCommand {

@@ -17,7 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Directory, DirectoryError, Result};
-use crate::billing::Money;
+use crate::money::Money;
 
 /// What a call was, from the account's point of view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

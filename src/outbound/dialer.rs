@@ -34,7 +34,7 @@ use tracing::{error, info, warn, Instrument};
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
-use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
+use crate::billing::{Billing, BillingError, Notice, ReservationState};
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
@@ -43,6 +43,7 @@ use crate::directory::{Backend, Directory};
 use crate::fax::Modems;
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
+use crate::money::Money;
 use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
 use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, StackGuard};
 

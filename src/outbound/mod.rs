@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::billing::Money;
+use crate::money::Money;
 
 /// Name of the document in an outbound job.
 pub const DOCUMENT: &str = "document.tif";

@@ -21,8 +21,9 @@ use serde::Serialize;
 use tracing::{error, warn};
 
 use super::{FaxResult, OutboundFacts};
-use crate::billing::{Billing, BillingError, Money, ReservationRecord};
+use crate::billing::{Billing, BillingError, ReservationRecord};
 use crate::directory::records::record_time;
+use crate::money::Money;
 
 /// How often the dialer sweeps.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(300);

@@ -32,9 +32,9 @@ use thiserror::Error;
 
 use super::dialer::AttemptRecord;
 use super::{FaxResult, OutboundFacts};
-use crate::billing::Money;
 use crate::delivery::compose::format_duration;
 use crate::delivery::{phone, sanitize_text, Locale};
+use crate::money::Money;
 
 /// Width of the thumbnail in pixels: a quarter of a 1728 px fax page.
 pub const THUMBNAIL_WIDTH_PX: u32 = 432;

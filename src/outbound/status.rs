@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 
 use super::dialer::compose_status;
 use super::{FaxResult, OutboundFacts};
-use crate::billing::Money;
 use crate::delivery::compose::Composed;
 use crate::delivery::{Composer, Locale};
 use crate::directory::Account;
+use crate::money::Money;
 
 /// Name of the transmission report in a status job.
 pub const REPORT_MEDIA: &str = "report.pdf";
