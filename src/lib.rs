@@ -18,6 +18,7 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gateway;
+pub mod jobs;
 pub mod media;
 pub mod money;
 pub mod outbound;

@@ -60,10 +60,11 @@ use tracing::{debug, error, info, warn};
 use crate::billing::{Billing, BillingError};
 use crate::config::{Config, TrunkConfig};
 use crate::directory::Directory;
+use crate::jobs::{FaxResult, OutboundFacts};
 use crate::money::Money;
 use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission, SubmitError};
-use crate::outbound::{FaxResult, OutboundFacts, MAX_DOCUMENT_BYTES};
+use crate::outbound::MAX_DOCUMENT_BYTES;
 
 /// Why the API could not start.
 #[derive(Debug, Error)]

@@ -17,9 +17,9 @@ use super::account::{block_on, open};
 use super::spool::open_spool;
 use crate::billing::Billing;
 use crate::config::Config;
+use crate::jobs::FaxResult;
 use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission};
-use crate::outbound::FaxResult;
 
 /// Exit code of a refused fax.
 pub const EXIT_REFUSED: u8 = 2;

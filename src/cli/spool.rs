@@ -23,11 +23,11 @@ use crate::cli::account::{block_on, open, table};
 use crate::config::Config;
 use crate::delivery::Transport;
 use crate::directory::{validate, LineKind};
-use crate::worker::{self, FaxFacts, JobFacts, WorkReport, Worker};
+use crate::worker::{self, WorkReport, Worker};
 
 // Media file names: the same as the gateway's, so an imported job is delivered exactly like a
 // received one.
-use crate::gateway::commit::{FAX_TIFF, VOICEMAIL_WAV};
+use crate::jobs::{FaxFacts, JobFacts, FAX_TIFF, VOICEMAIL_WAV};
 
 #[derive(Subcommand, Debug)]
 pub enum SpoolCommand {

@@ -27,15 +27,12 @@ use crate::config::Config;
 use crate::directory::records::{CallKind as RecordKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::validate;
 use crate::fax::FaxReport;
+use crate::jobs::{FaxFacts, JobFacts};
 use crate::media::channel::MediaOutcome;
 use crate::sip::call::Reason;
 use crate::voicemail::{MissedReason, Outcome};
-use crate::worker::{FaxFacts, JobFacts};
 
-/// Media name of a received fax in its spool job.
-pub const FAX_TIFF: &str = "fax.tiff";
-/// Media name of a voicemail recording in its spool job.
-pub const VOICEMAIL_WAV: &str = "message.wav";
+pub use crate::jobs::{FAX_TIFF, VOICEMAIL_WAV};
 
 /// Why a call's capture could not be stored.
 #[derive(Debug, Error)]

@@ -24,7 +24,6 @@ use std::time::{Duration, Instant, SystemTime};
 use faxvox_spool::{Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::Notify;
@@ -33,7 +32,7 @@ use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
-use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
+use super::{stamp, status, trunk_target, ANONYMOUS};
 use crate::billing::{Billing, BillingError, Notice, ReservationState};
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
@@ -41,6 +40,9 @@ use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Out
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
 use crate::fax::Modems;
+/// Kept here for the dialer's callers; the record lives with the other job facts.
+pub use crate::jobs::AttemptRecord;
+use crate::jobs::{FaxResult, OutboundFacts, DOCUMENT};
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
 use crate::money::Money;
@@ -71,29 +73,6 @@ pub enum DialerError {
     Delivery(#[from] DeliveryError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
-}
-
-/// One attempt, as kept in the job's facts (`attempts`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttemptRecord {
-    pub at: String,
-    pub call_id: String,
-    pub status: Option<u16>,
-    pub reason: String,
-    /// Pages the far end confirmed in this attempt.
-    pub pages: u32,
-    pub t38: bool,
-    pub ecm: bool,
-    /// This attempt was a T.30 fallback.
-    pub fallback: bool,
-    pub duration_secs: u64,
-    /// Highest image modem rate offered (14400, or 9600 on the lower-rate fallback).
-    #[serde(default = "full_rate")]
-    pub max_bit_rate: u32,
-}
-
-fn full_rate() -> u32 {
-    14_400
 }
 
 /// The fax settings of one attempt.

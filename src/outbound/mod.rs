@@ -31,89 +31,17 @@ use std::time::SystemTime;
 
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::Page;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::money::Money;
+/// The facts of an outbound fax job, defined in [`crate::jobs`] with the other job facts.
+pub use crate::jobs::{FaxResult, OutboundFacts};
 
-/// Name of the document in an outbound job.
-pub const DOCUMENT: &str = "document.tif";
 /// Largest document file accepted (one file of a submission).
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 /// Most pages in one fax (all documents together).
 pub const MAX_PAGES: usize = 200;
 /// The From user of an anonymous fax.
 pub const ANONYMOUS: &str = "anonymous";
-
-/// What `faxvox send` stores in an outbound job (the spool keeps it verbatim); the dialer adds
-/// `attempts`, `pages_confirmed` and, once final, `result`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboundFacts {
-    /// Same as the job id.
-    pub fax_id: String,
-    pub account: String,
-    /// Caller id: one of the account's lines, E.164.
-    pub from: String,
-    /// Destination, E.164.
-    pub to: String,
-    /// Hide the caller id (From anonymous).
-    pub anonymous: bool,
-    /// Pages in `document.tif`.
-    pub pages: u32,
-    /// Billing reservation id.
-    pub reservation: String,
-    /// Price per page reserved.
-    pub rate: Money,
-    /// Amount reserved (`pages × rate`).
-    pub amount: Money,
-    /// Matched rate prefix.
-    pub prefix: String,
-    /// RFC 3339 UTC.
-    pub submitted: String,
-}
-
-impl OutboundFacts {
-    /// The facts as the spool's JSON map.
-    pub fn to_map(&self) -> Map<String, Value> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        }
-    }
-
-    /// Reads the facts of an outbound job (extra fields are ignored).
-    pub fn from_map(map: &Map<String, Value>) -> Result<OutboundFacts, String> {
-        serde_json::from_value(Value::Object(map.clone()))
-            .map_err(|e| format!("outbound fax facts unreadable: {e}"))
-    }
-}
-
-/// The final result of an outbound fax, stored in the job's facts under `result`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaxResult {
-    /// True when every page was confirmed by the far end.
-    pub sent: bool,
-    pub pages_confirmed: u32,
-    pub pages: u32,
-    /// What was charged (pages confirmed × rate).
-    pub charged: Money,
-    /// Dial attempts made.
-    pub attempts: u32,
-    /// Seconds of the last connected call.
-    pub duration_secs: u64,
-    /// In words: "sent", or why not.
-    pub reason: String,
-    /// RFC 3339 UTC.
-    pub at: String,
-}
-
-impl FaxResult {
-    /// Reads `result` from an outbound job's facts, when the fax is final.
-    pub fn from_facts(map: &Map<String, Value>) -> Option<FaxResult> {
-        serde_json::from_value(map.get("result")?.clone()).ok()
-    }
-}
 
 /// A document that cannot be faxed, with the reason for the sender.
 #[derive(Debug, Error)]
@@ -211,24 +139,5 @@ mod tests {
         );
         assert!(trunk_target("", "+1").is_err());
         assert!(trunk_target("tel:+1", "+1").is_err());
-    }
-
-    #[test]
-    fn facts_round_trip() {
-        let f = OutboundFacts {
-            fax_id: "20261127T071530Z-3f9a2c1b".into(),
-            account: "acme".into(),
-            from: "+33100000001".into(),
-            to: "+33299001122".into(),
-            anonymous: false,
-            pages: 3,
-            reservation: "r1".into(),
-            rate: Money::parse("0.05").unwrap(),
-            amount: Money::parse("0.15").unwrap(),
-            prefix: "33".into(),
-            submitted: "2026-11-27T07:15:30Z".into(),
-        };
-        assert_eq!(OutboundFacts::from_map(&f.to_map()).unwrap(), f);
-        assert_eq!(f.to_map()["amount"], "0.15");
     }
 }

@@ -20,9 +20,9 @@ use faxvox_spool::{JobId, Spool, SpoolError, StateName};
 use serde::Serialize;
 use tracing::{error, warn};
 
-use super::{FaxResult, OutboundFacts};
 use crate::billing::{Billing, BillingError, ReservationRecord};
 use crate::directory::records::record_time;
+use crate::jobs::{FaxResult, OutboundFacts};
 use crate::money::Money;
 
 /// How often the dialer sweeps.

@@ -30,10 +30,9 @@ use printpdf::{
 };
 use thiserror::Error;
 
-use super::dialer::AttemptRecord;
-use super::{FaxResult, OutboundFacts};
 use crate::delivery::compose::format_duration;
 use crate::delivery::{phone, sanitize_text, Locale};
+use crate::jobs::{AttemptRecord, FaxResult, OutboundFacts};
 use crate::money::Money;
 
 /// Width of the thumbnail in pixels: a quarter of a 1728 px fax page.

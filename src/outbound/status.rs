@@ -11,14 +11,12 @@ use faxvox_spool::{JobId, JobKind, Spool, SpoolError};
 use serde_json::{Map, Value};
 
 use super::dialer::compose_status;
-use super::{FaxResult, OutboundFacts};
 use crate::delivery::compose::Composed;
 use crate::delivery::{Composer, Locale};
 use crate::directory::Account;
+use crate::jobs::{FaxResult, OutboundFacts, REPORT_MEDIA};
 use crate::money::Money;
 
-/// Name of the transmission report in a status job.
-pub const REPORT_MEDIA: &str = "report.pdf";
 /// Fact naming what was charged for the fax (decimal € string).
 const CHARGED: &str = "charged";
 

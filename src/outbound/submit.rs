@@ -13,10 +13,11 @@ use tracing::{info, warn};
 
 use super::cover::{CoverDetails, CoverError, CoverText};
 use super::render::{RenderError, RenderJob, Renderer};
-use super::{stamp, DocumentError, OutboundFacts, DOCUMENT};
+use super::{stamp, DocumentError};
 use crate::billing::{Billing, BillingError, Quote};
 use crate::config::TrunkConfig;
 use crate::directory::{validate, Directory, DirectoryError};
+use crate::jobs::{OutboundFacts, DOCUMENT};
 
 /// A fax to send, as the client asked for it.
 #[derive(Debug, Clone)]

@@ -15,7 +15,6 @@
 //! behind the caller's back: it uses [`Worker::with_clock`]'s clock (the system clock by
 //! default), so tests can drive days of retries.
 
-pub mod facts;
 pub mod looped;
 pub mod render;
 
@@ -32,8 +31,11 @@ use crate::delivery::{
     Composer, DeadJob, DeliveryError, Locale, Message, Outcome, Rejection, Transport,
 };
 use crate::directory::{Account, Directory};
+use crate::jobs::{DeliveryRecord, RejectedRecipient, REPORT_MEDIA};
 
-pub use facts::{DeliveryRecord, FaxFacts, JobFacts, RejectedRecipient};
+/// The facts of the jobs this worker delivers (defined in [`crate::jobs`], where their
+/// writers find them too).
+pub use crate::jobs::{FaxFacts, JobFacts};
 pub use render::VoicemailFormat;
 
 /// The job kinds this worker delivers by email; the others are left in the spool for their
@@ -452,7 +454,7 @@ impl Worker {
     ) -> Result<ComposedMail, Failure> {
         // An outbound fax's status: composed from the fax's facts, its report attached when
         // the job has one (a fax whose report could not be built gets the text alone).
-        let name = crate::outbound::status::REPORT_MEDIA;
+        let name = REPORT_MEDIA;
         let report = if claimed.manifest.media.iter().any(|m| m.name == name) {
             let pdf = tokio::fs::read(claimed.media_path(name))
                 .await
@@ -468,12 +470,9 @@ impl Worker {
             report.as_deref(),
         )
         .map_err(permanent)?;
-        let file = report.as_ref().map(|r| {
-            (
-                crate::outbound::status::REPORT_MEDIA.to_string(),
-                r.len() as u64,
-            )
-        });
+        let file = report
+            .as_ref()
+            .map(|r| (REPORT_MEDIA.to_string(), r.len() as u64));
         Ok((mail, file, Vec::new()))
     }
 

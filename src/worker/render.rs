@@ -18,7 +18,7 @@ use crate::delivery::{
     Attachment, FaxDetails, FaxQuality, Kind, Media, OmitReason, PageCutDetails,
 };
 
-use super::facts::JobFacts;
+use crate::jobs::JobFacts;
 
 /// Name of the rendered fax in the job folder.
 pub const FAX_PDF: &str = "fax.pdf";
