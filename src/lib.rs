@@ -24,5 +24,6 @@ pub mod money;
 pub mod outbound;
 pub mod redact;
 pub mod sip;
+pub mod text;
 pub mod voicemail;
 pub mod worker;

@@ -15,7 +15,7 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::delivery::sanitize_text;
+use crate::text::sanitize_text;
 
 /// Longest caller number kept, in characters (E.164 needs 16; SIP user names can be longer).
 pub const MAX_NUMBER_CHARS: usize = 64;
