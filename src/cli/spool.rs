@@ -25,8 +25,8 @@ use crate::delivery::Transport;
 use crate::directory::{validate, LineKind};
 use crate::worker::{self, WorkReport, Worker};
 
-// Media file names: the same as the gateway's, so an imported job is delivered exactly like a
-// received one.
+// Media file names and facts: the same as the gateway's, so an imported job is delivered
+// exactly like a received one.
 use crate::jobs::{FaxFacts, JobFacts, FAX_TIFF, VOICEMAIL_WAV};
 
 #[derive(Subcommand, Debug)]

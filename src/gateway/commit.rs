@@ -32,6 +32,7 @@ use crate::media::channel::MediaOutcome;
 use crate::sip::call::Reason;
 use crate::voicemail::{MissedReason, Outcome};
 
+/// The media names of the jobs a call leaves, defined with the other job facts.
 pub use crate::jobs::{FAX_TIFF, VOICEMAIL_WAV};
 
 /// Why a call's capture could not be stored.
