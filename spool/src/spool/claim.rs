@@ -303,7 +303,7 @@ impl Spool {
     }
 
     /// The attempt failed. Temporary failures go to `retrying` at the next time
-    /// of the [`RetryPolicy`]; a permanent failure, or a spent budget, goes to
+    /// of the [`RetryPolicy`](crate::RetryPolicy); a permanent failure, or a spent budget, goes to
     /// `dead` with the reason.
     pub fn fail(
         &self,
