@@ -1,4 +1,4 @@
-//! The SIP stack glue: rsipstack (pinned, notes/sip.md §1.2) behind our own small types, so
+//! The SIP stack glue: rsipstack (pinned in Cargo.toml) behind our own small types, so
 //! the gateway only sees incoming calls, dialogs ("legs") that execute [`Call`] actions, and
 //! the events to feed back into the [`Call`].
 //!
@@ -30,8 +30,8 @@
 //! With [`StackConfig::tls`], SIP over TLS is accepted on its own port (rustls).
 //!
 //! The ACK of our 2xx to the initial INVITE and the ACK of our 2xx to a re-INVITE are told
-//! apart by the CSeq of the 2xx they confirm (rsipstack reports both as `Confirmed`; notes
-//! §1.2 item 3), and only for a 2xx this glue actually sent.
+//! apart by the CSeq of the 2xx they confirm (rsipstack reports both as `Confirmed`), and
+//! only for a 2xx this glue actually sent.
 //!
 //! An in-dialog INVITE on a dialog that is not confirmed yet — our 2xx not ACKed (a caller
 //! that re-INVITEs right after its ACK: the two may be processed in either order), or no
