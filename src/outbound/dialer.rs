@@ -32,6 +32,9 @@ use tokio::task::{JoinError, JoinSet};
 use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
+use super::ladder::{
+    classify, fallback, AttemptMode, AttemptVerdict as Verdict, MAX_FALLBACKS, RETRY_STATUSES,
+};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
@@ -54,8 +57,6 @@ const CALL_MARGIN: Duration = Duration::from_secs(120);
 pub const MAX_PARALLEL: usize = 4;
 /// After a failed attempt to email billing notices, wait this long before the next.
 const NOTICE_BACKOFF: Duration = Duration::from_secs(60);
-/// SIP statuses worth dialling again later: busy, no answer, cancelled, trunk overloaded.
-const RETRY_STATUSES: &[u16] = &[408, 480, 486, 487, 500, 503, 504, 600];
 
 /// Why the dialer could not start.
 #[derive(Debug, Error)]
@@ -93,110 +94,6 @@ pub struct AttemptRecord {
 
 fn full_rate() -> u32 {
     14_400
-}
-
-/// The fax settings of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttemptMode {
-    pub t38: T38Policy,
-    pub ecm: bool,
-    pub modems: Modems,
-}
-
-impl AttemptMode {
-    /// Highest image modem rate this mode offers.
-    pub fn max_bit_rate(&self) -> u32 {
-        if self.modems.v17 {
-            14_400
-        } else if self.modems.v29 {
-            9_600
-        } else {
-            4_800
-        }
-    }
-}
-
-/// Most fallback attempts after T.30 failures (the ladder has two steps).
-pub const MAX_FALLBACKS: u32 = 2;
-
-/// The T.30 fallback ladder: the settings of the next attempt after a fax failed once the far
-/// end answered, or `None` when nothing is left to try. First G.711 instead of T.38 (when the
-/// failed call used T.38: gateways on the far side mangle it more often than audio), then
-/// error correction off and the rate capped at 9600 bit/s (V.29; no V.17), which old or noisy
-/// lines manage when training at 14400 fails.
-pub fn fallback(mode: AttemptMode, used_t38: bool) -> Option<AttemptMode> {
-    if used_t38 && mode.t38 != T38Policy::Off {
-        return Some(AttemptMode {
-            t38: T38Policy::Off,
-            ..mode
-        });
-    }
-    if mode.ecm || mode.modems.v17 {
-        return Some(AttemptMode {
-            ecm: false,
-            modems: Modems {
-                v17: false,
-                ..mode.modems
-            },
-            ..mode
-        });
-    }
-    None
-}
-
-/// What an attempt means for the fax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every remaining page was confirmed.
-    Sent,
-    /// Busy, no answer, temporary trunk trouble: dial again later.
-    Retry(String),
-    /// The call was answered but the fax failed: worth one fallback attempt.
-    T30(String),
-    /// Do not dial again (unknown number, refused…).
-    Permanent(String),
-}
-
-/// Classifies an attempt: `remaining` pages were to be sent; returns the verdict and the
-/// pages confirmed in this attempt.
-pub fn classify(result: &DialResult, remaining: u32) -> (Verdict, u32) {
-    if !result.answered {
-        let reason = match result.status {
-            Some(s) => format!("{s} {}", result.reason),
-            None => result.reason.clone(),
-        };
-        return match result.status {
-            None => (Verdict::Retry(reason), 0),
-            Some(s) if RETRY_STATUSES.contains(&s) => (Verdict::Retry(reason), 0),
-            Some(_) => (Verdict::Permanent(reason), 0),
-        };
-    }
-    let media = result.media.as_ref();
-    match media.and_then(|m| m.fax.as_ref()) {
-        Some(fax) => {
-            let pages = fax.pages.min(remaining);
-            if fax.success || pages >= remaining {
-                (Verdict::Sent, pages)
-            } else {
-                (
-                    Verdict::T30(format!(
-                        "fax transmission failed after {pages} of {remaining} page(s): {}",
-                        fax.result_text
-                    )),
-                    pages,
-                )
-            }
-        }
-        None => (
-            Verdict::T30(format!(
-                "no fax exchange: {}",
-                media
-                    .and_then(|m| m.error.clone())
-                    .unwrap_or_else(|| result.reason.clone())
-            )),
-            0,
-        ),
-    }
 }
 
 /// What a pass did with one job, for the log.
@@ -1426,60 +1323,6 @@ pub fn compose_status(
 mod tests {
     use super::*;
 
-    fn unanswered(status: Option<u16>) -> DialResult {
-        DialResult {
-            call_id: "c".into(),
-            status,
-            reason: "x".into(),
-            ..DialResult::default()
-        }
-    }
-
-    #[test]
-    fn fallback_ladder() {
-        let full = AttemptMode {
-            t38: T38Policy::Accept,
-            ecm: true,
-            modems: Modems::default(),
-        };
-        // T.38 failed: G.711 first, same ECM and rate.
-        let g711 = fallback(full, true).unwrap();
-        assert_eq!(
-            (g711.t38, g711.ecm, g711.max_bit_rate()),
-            (T38Policy::Off, true, 14_400)
-        );
-        // Then (or at once when audio failed): ECM off, V.17 off.
-        let slow = fallback(g711, false).unwrap();
-        assert_eq!(
-            (slow.t38, slow.ecm, slow.max_bit_rate()),
-            (T38Policy::Off, false, 9_600)
-        );
-        assert!(slow.modems.v29 && slow.modems.v27ter && !slow.modems.v17);
-        assert_eq!(
-            fallback(full, false).unwrap(),
-            AttemptMode { ..slow_with(full) }
-        );
-        // Nothing left.
-        assert_eq!(fallback(slow, false), None);
-        // A policy that never used T.38 skips the first step.
-        let off = AttemptMode {
-            t38: T38Policy::Off,
-            ..full
-        };
-        assert_eq!(fallback(off, false).unwrap().max_bit_rate(), 9_600);
-    }
-
-    fn slow_with(m: AttemptMode) -> AttemptMode {
-        AttemptMode {
-            ecm: false,
-            modems: Modems {
-                v17: false,
-                ..m.modems
-            },
-            ..m
-        }
-    }
-
     #[test]
     fn identity() {
         let (uri, h) = identity_headers("+33100000001", "sip:+33299001122@10.0.0.1:5060", false);
@@ -1499,25 +1342,5 @@ mod tests {
         assert_eq!(uri.as_deref(), Some("sip:anonymous@anonymous.invalid"));
         assert_eq!(h[0].1, "<sip:+33100000001@trunk.example;user=phone>");
         assert_eq!(h[1], ("Privacy".to_string(), "id".to_string()));
-    }
-
-    #[test]
-    fn causes() {
-        for s in [486, 480, 408, 487, 503, 600] {
-            assert!(
-                matches!(classify(&unanswered(Some(s)), 3).0, Verdict::Retry(_)),
-                "{s}"
-            );
-        }
-        assert!(matches!(
-            classify(&unanswered(None), 3).0,
-            Verdict::Retry(_)
-        ));
-        for s in [404, 403, 484, 488] {
-            assert!(
-                matches!(classify(&unanswered(Some(s)), 3).0, Verdict::Permanent(_)),
-                "{s}"
-            );
-        }
     }
 }

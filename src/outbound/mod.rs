@@ -21,6 +21,7 @@
 pub mod cover;
 pub mod dial;
 pub mod dialer;
+pub mod ladder;
 pub mod reconcile;
 pub mod render;
 pub mod report;
