@@ -29,12 +29,10 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
-use tracing::{error, info, warn, Instrument};
+use tracing::{debug, error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
-use super::ladder::{
-    classify, fallback, AttemptMode, AttemptVerdict as Verdict, MAX_FALLBACKS, RETRY_STATUSES,
-};
+use super::ladder::{self, AttemptMode};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
@@ -43,10 +41,10 @@ use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
-use crate::fax::Modems;
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
-use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
+use crate::sip::call::{CallConfig, InitialOffer};
+use crate::sip::caller_id::identity_headers;
 use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, StackGuard};
 
 /// How long a claim holds an outbound job: longer than two fax calls of the maximum length.
@@ -120,27 +118,13 @@ pub struct Dialer {
     origin: String,
     /// Wakes the delivery worker when a status email is queued.
     wake: Option<Arc<Notify>>,
-}
-
-/// Whether the spool would give the job up at its next failure (`give_up_after` since the
-/// first attempt spent), whatever attempts are left.
-fn budget_spent(trunk: &TrunkConfig, claimed: &Claimed, now: SystemTime) -> bool {
-    let m = &claimed.manifest;
-    let first = m.first_attempt.unwrap_or(now);
-    retry_policy(trunk)
-        .next_attempt(first, m.attempts, now)
-        .is_none()
+    /// The time of every decision and record (the system clock unless replaced).
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
 }
 
 /// The spool's retry schedule for outbound faxes: `trunk.retry_secs` between attempts.
 fn retry_policy(trunk: &TrunkConfig) -> RetryPolicy {
-    let delay = trunk.retry_delay();
-    RetryPolicy {
-        first_delay: delay,
-        max_delay: delay,
-        // max_attempts decides; this only bounds a job whose dialer keeps dying.
-        give_up_after: delay * (trunk.max_attempts + 1) + Duration::from_secs(86_400),
-    }
+    ladder::retry_policy(trunk.max_attempts, trunk.retry_delay())
 }
 
 impl Dialer {
@@ -228,6 +212,7 @@ impl Dialer {
             ),
             origin,
             wake: None,
+            clock: Arc::new(SystemTime::now),
         })
     }
 
@@ -236,6 +221,18 @@ impl Dialer {
     pub fn wake_on_status(mut self, wake: Arc<Notify>) -> Dialer {
         self.wake = Some(wake);
         self
+    }
+
+    /// Replaces the clock (tests, simulations): the time the dialer claims, records and
+    /// decides by. Call durations and the loop's pacing stay on the runtime's clock.
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Now, by the dialer's clock.
+    fn now(&self) -> SystemTime {
+        (self.clock)()
     }
 
     /// The trunk settings in force.
@@ -276,12 +273,10 @@ impl Dialer {
 
     /// Takes one due outbound fax, if any.
     fn claim(&self) -> Option<Claimed> {
-        match self.spool.claim_due_of(
-            SystemTime::now(),
-            &self.name,
-            DIAL_LEASE,
-            &[JobKind::OutboundFax],
-        ) {
+        match self
+            .spool
+            .claim_due_of(self.now(), &self.name, DIAL_LEASE, &[JobKind::OutboundFax])
+        {
             Ok(c) => c,
             Err(e) => {
                 error!(error = %e, "cannot claim outbound faxes");
@@ -386,11 +381,7 @@ impl Dialer {
             {
                 Outcome::Delivered { .. } | Outcome::Permanent { .. } => {
                     // A refused address will not get better by retrying every minute.
-                    if let Err(e) = self
-                        .billing
-                        .mark_notice_sent(&notice.id, SystemTime::now())
-                        .await
-                    {
+                    if let Err(e) = self.billing.mark_notice_sent(&notice.id, self.now()).await {
                         error!(notice = %notice.id, error = %e, "cannot mark a billing notice sent");
                         ok = false;
                     } else {
@@ -412,7 +403,7 @@ impl Dialer {
             Ok(f) => f,
             Err(e) => {
                 error!(error = %e, "outbound job without usable facts");
-                let _ = self.spool.fail(SystemTime::now(), &claimed, &e, true);
+                let _ = self.spool.fail(self.now(), &claimed, &e, true);
                 // The reservation is found by the fax id (= job id): nothing was dialled.
                 self.release_for_fax(claimed.id.as_str(), &format!("job details unreadable: {e}"))
                     .await;
@@ -445,7 +436,7 @@ impl Dialer {
                     ),
                 };
                 error!(reason = %why, "outbound fax refused");
-                let _ = self.spool.fail(SystemTime::now(), &claimed, &why, true);
+                let _ = self.spool.fail(self.now(), &claimed, &why, true);
                 return format!("dead ({why})");
             }
             Err(e) => {
@@ -461,37 +452,46 @@ impl Dialer {
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
         let mut confirmed = fact_u32(&claimed, "pages_confirmed").min(facts.pages);
-        // The ladder so far, from the attempts on record: a fax dialled again later (busy
-        // after a fallback) keeps the settings its last fallback chose.
-        let mut fallbacks = attempts.iter().filter(|a| a.fallback).count() as u32;
-        let mut fallback_now = false;
-        let mut mode = match attempts.iter().rev().find(|a| a.fallback) {
-            Some(last) => AttemptMode {
-                t38: T38Policy::Off,
-                ecm: last.ecm,
-                modems: Modems {
-                    v17: last.max_bit_rate > 9_600,
-                    ..Modems::default()
-                },
-            },
-            None => AttemptMode {
-                t38: self.trunk().t38_policy(),
-                ecm: self.config.fax.ecm,
-                modems: Modems::default(),
-            },
+        // What the ladder decides from: the job's record, and the spool's schedule of it.
+        let (first_attempt, claims) = (claimed.manifest.first_attempt, claimed.manifest.attempts);
+        let start = ladder::Progress {
+            pages: facts.pages,
+            confirmed,
+            attempts: &[],
+            first_attempt,
+            claims,
         };
+        let mut step = ladder::next(
+            self.now(),
+            &ladder::Progress {
+                attempts: &attempts,
+                confirmed,
+                ..start
+            },
+            None,
+            &self.policy(&self.trunk()),
+        );
+        // Seconds of the last call of this claim, for the result.
+        let mut duration = 0;
         loop {
             let trunk = self.trunk();
-            let remaining = facts.pages.saturating_sub(confirmed);
-            if remaining == 0 {
-                // Every page went through before a crash or a lost lease: only the result
-                // and the bookkeeping are left.
-                let n = attempts.len();
-                return self
-                    .conclude(&mut claimed, &facts, confirmed, n, 0, "sent".into())
-                    .await;
-            }
-            let now = SystemTime::now();
+            let plan = match step {
+                ladder::Step::Dial(plan) => plan,
+                ladder::Step::RetryAt { at, reason } => {
+                    debug!(next_attempt = %stamp(at), "busy or no answer: dialling again later");
+                    return self
+                        .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
+                        .await;
+                }
+                ladder::Step::Conclude { reason } => {
+                    let n = attempts.len();
+                    return self
+                        .conclude(&mut claimed, &facts, confirmed, n, duration, reason)
+                        .await;
+                }
+            };
+            let (mode, remaining) = (plan.mode, plan.remaining);
+            let now = self.now();
             if let Err(e) = self.spool.extend_lease(now, &mut claimed, DIAL_LEASE) {
                 warn!(error = %e, "lease lost before dialling; leaving the job to its new holder");
                 return "lease lost".into();
@@ -525,11 +525,11 @@ impl Dialer {
                 to = %facts.to,
                 attempt = attempts.len() + 1,
                 remaining,
-                fallback = fallback_now,
+                fallback = plan.fallback,
                 "dialling"
             );
             let limit = MediaSettings::default().fax_max_duration + CALL_MARGIN;
-            let started = SystemTime::now();
+            let started = self.now();
             let result =
                 match tokio::time::timeout(limit, dial(&self.stack, &self.ports, &request)).await {
                     Ok(r) => r,
@@ -540,115 +540,78 @@ impl Dialer {
                     },
                 };
             drop(tmp);
-            let (verdict, pages) = classify(&result, remaining);
+            let (verdict, pages) = ladder::classify(&result, remaining);
             confirmed = (confirmed + pages).min(facts.pages);
             let record = AttemptRecord {
                 at: stamp(started),
                 call_id: result.call_id.clone(),
                 status: result.status,
-                reason: match &verdict {
-                    Verdict::Sent => "sent".into(),
-                    Verdict::Retry(r) | Verdict::T30(r) | Verdict::Permanent(r) => r.clone(),
-                },
+                reason: verdict.reason().to_string(),
                 pages,
                 t38: result.t38(),
                 ecm: mode.ecm,
-                fallback: fallback_now,
+                fallback: plan.fallback,
                 duration_secs: result.duration().as_secs(),
                 max_bit_rate: mode.max_bit_rate(),
             };
             info!(call_id = %record.call_id, ?verdict, pages, confirmed, "attempt ended");
             attempts.push(record.clone());
-            if fallback_now {
-                fallbacks += 1;
+            let fallbacks = ladder::Progress {
+                attempts: &attempts,
+                ..start
             }
-            let stored = self
-                .spool
-                .update_facts(SystemTime::now(), &mut claimed, |f| {
-                    f.insert(
-                        "attempts".into(),
-                        serde_json::to_value(&attempts).unwrap_or_default(),
-                    );
-                    f.insert("pages_confirmed".into(), confirmed.into());
-                    f.insert("fallbacks".into(), fallbacks.into());
-                });
+            .fallbacks();
+            let stored = self.spool.update_facts(self.now(), &mut claimed, |f| {
+                f.insert(
+                    "attempts".into(),
+                    serde_json::to_value(&attempts).unwrap_or_default(),
+                );
+                f.insert("pages_confirmed".into(), confirmed.into());
+                f.insert("fallbacks".into(), fallbacks.into());
+            });
             if let Err(e) = stored {
                 error!(error = %e, "cannot record the attempt in the job");
             }
-            let next_mode = if fallbacks < MAX_FALLBACKS {
-                fallback(mode, result.t38())
-            } else {
-                None
+            let last = ladder::Attempted {
+                dial: plan,
+                verdict,
+                used_t38: result.t38(),
             };
-            let final_cost = match &verdict {
-                Verdict::Sent | Verdict::Permanent(_) => true,
-                // Out of dials, or out of time: the spool would make the job dead on its
-                // own, so the fax is concluded here (charge, status email) instead.
-                Verdict::Retry(_) => {
-                    attempts.len() >= trunk.max_attempts as usize
-                        || budget_spent(&trunk, &claimed, SystemTime::now())
-                }
-                Verdict::T30(_) => next_mode.is_none(),
-            };
+            step = ladder::next(
+                self.now(),
+                &ladder::Progress {
+                    attempts: &attempts,
+                    confirmed,
+                    ..start
+                },
+                Some(&last),
+                &self.policy(&trunk),
+            );
             // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
             // records add up to what the ledger charges (the statement relies on it).
-            let cost = if final_cost {
+            let last_of_fax = matches!(step, ladder::Step::Conclude { .. });
+            let cost = if last_of_fax {
                 charge(&facts, confirmed)
             } else {
                 Money::ZERO
             };
-            self.add_record(&facts, &result, &record, started, cost, final_cost)
+            self.add_record(&facts, &result, &record, started, cost, last_of_fax)
                 .await;
-            let duration = record.duration_secs;
-            match verdict {
-                Verdict::Sent => {
-                    return self
-                        .conclude(
-                            &mut claimed,
-                            &facts,
-                            confirmed,
-                            attempts.len(),
-                            duration,
-                            "sent".into(),
-                        )
-                        .await
-                }
-                Verdict::Retry(reason) if !final_cost => {
-                    return self
-                        .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
-                        .await;
-                }
-                Verdict::T30(_) if next_mode.is_some() => {
-                    fallback_now = true;
-                    mode = next_mode.unwrap_or(mode);
-                    info!(t38 = ?mode.t38, ecm = mode.ecm, max_bit_rate = mode.max_bit_rate(), "T.30 failure: trying again at once with a fallback");
-                    continue;
-                }
-                Verdict::Retry(reason) | Verdict::T30(reason) | Verdict::Permanent(reason) => {
-                    let reason = if matches!(result.status, Some(s) if RETRY_STATUSES.contains(&s))
-                        || result.status.is_none()
-                    {
-                        let n = attempts.len();
-                        format!(
-                            "{reason} (after {n} attempt{})",
-                            if n == 1 { "" } else { "s" }
-                        )
-                    } else {
-                        reason
-                    };
-                    return self
-                        .conclude(
-                            &mut claimed,
-                            &facts,
-                            confirmed,
-                            attempts.len(),
-                            duration,
-                            reason,
-                        )
-                        .await;
-                }
+            duration = record.duration_secs;
+            if let ladder::Step::Dial(next) = &step {
+                info!(t38 = ?next.mode.t38, ecm = next.mode.ecm, max_bit_rate = next.mode.max_bit_rate(), "T.30 failure: trying again at once with a fallback");
             }
         }
+    }
+
+    /// The ladder's rules under the trunk settings `trunk`.
+    fn policy(&self, trunk: &TrunkConfig) -> ladder::Policy {
+        ladder::Policy::new(
+            trunk.t38_policy(),
+            self.config.fax.ecm,
+            trunk.max_attempts,
+            trunk.retry_delay(),
+        )
     }
 
     fn request(
@@ -709,7 +672,7 @@ impl Dialer {
     ) -> String {
         let mut spool = self.spool.clone();
         spool.set_retry_policy(retry_policy(trunk));
-        let now = SystemTime::now();
+        let now = self.now();
         match spool.fail(now, claimed, reason, false) {
             Ok(FailOutcome::Dead { reason: dead }) => {
                 warn!(reason = %dead, "fax given up by the spool");
@@ -747,7 +710,7 @@ impl Dialer {
             Ok(Some(r)) if r.state == ReservationState::Open => {
                 if let Err(e) = self
                     .billing
-                    .release_because(&r.id, Some(reason), SystemTime::now())
+                    .release_because(&r.id, Some(reason), self.now())
                     .await
                 {
                     error!(error = %e, "cannot release the reservation; the reconciliation will");
@@ -768,7 +731,7 @@ impl Dialer {
             &self.spool,
             &self.origin,
             legacy,
-            SystemTime::now(),
+            self.now(),
             super::reconcile::GRACE,
         )
         .await
@@ -818,9 +781,9 @@ impl Dialer {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             duration_secs,
             reason,
-            at: stamp(SystemTime::now()),
+            at: stamp(self.now()),
         };
-        let stored = self.spool.update_facts(SystemTime::now(), claimed, |f| {
+        let stored = self.spool.update_facts(self.now(), claimed, |f| {
             f.insert(
                 "result".into(),
                 serde_json::to_value(&result).unwrap_or_default(),
@@ -842,7 +805,7 @@ impl Dialer {
         facts: &OutboundFacts,
         result: FaxResult,
     ) -> String {
-        let now = SystemTime::now();
+        let now = self.now();
         let billed = if result.pages_confirmed > 0 {
             self.billing
                 .settle(&facts.reservation, result.pages_confirmed, now)
@@ -990,16 +953,9 @@ impl Dialer {
             }
         };
         let spool = self.spool.clone();
-        let (f, r) = (facts.clone(), result.clone());
+        let (f, r, clock) = (facts.clone(), result.clone(), self.clock.clone());
         let queued = tokio::task::spawn_blocking(move || {
-            status::enqueue(
-                &spool,
-                SystemTime::now(),
-                &f,
-                &r,
-                charged,
-                report.as_deref(),
-            )
+            status::enqueue(&spool, clock(), &f, &r, charged, report.as_deref())
         })
         .await
         .map_err(|e| format!("status job task failed: {e}"))?;
@@ -1095,33 +1051,6 @@ pub fn compose_notice(
         recipients,
         attached: false,
     })
-}
-
-/// The caller identity of an outbound INVITE beyond From: the account's number asserted to
-/// the trunk (`P-Asserted-Identity`, RFC 3325) on every call, so the operator's network knows
-/// who calls even when the caller is masked; a masked caller also gets the anonymous From URI
-/// and `Privacy: id` (RFC 3323), which asks the trunk to withhold the number from the called
-/// party. Returns (From URI override, extra headers). `request_uri` is `sip:NUMBER@HOST…`.
-pub fn identity_headers(
-    from: &str,
-    request_uri: &str,
-    anonymous: bool,
-) -> (Option<String>, Vec<(String, String)>) {
-    let host = request_uri
-        .strip_prefix("sip:")
-        .and_then(|r| r.rsplit_once('@').map(|(_, h)| h))
-        .map(|h| h.split(';').next().unwrap_or(h))
-        .unwrap_or("invalid");
-    let mut headers = vec![(
-        "P-Asserted-Identity".to_string(),
-        format!("<sip:{from}@{host};user=phone>"),
-    )];
-    if anonymous {
-        headers.push(("Privacy".to_string(), "id".to_string()));
-        (Some(format!("sip:{ANONYMOUS}@anonymous.invalid")), headers)
-    } else {
-        (None, headers)
-    }
 }
 
 /// What `confirmed` pages cost at the reserved rate (never more than the reservation).
@@ -1317,30 +1246,4 @@ pub fn compose_status(
         recipients,
         attached: report.is_some(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identity() {
-        let (uri, h) = identity_headers("+33100000001", "sip:+33299001122@10.0.0.1:5060", false);
-        assert_eq!(uri, None);
-        assert_eq!(
-            h,
-            vec![(
-                "P-Asserted-Identity".to_string(),
-                "<sip:+33100000001@10.0.0.1:5060;user=phone>".to_string()
-            )]
-        );
-        let (uri, h) = identity_headers(
-            "+33100000001",
-            "sip:+1555@trunk.example;transport=tcp",
-            true,
-        );
-        assert_eq!(uri.as_deref(), Some("sip:anonymous@anonymous.invalid"));
-        assert_eq!(h[0].1, "<sip:+33100000001@trunk.example;user=phone>");
-        assert_eq!(h[1], ("Privacy".to_string(), "id".to_string()));
-    }
 }

@@ -155,18 +155,13 @@ pub struct Policy {
 
 impl Policy {
     /// The policy of a trunk: `retry_delay` between two dials after busy / no answer, at
-    /// most `max_attempts` dials. The spool's budget (`give_up_after`) only bounds a job whose
-    /// dialer keeps dying: `max_attempts` decides.
+    /// most `max_attempts` dials ([`retry_policy`]).
     pub fn new(t38: T38Policy, ecm: bool, max_attempts: u32, retry_delay: Duration) -> Policy {
         Policy {
             t38,
             ecm,
             max_attempts,
-            retry: RetryPolicy {
-                first_delay: retry_delay,
-                max_delay: retry_delay,
-                give_up_after: retry_delay * (max_attempts + 1) + Duration::from_secs(86_400),
-            },
+            retry: retry_policy(max_attempts, retry_delay),
         }
     }
 
@@ -177,6 +172,16 @@ impl Policy {
             ecm: self.ecm,
             modems: Modems::default(),
         }
+    }
+}
+
+/// The spool's schedule for outbound jobs: `retry_delay` between two attempts. Its budget
+/// (`give_up_after`) only bounds a job whose dialer keeps dying: `max_attempts` decides.
+pub fn retry_policy(max_attempts: u32, retry_delay: Duration) -> RetryPolicy {
+    RetryPolicy {
+        first_delay: retry_delay,
+        max_delay: retry_delay,
+        give_up_after: retry_delay * (max_attempts + 1) + Duration::from_secs(86_400),
     }
 }
 
