@@ -22,8 +22,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use faxvox_spool::{Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
-use mail_builder::headers::raw::Raw;
-use mail_builder::MessageBuilder;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -37,8 +35,7 @@ use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
 use crate::config::{Config, TrunkConfig};
-use crate::delivery::compose::{format_duration, parse_recipient, Composed};
-use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
+use crate::delivery::{CeilingNotice, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
 use crate::media::channel::MediaSettings;
@@ -361,7 +358,11 @@ impl Dialer {
                 }
             };
             let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
-            let mail = match compose_notice(&self.composer, &account.emails, locale, &notice) {
+            let mail = match self.composer.compose_ceiling_notice(
+                &account.emails,
+                locale,
+                &ceiling_notice(&notice),
+            ) {
                 Ok(m) => m,
                 Err(e) => {
                     warn!(notice = %notice.id, error = %e, "cannot compose a billing notice");
@@ -979,78 +980,15 @@ fn log_done(done: Result<JobSummary, JoinError>) {
     }
 }
 
-/// The plain-text billing notice: 80 % or 100 % of the out-of-plan ceiling reached.
-pub fn compose_notice(
-    composer: &Composer,
-    emails: &[String],
-    locale: Locale,
-    notice: &Notice,
-) -> Result<Composed, DeliveryError> {
-    let recipients = emails
-        .iter()
-        .map(|e| parse_recipient(e))
-        .collect::<Result<Vec<_>, _>>()?;
-    if recipients.is_empty() {
-        return Err(DeliveryError::NoRecipients {
-            job: notice.id.clone(),
-        });
+/// The email's view of a ledger notice.
+fn ceiling_notice(notice: &Notice) -> CeilingNotice {
+    CeilingNotice {
+        id: notice.id.clone(),
+        period: notice.period.clone(),
+        threshold: notice.threshold,
+        consumed: notice.consumed.to_string(),
+        limit: notice.limit.to_string(),
     }
-    let (t, used, limit, period) = (
-        notice.threshold,
-        notice.consumed,
-        notice.limit,
-        &notice.period,
-    );
-    let (subject, body) = match locale {
-        Locale::Fr => (
-            format!("Plafond hors forfait : {t} % atteint ({period})"),
-            format!(
-                "Votre consommation hors forfait de la période {period} atteint {used} € HT \
-                 sur un plafond de {limit} € HT ({t} %).\n\n{}",
-                if t >= 100 {
-                    "Les envois de fax sont refusés jusqu'à la prochaine période ou un dépôt \
-                     (qui relève le plafond aussitôt). La réception des fax et des messages \
-                     vocaux continue.\n"
-                } else {
-                    "Au-delà du plafond, les envois de fax seront refusés ; un dépôt relève le \
-                     plafond aussitôt.\n"
-                }
-            ),
-        ),
-        Locale::En => (
-            format!("Out-of-plan ceiling: {t} % reached ({period})"),
-            format!(
-                "Your out-of-plan consumption for {period} is {used} € excl. tax of a \
-                 {limit} € ceiling ({t} %).\n\n{}",
-                if t >= 100 {
-                    "Sending faxes is refused until the next period or a deposit (which raises \
-                     the ceiling at once). Faxes and voicemail keep being received.\n"
-                } else {
-                    "Past the ceiling, faxes will not be sent; a deposit raises it at once.\n"
-                }
-            ),
-        ),
-    };
-    let sender = composer.sender();
-    let message_id = sender.message_id(&format!("notice.{}", notice.id));
-    let bytes = MessageBuilder::new()
-        .from(sender.mb_address())
-        .to(recipients.clone())
-        .subject(subject.clone())
-        .message_id(message_id.clone())
-        .header("X-Faxvox-Kind", Raw::new("billing-notice"))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body)
-        .write_to_vec()
-        .map_err(DeliveryError::Build)?;
-    Ok(Composed {
-        bytes,
-        message_id,
-        subject,
-        envelope_from: sender.address.clone(),
-        recipients,
-        attached: false,
-    })
 }
 
 /// What `confirmed` pages cost at the reserved rate (never more than the reservation).
@@ -1139,111 +1077,4 @@ async fn status_report(
     })
     .await
     .map_err(|e| ReportError::Document(format!("report task failed: {e}")))?
-}
-
-/// The status email: "fax to X: sent N/M pages, duration, cost" as text, with the PDF
-/// transmission `report` attached as `fax-report-<fax id>.pdf` when there is one.
-pub fn compose_status(
-    composer: &Composer,
-    emails: &[String],
-    locale: Locale,
-    facts: &OutboundFacts,
-    result: &FaxResult,
-    charged: Money,
-    report: Option<&[u8]>,
-) -> Result<Composed, DeliveryError> {
-    let recipients = emails
-        .iter()
-        .map(|e| parse_recipient(e))
-        .collect::<Result<Vec<_>, _>>()?;
-    if recipients.is_empty() {
-        return Err(DeliveryError::NoRecipients {
-            job: facts.fax_id.clone(),
-        });
-    }
-    let to = phone::format_number(&facts.to);
-    let from = if facts.anonymous {
-        match locale {
-            Locale::Fr => "masqué".to_string(),
-            Locale::En => "withheld".to_string(),
-        }
-    } else {
-        phone::format_number(&facts.from)
-    };
-    let reason = sanitize_text(&result.reason, 300);
-    let duration = format_duration(result.duration_secs);
-    let (subject, body) = match locale {
-        Locale::Fr => {
-            let state = if result.sent {
-                format!("envoyé, {}/{} pages", result.pages_confirmed, result.pages)
-            } else {
-                format!("non envoyé ({reason})")
-            };
-            (
-                format!("Fax vers {to} : {state}"),
-                format!(
-                    "Fax {id}\n\nDestinataire : {to}\nExpéditeur   : {from}\nRésultat     : {res}\n\
-                     Pages        : {n}/{m} envoyées\nDurée        : {duration}\n\
-                     Tentatives   : {a}\nCoût         : {charged} € HT\n",
-                    id = facts.fax_id,
-                    res = if result.sent { "envoyé" } else { &reason },
-                    n = result.pages_confirmed,
-                    m = result.pages,
-                    a = result.attempts,
-                ),
-            )
-        }
-        Locale::En => {
-            let state = if result.sent {
-                format!("sent, {}/{} pages", result.pages_confirmed, result.pages)
-            } else {
-                format!("not sent ({reason})")
-            };
-            (
-                format!("Fax to {to}: {state}"),
-                format!(
-                    "Fax {id}\n\nTo       : {to}\nFrom     : {from}\nResult   : {res}\n\
-                     Pages    : {n}/{m} sent\nDuration : {duration}\nAttempts : {a}\n\
-                     Cost     : {charged} € excl. tax\n",
-                    id = facts.fax_id,
-                    res = if result.sent { "sent" } else { &reason },
-                    n = result.pages_confirmed,
-                    m = result.pages,
-                    a = result.attempts,
-                ),
-            )
-        }
-    };
-    let subject = sanitize_text(&subject, 250);
-    let sender = composer.sender();
-    let message_id = sender.message_id(&format!("sent.{}", facts.fax_id));
-    let mut builder = MessageBuilder::new()
-        .from(sender.mb_address())
-        .to(recipients.clone())
-        .subject(subject.clone())
-        .message_id(message_id.clone())
-        .header(
-            "X-Faxvox-Job",
-            Raw::new(crate::delivery::compose::ascii_header_value(&facts.fax_id)),
-        )
-        .header("X-Faxvox-Kind", Raw::new("fax-sent"))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body);
-    if let Some(pdf) = report {
-        let id: String = facts
-            .fax_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            .collect();
-        builder = builder.attachment("application/pdf", format!("fax-report-{id}.pdf"), pdf);
-    }
-    let bytes = builder.write_to_vec().map_err(DeliveryError::Build)?;
-    Ok(Composed {
-        bytes,
-        message_id,
-        subject,
-        envelope_from: sender.address.clone(),
-        recipients,
-        attached: report.is_some(),
-    })
 }
