@@ -3,14 +3,16 @@
 //!
 //! For each due job: dial `trunk.uri` with the destination as Request-URI user (From = the
 //! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
-//! attempt (job facts and a call record, direction out), then by cause:
+//! attempt (job facts and a call record, direction out), then by cause, as the pure
+//! [`ladder::next`] decides (the dialer only claims, dials and records, at the time of its
+//! clock, [`Dialer::with_clock`]):
 //! - all pages confirmed → settle the reservation for them, queue the client's status email
 //!   ([`super::status`]), job `delivered`;
 //! - busy / no answer / temporary trunk error (486, 600, 480, 408, 487, 500, 503, 504, no
 //!   response) → `retrying` `trunk.retry_secs` later, until `trunk.max_attempts` dials;
-//! - T.30 failure after the answer → at once, again with the next step of the [`fallback`]
-//!   ladder (G.711 instead of T.38 when T.38 was used; then ECM off and at most 9600 bit/s),
-//!   with only the pages not yet confirmed;
+//! - T.30 failure after the answer → at once, again with the next step of the
+//!   [`ladder::fallback`] ladder (G.711 instead of T.38 when T.38 was used; then ECM off and
+//!   at most 9600 bit/s), with only the pages not yet confirmed;
 //! - anything else, or retries spent → settle the pages confirmed (release the rest), queue
 //!   the client's status email, job `dead` with the reason.
 //!
