@@ -11,8 +11,9 @@ use std::process::Command;
 
 use faxvox::billing::Money;
 use faxvox::delivery::{Composer, Locale, Templates};
-use faxvox::outbound::dialer::{compose_status, AttemptRecord};
+use faxvox::outbound::dialer::AttemptRecord;
 use faxvox::outbound::report::{transmission_report, THUMBNAIL_WIDTH_MM};
+use faxvox::outbound::status::compose_status;
 use faxvox::outbound::{FaxResult, OutboundFacts};
 use faxvox_codecs::{Bitmap, Page, Resolution};
 use mail_parser::{MessageParser, MimeHeaders};

@@ -316,6 +316,7 @@ impl Composer {
                 "admin@example.com",
             )?;
         }
+        super::account_mail::check_templates(&composer)?;
         Ok(composer)
     }
 

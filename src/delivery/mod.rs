@@ -8,8 +8,11 @@
 //!   time zone;
 //! - [`transport`] sends those bytes ([`Transport::send`]) and classifies the result into
 //!   [`Outcome`] (delivered / try again later / give up);
-//! - [`notice`] composes the message that tells the administrator a job is dead.
+//! - [`notice`] composes the message that tells the administrator a job is dead;
+//! - [`account_mail`] composes what an account is told about its sending: an outbound fax's
+//!   status, an out-of-plan ceiling reached.
 
+pub mod account_mail;
 pub mod compose;
 pub mod maildir;
 pub mod notice;
@@ -17,6 +20,7 @@ pub mod phone;
 pub mod templates;
 pub mod transport;
 
+pub use account_mail::{CeilingNotice, FaxStatus};
 /// Every value a caller controls goes through it before it reaches an email.
 pub use crate::text::sanitize_text;
 pub use compose::{

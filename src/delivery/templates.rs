@@ -44,6 +44,14 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "notice.fr.body.txt",
     "notice.en.subject.txt",
     "notice.en.body.txt",
+    "fax_status.fr.subject.txt",
+    "fax_status.fr.body.txt",
+    "fax_status.en.subject.txt",
+    "fax_status.en.body.txt",
+    "ceiling_notice.fr.subject.txt",
+    "ceiling_notice.fr.body.txt",
+    "ceiling_notice.en.subject.txt",
+    "ceiling_notice.en.body.txt",
 ];
 
 /// The compiled template set used by the composer and the admin notice.

@@ -3,14 +3,16 @@
 //!
 //! For each due job: dial `trunk.uri` with the destination as Request-URI user (From = the
 //! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
-//! attempt (job facts and a call record, direction out), then by cause:
+//! attempt (job facts and a call record, direction out), then by cause, as the pure
+//! [`ladder::next`] decides (the dialer only claims, dials and records, at the time of its
+//! clock, [`Dialer::with_clock`]):
 //! - all pages confirmed → settle the reservation for them, queue the client's status email
 //!   ([`super::status`]), job `delivered`;
 //! - busy / no answer / temporary trunk error (486, 600, 480, 408, 487, 500, 503, 504, no
 //!   response) → `retrying` `trunk.retry_secs` later, until `trunk.max_attempts` dials;
-//! - T.30 failure after the answer → at once, again with the next step of the [`fallback`]
-//!   ladder (G.711 instead of T.38 when T.38 was used; then ECM off and at most 9600 bit/s),
-//!   with only the pages not yet confirmed;
+//! - T.30 failure after the answer → at once, again with the next step of the
+//!   [`ladder::fallback`] ladder (G.711 instead of T.38 when T.38 was used; then ECM off and
+//!   at most 9600 bit/s), with only the pages not yet confirmed;
 //! - anything else, or retries spent → settle the pages confirmed (release the rest), queue
 //!   the client's status email, job `dead` with the reason.
 //!
@@ -22,31 +24,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use faxvox_spool::{Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
-use mail_builder::headers::raw::Raw;
-use mail_builder::MessageBuilder;
 use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
-use tracing::{error, info, warn, Instrument};
+use tracing::{debug, error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
+use super::ladder::{self, AttemptMode};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, ANONYMOUS};
 use crate::billing::{Billing, BillingError, Notice, ReservationState};
 use crate::config::{Config, TrunkConfig};
-use crate::delivery::compose::{format_duration, parse_recipient, Composed};
-use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
+use crate::delivery::{CeilingNotice, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
-use crate::fax::Modems;
 /// Kept here for the dialer's callers; the record lives with the other job facts.
 pub use crate::jobs::AttemptRecord;
 use crate::jobs::{FaxResult, OutboundFacts, DOCUMENT};
 use crate::media::channel::MediaSettings;
 use crate::media::ports::PortPool;
 use crate::money::Money;
-use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
+use crate::sip::call::{CallConfig, InitialOffer};
+use crate::sip::caller_id::identity_headers;
 use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, StackGuard};
 
 /// How long a claim holds an outbound job: longer than two fax calls of the maximum length.
@@ -57,8 +57,6 @@ const CALL_MARGIN: Duration = Duration::from_secs(120);
 pub const MAX_PARALLEL: usize = 4;
 /// After a failed attempt to email billing notices, wait this long before the next.
 const NOTICE_BACKOFF: Duration = Duration::from_secs(60);
-/// SIP statuses worth dialling again later: busy, no answer, cancelled, trunk overloaded.
-const RETRY_STATUSES: &[u16] = &[408, 480, 486, 487, 500, 503, 504, 600];
 
 /// Why the dialer could not start.
 #[derive(Debug, Error)]
@@ -73,110 +71,6 @@ pub enum DialerError {
     Delivery(#[from] DeliveryError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
-}
-
-/// The fax settings of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttemptMode {
-    pub t38: T38Policy,
-    pub ecm: bool,
-    pub modems: Modems,
-}
-
-impl AttemptMode {
-    /// Highest image modem rate this mode offers.
-    pub fn max_bit_rate(&self) -> u32 {
-        if self.modems.v17 {
-            14_400
-        } else if self.modems.v29 {
-            9_600
-        } else {
-            4_800
-        }
-    }
-}
-
-/// Most fallback attempts after T.30 failures (the ladder has two steps).
-pub const MAX_FALLBACKS: u32 = 2;
-
-/// The T.30 fallback ladder: the settings of the next attempt after a fax failed once the far
-/// end answered, or `None` when nothing is left to try. First G.711 instead of T.38 (when the
-/// failed call used T.38: gateways on the far side mangle it more often than audio), then
-/// error correction off and the rate capped at 9600 bit/s (V.29; no V.17), which old or noisy
-/// lines manage when training at 14400 fails.
-pub fn fallback(mode: AttemptMode, used_t38: bool) -> Option<AttemptMode> {
-    if used_t38 && mode.t38 != T38Policy::Off {
-        return Some(AttemptMode {
-            t38: T38Policy::Off,
-            ..mode
-        });
-    }
-    if mode.ecm || mode.modems.v17 {
-        return Some(AttemptMode {
-            ecm: false,
-            modems: Modems {
-                v17: false,
-                ..mode.modems
-            },
-            ..mode
-        });
-    }
-    None
-}
-
-/// What an attempt means for the fax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every remaining page was confirmed.
-    Sent,
-    /// Busy, no answer, temporary trunk trouble: dial again later.
-    Retry(String),
-    /// The call was answered but the fax failed: worth one fallback attempt.
-    T30(String),
-    /// Do not dial again (unknown number, refused…).
-    Permanent(String),
-}
-
-/// Classifies an attempt: `remaining` pages were to be sent; returns the verdict and the
-/// pages confirmed in this attempt.
-pub fn classify(result: &DialResult, remaining: u32) -> (Verdict, u32) {
-    if !result.answered {
-        let reason = match result.status {
-            Some(s) => format!("{s} {}", result.reason),
-            None => result.reason.clone(),
-        };
-        return match result.status {
-            None => (Verdict::Retry(reason), 0),
-            Some(s) if RETRY_STATUSES.contains(&s) => (Verdict::Retry(reason), 0),
-            Some(_) => (Verdict::Permanent(reason), 0),
-        };
-    }
-    let media = result.media.as_ref();
-    match media.and_then(|m| m.fax.as_ref()) {
-        Some(fax) => {
-            let pages = fax.pages.min(remaining);
-            if fax.success || pages >= remaining {
-                (Verdict::Sent, pages)
-            } else {
-                (
-                    Verdict::T30(format!(
-                        "fax transmission failed after {pages} of {remaining} page(s): {}",
-                        fax.result_text
-                    )),
-                    pages,
-                )
-            }
-        }
-        None => (
-            Verdict::T30(format!(
-                "no fax exchange: {}",
-                media
-                    .and_then(|m| m.error.clone())
-                    .unwrap_or_else(|| result.reason.clone())
-            )),
-            0,
-        ),
-    }
 }
 
 /// What a pass did with one job, for the log.
@@ -203,27 +97,13 @@ pub struct Dialer {
     origin: String,
     /// Wakes the delivery worker when a status email is queued.
     wake: Option<Arc<Notify>>,
-}
-
-/// Whether the spool would give the job up at its next failure (`give_up_after` since the
-/// first attempt spent), whatever attempts are left.
-fn budget_spent(trunk: &TrunkConfig, claimed: &Claimed, now: SystemTime) -> bool {
-    let m = &claimed.manifest;
-    let first = m.first_attempt.unwrap_or(now);
-    retry_policy(trunk)
-        .next_attempt(first, m.attempts, now)
-        .is_none()
+    /// The time of every decision and record (the system clock unless replaced).
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
 }
 
 /// The spool's retry schedule for outbound faxes: `trunk.retry_secs` between attempts.
 fn retry_policy(trunk: &TrunkConfig) -> RetryPolicy {
-    let delay = trunk.retry_delay();
-    RetryPolicy {
-        first_delay: delay,
-        max_delay: delay,
-        // max_attempts decides; this only bounds a job whose dialer keeps dying.
-        give_up_after: delay * (trunk.max_attempts + 1) + Duration::from_secs(86_400),
-    }
+    ladder::retry_policy(trunk.max_attempts, trunk.retry_delay())
 }
 
 impl Dialer {
@@ -311,6 +191,7 @@ impl Dialer {
             ),
             origin,
             wake: None,
+            clock: Arc::new(SystemTime::now),
         })
     }
 
@@ -319,6 +200,18 @@ impl Dialer {
     pub fn wake_on_status(mut self, wake: Arc<Notify>) -> Dialer {
         self.wake = Some(wake);
         self
+    }
+
+    /// Replaces the clock (tests, simulations): the time the dialer claims, records and
+    /// decides by. Call durations and the loop's pacing stay on the runtime's clock.
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Now, by the dialer's clock.
+    fn now(&self) -> SystemTime {
+        (self.clock)()
     }
 
     /// The trunk settings in force.
@@ -359,12 +252,10 @@ impl Dialer {
 
     /// Takes one due outbound fax, if any.
     fn claim(&self) -> Option<Claimed> {
-        match self.spool.claim_due_of(
-            SystemTime::now(),
-            &self.name,
-            DIAL_LEASE,
-            &[JobKind::OutboundFax],
-        ) {
+        match self
+            .spool
+            .claim_due_of(self.now(), &self.name, DIAL_LEASE, &[JobKind::OutboundFax])
+        {
             Ok(c) => c,
             Err(e) => {
                 error!(error = %e, "cannot claim outbound faxes");
@@ -449,7 +340,11 @@ impl Dialer {
                 }
             };
             let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
-            let mail = match compose_notice(&self.composer, &account.emails, locale, &notice) {
+            let mail = match self.composer.compose_ceiling_notice(
+                &account.emails,
+                locale,
+                &ceiling_notice(&notice),
+            ) {
                 Ok(m) => m,
                 Err(e) => {
                     warn!(notice = %notice.id, error = %e, "cannot compose a billing notice");
@@ -469,11 +364,7 @@ impl Dialer {
             {
                 Outcome::Delivered { .. } | Outcome::Permanent { .. } => {
                     // A refused address will not get better by retrying every minute.
-                    if let Err(e) = self
-                        .billing
-                        .mark_notice_sent(&notice.id, SystemTime::now())
-                        .await
-                    {
+                    if let Err(e) = self.billing.mark_notice_sent(&notice.id, self.now()).await {
                         error!(notice = %notice.id, error = %e, "cannot mark a billing notice sent");
                         ok = false;
                     } else {
@@ -495,7 +386,7 @@ impl Dialer {
             Ok(f) => f,
             Err(e) => {
                 error!(error = %e, "outbound job without usable facts");
-                let _ = self.spool.fail(SystemTime::now(), &claimed, &e, true);
+                let _ = self.spool.fail(self.now(), &claimed, &e, true);
                 // The reservation is found by the fax id (= job id): nothing was dialled.
                 self.release_for_fax(claimed.id.as_str(), &format!("job details unreadable: {e}"))
                     .await;
@@ -528,7 +419,7 @@ impl Dialer {
                     ),
                 };
                 error!(reason = %why, "outbound fax refused");
-                let _ = self.spool.fail(SystemTime::now(), &claimed, &why, true);
+                let _ = self.spool.fail(self.now(), &claimed, &why, true);
                 return format!("dead ({why})");
             }
             Err(e) => {
@@ -544,37 +435,46 @@ impl Dialer {
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
         let mut confirmed = fact_u32(&claimed, "pages_confirmed").min(facts.pages);
-        // The ladder so far, from the attempts on record: a fax dialled again later (busy
-        // after a fallback) keeps the settings its last fallback chose.
-        let mut fallbacks = attempts.iter().filter(|a| a.fallback).count() as u32;
-        let mut fallback_now = false;
-        let mut mode = match attempts.iter().rev().find(|a| a.fallback) {
-            Some(last) => AttemptMode {
-                t38: T38Policy::Off,
-                ecm: last.ecm,
-                modems: Modems {
-                    v17: last.max_bit_rate > 9_600,
-                    ..Modems::default()
-                },
-            },
-            None => AttemptMode {
-                t38: self.trunk().t38_policy(),
-                ecm: self.config.fax.ecm,
-                modems: Modems::default(),
-            },
+        // What the ladder decides from: the job's record, and the spool's schedule of it.
+        let (first_attempt, claims) = (claimed.manifest.first_attempt, claimed.manifest.attempts);
+        let start = ladder::Progress {
+            pages: facts.pages,
+            confirmed,
+            attempts: &[],
+            first_attempt,
+            claims,
         };
+        let mut step = ladder::next(
+            self.now(),
+            &ladder::Progress {
+                attempts: &attempts,
+                confirmed,
+                ..start
+            },
+            None,
+            &self.policy(&self.trunk()),
+        );
+        // Seconds of the last call of this claim, for the result.
+        let mut duration = 0;
         loop {
             let trunk = self.trunk();
-            let remaining = facts.pages.saturating_sub(confirmed);
-            if remaining == 0 {
-                // Every page went through before a crash or a lost lease: only the result
-                // and the bookkeeping are left.
-                let n = attempts.len();
-                return self
-                    .conclude(&mut claimed, &facts, confirmed, n, 0, "sent".into())
-                    .await;
-            }
-            let now = SystemTime::now();
+            let plan = match step {
+                ladder::Step::Dial(plan) => plan,
+                ladder::Step::RetryAt { at, reason } => {
+                    debug!(next_attempt = %stamp(at), "busy or no answer: dialling again later");
+                    return self
+                        .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
+                        .await;
+                }
+                ladder::Step::Conclude { reason } => {
+                    let n = attempts.len();
+                    return self
+                        .conclude(&mut claimed, &facts, confirmed, n, duration, reason)
+                        .await;
+                }
+            };
+            let (mode, remaining) = (plan.mode, plan.remaining);
+            let now = self.now();
             if let Err(e) = self.spool.extend_lease(now, &mut claimed, DIAL_LEASE) {
                 warn!(error = %e, "lease lost before dialling; leaving the job to its new holder");
                 return "lease lost".into();
@@ -608,11 +508,11 @@ impl Dialer {
                 to = %facts.to,
                 attempt = attempts.len() + 1,
                 remaining,
-                fallback = fallback_now,
+                fallback = plan.fallback,
                 "dialling"
             );
             let limit = MediaSettings::default().fax_max_duration + CALL_MARGIN;
-            let started = SystemTime::now();
+            let started = self.now();
             let result =
                 match tokio::time::timeout(limit, dial(&self.stack, &self.ports, &request)).await {
                     Ok(r) => r,
@@ -623,115 +523,78 @@ impl Dialer {
                     },
                 };
             drop(tmp);
-            let (verdict, pages) = classify(&result, remaining);
+            let (verdict, pages) = ladder::classify(&result, remaining);
             confirmed = (confirmed + pages).min(facts.pages);
             let record = AttemptRecord {
                 at: stamp(started),
                 call_id: result.call_id.clone(),
                 status: result.status,
-                reason: match &verdict {
-                    Verdict::Sent => "sent".into(),
-                    Verdict::Retry(r) | Verdict::T30(r) | Verdict::Permanent(r) => r.clone(),
-                },
+                reason: verdict.reason().to_string(),
                 pages,
                 t38: result.t38(),
                 ecm: mode.ecm,
-                fallback: fallback_now,
+                fallback: plan.fallback,
                 duration_secs: result.duration().as_secs(),
                 max_bit_rate: mode.max_bit_rate(),
             };
             info!(call_id = %record.call_id, ?verdict, pages, confirmed, "attempt ended");
             attempts.push(record.clone());
-            if fallback_now {
-                fallbacks += 1;
+            let fallbacks = ladder::Progress {
+                attempts: &attempts,
+                ..start
             }
-            let stored = self
-                .spool
-                .update_facts(SystemTime::now(), &mut claimed, |f| {
-                    f.insert(
-                        "attempts".into(),
-                        serde_json::to_value(&attempts).unwrap_or_default(),
-                    );
-                    f.insert("pages_confirmed".into(), confirmed.into());
-                    f.insert("fallbacks".into(), fallbacks.into());
-                });
+            .fallbacks();
+            let stored = self.spool.update_facts(self.now(), &mut claimed, |f| {
+                f.insert(
+                    "attempts".into(),
+                    serde_json::to_value(&attempts).unwrap_or_default(),
+                );
+                f.insert("pages_confirmed".into(), confirmed.into());
+                f.insert("fallbacks".into(), fallbacks.into());
+            });
             if let Err(e) = stored {
                 error!(error = %e, "cannot record the attempt in the job");
             }
-            let next_mode = if fallbacks < MAX_FALLBACKS {
-                fallback(mode, result.t38())
-            } else {
-                None
+            let last = ladder::Attempted {
+                dial: plan,
+                verdict,
+                used_t38: result.t38(),
             };
-            let final_cost = match &verdict {
-                Verdict::Sent | Verdict::Permanent(_) => true,
-                // Out of dials, or out of time: the spool would make the job dead on its
-                // own, so the fax is concluded here (charge, status email) instead.
-                Verdict::Retry(_) => {
-                    attempts.len() >= trunk.max_attempts as usize
-                        || budget_spent(&trunk, &claimed, SystemTime::now())
-                }
-                Verdict::T30(_) => next_mode.is_none(),
-            };
+            step = ladder::next(
+                self.now(),
+                &ladder::Progress {
+                    attempts: &attempts,
+                    confirmed,
+                    ..start
+                },
+                Some(&last),
+                &self.policy(&trunk),
+            );
             // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
             // records add up to what the ledger charges (the statement relies on it).
-            let cost = if final_cost {
+            let last_of_fax = matches!(step, ladder::Step::Conclude { .. });
+            let cost = if last_of_fax {
                 charge(&facts, confirmed)
             } else {
                 Money::ZERO
             };
-            self.add_record(&facts, &result, &record, started, cost, final_cost)
+            self.add_record(&facts, &result, &record, started, cost, last_of_fax)
                 .await;
-            let duration = record.duration_secs;
-            match verdict {
-                Verdict::Sent => {
-                    return self
-                        .conclude(
-                            &mut claimed,
-                            &facts,
-                            confirmed,
-                            attempts.len(),
-                            duration,
-                            "sent".into(),
-                        )
-                        .await
-                }
-                Verdict::Retry(reason) if !final_cost => {
-                    return self
-                        .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
-                        .await;
-                }
-                Verdict::T30(_) if next_mode.is_some() => {
-                    fallback_now = true;
-                    mode = next_mode.unwrap_or(mode);
-                    info!(t38 = ?mode.t38, ecm = mode.ecm, max_bit_rate = mode.max_bit_rate(), "T.30 failure: trying again at once with a fallback");
-                    continue;
-                }
-                Verdict::Retry(reason) | Verdict::T30(reason) | Verdict::Permanent(reason) => {
-                    let reason = if matches!(result.status, Some(s) if RETRY_STATUSES.contains(&s))
-                        || result.status.is_none()
-                    {
-                        let n = attempts.len();
-                        format!(
-                            "{reason} (after {n} attempt{})",
-                            if n == 1 { "" } else { "s" }
-                        )
-                    } else {
-                        reason
-                    };
-                    return self
-                        .conclude(
-                            &mut claimed,
-                            &facts,
-                            confirmed,
-                            attempts.len(),
-                            duration,
-                            reason,
-                        )
-                        .await;
-                }
+            duration = record.duration_secs;
+            if let ladder::Step::Dial(next) = &step {
+                info!(t38 = ?next.mode.t38, ecm = next.mode.ecm, max_bit_rate = next.mode.max_bit_rate(), "T.30 failure: trying again at once with a fallback");
             }
         }
+    }
+
+    /// The ladder's rules under the trunk settings `trunk`.
+    fn policy(&self, trunk: &TrunkConfig) -> ladder::Policy {
+        ladder::Policy::new(
+            trunk.t38_policy(),
+            self.config.fax.ecm,
+            trunk.max_attempts,
+            trunk.retry_delay(),
+        )
     }
 
     fn request(
@@ -792,7 +655,7 @@ impl Dialer {
     ) -> String {
         let mut spool = self.spool.clone();
         spool.set_retry_policy(retry_policy(trunk));
-        let now = SystemTime::now();
+        let now = self.now();
         match spool.fail(now, claimed, reason, false) {
             Ok(FailOutcome::Dead { reason: dead }) => {
                 warn!(reason = %dead, "fax given up by the spool");
@@ -830,7 +693,7 @@ impl Dialer {
             Ok(Some(r)) if r.state == ReservationState::Open => {
                 if let Err(e) = self
                     .billing
-                    .release_because(&r.id, Some(reason), SystemTime::now())
+                    .release_because(&r.id, Some(reason), self.now())
                     .await
                 {
                     error!(error = %e, "cannot release the reservation; the reconciliation will");
@@ -851,7 +714,7 @@ impl Dialer {
             &self.spool,
             &self.origin,
             legacy,
-            SystemTime::now(),
+            self.now(),
             super::reconcile::GRACE,
         )
         .await
@@ -901,9 +764,9 @@ impl Dialer {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             duration_secs,
             reason,
-            at: stamp(SystemTime::now()),
+            at: stamp(self.now()),
         };
-        let stored = self.spool.update_facts(SystemTime::now(), claimed, |f| {
+        let stored = self.spool.update_facts(self.now(), claimed, |f| {
             f.insert(
                 "result".into(),
                 serde_json::to_value(&result).unwrap_or_default(),
@@ -925,7 +788,7 @@ impl Dialer {
         facts: &OutboundFacts,
         result: FaxResult,
     ) -> String {
-        let now = SystemTime::now();
+        let now = self.now();
         let billed = if result.pages_confirmed > 0 {
             self.billing
                 .settle(&facts.reservation, result.pages_confirmed, now)
@@ -1073,16 +936,9 @@ impl Dialer {
             }
         };
         let spool = self.spool.clone();
-        let (f, r) = (facts.clone(), result.clone());
+        let (f, r, clock) = (facts.clone(), result.clone(), self.clock.clone());
         let queued = tokio::task::spawn_blocking(move || {
-            status::enqueue(
-                &spool,
-                SystemTime::now(),
-                &f,
-                &r,
-                charged,
-                report.as_deref(),
-            )
+            status::enqueue(&spool, clock(), &f, &r, charged, report.as_deref())
         })
         .await
         .map_err(|e| format!("status job task failed: {e}"))?;
@@ -1106,104 +962,14 @@ fn log_done(done: Result<JobSummary, JoinError>) {
     }
 }
 
-/// The plain-text billing notice: 80 % or 100 % of the out-of-plan ceiling reached.
-pub fn compose_notice(
-    composer: &Composer,
-    emails: &[String],
-    locale: Locale,
-    notice: &Notice,
-) -> Result<Composed, DeliveryError> {
-    let recipients = emails
-        .iter()
-        .map(|e| parse_recipient(e))
-        .collect::<Result<Vec<_>, _>>()?;
-    if recipients.is_empty() {
-        return Err(DeliveryError::NoRecipients {
-            job: notice.id.clone(),
-        });
-    }
-    let (t, used, limit, period) = (
-        notice.threshold,
-        notice.consumed,
-        notice.limit,
-        &notice.period,
-    );
-    let (subject, body) = match locale {
-        Locale::Fr => (
-            format!("Plafond hors forfait : {t} % atteint ({period})"),
-            format!(
-                "Votre consommation hors forfait de la période {period} atteint {used} € HT \
-                 sur un plafond de {limit} € HT ({t} %).\n\n{}",
-                if t >= 100 {
-                    "Les envois de fax sont refusés jusqu'à la prochaine période ou un dépôt \
-                     (qui relève le plafond aussitôt). La réception des fax et des messages \
-                     vocaux continue.\n"
-                } else {
-                    "Au-delà du plafond, les envois de fax seront refusés ; un dépôt relève le \
-                     plafond aussitôt.\n"
-                }
-            ),
-        ),
-        Locale::En => (
-            format!("Out-of-plan ceiling: {t} % reached ({period})"),
-            format!(
-                "Your out-of-plan consumption for {period} is {used} € excl. tax of a \
-                 {limit} € ceiling ({t} %).\n\n{}",
-                if t >= 100 {
-                    "Sending faxes is refused until the next period or a deposit (which raises \
-                     the ceiling at once). Faxes and voicemail keep being received.\n"
-                } else {
-                    "Past the ceiling, faxes will not be sent; a deposit raises it at once.\n"
-                }
-            ),
-        ),
-    };
-    let sender = composer.sender();
-    let message_id = sender.message_id(&format!("notice.{}", notice.id));
-    let bytes = MessageBuilder::new()
-        .from(sender.mb_address())
-        .to(recipients.clone())
-        .subject(subject.clone())
-        .message_id(message_id.clone())
-        .header("X-Faxvox-Kind", Raw::new("billing-notice"))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body)
-        .write_to_vec()
-        .map_err(DeliveryError::Build)?;
-    Ok(Composed {
-        bytes,
-        message_id,
-        subject,
-        envelope_from: sender.address.clone(),
-        recipients,
-        attached: false,
-    })
-}
-
-/// The caller identity of an outbound INVITE beyond From: the account's number asserted to
-/// the trunk (`P-Asserted-Identity`, RFC 3325) on every call, so the operator's network knows
-/// who calls even when the caller is masked; a masked caller also gets the anonymous From URI
-/// and `Privacy: id` (RFC 3323), which asks the trunk to withhold the number from the called
-/// party. Returns (From URI override, extra headers). `request_uri` is `sip:NUMBER@HOST…`.
-pub fn identity_headers(
-    from: &str,
-    request_uri: &str,
-    anonymous: bool,
-) -> (Option<String>, Vec<(String, String)>) {
-    let host = request_uri
-        .strip_prefix("sip:")
-        .and_then(|r| r.rsplit_once('@').map(|(_, h)| h))
-        .map(|h| h.split(';').next().unwrap_or(h))
-        .unwrap_or("invalid");
-    let mut headers = vec![(
-        "P-Asserted-Identity".to_string(),
-        format!("<sip:{from}@{host};user=phone>"),
-    )];
-    if anonymous {
-        headers.push(("Privacy".to_string(), "id".to_string()));
-        (Some(format!("sip:{ANONYMOUS}@anonymous.invalid")), headers)
-    } else {
-        (None, headers)
+/// The email's view of a ledger notice.
+fn ceiling_notice(notice: &Notice) -> CeilingNotice {
+    CeilingNotice {
+        id: notice.id.clone(),
+        period: notice.period.clone(),
+        threshold: notice.threshold,
+        consumed: notice.consumed.to_string(),
+        limit: notice.limit.to_string(),
     }
 }
 
@@ -1293,211 +1059,4 @@ async fn status_report(
     })
     .await
     .map_err(|e| ReportError::Document(format!("report task failed: {e}")))?
-}
-
-/// The status email: "fax to X: sent N/M pages, duration, cost" as text, with the PDF
-/// transmission `report` attached as `fax-report-<fax id>.pdf` when there is one.
-pub fn compose_status(
-    composer: &Composer,
-    emails: &[String],
-    locale: Locale,
-    facts: &OutboundFacts,
-    result: &FaxResult,
-    charged: Money,
-    report: Option<&[u8]>,
-) -> Result<Composed, DeliveryError> {
-    let recipients = emails
-        .iter()
-        .map(|e| parse_recipient(e))
-        .collect::<Result<Vec<_>, _>>()?;
-    if recipients.is_empty() {
-        return Err(DeliveryError::NoRecipients {
-            job: facts.fax_id.clone(),
-        });
-    }
-    let to = phone::format_number(&facts.to);
-    let from = if facts.anonymous {
-        match locale {
-            Locale::Fr => "masqué".to_string(),
-            Locale::En => "withheld".to_string(),
-        }
-    } else {
-        phone::format_number(&facts.from)
-    };
-    let reason = sanitize_text(&result.reason, 300);
-    let duration = format_duration(result.duration_secs);
-    let (subject, body) = match locale {
-        Locale::Fr => {
-            let state = if result.sent {
-                format!("envoyé, {}/{} pages", result.pages_confirmed, result.pages)
-            } else {
-                format!("non envoyé ({reason})")
-            };
-            (
-                format!("Fax vers {to} : {state}"),
-                format!(
-                    "Fax {id}\n\nDestinataire : {to}\nExpéditeur   : {from}\nRésultat     : {res}\n\
-                     Pages        : {n}/{m} envoyées\nDurée        : {duration}\n\
-                     Tentatives   : {a}\nCoût         : {charged} € HT\n",
-                    id = facts.fax_id,
-                    res = if result.sent { "envoyé" } else { &reason },
-                    n = result.pages_confirmed,
-                    m = result.pages,
-                    a = result.attempts,
-                ),
-            )
-        }
-        Locale::En => {
-            let state = if result.sent {
-                format!("sent, {}/{} pages", result.pages_confirmed, result.pages)
-            } else {
-                format!("not sent ({reason})")
-            };
-            (
-                format!("Fax to {to}: {state}"),
-                format!(
-                    "Fax {id}\n\nTo       : {to}\nFrom     : {from}\nResult   : {res}\n\
-                     Pages    : {n}/{m} sent\nDuration : {duration}\nAttempts : {a}\n\
-                     Cost     : {charged} € excl. tax\n",
-                    id = facts.fax_id,
-                    res = if result.sent { "sent" } else { &reason },
-                    n = result.pages_confirmed,
-                    m = result.pages,
-                    a = result.attempts,
-                ),
-            )
-        }
-    };
-    let subject = sanitize_text(&subject, 250);
-    let sender = composer.sender();
-    let message_id = sender.message_id(&format!("sent.{}", facts.fax_id));
-    let mut builder = MessageBuilder::new()
-        .from(sender.mb_address())
-        .to(recipients.clone())
-        .subject(subject.clone())
-        .message_id(message_id.clone())
-        .header(
-            "X-Faxvox-Job",
-            Raw::new(crate::delivery::compose::ascii_header_value(&facts.fax_id)),
-        )
-        .header("X-Faxvox-Kind", Raw::new("fax-sent"))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body);
-    if let Some(pdf) = report {
-        let id: String = facts
-            .fax_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            .collect();
-        builder = builder.attachment("application/pdf", format!("fax-report-{id}.pdf"), pdf);
-    }
-    let bytes = builder.write_to_vec().map_err(DeliveryError::Build)?;
-    Ok(Composed {
-        bytes,
-        message_id,
-        subject,
-        envelope_from: sender.address.clone(),
-        recipients,
-        attached: report.is_some(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unanswered(status: Option<u16>) -> DialResult {
-        DialResult {
-            call_id: "c".into(),
-            status,
-            reason: "x".into(),
-            ..DialResult::default()
-        }
-    }
-
-    #[test]
-    fn fallback_ladder() {
-        let full = AttemptMode {
-            t38: T38Policy::Accept,
-            ecm: true,
-            modems: Modems::default(),
-        };
-        // T.38 failed: G.711 first, same ECM and rate.
-        let g711 = fallback(full, true).unwrap();
-        assert_eq!(
-            (g711.t38, g711.ecm, g711.max_bit_rate()),
-            (T38Policy::Off, true, 14_400)
-        );
-        // Then (or at once when audio failed): ECM off, V.17 off.
-        let slow = fallback(g711, false).unwrap();
-        assert_eq!(
-            (slow.t38, slow.ecm, slow.max_bit_rate()),
-            (T38Policy::Off, false, 9_600)
-        );
-        assert!(slow.modems.v29 && slow.modems.v27ter && !slow.modems.v17);
-        assert_eq!(
-            fallback(full, false).unwrap(),
-            AttemptMode { ..slow_with(full) }
-        );
-        // Nothing left.
-        assert_eq!(fallback(slow, false), None);
-        // A policy that never used T.38 skips the first step.
-        let off = AttemptMode {
-            t38: T38Policy::Off,
-            ..full
-        };
-        assert_eq!(fallback(off, false).unwrap().max_bit_rate(), 9_600);
-    }
-
-    fn slow_with(m: AttemptMode) -> AttemptMode {
-        AttemptMode {
-            ecm: false,
-            modems: Modems {
-                v17: false,
-                ..m.modems
-            },
-            ..m
-        }
-    }
-
-    #[test]
-    fn identity() {
-        let (uri, h) = identity_headers("+33100000001", "sip:+33299001122@10.0.0.1:5060", false);
-        assert_eq!(uri, None);
-        assert_eq!(
-            h,
-            vec![(
-                "P-Asserted-Identity".to_string(),
-                "<sip:+33100000001@10.0.0.1:5060;user=phone>".to_string()
-            )]
-        );
-        let (uri, h) = identity_headers(
-            "+33100000001",
-            "sip:+1555@trunk.example;transport=tcp",
-            true,
-        );
-        assert_eq!(uri.as_deref(), Some("sip:anonymous@anonymous.invalid"));
-        assert_eq!(h[0].1, "<sip:+33100000001@trunk.example;user=phone>");
-        assert_eq!(h[1], ("Privacy".to_string(), "id".to_string()));
-    }
-
-    #[test]
-    fn causes() {
-        for s in [486, 480, 408, 487, 503, 600] {
-            assert!(
-                matches!(classify(&unanswered(Some(s)), 3).0, Verdict::Retry(_)),
-                "{s}"
-            );
-        }
-        assert!(matches!(
-            classify(&unanswered(None), 3).0,
-            Verdict::Retry(_)
-        ));
-        for s in [404, 403, 484, 488] {
-            assert!(
-                matches!(classify(&unanswered(Some(s)), 3).0, Verdict::Permanent(_)),
-                "{s}"
-            );
-        }
-    }
 }

@@ -11,7 +11,8 @@
 //!    dials `trunk.uri` with [`dial`] (the same code as `faxvox call`), transmits, and on the
 //!    final result settles the reservation for the pages the far end confirmed (the rest is
 //!    released), writes a call record per attempt (direction out) and emails the client a
-//!    status report. Busy / no answer are retried `trunk.max_attempts` times
+//!    status report. What to do after each attempt is [`ladder::next`]'s decision, a pure
+//!    function: busy / no answer are retried `trunk.max_attempts` times
 //!    `trunk.retry_secs` apart; a T.30 failure is retried once at once with a fallback (G.711
 //!    instead of T.38, or ECM off), sending only the pages not yet confirmed.
 //!
@@ -21,6 +22,7 @@
 pub mod cover;
 pub mod dial;
 pub mod dialer;
+pub mod ladder;
 pub mod reconcile;
 pub mod render;
 pub mod report;

@@ -10,9 +10,8 @@ use std::time::SystemTime;
 use faxvox_spool::{JobId, JobKind, Spool, SpoolError};
 use serde_json::{Map, Value};
 
-use super::dialer::compose_status;
 use crate::delivery::compose::Composed;
-use crate::delivery::{Composer, Locale};
+use crate::delivery::{Composer, DeliveryError, FaxStatus, Locale};
 use crate::directory::Account;
 use crate::jobs::{FaxResult, OutboundFacts, REPORT_MEDIA};
 use crate::money::Money;
@@ -70,4 +69,31 @@ pub fn compose_job(
         report,
     )
     .map_err(|e| format!("cannot compose the status email: {e}"))
+}
+
+/// The status email of fax `facts` with its final `result` and what was `charged`, to
+/// `emails` ([`Composer::compose_fax_status`]); `report` is attached when there is one.
+pub fn compose_status(
+    composer: &Composer,
+    emails: &[String],
+    locale: Locale,
+    facts: &OutboundFacts,
+    result: &FaxResult,
+    charged: Money,
+    report: Option<&[u8]>,
+) -> Result<Composed, DeliveryError> {
+    let status = FaxStatus {
+        fax_id: facts.fax_id.clone(),
+        from: facts.from.clone(),
+        to: facts.to.clone(),
+        anonymous: facts.anonymous,
+        sent: result.sent,
+        pages_confirmed: result.pages_confirmed,
+        pages: result.pages,
+        attempts: result.attempts,
+        duration_secs: result.duration_secs,
+        reason: result.reason.clone(),
+        charged: charged.to_string(),
+    };
+    composer.compose_fax_status(emails, locale, &status, report)
 }

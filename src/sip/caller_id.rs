@@ -12,6 +12,8 @@
 //! local number stays as digits (made global with a `phone-context=+CC` when libphonenumber
 //! says the result is a number); anything else (`anonymous`, `alice`) is kept as text without
 //! control or bidirectional characters and bounded in length. Nothing raw reaches a person.
+//!
+//! [`identity_headers`] is the other direction: who we are on an outbound INVITE.
 
 use percent_encoding::percent_decode_str;
 
@@ -196,6 +198,33 @@ fn clean_display_name(raw: &str) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
+/// The caller identity of an outbound INVITE beyond From: the account's number asserted to
+/// the trunk (`P-Asserted-Identity`, RFC 3325) on every call, so the operator's network knows
+/// who calls even when the caller is masked; a masked caller also gets the anonymous From URI
+/// and `Privacy: id` (RFC 3323), which asks the trunk to withhold the number from the called
+/// party. Returns (From URI override, extra headers). `request_uri` is `sip:NUMBER@HOST…`.
+pub fn identity_headers(
+    from: &str,
+    request_uri: &str,
+    anonymous: bool,
+) -> (Option<String>, Vec<(String, String)>) {
+    let host = request_uri
+        .strip_prefix("sip:")
+        .and_then(|r| r.rsplit_once('@').map(|(_, h)| h))
+        .map(|h| h.split(';').next().unwrap_or(h))
+        .unwrap_or("invalid");
+    let mut headers = vec![(
+        "P-Asserted-Identity".to_string(),
+        format!("<sip:{from}@{host};user=phone>"),
+    )];
+    if anonymous {
+        headers.push(("Privacy".to_string(), "id".to_string()));
+        (Some("sip:anonymous@anonymous.invalid".to_string()), headers)
+    } else {
+        (None, headers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +327,26 @@ mod tests {
         assert_eq!(display("sip:1@gw;tag=x"), None);
         let long = format!("\"{}\" <sip:1@gw>", "é".repeat(1000));
         assert_eq!(display(&long).unwrap().chars().count(), MAX_NAME_CHARS);
+    }
+
+    #[test]
+    fn identity() {
+        let (uri, h) = identity_headers("+33100000001", "sip:+33299001122@10.0.0.1:5060", false);
+        assert_eq!(uri, None);
+        assert_eq!(
+            h,
+            vec![(
+                "P-Asserted-Identity".to_string(),
+                "<sip:+33100000001@10.0.0.1:5060;user=phone>".to_string()
+            )]
+        );
+        let (uri, h) = identity_headers(
+            "+33100000001",
+            "sip:+1555@trunk.example;transport=tcp",
+            true,
+        );
+        assert_eq!(uri.as_deref(), Some("sip:anonymous@anonymous.invalid"));
+        assert_eq!(h[0].1, "<sip:+33100000001@trunk.example;user=phone>");
+        assert_eq!(h[1], ("Privacy".to_string(), "id".to_string()));
     }
 }
