@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use faxvox::call::drive::drive;
+use faxvox::call::media_call::{MediaChannel, MediaRole, MediaSettings};
+use faxvox::call::ports::PortPool;
 use faxvox::config::MediaConfig;
-use faxvox::gateway::drive::drive;
-use faxvox::media::channel::{MediaChannel, MediaRole, MediaSettings};
-use faxvox::media::ports::PortPool;
 use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
 use faxvox::sip::leg::Leg;
 use faxvox::sip::sdp::LocalMedia;
@@ -45,8 +45,8 @@ struct Setup {
     leg: ScriptedLeg,
     peer: mpsc::UnboundedSender<LegEvent>,
     performed: Arc<Mutex<Vec<Action>>>,
-    media: faxvox::media::channel::MediaHandle,
-    events: mpsc::Receiver<faxvox::media::channel::MediaEvent>,
+    media: faxvox::call::media_call::MediaHandle,
+    events: mpsc::Receiver<faxvox::call::media_call::MediaEvent>,
     start: Instant,
 }
 

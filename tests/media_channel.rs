@@ -9,10 +9,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use faxvox::media::channel::{
+use faxvox::call::media_call::{
     MediaChannel, MediaEvent, MediaHandle, MediaOutcome, MediaRole, MediaSettings, LEARN_PACKETS,
 };
-use faxvox::media::ports::{MediaSockets, PortPool};
+use faxvox::call::ports::{MediaSockets, PortPool};
 use faxvox::media::rtp::{write_packet, RtpPacket};
 use faxvox::media::udptl::{EcMode, UdptlPacket, UdptlSender, UdptlSenderConfig};
 use faxvox::sip::call::FaxToneHeard;

@@ -4,7 +4,6 @@
 //! `spandsp` is the only module with `unsafe`; everything else builds on its safe wrappers.
 
 pub mod session;
-pub mod sim;
 pub mod spandsp;
 pub mod tones;
 

@@ -31,18 +31,18 @@ use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 use tracing::{error, info, warn, Instrument};
 
-use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
+use crate::call::dial::{dial, DialRequest, DialResult, Payload};
+use crate::call::media_call::MediaSettings;
+use crate::call::ports::PortPool;
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
 use crate::fax::Modems;
-use crate::media::channel::MediaSettings;
-use crate::media::ports::PortPool;
 use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
 use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, StackGuard};
 

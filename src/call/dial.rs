@@ -9,9 +9,9 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::info;
 
-use crate::gateway::drive::{drive, DriveReport};
-use crate::media::channel::{MediaChannel, MediaOutcome, MediaRole, MediaSettings};
-use crate::media::ports::PortPool;
+use crate::call::drive::{drive, DriveReport};
+use crate::call::media_call::{MediaChannel, MediaOutcome, MediaRole, MediaSettings};
+use crate::call::ports::PortPool;
 use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
 use crate::sip::sdp::LocalMedia;
 use crate::sip::stack::{OutgoingInvite, SipCredentials, SipStack, StackError};

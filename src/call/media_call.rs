@@ -2,7 +2,7 @@
 //!
 //! The task owns the call's RTP and UDPTL sockets (from [`super::ports::PortPool`]) and one
 //! sans-IO session — a [`FaxSession`], a [`VoicemailSession`] or a test-caller playback — and
-//! does for it in real time what [`crate::fax::sim`] does on a simulated clock:
+//! does for it in real time what [`crate::call::sim`] does on a simulated clock:
 //!
 //! - **Every 20 ms** (a tokio interval with [`MissedTickBehavior::Burst`]: the media clock must
 //!   keep step with the peer's, so a late task catches up tick by tick rather than dropping
@@ -57,14 +57,14 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
-use super::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
 use super::ports::{MediaSockets, PortLease};
-use super::reorder::{Frame, ReorderBuffer, ReorderConfig};
-use super::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
-use super::udptl::{UdptlPacket, UdptlReceiver, UdptlSender};
 use crate::config::MediaConfig;
 use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
-use crate::sip::call::FaxToneHeard;
+use crate::media::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
+use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig};
+use crate::media::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
+use crate::media::udptl::{UdptlPacket, UdptlReceiver, UdptlSender};
+use crate::media::FaxToneHeard;
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::RateManagement;
 use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSession};

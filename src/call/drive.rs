@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::media::channel::{MediaEvent, MediaHandle};
+use crate::call::media_call::{MediaEvent, MediaHandle};
 use crate::sip::call::{Action, Call, Reason, ServerTxn};
 use crate::sip::leg::Leg;
 use crate::sip::stack::feed;

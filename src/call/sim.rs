@@ -16,8 +16,8 @@ use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::tiff;
 use serde::Serialize;
 
-use super::session::{FaxError, FaxOptions, FaxReport, FaxSession, Transport, TICK};
-use super::spandsp::T38Options;
+use crate::fax::session::{FaxError, FaxOptions, FaxReport, FaxSession, Transport, TICK};
+use crate::fax::spandsp::T38Options;
 use crate::media::netsim::{Link, LinkConfig, LinkStats};
 use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig, DEFAULT_REORDER_MS};
 use crate::media::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
@@ -103,7 +103,7 @@ impl Default for SimOptions {
             max_sim_time: Duration::from_secs(600),
             sender_ident: "+1 555 0100".into(),
             receiver_ident: "+1 555 0199".into(),
-            max_page_length_mm: super::session::DEFAULT_MAX_PAGE_LENGTH_MM,
+            max_page_length_mm: crate::fax::session::DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -234,7 +234,9 @@ impl Side {
                         self.session.on_missing_audio(now, samples as usize)
                     }
                     // Before the first packet plays out: nothing heard yet.
-                    None => self.session.on_missing_audio(now, super::FRAME_SAMPLES),
+                    None => self
+                        .session
+                        .on_missing_audio(now, crate::fax::FRAME_SAMPLES),
                 }
             }
             Wire::T38 { rx, .. } => {
@@ -343,7 +345,7 @@ pub fn simulate(
                     depth_ms: reorder_ms,
                     ..Default::default()
                 }),
-                payload: Vec::with_capacity(super::FRAME_SAMPLES),
+                payload: Vec::with_capacity(crate::fax::FRAME_SAMPLES),
             },
             SimTransport::T38 => Wire::T38 {
                 tx: UdptlSender::new(udptl_cfg),
@@ -460,7 +462,7 @@ fn unreachable_report(s: &FaxSession) -> FaxReport {
         direction: s.direction(),
         transport: String::new(),
         success: false,
-        result_code: super::spandsp::T30_ERR_CALLDROPPED,
+        result_code: crate::fax::spandsp::T30_ERR_CALLDROPPED,
         result_text: "session did not finish".into(),
         pages: 0,
         pages_expected: None,
