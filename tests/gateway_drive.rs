@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faxvox::call::drive::drive;
-use faxvox::call::media_call::{MediaChannel, MediaRole, MediaSettings};
+use faxvox::call::driver::MediaHandle;
+use faxvox::call::media_call::{MediaRole, MediaSettings};
 use faxvox::call::ports::PortPool;
 use faxvox::config::MediaConfig;
 use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
@@ -45,8 +46,8 @@ struct Setup {
     leg: ScriptedLeg,
     peer: mpsc::UnboundedSender<LegEvent>,
     performed: Arc<Mutex<Vec<Action>>>,
-    media: faxvox::call::media_call::MediaHandle,
-    events: mpsc::Receiver<faxvox::call::media_call::MediaEvent>,
+    media: MediaHandle,
+    events: faxvox::call::driver::MediaEvents,
     start: Instant,
 }
 
@@ -67,7 +68,7 @@ fn setup(play_ms: u64) -> Setup {
     call.on_invite(start.elapsed(), Some(OFFER.as_bytes()));
     call.answer(start.elapsed(), local, LineKind::Voice)
         .unwrap();
-    let (media, events) = MediaChannel::spawn(
+    let (media, events) = MediaHandle::spawn(
         "scripted".into(),
         sockets,
         MediaRole::Play {

@@ -1,5 +1,5 @@
 //! The per-call media task over real UDP sockets on 127.0.0.1, in real time: two
-//! `MediaChannel`s talk to each other (fax over G.711, a switch to T.38, voicemail with RFC 4733
+//! media tasks (`MediaHandle`) talk to each other (fax over G.711, a switch to T.38, voicemail with RFC 4733
 //! digits, CNG on a voice line), and raw sockets play a peer that sends garbage or sends from
 //! another port than its SDP says. Each test has its own runtime; cargo runs them in parallel.
 
@@ -9,9 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use faxvox::call::media_call::{
-    MediaChannel, MediaEvent, MediaHandle, MediaOutcome, MediaRole, MediaSettings, LEARN_PACKETS,
-};
+use faxvox::call::driver::{MediaEvents, MediaHandle};
+use faxvox::call::media_call::{MediaEvent, MediaOutcome, MediaRole, MediaSettings, LEARN_PACKETS};
 use faxvox::call::ports::{MediaSockets, PortPool};
 use faxvox::media::rtp::{write_packet, RtpPacket};
 use faxvox::media::udptl::{EcMode, UdptlPacket, UdptlSender, UdptlSenderConfig};
@@ -23,7 +22,6 @@ use faxvox::sip::t38::{T38Negotiation, T38Params};
 use faxvox::voicemail::{Outcome, StopReason, VoicemailConfig};
 use faxvox_codecs::g711::Law;
 use faxvox_codecs::{tones, Bitmap, Page, Resolution};
-use tokio::sync::mpsc;
 
 use fax_common::{assert_same_pixels, read_doc, write_doc};
 
@@ -101,10 +99,7 @@ fn small_page() -> Page {
 }
 
 /// Receives events until `Finished` (returned with everything before it) or the deadline.
-async fn until_finished(
-    events: &mut mpsc::Receiver<MediaEvent>,
-    limit: Duration,
-) -> Option<Vec<MediaEvent>> {
+async fn until_finished(events: &mut MediaEvents, limit: Duration) -> Option<Vec<MediaEvent>> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + limit;
     loop {
@@ -121,7 +116,7 @@ async fn until_finished(
 
 /// Waits for an event matching `want`, returning the events seen so far.
 async fn until(
-    events: &mut mpsc::Receiver<MediaEvent>,
+    events: &mut MediaEvents,
     limit: Duration,
     want: impl Fn(&MediaEvent) -> bool,
 ) -> Option<Vec<MediaEvent>> {
@@ -151,9 +146,9 @@ fn cpu_time() -> Option<Duration> {
 
 struct FaxPair {
     tx: MediaHandle,
-    tx_events: mpsc::Receiver<MediaEvent>,
+    tx_events: MediaEvents,
     rx: MediaHandle,
-    rx_events: mpsc::Receiver<MediaEvent>,
+    rx_events: MediaEvents,
     tx_addrs: (SocketAddr, SocketAddr),
     rx_addrs: (SocketAddr, SocketAddr),
 }
@@ -166,7 +161,7 @@ fn fax_pair(name: &str, document: &Path, folder: &Path) -> FaxPair {
         station_id: "TX STATION".into(),
         ..MediaSettings::default()
     };
-    let (tx, tx_events) = MediaChannel::spawn(
+    let (tx, tx_events) = MediaHandle::spawn(
         format!("{name}-tx"),
         a,
         MediaRole::SendFax {
@@ -175,7 +170,7 @@ fn fax_pair(name: &str, document: &Path, folder: &Path) -> FaxPair {
         settings.clone(),
     );
     settings.station_id = "RX STATION".into();
-    let (rx, rx_events) = MediaChannel::spawn(
+    let (rx, rx_events) = MediaHandle::spawn(
         format!("{name}-rx"),
         b,
         MediaRole::ReceiveFax {
@@ -375,7 +370,7 @@ async fn voicemail_records_the_message_and_hash_ends_it() {
     let mut audio_out = vec![0i16; 8000];
     audio_out.extend_from_slice(&speech);
     let heard = dir.path().join("heard.wav");
-    let (caller, mut caller_events) = MediaChannel::spawn(
+    let (caller, mut caller_events) = MediaHandle::spawn(
         "vm-caller".into(),
         a,
         MediaRole::Play {
@@ -387,7 +382,7 @@ async fn voicemail_records_the_message_and_hash_ends_it() {
         },
         MediaSettings::default(),
     );
-    let (vm, mut vm_events) = MediaChannel::spawn(
+    let (vm, mut vm_events) = MediaHandle::spawn(
         "vm-callee".into(),
         b,
         MediaRole::Voicemail {
@@ -445,7 +440,7 @@ async fn cng_on_a_voicemail_call_switches_to_fax() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (bind(), bind());
     let (caller_addr, vm_addr) = (a.rtp_addr(), b.rtp_addr());
-    let (caller, _caller_events) = MediaChannel::spawn(
+    let (caller, _caller_events) = MediaHandle::spawn(
         "cng-caller".into(),
         a,
         MediaRole::Play {
@@ -457,7 +452,7 @@ async fn cng_on_a_voicemail_call_switches_to_fax() {
         },
         MediaSettings::default(),
     );
-    let (vm, mut vm_events) = MediaChannel::spawn(
+    let (vm, mut vm_events) = MediaHandle::spawn(
         "cng-callee".into(),
         b,
         MediaRole::Voicemail {
@@ -501,7 +496,7 @@ async fn garbage_is_counted_and_dropped() {
     let peer = UdpSocket::bind((LOCAL, 0)).unwrap();
     let s = bind();
     let (rtp, udptl) = (s.rtp_addr(), s.udptl_addr());
-    let (h, _events) = MediaChannel::spawn(
+    let (h, _events) = MediaHandle::spawn(
         "garbage".into(),
         s,
         MediaRole::ReceiveFax {
@@ -562,7 +557,7 @@ async fn output_latches_to_the_actual_source() {
     let real_udptl = UdpSocket::bind((LOCAL, 0)).unwrap();
     let s = bind();
     let (rtp, udptl) = (s.rtp_addr(), s.udptl_addr());
-    let (h, _events) = MediaChannel::spawn(
+    let (h, _events) = MediaHandle::spawn(
         "latch".into(),
         s,
         MediaRole::ReceiveFax {
@@ -700,13 +695,13 @@ async fn page_limit_ends_the_reception_after_the_last_allowed_page() {
     let doc = write_doc(dir.path(), "two.tif", &pages);
     let (a, b) = (bind(), bind());
     let (tx_addr, rx_addr) = (a.udptl_addr(), b.udptl_addr());
-    let (tx, mut tx_events) = MediaChannel::spawn(
+    let (tx, mut tx_events) = MediaHandle::spawn(
         "limit-tx".into(),
         a,
         MediaRole::SendFax { document: doc },
         MediaSettings::default(),
     );
-    let (rx, mut rx_events) = MediaChannel::spawn(
+    let (rx, mut rx_events) = MediaHandle::spawn(
         "limit-rx".into(),
         b,
         MediaRole::ReceiveFax {
@@ -815,7 +810,7 @@ async fn an_intruder_cannot_take_or_feed_a_calls_rtp() {
     };
     let s = bind();
     let rtp = s.rtp_addr();
-    let (vm, _events) = MediaChannel::spawn(
+    let (vm, _events) = MediaHandle::spawn(
         "bleed-rtp".into(),
         s,
         MediaRole::Voicemail {
@@ -902,7 +897,7 @@ async fn a_nat_caller_is_learned_and_a_later_intruder_is_not() {
     let real_addr = real.local_addr().unwrap();
     let s = bind();
     let rtp = s.rtp_addr();
-    let (h, _events) = MediaChannel::spawn(
+    let (h, _events) = MediaHandle::spawn(
         "nat".into(),
         s,
         MediaRole::ReceiveFax {
@@ -955,7 +950,7 @@ async fn a_source_out_of_sequence_is_not_learned() {
     let intruder = UdpSocket::bind((ATTACKER, 0)).unwrap();
     let s = bind();
     let rtp = s.rtp_addr();
-    let (h, _events) = MediaChannel::spawn(
+    let (h, _events) = MediaHandle::spawn(
         "scatter".into(),
         s,
         MediaRole::ReceiveFax {

@@ -10,7 +10,8 @@ use rand::Rng;
 use tracing::info;
 
 use crate::call::drive::{drive, DriveReport};
-use crate::call::media_call::{MediaChannel, MediaOutcome, MediaRole, MediaSettings};
+use crate::call::driver::MediaHandle;
+use crate::call::media_call::{MediaOutcome, MediaRole, MediaSettings};
 use crate::call::ports::PortPool;
 use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
 use crate::sip::sdp::LocalMedia;
@@ -176,7 +177,7 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
         },
     };
     let (media, mut events) =
-        MediaChannel::spawn(call_id.to_string(), sockets, role, req.media.clone());
+        MediaHandle::spawn(call_id.to_string(), sockets, role, req.media.clone());
     let report = drive(&mut call, &mut leg, &media, &mut events, start).await;
     media.hangup();
     let outcome = media.finish().await;

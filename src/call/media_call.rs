@@ -1,19 +1,24 @@
-//! [`MediaChannel`]: the real-time media of one call, as one tokio task.
+//! [`MediaCall`]: the media of one call as a sans-IO state machine.
 //!
-//! The task owns the call's RTP and UDPTL sockets (from [`super::ports::PortPool`]) and one
-//! sans-IO session — a [`FaxSession`], a [`VoicemailSession`] or a test-caller playback — and
-//! does for it in real time what [`crate::call::sim`] does on a simulated clock:
+//! It holds one session — a [`FaxSession`], a [`VoicemailSession`] or a test-caller playback —
+//! and the RTP and UDPTL streams around it, and never touches a socket or a clock: it is fed
+//! `(now, datagram, from where, on which stream)`, the media ticks and the negotiated media,
+//! and polled for the datagrams to send ([`MediaCall::poll_transmit`]), the events for the
+//! call layer ([`MediaCall::poll_event`], a queue: nothing is lost) and when it wants the next
+//! tick ([`MediaCall::poll_timeout`]). [`super::driver`] runs it on tokio with real sockets;
+//! [`super::sim`] runs two of them over a simulated network, so `fax-sim` exercises exactly
+//! this pipeline.
 //!
-//! - **Every 20 ms** (a tokio interval with [`MissedTickBehavior::Burst`]: the media clock must
-//!   keep step with the peer's, so a late task catches up tick by tick rather than dropping
-//!   time) it reads whatever arrived on both sockets, pops one frame from the fixed-depth
-//!   [`ReorderBuffer`] into the session (a hole is `on_missing_audio`), sends the session's next
-//!   20 ms as G.711 RTP, and lets the session's timers run. If the task falls more than
-//!   [`MAX_LAG`] behind (a stalled host), it jumps to the present instead, restarting the
-//!   reorder buffer, and the sessions bridge the gap.
-//! - **Sockets are read at the tick**, not awaited: a packet can do nothing before the next
-//!   playout tick anyway (T.38 IFPs wait at most 20 ms, as in `fax-sim`), and it halves the
-//!   task's wake-ups to 50 a second whatever the peer sends.
+//! - **Every 20 ms** ([`TICK`]) it pops one frame from the fixed-depth [`ReorderBuffer`] into
+//!   the session (a hole is `on_missing_audio`), sends the session's next 20 ms as G.711 RTP,
+//!   and lets the session's timers run. Ticks are due one after the other: a late caller
+//!   catches up tick by tick rather than dropping time (the media clock must keep step with
+//!   the peer's). If a tick comes more than [`MAX_LAG`] after it was due (a stalled host), the
+//!   clock jumps to the present instead, restarting the reorder buffer, and the sessions bridge
+//!   the gap.
+//! - **Datagrams fed when a tick is due** belong to that tick: the driver reads its sockets at
+//!   the tick (a packet can do nothing before the next playout tick anyway, and it halves the
+//!   task's wake-ups to 50 a second whatever the peer sends).
 //! - **RTP in** is parsed without copying; datagrams that are not RTP, or carry a payload type
 //!   that was not negotiated, are counted as garbage and dropped. RFC 4733 events on the
 //!   negotiated receive payload type go to a [`DtmfReceiver`]. Sequence numbers give
@@ -31,39 +36,34 @@
 //!   `udptl_foreign`; logged once per stream); nothing is ever sent to them. A new SDP
 //!   address starts the learning over.
 //!
-//! [`MediaHandle::apply`] (re)targets the streams after each offer/answer: the first call starts
+//! [`MediaCall::apply`] (re)targets the streams after each offer/answer: the first call starts
 //! the clock; a later one with T.38 moves the fax session to T.38 (spandsp's T.30 restarts on
 //! the new transport, keeping pages already received; see [`FaxSession::switch_transport`]);
 //! one with audio only moves it back. A voicemail session that hears CNG is replaced by a fax
 //! receive session in the same folder, and [`MediaEvent::FaxTone`] tells the call layer.
+//! [`MediaCall::finish`] ends the sessions (fax phase E, recording finalised) and returns the
+//! [`MediaOutcome`].
 //!
-//! [`MediaHandle::hangup`] ends the sessions (fax phase E, recording finalised);
-//! [`MediaHandle::finish`] waits for the task and returns the [`MediaOutcome`]. Dropping the
-//! handle does the same in the background, so files are never left half-written.
-//!
-//! **Cost.** One task, one 20 ms timer and two non-blocking sockets per call, one wake-up per
-//! tick; receive buffers and G.711 scratch space are reused, payload buffers cycle between the
-//! socket and the reorder buffer, and the per-packet allocations left are the outgoing
-//! datagram (and, for T.38, the IFPs the UDPTL layer hands over).
+//! **Cost.** Received payload buffers cycle between the datagram and the reorder buffer, G.711
+//! scratch space is reused, and outgoing RTP is written into buffers that come back after each
+//! [`MediaCall::poll_transmit`]; the per-packet allocations left are the IFPs and UDPTL
+//! datagrams the T.38 layers hand over.
 
 use std::collections::VecDeque;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use faxvox_codecs::g711::Law;
 use faxvox_codecs::recording::WavRecorder;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
-use super::ports::{MediaSockets, PortLease};
 use crate::config::MediaConfig;
 use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
 use crate::media::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
-use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig};
+use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig, ReorderStats};
 use crate::media::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
-use crate::media::udptl::{UdptlPacket, UdptlReceiver, UdptlSender};
+use crate::media::udptl::{UdptlPacket, UdptlReceiver, UdptlReceiverStats, UdptlSender};
 use crate::media::FaxToneHeard;
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::RateManagement;
@@ -73,12 +73,9 @@ use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSessio
 pub const TICK: Duration = Duration::from_millis(20);
 /// Samples per tick.
 const FRAME: usize = 160;
-/// Largest datagram we read; anything longer is truncated and fails to parse.
-const RECV_BUF: usize = 2048;
-/// If the task is this far behind its clock, it jumps to the present instead of bursting.
+/// If a tick comes this long after it was due, the clock jumps to the present instead of
+/// catching up tick by tick.
 pub const MAX_LAG: Duration = Duration::from_millis(1000);
-/// Datagrams read per socket per tick, at most.
-const MAX_READS: usize = 64;
 /// IFPs kept from UDPTL that arrives before T.38 is in use.
 const EARLY_IFPS: usize = 64;
 /// Payload buffers kept for reuse.
@@ -238,91 +235,29 @@ pub struct MediaOutcome {
     pub error: Option<String>,
 }
 
-enum Command {
-    Apply(Box<NegotiatedMedia>),
-    Hangup,
+/// Which of the call's two media streams (and sockets) a datagram belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// RTP: G.711 audio and RFC 4733 events.
+    Rtp,
+    /// UDPTL: T.38.
+    Udptl,
 }
 
-/// Starts media tasks. See the module docs.
-pub struct MediaChannel;
-
-/// Controls one call's media task.
-pub struct MediaHandle {
-    commands: mpsc::UnboundedSender<Command>,
-    task: tokio::task::JoinHandle<MediaOutcome>,
-    rtp_addr: SocketAddr,
-    udptl_addr: SocketAddr,
-}
-
-impl MediaChannel {
-    /// Spawns the call's media task on the current tokio runtime. Nothing is sent until the
-    /// first [`MediaHandle::apply`]. A session that cannot be created (missing folder or
-    /// document, unwritable recording) reports [`MediaEvent::Finished`] at once and the reason
-    /// in [`MediaOutcome::error`].
-    pub fn spawn(
-        call_id: String,
-        sockets: MediaSockets,
-        role: MediaRole,
-        settings: MediaSettings,
-    ) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (ev_tx, ev_rx) = mpsc::channel(64);
-        let rtp_addr = sockets.rtp_addr();
-        let udptl_addr = sockets.udptl_addr();
-        let span = tracing::info_span!("media", call_id = %call_id);
-        let task = tokio::spawn(tracing::Instrument::instrument(
-            run(call_id, sockets, role, settings, cmd_rx, ev_tx),
-            span,
-        ));
-        (
-            MediaHandle {
-                commands: cmd_tx,
-                task,
-                rtp_addr,
-                udptl_addr,
-            },
-            ev_rx,
-        )
-    }
-}
-
-impl MediaHandle {
-    /// Starts or retargets media after an offer/answer (`StartMedia` / `SwitchMedia`).
-    pub fn apply(&self, media: NegotiatedMedia) {
-        let _ = self.commands.send(Command::Apply(Box::new(media)));
-    }
-
-    /// The call is over: end the sessions (idempotent).
-    pub fn hangup(&self) {
-        let _ = self.commands.send(Command::Hangup);
-    }
-
-    /// Our RTP address.
-    pub fn rtp_addr(&self) -> SocketAddr {
-        self.rtp_addr
-    }
-
-    /// Our UDPTL address.
-    pub fn udptl_addr(&self) -> SocketAddr {
-        self.udptl_addr
-    }
-
-    /// Ends the sessions if [`hangup`](Self::hangup) was not called, waits for the task and
-    /// returns the results: fax report and TIFF closed, recording finalised.
-    pub async fn finish(self) -> MediaOutcome {
-        let _ = self.commands.send(Command::Hangup);
-        match self.task.await {
-            Ok(outcome) => outcome,
-            Err(e) => MediaOutcome {
-                error: Some(format!("media task failed: {e}")),
-                ..MediaOutcome::empty()
-            },
-        }
-    }
+/// A datagram to send, from [`MediaCall::poll_transmit`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Transmit<'a> {
+    /// The stream (socket) to send it from.
+    pub stream: Stream,
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// The datagram.
+    pub payload: &'a [u8],
 }
 
 impl MediaOutcome {
-    fn empty() -> Self {
+    /// An outcome with nothing in it but the reason (a media task that failed to run).
+    pub fn failed(error: String) -> Self {
         MediaOutcome {
             fax: None,
             fax_tiff: None,
@@ -336,74 +271,51 @@ impl MediaOutcome {
             udptl_garbage: 0,
             udptl_latched: None,
             udptl_foreign: 0,
-            error: None,
+            error: Some(error),
         }
     }
 }
 
-// ------------------------------------------------------------------------------ the task
-
-/// The two sockets (non-blocking std sockets: they are read at the tick, never awaited).
-struct Io {
-    rtp: UdpSocket,
-    udptl: UdpSocket,
+struct Datagram {
+    stream: Stream,
+    destination: SocketAddr,
+    bytes: Vec<u8>,
 }
 
-async fn run(
-    call_id: String,
-    sockets: MediaSockets,
-    role: MediaRole,
-    settings: MediaSettings,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::Sender<MediaEvent>,
-) -> MediaOutcome {
-    let MediaSockets { rtp, udptl, lease } = sockets;
-    let io = Io { rtp, udptl };
-    let mut ch = Chan::new(call_id, role, settings, events);
-    let mut buf = vec![0u8; RECV_BUF];
-    let mut clock: Option<Interval> = None;
-    loop {
-        tokio::select! {
-            biased;
-            cmd = commands.recv() => match cmd {
-                Some(Command::Apply(media)) => {
-                    if clock.is_none() {
-                        let mut iv = tokio::time::interval(TICK);
-                        iv.set_missed_tick_behavior(MissedTickBehavior::Burst);
-                        ch.epoch = Some(Instant::now());
-                        clock = Some(iv);
-                    }
-                    ch.apply(*media);
-                }
-                Some(Command::Hangup) | None => break,
-            },
-            at = next_tick(&mut clock) => {
-                let at = if at.elapsed() > MAX_LAG {
-                    warn!(call_id = %ch.call_id, behind_ms = at.elapsed().as_millis() as u64, "media task fell behind; jumping to the present");
-                    if let Some(iv) = clock.as_mut() {
-                        iv.reset();
-                    }
-                    ch.jumped();
-                    Instant::now()
-                } else {
-                    at
-                };
-                ch.set_clock(at);
-                ch.receive(&io, &mut buf);
-                ch.tick(&io);
+/// Datagrams waiting for [`MediaCall::poll_transmit`], and their buffers for reuse.
+#[derive(Default)]
+struct Outbox {
+    queue: VecDeque<Datagram>,
+    /// The datagram last handed out; its buffer is reused from the next poll on.
+    in_flight: Option<Datagram>,
+    free: Vec<Vec<u8>>,
+}
+
+impl Outbox {
+    fn buffer(&mut self) -> Vec<u8> {
+        self.free.pop().unwrap_or_default()
+    }
+
+    fn push(&mut self, stream: Stream, destination: SocketAddr, bytes: Vec<u8>) {
+        self.queue.push_back(Datagram {
+            stream,
+            destination,
+            bytes,
+        });
+    }
+
+    fn poll(&mut self) -> Option<Transmit<'_>> {
+        if let Some(d) = self.in_flight.take() {
+            if self.free.len() < SPARE_BUFFERS {
+                self.free.push(d.bytes);
             }
         }
-    }
-    let outcome = ch.finish();
-    drop(io);
-    drop::<PortLease>(lease);
-    outcome
-}
-
-async fn next_tick(clock: &mut Option<Interval>) -> Instant {
-    match clock {
-        Some(iv) => iv.tick().await,
-        None => std::future::pending().await,
+        let d = self.in_flight.insert(self.queue.pop_front()?);
+        Some(Transmit {
+            stream: d.stream,
+            destination: d.destination,
+            payload: &d.bytes,
+        })
     }
 }
 
@@ -699,7 +611,7 @@ impl AudioLeg {
 
     /// Sends one 20 ms frame; returns packets sent (0 on hold or without a destination, when
     /// the clock still advances).
-    fn send_frame(&mut self, io: &Io, frame: &[i16]) -> u64 {
+    fn send_frame(&mut self, outbox: &mut Outbox, frame: &[i16]) -> u64 {
         let dest = self.target.dest().filter(|_| self.send);
         let Some(dest) = dest else {
             self.tx.skip(frame.len() as u32);
@@ -707,19 +619,22 @@ impl AudioLeg {
         };
         self.out.clear();
         self.law.encode(frame, &mut self.out);
-        let packet = self.tx.packetize(&self.out);
-        u64::from(io.rtp.send_to(&packet, dest).is_ok())
+        let mut packet = outbox.buffer();
+        self.tx.packetize_into(&self.out, &mut packet);
+        outbox.push(Stream::Rtp, dest, packet);
+        1
     }
 
     /// Sends one telephone-event packet on the stream.
-    fn send_event(&mut self, io: &Io, p: &EventPacket) -> u64 {
+    fn send_event(&mut self, outbox: &mut Outbox, p: &EventPacket) -> u64 {
         let Some(dest) = self.target.dest().filter(|_| self.send) else {
             return 0;
         };
         let packet =
             self.tx
                 .packetize_with(p.marker, p.payload_type, p.timestamp, &p.payload.encode());
-        u64::from(io.rtp.send_to(&packet, dest).is_ok())
+        outbox.push(Stream::Rtp, dest, packet);
+        1
     }
 }
 
@@ -809,8 +724,14 @@ impl Session {
     }
 }
 
-/// One call's media state (everything but the sockets).
-struct Chan {
+/// The media of one call, sans IO. See the module docs.
+///
+/// Inputs take `now`, the time since the media started (the first [`apply`](Self::apply) is
+/// at `now` zero for the drivers in this crate); outputs are polled. After every input, poll
+/// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event) until they
+/// return `None`, then wait until [`poll_timeout`](Self::poll_timeout) and call
+/// [`handle_tick`](Self::handle_tick), feeding first the datagrams that arrived.
+pub struct MediaCall {
     call_id: String,
     settings: MediaSettings,
     session: Session,
@@ -820,11 +741,14 @@ struct Chan {
     udptl_target: Target,
     /// Well-formed UDPTL received before T.38 was negotiated, with its source.
     early_udptl: VecDeque<(SocketAddr, Vec<u8>)>,
-    /// When the media started (first apply).
-    epoch: Option<Instant>,
-    /// The media clock: the scheduled time of the current tick since `epoch`.
+    /// The media clock: the time of the current tick (never goes back).
     now: Duration,
-    events: mpsc::Sender<MediaEvent>,
+    /// When the next tick is due; `None` until the first apply.
+    next_tick: Option<Duration>,
+    /// The tick being served: datagrams fed now belong to it.
+    tick_at: Option<Duration>,
+    events: VecDeque<MediaEvent>,
+    outbox: Outbox,
     seq: SeqTrack,
     rtp_received: u64,
     rtp_sent: u64,
@@ -842,14 +766,13 @@ struct Chan {
     digits: VecDeque<(Duration, char)>,
 }
 
-impl Chan {
-    fn new(
-        call_id: String,
-        role: MediaRole,
-        settings: MediaSettings,
-        events: mpsc::Sender<MediaEvent>,
-    ) -> Self {
-        let mut ch = Chan {
+impl MediaCall {
+    /// The media of call `call_id` in `role`. Nothing is sent until the first
+    /// [`apply`](Self::apply). A session that cannot be created (missing folder or document,
+    /// unwritable recording) queues [`MediaEvent::Finished`] at once and the reason goes to
+    /// [`MediaOutcome::error`].
+    pub fn new(call_id: String, role: MediaRole, settings: MediaSettings) -> Self {
+        let mut ch = MediaCall {
             call_id,
             settings,
             session: Session::Failed,
@@ -858,9 +781,11 @@ impl Chan {
             udptl_rx: UdptlReceiver::new(),
             udptl_target: Target::new(),
             early_udptl: VecDeque::new(),
-            epoch: None,
             now: Duration::ZERO,
-            events,
+            next_tick: None,
+            tick_at: None,
+            events: VecDeque::new(),
+            outbox: Outbox::default(),
             seq: SeqTrack::default(),
             rtp_received: 0,
             rtp_sent: 0,
@@ -952,10 +877,8 @@ impl Chan {
         }))
     }
 
-    fn emit(&self, ev: MediaEvent) {
-        if let Err(e) = self.events.try_send(ev) {
-            debug!(call_id = %self.call_id, error = %e, "media event not delivered");
-        }
+    fn emit(&mut self, ev: MediaEvent) {
+        self.events.push_back(ev);
     }
 
     fn finished(&mut self) {
@@ -972,13 +895,6 @@ impl Chan {
         self.finished();
     }
 
-    /// Real time since the media started, never behind the tick clock.
-    fn clock_now(&self) -> Duration {
-        self.epoch
-            .map_or(Duration::ZERO, |e| e.elapsed())
-            .max(self.now)
-    }
-
     /// The transport the fax session should use for the negotiated streams.
     fn wanted_transport(&self) -> Option<Transport> {
         if let Some(t) = &self.t38 {
@@ -990,8 +906,11 @@ impl Chan {
             .map(|a| Transport::Audio(a.law))
     }
 
-    fn apply(&mut self, m: NegotiatedMedia) {
-        let now = self.clock_now();
+    /// Starts or retargets the media after an offer/answer (`StartMedia` / `SwitchMedia`):
+    /// the first one starts the ticks, at `now`.
+    pub fn apply(&mut self, now: Duration, m: NegotiatedMedia) {
+        let now = now.max(self.now);
+        self.next_tick.get_or_insert(now);
         match (&m.audio, self.audio.as_mut()) {
             (Some(na), Some(a)) => a.update(na),
             (Some(na), None) => {
@@ -1071,11 +990,96 @@ impl Chan {
         }
     }
 
-    /// The task fell far behind: restart playout on what arrives next.
-    fn jumped(&mut self) {
-        if let Some(a) = self.audio.as_mut() {
-            a.reorder.reset();
+    // ------------------------------------------------------------------ the API
+
+    /// When the next tick is due ([`handle_tick`](Self::handle_tick)); `None` before the first
+    /// [`apply`](Self::apply). It may be in the past: then tick at once (catching up).
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.next_tick
+    }
+
+    /// The next datagram to send. Its buffer is reused once the next one is polled.
+    pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
+        self.outbox.poll()
+    }
+
+    /// The next event for the call layer.
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    /// Whether the session asked for the call to end ([`MediaEvent::Finished`] was queued).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// A datagram from [`poll_transmit`](Self::poll_transmit) could not be sent: it is not
+    /// counted as sent.
+    pub fn handle_send_error(&mut self, stream: Stream) {
+        match stream {
+            Stream::Rtp => self.rtp_sent = self.rtp_sent.saturating_sub(1),
+            Stream::Udptl => self.udptl_sent = self.udptl_sent.saturating_sub(1),
         }
+    }
+
+    /// A datagram from `src` on `stream`. Fed while a tick is due (see
+    /// [`poll_timeout`](Self::poll_timeout)), it is taken in at that tick's time, before the
+    /// tick itself.
+    pub fn handle_datagram(&mut self, now: Duration, stream: Stream, src: SocketAddr, data: &[u8]) {
+        if !self.begin_tick(now) {
+            self.now = self.now.max(now);
+        }
+        match stream {
+            Stream::Rtp => self.on_rtp(data, src),
+            Stream::Udptl => self.on_udptl(data, src),
+        }
+    }
+
+    /// The tick from [`poll_timeout`](Self::poll_timeout) is due: play out one frame, send
+    /// one, let the session's timers run. Does nothing if no tick is due at `now`.
+    pub fn handle_tick(&mut self, now: Duration) {
+        self.begin_tick(now);
+        let Some(at) = self.tick_at.take() else {
+            return;
+        };
+        self.tick();
+        self.next_tick = Some(at + TICK);
+    }
+
+    /// The receive statistics of the reorder buffer (once audio was negotiated).
+    pub fn reorder_stats(&self) -> Option<ReorderStats> {
+        self.audio.as_ref().map(|a| a.reorder.stats())
+    }
+
+    /// The receive statistics of the UDPTL stream.
+    pub fn udptl_stats(&self) -> UdptlReceiverStats {
+        self.udptl_rx.stats()
+    }
+
+    /// Fixes the time of the tick that is due at `now`, if one is and it was not fixed yet:
+    /// the tick's scheduled time, or `now` when it is more than [`MAX_LAG`] late (then playout
+    /// restarts on what arrives next). Returns whether a tick is being served.
+    fn begin_tick(&mut self, now: Duration) -> bool {
+        if self.tick_at.is_some() {
+            return true;
+        }
+        let Some(due) = self.next_tick.filter(|due| *due <= now) else {
+            return false;
+        };
+        let behind = now - due;
+        let at = if behind > MAX_LAG {
+            warn!(call_id = %self.call_id, behind_ms = behind.as_millis() as u64, "media task fell behind; jumping to the present");
+            if let Some(a) = self.audio.as_mut() {
+                a.reorder.reset();
+            }
+            now
+        } else {
+            due
+        };
+        self.now = self.now.max(at);
+        self.tick_at = Some(at);
+        self.replay_early_udptl();
+        true
     }
 
     // ------------------------------------------------------------------ input
@@ -1153,7 +1157,7 @@ impl Chan {
         }
     }
 
-    fn on_udptl(&mut self, io: &Io, data: &[u8], src: SocketAddr) {
+    fn on_udptl(&mut self, data: &[u8], src: SocketAddr) {
         let Ok(packet) = UdptlPacket::decode(data) else {
             self.udptl_garbage += 1;
             return;
@@ -1186,28 +1190,28 @@ impl Chan {
         }
         self.udptl_rx.receive_packet(packet);
         self.udptl_received += 1;
-        self.feed_ifps(io);
+        self.feed_ifps();
     }
 
     /// UDPTL that arrived before T.38 was negotiated goes through the source check now.
-    fn replay_early_udptl(&mut self, io: &Io) {
+    fn replay_early_udptl(&mut self) {
         if self.udptl_target.sdp.is_none() {
             return;
         }
         while let Some((src, data)) = self.early_udptl.pop_front() {
-            self.on_udptl(io, &data, src);
+            self.on_udptl(&data, src);
         }
     }
 
     /// Hands queued IFPs to a T.38 fax session, or keeps a bounded number for a switch to come.
-    fn feed_ifps(&mut self, io: &Io) {
+    fn feed_ifps(&mut self) {
         let now = self.now;
         match &mut self.session {
             Session::Fax(f) if matches!(f.fax.transport(), Transport::T38(_)) => {
                 while let Some((seq, ifp)) = self.udptl_rx.poll_ifp() {
                     f.fax.on_ifp(now, seq, &ifp);
                 }
-                self.send_ifps(io);
+                self.send_ifps();
                 self.fax_events();
             }
             _ => {
@@ -1220,49 +1224,20 @@ impl Chan {
 
     // ------------------------------------------------------------------ the tick
 
-    /// Moves the media clock to the tick scheduled at `at`.
-    fn set_clock(&mut self, at: Instant) {
-        let since = self
-            .epoch
-            .map_or(Duration::ZERO, |e| at.saturating_duration_since(e));
-        self.now = self.now.max(since);
-    }
-
-    /// Reads what arrived since the last tick (at most [`MAX_READS`] datagrams per socket, so
-    /// a flood cannot starve the runtime; the rest waits in the socket buffer).
-    fn receive(&mut self, io: &Io, buf: &mut [u8]) {
-        self.replay_early_udptl(io);
-        for _ in 0..MAX_READS {
-            match io.rtp.recv_from(buf) {
-                Ok((n, src)) => self.on_rtp(&buf[..n], src),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                // ICMP port unreachable from an earlier send, and the like: not fatal.
-                Err(_) => continue,
-            }
-        }
-        for _ in 0..MAX_READS {
-            match io.udptl.recv_from(buf) {
-                Ok((n, src)) => self.on_udptl(io, &buf[..n], src),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(_) => continue,
-            }
-        }
-    }
-
-    fn tick(&mut self, io: &Io) {
+    fn tick(&mut self) {
         let now = self.now;
         if let Some(rx) = self.audio.as_mut().and_then(|a| a.dtmf_rx.as_mut()) {
             let _ = rx.poll(now);
         }
         match self.session {
-            Session::Fax(_) => self.fax_tick(io),
-            Session::Voicemail { .. } => self.voicemail_tick(io),
-            Session::Play(_) => self.play_tick(io),
+            Session::Fax(_) => self.fax_tick(),
+            Session::Voicemail { .. } => self.voicemail_tick(),
+            Session::Play(_) => self.play_tick(),
             Session::Failed => {}
         }
     }
 
-    fn fax_tick(&mut self, io: &Io) {
+    fn fax_tick(&mut self) {
         let now = self.now;
         let Session::Fax(f) = &mut self.session else {
             return;
@@ -1275,7 +1250,7 @@ impl Chan {
                         Err(missing) => f.fax.on_missing_audio(now, missing),
                     }
                     if let Some(frame) = f.fax.poll_audio(now) {
-                        self.rtp_sent += a.send_frame(io, &frame);
+                        self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
                     }
                 }
                 f.fax.on_tick(now);
@@ -1285,13 +1260,13 @@ impl Chan {
                     f.fax.on_ifp(now, seq, &ifp);
                 }
                 f.fax.on_tick(now);
-                self.send_ifps(io);
+                self.send_ifps();
             }
         }
         self.fax_events();
     }
 
-    fn send_ifps(&mut self, io: &Io) {
+    fn send_ifps(&mut self) {
         let Session::Fax(f) = &mut self.session else {
             return;
         };
@@ -1302,9 +1277,8 @@ impl Chan {
             match leg.tx.send_ifp(&ifp, count) {
                 Ok(datagrams) => {
                     for d in datagrams {
-                        if io.udptl.send_to(&d, dest).is_ok() {
-                            self.udptl_sent += 1;
-                        }
+                        self.outbox.push(Stream::Udptl, dest, d);
+                        self.udptl_sent += 1;
                     }
                 }
                 Err(e) => debug!(call_id = %self.call_id, error = %e, "IFP not sent"),
@@ -1358,7 +1332,7 @@ impl Chan {
         }
     }
 
-    fn voicemail_tick(&mut self, io: &Io) {
+    fn voicemail_tick(&mut self) {
         let now = self.now;
         let Session::Voicemail { vm, .. } = &mut self.session else {
             return;
@@ -1374,7 +1348,7 @@ impl Chan {
                 Err(missing) => vm.on_missing_audio(now, missing),
             }
             while let Some(frame) = vm.poll_audio(now) {
-                self.rtp_sent += a.send_frame(io, &frame);
+                self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
             }
         }
         vm.on_tick(now);
@@ -1407,7 +1381,7 @@ impl Chan {
         }
     }
 
-    fn play_tick(&mut self, io: &Io) {
+    fn play_tick(&mut self) {
         let Session::Play(p) = &mut self.session else {
             return;
         };
@@ -1435,7 +1409,7 @@ impl Chan {
                 .get(plan.next)
                 .is_some_and(|e| e.send_at <= elapsed)
             {
-                self.rtp_sent += a.send_event(io, &plan.packets[plan.next]);
+                self.rtp_sent += a.send_event(&mut self.outbox, &plan.packets[plan.next]);
                 plan.next += 1;
             }
             if plan.next >= plan.packets.len() {
@@ -1489,19 +1463,21 @@ impl Chan {
         } else if p.dtmf.is_none() && !p.done {
             if p.tail_ticks == 0 {
                 p.done = true;
-                self.rtp_sent += a.send_frame(io, &frame);
+                self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
                 self.finished();
                 return;
             }
             p.tail_ticks -= 1;
         }
-        self.rtp_sent += a.send_frame(io, &frame);
+        self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
     }
 
     // ------------------------------------------------------------------ the end
 
-    fn finish(mut self) -> MediaOutcome {
-        let now = self.clock_now();
+    /// The call is over: ends the sessions at `now` and returns the results (fax report and
+    /// TIFF closed, recording finalised). Datagrams still queued are dropped.
+    pub fn finish(mut self, now: Duration) -> MediaOutcome {
+        let now = now.max(self.now);
         self.now = now;
         let mut played_to_end = false;
         let mut recording = None;

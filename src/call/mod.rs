@@ -5,6 +5,7 @@
 
 pub mod dial;
 pub mod drive;
+pub mod driver;
 pub mod media_call;
 pub mod ports;
 pub mod sim;

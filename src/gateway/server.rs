@@ -20,7 +20,8 @@ use tokio::time::Instant;
 use tracing::{error, info, warn, Instrument};
 
 use crate::call::drive::{drive, DriveReport};
-use crate::call::media_call::{MediaChannel, MediaRole, MediaSettings};
+use crate::call::driver::MediaHandle;
+use crate::call::media_call::{MediaRole, MediaSettings};
 use crate::call::ports::PortPool;
 use crate::config::Config;
 use crate::directory::{validate, Directory, LineKind as DirLineKind, Route};
@@ -419,7 +420,7 @@ impl Gateway {
                 warn!(call_id = %call_id, error = %e, "cannot answer");
             }
         }
-        let (media, mut events) = MediaChannel::spawn(call_id.clone(), sockets, role, settings);
+        let (media, mut events) = MediaHandle::spawn(call_id.clone(), sockets, role, settings);
         let report: DriveReport = drive(&mut call, &mut leg, &media, &mut events, start).await;
         media.hangup();
         let outcome = media.finish().await;
