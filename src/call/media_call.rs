@@ -1013,6 +1013,12 @@ impl MediaCall {
         self.finished
     }
 
+    /// Why the session could not be created or failed, if it did (also in
+    /// [`MediaOutcome::error`]).
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
     /// A datagram from [`poll_transmit`](Self::poll_transmit) could not be sent: it is not
     /// counted as sent.
     pub fn handle_send_error(&mut self, stream: Stream) {
@@ -1654,5 +1660,420 @@ mod tests {
         }
         let _ = t.admit(real, seq);
         assert_eq!(t.learned, Some(real));
+    }
+
+    // ---------------------------------------------------------------- on simulated time
+
+    use crate::media::udptl::{EcMode, UdptlSenderConfig};
+    use crate::sip::sdp::TelephoneEvent;
+    use crate::sip::t38::{T38Negotiation, T38Params};
+    use faxvox_codecs::{tones, Bitmap, Page, Resolution};
+
+    const A_RTP: &str = "192.0.2.10:4000";
+    const A_UDPTL: &str = "192.0.2.10:4002";
+    const B_RTP: &str = "192.0.2.20:5000";
+    const B_UDPTL: &str = "192.0.2.20:5002";
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn audio(remote: &str, law: Law) -> NegotiatedAudio {
+        NegotiatedAudio {
+            remote: addr(remote),
+            law,
+            payload_type: law.payload_type(),
+            receive_payload_type: law.payload_type(),
+            telephone_event: Some(TelephoneEvent {
+                payload_type: 101,
+                receive_payload_type: 101,
+                events: "0-16".into(),
+            }),
+            remote_ptime: None,
+            direction: Direction::SendRecv,
+        }
+    }
+
+    fn t38(remote: &str) -> NegotiatedT38 {
+        NegotiatedT38 {
+            remote: addr(remote),
+            params: T38Negotiation {
+                local: T38Params::default(),
+                remote: T38Params::default(),
+                version: 0,
+                max_bit_rate: 14400,
+                fill_bit_removal: false,
+                transcoding_mmr: false,
+                transcoding_jbig: false,
+                ec_mode: EcMode::Redundancy,
+                far_max_datagram: 400,
+            },
+        }
+    }
+
+    fn media(audio: Option<NegotiatedAudio>, t38: Option<NegotiatedT38>) -> NegotiatedMedia {
+        NegotiatedMedia { audio, t38 }
+    }
+
+    fn station(id: &str) -> MediaSettings {
+        MediaSettings {
+            station_id: id.into(),
+            ..MediaSettings::default()
+        }
+    }
+
+    /// Everything `call` has to send now, as (stream, destination, bytes).
+    fn drain(call: &mut MediaCall) -> Vec<(Stream, SocketAddr, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(t) = call.poll_transmit() {
+            out.push((t.stream, t.destination, t.payload.to_vec()));
+        }
+        out
+    }
+
+    /// Two media calls wired to each other with no network, on simulated time: `a` at A_RTP /
+    /// A_UDPTL, `b` at B_RTP / B_UDPTL. What one sends at a tick reaches the other at the
+    /// next.
+    struct Pair {
+        a: MediaCall,
+        b: MediaCall,
+        now: Duration,
+        a_events: Vec<MediaEvent>,
+        b_events: Vec<MediaEvent>,
+        in_flight: Vec<(Stream, SocketAddr, Vec<u8>)>,
+    }
+
+    impl Pair {
+        fn new(a: MediaCall, b: MediaCall) -> Self {
+            Pair {
+                a,
+                b,
+                now: Duration::ZERO,
+                a_events: Vec::new(),
+                b_events: Vec::new(),
+                in_flight: Vec::new(),
+            }
+        }
+
+        fn step(&mut self) {
+            let now = self.now;
+            for (stream, dest, bytes) in std::mem::take(&mut self.in_flight) {
+                let (to, from) = if dest == addr(B_RTP) || dest == addr(B_UDPTL) {
+                    (
+                        &mut self.b,
+                        if stream == Stream::Rtp {
+                            A_RTP
+                        } else {
+                            A_UDPTL
+                        },
+                    )
+                } else {
+                    (
+                        &mut self.a,
+                        if stream == Stream::Rtp {
+                            B_RTP
+                        } else {
+                            B_UDPTL
+                        },
+                    )
+                };
+                to.handle_datagram(now, stream, addr(from), &bytes);
+            }
+            self.a.handle_tick(now);
+            self.b.handle_tick(now);
+            self.in_flight.extend(drain(&mut self.a));
+            self.in_flight.extend(drain(&mut self.b));
+            self.a_events
+                .extend(std::iter::from_fn(|| self.a.poll_event()));
+            self.b_events
+                .extend(std::iter::from_fn(|| self.b.poll_event()));
+            self.now += TICK;
+        }
+
+        /// Steps until `done` or `limit` of simulated time; whether `done` came.
+        fn run_until(&mut self, limit: Duration, done: impl Fn(&Pair) -> bool) -> bool {
+            let end = self.now + limit;
+            while self.now < end {
+                self.step();
+                if done(self) {
+                    return true;
+                }
+            }
+            false
+        }
+    }
+
+    /// A one-page fax small enough for a quick image phase.
+    fn small_page() -> Page {
+        let mut b = Bitmap::new(1728, 240);
+        b.fill_rect(40, 10, 1648, 3);
+        b.fill_rect(40, 227, 1648, 3);
+        b.fill_rect(100, 30, 1528, 20);
+        for i in 0..300 {
+            b.fill_rect(900 + i, 200 + i / 20, 3, 2);
+        }
+        Page {
+            bitmap: b,
+            resolution: Resolution::STANDARD,
+        }
+    }
+
+    /// Starts in G.711; when the receiver hears the sender's V.21 both sides are switched to
+    /// T.38, as the re-INVITE would. T.30 restarts on T.38 and the page arrives intact.
+    #[test]
+    fn fax_switches_from_g711_to_t38_mid_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let pages = vec![small_page()];
+        let doc = dir.path().join("doc.tif");
+        std::fs::write(&doc, faxvox_codecs::tiff::write_g4_tiff(&pages)).unwrap();
+        let tx = MediaCall::new(
+            "switch-tx".into(),
+            MediaRole::SendFax { document: doc },
+            station("TX STATION"),
+        );
+        let rx = MediaCall::new(
+            "switch-rx".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            station("RX STATION"),
+        );
+        let mut p = Pair::new(tx, rx);
+        p.a.apply(p.now, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        p.b.apply(p.now, media(Some(audio(A_RTP, Law::Ulaw)), None));
+        let v21 = MediaEvent::FaxTone(FaxToneHeard::V21Preamble);
+        assert!(
+            p.run_until(Duration::from_secs(30), |p| p.b_events.contains(&v21)),
+            "receiver heard V.21 over audio"
+        );
+        // The re-INVITE: T.38 only (audio port 0 in the SDP).
+        p.b.apply(p.now, media(None, Some(t38(A_UDPTL))));
+        p.a.apply(p.now, media(None, Some(t38(B_UDPTL))));
+        assert!(p.run_until(Duration::from_secs(120), |p| {
+            p.a.is_finished() && p.b.is_finished()
+        }));
+        let (tx, rx) = (p.a.finish(p.now), p.b.finish(p.now));
+        let t = tx.fax.as_ref().expect("sender report");
+        let r = rx.fax.as_ref().expect("receiver report");
+        assert!(t.success, "{t:#?}");
+        assert!(r.success, "{r:#?}");
+        assert_eq!((t.pages, r.pages), (1, 1));
+        assert_eq!(r.transport, "t38");
+        assert_eq!(r.remote_station_id, "TX STATION");
+        assert_eq!(t.remote_station_id, "RX STATION");
+        let tiff = rx.fax_tiff.as_ref().expect("received TIFF");
+        let got = faxvox_codecs::tiff::read_pages(&std::fs::read(tiff).unwrap()).unwrap();
+        assert_eq!(got.pages.len(), 1);
+        assert!(got.pages[0].bitmap == pages[0].bitmap, "page differs");
+        assert!(rx.error.is_none() && tx.error.is_none());
+        assert!(rx.udptl_packets_received > 10 && tx.udptl_packets_received > 10);
+    }
+
+    /// CNG from the caller turns a voicemail call into a fax reception within two seconds;
+    /// no half-made voice message is left behind.
+    #[test]
+    fn cng_on_a_voicemail_call_switches_to_fax() {
+        let dir = tempfile::tempdir().unwrap();
+        let caller = MediaCall::new(
+            "cng-caller".into(),
+            MediaRole::Play {
+                audio: tones::cng(2),
+                dtmf: None,
+                dtmf_at: None,
+                tail: Duration::ZERO,
+                record: None,
+            },
+            MediaSettings::default(),
+        );
+        let vm = MediaCall::new(
+            "cng-callee".into(),
+            MediaRole::Voicemail {
+                config: VoicemailConfig {
+                    greeting: tones::tone(&[440.0], 300, -20.0, 10),
+                    ..VoicemailConfig::default()
+                },
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let mut p = Pair::new(caller, vm);
+        p.a.apply(p.now, media(Some(audio(B_RTP, Law::Alaw)), None));
+        p.b.apply(p.now, media(Some(audio(A_RTP, Law::Alaw)), None));
+        let cng = MediaEvent::FaxTone(FaxToneHeard::Cng);
+        assert!(p.run_until(Duration::from_secs(5), |p| p.b_events.contains(&cng)));
+        assert!(p.now < Duration::from_secs(2), "{:?}", p.now);
+        let v = p.b.finish(p.now);
+        assert!(v.became_fax);
+        assert!(
+            matches!(v.voicemail, Some(Outcome::SwitchToFax { .. })),
+            "{:?}",
+            v.voicemail
+        );
+        let fax = v.fax.expect("fax session ran and reported");
+        assert!(!fax.success, "the caller was only CNG");
+        assert_eq!(fax.transport, "g711a");
+        let wavs = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("wav".as_ref()))
+            .count();
+        assert_eq!(wavs, 0);
+    }
+
+    /// One 20 ms RTP packet of silence.
+    fn rtp(seq: u16) -> Vec<u8> {
+        crate::media::rtp::write_packet(false, 8, seq, 160 * u32::from(seq), 7, &[0xD5; 160])
+    }
+
+    /// A caller behind NAT: its SDP names an address it never sends from. The source that
+    /// sends in sequence is learned and gets the output; a later third party sending in
+    /// sequence too is dropped, counted, and gets nothing.
+    #[test]
+    fn a_nat_caller_is_learned_and_a_later_intruder_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "nat".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let (sdp, nat, intruder) = (
+            addr(B_RTP),
+            addr("203.0.113.7:31000"),
+            addr("198.51.100.9:5000"),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Alaw)), None));
+        let mut now = Duration::ZERO;
+        let mut dests = Vec::new();
+        for seq in 0..20u16 {
+            call.handle_datagram(now, Stream::Rtp, nat, &rtp(seq));
+            if seq >= 10 {
+                call.handle_datagram(now, Stream::Rtp, intruder, &rtp(1000 + seq));
+            }
+            call.handle_tick(now);
+            dests.extend(drain(&mut call).into_iter().map(|(s, d, _)| (s, d)));
+            now += TICK;
+        }
+        // Until learned the output goes to the SDP address, then only to the NAT source.
+        let learned_at = LEARN_PACKETS as usize - 1;
+        assert!(
+            dests[..learned_at].iter().all(|d| *d == (Stream::Rtp, sdp)),
+            "{dests:?}"
+        );
+        assert!(
+            dests[learned_at..].iter().all(|d| *d == (Stream::Rtp, nat)),
+            "{dests:?}"
+        );
+        assert_eq!(dests.len(), 20);
+        let out = call.finish(now);
+        assert_eq!(out.rtp.latched, Some(nat));
+        assert_eq!(out.rtp.foreign, 10);
+        assert_eq!(out.rtp.packets_received, 20 - u64::from(LEARN_PACKETS - 1));
+    }
+
+    /// UDPTL that arrives before T.38 is negotiated is kept and judged by its source once the
+    /// T.38 answer names the peer: the peer's datagrams are taken in, a stranger's counted.
+    #[test]
+    fn early_udptl_is_kept_until_t38_is_negotiated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "early".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        call.handle_tick(Duration::ZERO);
+        let mut peer = UdptlSender::new(UdptlSenderConfig::default());
+        let mut stranger = UdptlSender::new(UdptlSenderConfig::default());
+        for _ in 0..3 {
+            for d in peer.send_ifp(&[0x00, 0x01], 1).unwrap() {
+                call.handle_datagram(ms(20), Stream::Udptl, addr(B_UDPTL), &d);
+            }
+        }
+        for _ in 0..2 {
+            for d in stranger.send_ifp(&[0x00, 0x01], 1).unwrap() {
+                call.handle_datagram(ms(20), Stream::Udptl, addr("198.51.100.9:5002"), &d);
+            }
+        }
+        call.handle_tick(ms(20));
+        assert_eq!(call.udptl_received, 0, "not before T.38 is negotiated");
+        call.apply(ms(30), media(None, Some(t38(B_UDPTL))));
+        call.handle_tick(ms(40));
+        let out = call.finish(ms(60));
+        assert_eq!(out.udptl_packets_received, 3);
+        assert_eq!(out.udptl_foreign, 2);
+        assert_eq!(out.udptl_garbage, 0);
+    }
+
+    /// Ticks are due one after the other: a tick half a second late is caught up tick by
+    /// tick (one frame each), one more than [`MAX_LAG`] late jumps to the present.
+    #[test]
+    fn a_late_tick_catches_up_and_a_stalled_one_jumps() {
+        let mut call = MediaCall::new(
+            "late".into(),
+            MediaRole::Play {
+                audio: vec![0; 8000 * 10],
+                dtmf: None,
+                dtmf_at: None,
+                tail: Duration::ZERO,
+                record: None,
+            },
+            MediaSettings::default(),
+        );
+        assert_eq!(
+            call.poll_timeout(),
+            None,
+            "no ticks before the media starts"
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        assert_eq!(call.poll_timeout(), Some(Duration::ZERO));
+        call.handle_tick(Duration::ZERO);
+        assert_eq!(call.poll_timeout(), Some(ms(20)));
+        assert_eq!(drain(&mut call).len(), 1);
+        call.handle_tick(ms(10));
+        assert_eq!(
+            call.poll_timeout(),
+            Some(ms(20)),
+            "not due yet: nothing happens"
+        );
+        // Half a second late: each call serves one due tick, in order.
+        let mut frames = 0;
+        while call.poll_timeout().is_some_and(|t| t <= ms(500)) {
+            call.handle_tick(ms(500));
+            frames += drain(&mut call).len();
+        }
+        assert_eq!(call.poll_timeout(), Some(ms(520)));
+        assert_eq!(frames, 25, "one frame per tick from 20 to 500 ms");
+        // Stalled for five seconds: one tick now, then on from the present.
+        call.handle_tick(Duration::from_secs(5));
+        assert_eq!(call.poll_timeout(), Some(Duration::from_secs(5) + TICK));
+        assert_eq!(drain(&mut call).len(), 1);
+        let out = call.finish(Duration::from_secs(5));
+        assert_eq!(out.rtp.packets_sent, 1 + 25 + 1);
+    }
+
+    /// A session that cannot start queues `Finished`, and it stays queued however long
+    /// nobody polls: events are never dropped.
+    #[test]
+    fn finished_is_never_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "lost".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().join("missing"),
+            },
+            MediaSettings::default(),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        for i in 0..1000 {
+            call.handle_tick(TICK * i);
+        }
+        assert!(call.is_finished());
+        assert_eq!(call.poll_event(), Some(MediaEvent::Finished));
+        assert_eq!(call.poll_event(), None);
+        let out = call.finish(TICK * 1000);
+        assert!(out.error.is_some());
     }
 }
