@@ -1,6 +1,6 @@
 //! One outgoing call, from the INVITE to the media outcome: the code shared by the test caller
 //! (`faxvox call`) and the outbound fax dialer, so both place calls exactly the same way as
-//! the gateway answers them (same call control, same media channel, same drive loop).
+//! the gateway answers them (same call control, same media driver, same drive loop).
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1849,6 +1849,31 @@ mod tests {
         // The re-INVITE: T.38 only (audio port 0 in the SDP).
         p.b.apply(p.now, media(None, Some(t38(A_UDPTL))));
         p.a.apply(p.now, media(None, Some(t38(B_UDPTL))));
+        // Garbage at all four ports meanwhile, from a stranger, every 200 ms.
+        let stranger = addr("192.0.2.99:7000");
+        let rtp_junk: Vec<Vec<u8>> = vec![
+            b"garbage!".to_vec(),
+            vec![0x40; 200], // RTP version 1
+            crate::media::rtp::write_packet(false, 99, 7, 7, 7, &[0u8; 160]), // PT 99
+            vec![0x80, 200, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0], // RTCP SR
+            (0..1400u32).map(|i| (i * 37 % 251) as u8).collect(),
+        ];
+        let udptl_junk: Vec<Vec<u8>> = vec![
+            vec![0xFF; 3],                      // fragmented length: invalid
+            vec![0x00, 0x01, 0x05, 1, 2],       // IFP cut short
+            b"hello world, not UDPTL".to_vec(), // length beyond the datagram
+        ];
+        for _ in 0..10 {
+            for call in [&mut p.a, &mut p.b] {
+                for d in &rtp_junk {
+                    call.handle_datagram(p.now, Stream::Rtp, stranger, d);
+                }
+                for d in &udptl_junk {
+                    call.handle_datagram(p.now, Stream::Udptl, stranger, d);
+                }
+            }
+            p.run_until(ms(200), |_| false);
+        }
         assert!(p.run_until(Duration::from_secs(120), |p| {
             p.a.is_finished() && p.b.is_finished()
         }));
@@ -1867,6 +1892,9 @@ mod tests {
         assert!(got.pages[0].bitmap == pages[0].bitmap, "page differs");
         assert!(rx.error.is_none() && tx.error.is_none());
         assert!(rx.udptl_packets_received > 10 && tx.udptl_packets_received > 10);
+        assert_eq!(rx.udptl_garbage, 30, "3 kinds x 10 rounds");
+        assert_eq!(tx.udptl_garbage, 30);
+        assert!(rx.rtp.garbage >= 40 && tx.rtp.garbage >= 40);
     }
 
     /// CNG from the caller turns a voicemail call into a fax reception within two seconds;
