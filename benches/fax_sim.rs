@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use faxvox::fax::sim::{simulate, SimOptions, SimTransport};
+use faxvox::call::sim::{simulate, SimOptions, SimTransport};
 use faxvox::fax::spandsp::{
     AudioFax, Document, Modems, T30Event, T30Setup, T38Options, T38Terminal,
 };

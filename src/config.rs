@@ -581,8 +581,8 @@ impl SipConfig {
     /// The media port pool these settings describe: random ports of `rtp_ports` on
     /// `media_ip`, resting `rtp_port_rest_secs` after use. `faxvox serve` makes one and shares
     /// it between the gateway and the dialer.
-    pub fn port_pool(&self) -> crate::media::ports::PortPool {
-        crate::media::ports::PortPool::with_rest(
+    pub fn port_pool(&self) -> crate::call::ports::PortPool {
+        crate::call::ports::PortPool::with_rest(
             self.media_ip(),
             self.rtp_port_range(),
             self.rtp_port_rest(),

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod billing;
+pub mod call;
 pub mod cli;
 pub mod config;
 pub mod delivery;

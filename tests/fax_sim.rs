@@ -11,7 +11,7 @@ mod fax_common;
 use std::path::Path;
 use std::time::Duration;
 
-use faxvox::fax::sim::{simulate, SimOptions, SimOutcome, SimTransport};
+use faxvox::call::sim::{simulate, SimOptions, SimOutcome, SimTransport};
 use faxvox_codecs::g711::Law;
 use faxvox_codecs::{Page, Resolution};
 

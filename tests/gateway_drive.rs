@@ -5,10 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use faxvox::call::drive::drive;
+use faxvox::call::driver::MediaHandle;
+use faxvox::call::media_call::{MediaRole, MediaSettings};
+use faxvox::call::ports::PortPool;
 use faxvox::config::MediaConfig;
-use faxvox::gateway::drive::drive;
-use faxvox::media::channel::{MediaChannel, MediaRole, MediaSettings};
-use faxvox::media::ports::PortPool;
 use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
 use faxvox::sip::leg::Leg;
 use faxvox::sip::sdp::LocalMedia;
@@ -45,8 +46,8 @@ struct Setup {
     leg: ScriptedLeg,
     peer: mpsc::UnboundedSender<LegEvent>,
     performed: Arc<Mutex<Vec<Action>>>,
-    media: faxvox::media::channel::MediaHandle,
-    events: mpsc::Receiver<faxvox::media::channel::MediaEvent>,
+    media: MediaHandle,
+    events: faxvox::call::driver::MediaEvents,
     start: Instant,
 }
 
@@ -67,7 +68,7 @@ fn setup(play_ms: u64) -> Setup {
     call.on_invite(start.elapsed(), Some(OFFER.as_bytes()));
     call.answer(start.elapsed(), local, LineKind::Voice)
         .unwrap();
-    let (media, events) = MediaChannel::spawn(
+    let (media, events) = MediaHandle::spawn(
         "scripted".into(),
         sockets,
         MediaRole::Play {

@@ -14,10 +14,10 @@ use rand::Rng;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use crate::call::dial::{self, DialRequest};
+use crate::call::media_call::MediaSettings;
+use crate::call::ports::PortPool;
 use crate::config::Config;
-use crate::media::channel::MediaSettings;
-use crate::media::ports::PortPool;
-use crate::outbound::dial::{self, DialRequest};
 use crate::sip::call::{CallConfig, InitialOffer, T38Policy};
 use crate::sip::stack::{SipCredentials, SipStack, StackConfig};
 
@@ -329,7 +329,7 @@ impl CallResult {
     }
 }
 
-/// One call through [`crate::outbound::dial`], reported as a [`CallResult`].
+/// One call through [`crate::call::dial`], reported as a [`CallResult`].
 async fn one_call(
     index: u32,
     call_id: String,

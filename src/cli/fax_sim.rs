@@ -16,8 +16,8 @@ use faxvox_codecs::g711::Law;
 use faxvox_codecs::pdf::{self, PdfOptions};
 use serde::Serialize;
 
+use crate::call::sim::{self, SimOptions, SimOutcome, SimTransport};
 use crate::config::Config;
-use crate::fax::sim::{self, SimOptions, SimOutcome, SimTransport};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {

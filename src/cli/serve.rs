@@ -48,7 +48,7 @@ async fn start_dialer(
     transport: &Transport,
     wake: Arc<Notify>,
     args: &Args,
-    ports: crate::media::ports::PortPool,
+    ports: crate::call::ports::PortPool,
 ) -> anyhow::Result<Option<DialerTask>> {
     use crate::outbound::dialer::Dialer;
     if !config.trunk.enabled() {

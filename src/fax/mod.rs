@@ -1,10 +1,10 @@
 //! Fax sessions over spandsp: receive and transmit, over G.711 audio or T.38, as sans-IO
-//! state machines; tone detection; the fax simulator behind `faxvox fax-sim`.
+//! state machines; tone detection. (The fax simulator behind `faxvox fax-sim` runs calls, so
+//! it lives in `call::sim`.)
 //!
 //! `spandsp` is the only module with `unsafe`; everything else builds on its safe wrappers.
 
 pub mod session;
-pub mod sim;
 pub mod spandsp;
 pub mod tones;
 

@@ -23,12 +23,12 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 use tracing::{error, info};
 
+use crate::call::media_call::MediaOutcome;
 use crate::config::Config;
 use crate::directory::records::{CallKind as RecordKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::validate;
 use crate::fax::FaxReport;
 use crate::jobs::{FaxFacts, JobFacts};
-use crate::media::channel::MediaOutcome;
 use crate::sip::call::Reason;
 use crate::voicemail::{MissedReason, Outcome};
 

@@ -1,7 +1,6 @@
 //! The SIP gateway: calls in, messages out.
 
 pub mod commit;
-pub mod drive;
 pub mod greeting;
 pub mod limits;
 pub mod recovery;

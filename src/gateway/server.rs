@@ -19,14 +19,15 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{error, info, warn, Instrument};
 
+use crate::call::drive::{drive, DriveReport};
+use crate::call::driver::MediaHandle;
+use crate::call::media_call::{MediaRole, MediaSettings};
+use crate::call::ports::PortPool;
 use crate::config::Config;
 use crate::directory::{validate, Directory, LineKind as DirLineKind, Route};
 use crate::gateway::commit::{commit_call, CallKind, CallSummary};
-use crate::gateway::drive::{drive, DriveReport};
 use crate::gateway::limits::{CallCounts, Scope};
 use crate::gateway::recovery::{meta_time, recover_calls, CallMeta};
-use crate::media::channel::{MediaChannel, MediaRole, MediaSettings};
-use crate::media::ports::PortPool;
 use crate::sip::call::{Call, CallConfig, LineKind};
 use crate::sip::sdp::LocalMedia;
 use crate::sip::stack::{IncomingCall, IncomingCalls};
@@ -330,7 +331,7 @@ impl Gateway {
         &self,
         inc: IncomingCall,
         route: Route,
-        sockets: crate::media::ports::MediaSockets,
+        sockets: crate::call::ports::MediaSockets,
     ) {
         let sh = &self.shared;
         let start = Instant::now();
@@ -419,7 +420,7 @@ impl Gateway {
                 warn!(call_id = %call_id, error = %e, "cannot answer");
             }
         }
-        let (media, mut events) = MediaChannel::spawn(call_id.clone(), sockets, role, settings);
+        let (media, mut events) = MediaHandle::spawn(call_id.clone(), sockets, role, settings);
         let report: DriveReport = drive(&mut call, &mut leg, &media, &mut events, start).await;
         media.hangup();
         let outcome = media.finish().await;

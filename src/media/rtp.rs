@@ -196,13 +196,37 @@ pub fn write_packet(
     payload: &[u8],
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(RTP_HEADER_LEN + payload.len());
+    write_packet_into(
+        marker,
+        payload_type,
+        sequence,
+        timestamp,
+        ssrc,
+        payload,
+        &mut out,
+    );
+    out
+}
+
+/// [`write_packet`] into a buffer the caller reuses (cleared first), so a stream sends without
+/// allocating per packet.
+pub fn write_packet_into(
+    marker: bool,
+    payload_type: u8,
+    sequence: u16,
+    timestamp: u32,
+    ssrc: u32,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.reserve(RTP_HEADER_LEN + payload.len());
     out.push(0x80); // V=2, P=0, X=0, CC=0
     out.push((u8::from(marker) << 7) | (payload_type & 0x7F));
     out.extend_from_slice(&sequence.to_be_bytes());
     out.extend_from_slice(&timestamp.to_be_bytes());
     out.extend_from_slice(&ssrc.to_be_bytes());
     out.extend_from_slice(payload);
-    out
 }
 
 /// Identity and starting point of an outgoing RTP stream.
@@ -260,20 +284,27 @@ impl RtpSender {
     /// Wraps one frame of G.711 codewords in an RTP packet and advances sequence by one and
     /// timestamp by the frame's sample count (its length: 160 for 20 ms).
     pub fn packetize(&mut self, payload: &[u8]) -> Vec<u8> {
-        let packet = write_packet(
+        let mut packet = Vec::new();
+        self.packetize_into(payload, &mut packet);
+        packet
+    }
+
+    /// [`packetize`](Self::packetize) into a reused buffer (cleared first).
+    pub fn packetize_into(&mut self, payload: &[u8], out: &mut Vec<u8>) {
+        write_packet_into(
             self.first,
             self.config.payload_type,
             self.sequence,
             self.timestamp,
             self.config.ssrc,
             payload,
+            out,
         );
         self.first = false;
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(payload.len() as u32);
         self.packets_sent += 1;
         self.octets_sent += payload.len() as u64;
-        packet
     }
 
     /// Sends a packet of another payload type on the same stream (an RFC 4733 telephone-event

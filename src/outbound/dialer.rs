@@ -30,11 +30,13 @@ use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 use tracing::{debug, error, info, warn, Instrument};
 
-use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::ladder::{self, AttemptMode};
 use super::report::{transmission_report, ReportError};
 use super::{stamp, status, trunk_target, ANONYMOUS};
 use crate::billing::{Billing, BillingError, Notice, ReservationState};
+use crate::call::dial::{dial, DialRequest, DialResult, Payload};
+use crate::call::media_call::MediaSettings;
+use crate::call::ports::PortPool;
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::{CeilingNotice, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
@@ -42,8 +44,6 @@ use crate::directory::{Backend, Directory};
 /// Kept here for the dialer's callers; the record lives with the other job facts.
 pub use crate::jobs::AttemptRecord;
 use crate::jobs::{FaxResult, OutboundFacts, DOCUMENT};
-use crate::media::channel::MediaSettings;
-use crate::media::ports::PortPool;
 use crate::money::Money;
 use crate::sip::call::{CallConfig, InitialOffer};
 use crate::sip::caller_id::identity_headers;

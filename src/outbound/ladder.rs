@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use faxvox_spool::RetryPolicy;
 
-use super::dial::DialResult;
+use crate::call::dial::DialResult;
 use crate::jobs::AttemptRecord;
 use crate::fax::Modems;
 use crate::sip::call::T38Policy;

@@ -8,7 +8,7 @@
 //!    [`faxvox_spool::JobKind::OutboundFax`] job holding `document.tif` and [`OutboundFacts`].
 //!    The job id is the fax id (and the reservation's `fax_id`).
 //! 2. [`dialer`] (inside `faxvox serve`; the email delivery worker never claims these jobs)
-//!    dials `trunk.uri` with [`dial`] (the same code as `faxvox call`), transmits, and on the
+//!    dials `trunk.uri` with [`crate::call::dial`] (the same code as `faxvox call`), transmits, and on the
 //!    final result settles the reservation for the pages the far end confirmed (the rest is
 //!    released), writes a call record per attempt (direction out) and emails the client a
 //!    status report. What to do after each attempt is [`ladder::next`]'s decision, a pure
@@ -20,7 +20,6 @@
 //! facts keep every attempt and the result (`faxvox spool show ID`).
 
 pub mod cover;
-pub mod dial;
 pub mod dialer;
 pub mod ladder;
 pub mod reconcile;

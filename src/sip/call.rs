@@ -160,18 +160,9 @@ pub enum InitialOffer {
     T38Only,
 }
 
-/// A fax tone the media layer heard from the peer (spandsp `modem_connect_tones_rx`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaxToneHeard {
-    /// 2100 Hz answer tone. Ambiguous (data modems, echo-canceller disable): logged only on
-    /// an inbound call, where the peer is the sender.
-    Ced,
-    /// V.21 HDLC preamble: definitively fax. On a fax line, ask for T.38 at once.
-    V21Preamble,
-    /// 1100 Hz calling tone: the caller is a fax machine. On a voice line, the call becomes a
-    /// fax reception and the CED window starts.
-    Cng,
-}
+/// A fax tone the media layer heard; defined with the media, used here by
+/// [`Call::media_event`].
+pub use crate::media::FaxToneHeard;
 
 /// An incoming server transaction that a response belongs to. The glue keys in-dialog
 /// re-INVITEs by any id it likes; the CSeq number is a natural choice, because the ACK of a

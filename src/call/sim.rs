@@ -1,13 +1,14 @@
-//! A whole fax call in one process: a sending and a receiving [`FaxSession`] connected by
-//! simulated networks, on a simulated clock, as fast as the CPU allows.
+//! A whole fax call in one process: a sending and a receiving [`MediaCall`] — the gateway's own
+//! media pipeline, fax session included — connected by simulated networks, on a simulated
+//! clock, as fast as the CPU allows.
 //!
-//! This is `faxvox fax-sim`, the benchmark and the end-to-end tests. It uses the same pieces as
-//! the gateway: G.711 frames go through [`crate::media::rtp`] packets, one
-//! [`crate::media::netsim::Link`] per direction and a [`crate::media::reorder::ReorderBuffer`]
-//! on each receiving side; T.38 IFPs go through [`crate::media::udptl`] (redundancy) and the
-//! links. Each 20 ms tick, every side first takes in what arrived, then sends its next frame or
-//! packets, then lets time pass.
+//! This is `faxvox fax-sim`, the benchmark and the end-to-end tests. Each side is the media of
+//! one call as the gateway runs it (RTP and its reorder buffer for G.711, UDPTL with
+//! redundancy for T.38, source checks, fax session), negotiated as a peer's SDP answer would;
+//! one [`crate::media::netsim::Link`] per direction carries the datagrams. Each 20 ms tick,
+//! both sides first take in what arrived, then run their tick, then send what they have.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -16,12 +17,14 @@ use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::tiff;
 use serde::Serialize;
 
-use super::session::{FaxError, FaxOptions, FaxReport, FaxSession, Transport, TICK};
-use super::spandsp::T38Options;
-use crate::media::netsim::{Link, LinkConfig, LinkStats};
-use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig, DEFAULT_REORDER_MS};
-use crate::media::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
-use crate::media::udptl::{EcMode, UdptlReceiver, UdptlSender, UdptlSenderConfig};
+use super::media_call::{MediaCall, MediaRole, MediaSettings, Stream};
+use crate::config::MediaConfig;
+use crate::fax::session::{Direction as FaxDirection, FaxReport, TICK};
+use crate::media::netsim::{Link, LinkConfig};
+use crate::media::reorder::DEFAULT_REORDER_MS;
+use crate::media::udptl::EcMode;
+use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
+use crate::sip::t38::{T38Negotiation, T38Params};
 
 /// Errors that stop a simulation before it can produce reports.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +40,9 @@ pub enum SimError {
     /// The input could not be turned into fax pages.
     #[error("cannot rasterise the document: {0}")]
     Raster(#[from] raster::RasterError),
-    /// A session could not be created.
-    #[error(transparent)]
-    Session(#[from] FaxError),
+    /// A fax session could not be created (the media call's reason).
+    #[error("{0}")]
+    Session(String),
 }
 
 /// Which wire the simulated call uses.
@@ -103,7 +106,7 @@ impl Default for SimOptions {
             max_sim_time: Duration::from_secs(600),
             sender_ident: "+1 555 0100".into(),
             receiver_ident: "+1 555 0199".into(),
-            max_page_length_mm: super::session::DEFAULT_MAX_PAGE_LENGTH_MM,
+            max_page_length_mm: crate::fax::session::DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -195,114 +198,104 @@ fn is_fax_ready_tiff(bytes: &[u8]) -> bool {
         })
 }
 
-/// One end of the simulated wire: how a side sends and receives.
-enum Wire {
-    G711 {
-        rtp: RtpSender,
-        reorder: ReorderBuffer,
-        payload: Vec<u8>,
-    },
-    T38 {
-        tx: UdptlSender,
-        rx: UdptlReceiver,
-    },
-}
+/// Where each side's streams are, as its SDP would say.
+const SENDER_RTP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 4000);
+const SENDER_UDPTL: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 4002);
+const RECEIVER_RTP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)), 4000);
+const RECEIVER_UDPTL: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)), 4002);
 
+/// One side of the simulated call.
 struct Side {
-    session: FaxSession,
-    wire: Wire,
+    call: MediaCall,
+    /// This side's source address for the simulated transport.
+    addr: SocketAddr,
     /// Outgoing link (this side → the other).
     link: Link,
     cut: u64,
-    /// This side stopped sending (hung up).
-    silent: bool,
 }
 
 impl Side {
-    /// Takes in everything that arrived on `incoming` by `now`.
-    fn receive(&mut self, now: Duration, incoming: &mut Link) {
-        match &mut self.wire {
-            Wire::G711 { reorder, .. } => {
-                while let Some(d) = incoming.poll(now) {
-                    if let Ok(p) = RtpPacket::parse(&d) {
-                        reorder.push(p.sequence, p.timestamp, p.payload.to_vec());
-                    }
-                }
-                match reorder.pop_frame() {
-                    Some(Frame::Audio(payload)) => self.session.on_g711(now, &payload),
-                    Some(Frame::Missing { samples }) => {
-                        self.session.on_missing_audio(now, samples as usize)
-                    }
-                    // Before the first packet plays out: nothing heard yet.
-                    None => self.session.on_missing_audio(now, super::FRAME_SAMPLES),
-                }
-            }
-            Wire::T38 { rx, .. } => {
-                while let Some(d) = incoming.poll(now) {
-                    let _ = rx.receive(&d);
-                }
-                while let Some((seq, ifp)) = rx.poll_ifp() {
-                    self.session.on_ifp(now, seq, &ifp);
-                }
-            }
+    /// Takes in everything that arrived on `incoming` by `now`, from `from`.
+    fn receive(&mut self, now: Duration, stream: Stream, from: SocketAddr, incoming: &mut Link) {
+        while let Some(d) = incoming.poll(now) {
+            self.call.handle_datagram(now, stream, from, &d);
         }
     }
 
-    /// Sends this tick's output and lets time pass.
+    /// Sends what this side has to send (or counts it cut on a dead link); events are for a
+    /// call layer there is none of.
     fn transmit(&mut self, now: Duration, dead: bool) {
-        let mut out: Vec<Vec<u8>> = Vec::new();
-        match &mut self.wire {
-            Wire::G711 { rtp, payload, .. } => {
-                payload.clear();
-                if self.session.poll_g711(now, payload) {
-                    out.push(rtp.packetize(payload));
-                }
-                self.session.on_tick(now);
-            }
-            Wire::T38 { tx, .. } => {
-                self.session.on_tick(now);
-                while let Some((ifp, count)) = self.session.poll_ifp() {
-                    if let Ok(ds) = tx.send_ifp(&ifp, count) {
-                        out.extend(ds);
-                    }
-                }
-            }
-        }
-        if self.silent {
-            return;
-        }
-        for d in out {
+        while let Some(t) = self.call.poll_transmit() {
             if dead {
                 self.cut += 1;
             } else {
-                self.link.send(now, d);
+                self.link.send(now, t.payload);
             }
         }
+        while self.call.poll_event().is_some() {}
     }
 }
 
-fn direction_stats(side: &Side, link: LinkStats, receiving: &Side) -> DirectionStats {
+/// What the network did from `sending` to `receiving`.
+fn direction_stats(sending: &Side, receiving: &Side, transport: SimTransport) -> DirectionStats {
+    let link = sending.link.stats();
     let mut s = DirectionStats {
-        sent: link.sent + side.cut,
+        sent: link.sent + sending.cut,
         dropped: link.dropped,
-        cut: side.cut,
+        cut: sending.cut,
         delivered: link.delivered,
         ..Default::default()
     };
-    match &receiving.wire {
-        Wire::G711 { reorder, .. } => {
-            let r = reorder.stats();
+    match transport {
+        SimTransport::G711(_) => {
+            let r = receiving.call.reorder_stats().unwrap_or_default();
             s.reordered = r.reordered;
             s.late = r.late;
             s.missing_samples = r.missing_samples;
         }
-        Wire::T38 { rx, .. } => {
-            let r = rx.stats();
+        SimTransport::T38 => {
+            let r = receiving.call.udptl_stats();
             s.recovered = r.recovered;
             s.lost = r.lost;
         }
     }
     s
+}
+
+/// The media a side runs, as the SDP answer between the two would negotiate it: `peer_rtp` and
+/// `peer_udptl` are the other side's addresses.
+fn negotiated(opts: &SimOptions, peer_rtp: SocketAddr, peer_udptl: SocketAddr) -> NegotiatedMedia {
+    match opts.transport {
+        SimTransport::G711(law) => NegotiatedMedia {
+            audio: Some(NegotiatedAudio {
+                remote: peer_rtp,
+                law,
+                payload_type: law.payload_type(),
+                receive_payload_type: law.payload_type(),
+                telephone_event: None,
+                remote_ptime: None,
+                direction: Direction::SendRecv,
+            }),
+            t38: None,
+        },
+        SimTransport::T38 => NegotiatedMedia {
+            audio: None,
+            t38: Some(NegotiatedT38 {
+                remote: peer_udptl,
+                params: T38Negotiation {
+                    local: T38Params::default(),
+                    remote: T38Params::default(),
+                    version: 0,
+                    max_bit_rate: 14400,
+                    fill_bit_removal: false,
+                    transcoding_mmr: false,
+                    transcoding_jbig: false,
+                    ec_mode: EcMode::Redundancy,
+                    far_max_datagram: opts.t38_max_datagram,
+                },
+            }),
+        },
+    }
 }
 
 /// Runs one call: sends `document` (a fax-ready TIFF, see [`prepare_document`]) and receives
@@ -324,87 +317,82 @@ pub fn simulate(
     let reorder_ms = opts
         .reorder_ms
         .unwrap_or_else(|| DEFAULT_REORDER_MS.max((opts.jitter_ms + 40).div_ceil(20) * 20));
-    let udptl_cfg = UdptlSenderConfig {
-        mode: EcMode::Redundancy,
-        redundancy_entries: opts.udptl_redundancy,
-        far_max_datagram: opts.t38_max_datagram,
-        ..Default::default()
+    let settings = |ident: &str| MediaSettings {
+        media: MediaConfig {
+            reorder_ms,
+            udptl_redundancy: u32::from(opts.udptl_redundancy),
+            t38_max_datagram: u32::from(opts.t38_max_datagram),
+        },
+        station_id: ident.to_string(),
+        ecm: opts.ecm,
+        // No page limit: the simulator sends whatever the document has.
+        fax_max_pages: 0,
+        ..MediaSettings::default()
     };
-    let make_wire = |ssrc: u32| -> Wire {
-        match opts.transport {
-            SimTransport::G711(law) => Wire::G711 {
-                rtp: RtpSender::new(RtpSenderConfig::g711(
-                    law,
-                    ssrc,
-                    (seed as u16).wrapping_mul(31).wrapping_add(ssrc as u16),
-                    (seed as u32).wrapping_mul(7919).wrapping_add(ssrc),
-                )),
-                reorder: ReorderBuffer::new(ReorderConfig {
-                    depth_ms: reorder_ms,
-                    ..Default::default()
-                }),
-                payload: Vec::with_capacity(super::FRAME_SAMPLES),
-            },
-            SimTransport::T38 => Wire::T38 {
-                tx: UdptlSender::new(udptl_cfg),
-                rx: UdptlReceiver::new(),
-            },
-        }
-    };
-    let transport = match opts.transport {
-        SimTransport::G711(law) => Transport::Audio(law),
-        SimTransport::T38 => {
-            let max_ifp = UdptlSender::new(udptl_cfg).max_ifp();
-            Transport::T38(T38Options {
-                max_ifp: max_ifp.clamp(16, u16::MAX as usize) as u16,
-                ..Default::default()
-            })
-        }
+    let (stream, sender_addr, receiver_addr) = match opts.transport {
+        SimTransport::G711(_) => (Stream::Rtp, SENDER_RTP, RECEIVER_RTP),
+        SimTransport::T38 => (Stream::Udptl, SENDER_UDPTL, RECEIVER_UDPTL),
     };
     let base_id = format!("sim-{seed}");
-    let mut tx_opts = FaxOptions::new(format!("{base_id}-tx"), transport);
-    tx_opts.local_ident = opts.sender_ident.clone();
-    tx_opts.ecm = opts.ecm;
-    let mut rx_opts = FaxOptions::new(format!("{base_id}-rx"), transport);
-    rx_opts.local_ident = opts.receiver_ident.clone();
-    rx_opts.ecm = opts.ecm;
-    rx_opts.max_page_length_mm = opts.max_page_length_mm;
-
+    let sender_call = MediaCall::new(
+        format!("{base_id}-tx"),
+        MediaRole::SendFax {
+            document: document.to_path_buf(),
+        },
+        settings(&opts.sender_ident),
+    );
+    let receiver_call = MediaCall::new(
+        format!("{base_id}-rx"),
+        MediaRole::ReceiveFax {
+            folder: rx_folder.to_path_buf(),
+        },
+        MediaSettings {
+            fax_max_page_length_mm: opts.max_page_length_mm,
+            ..settings(&opts.receiver_ident)
+        },
+    );
+    for call in [&sender_call, &receiver_call] {
+        if let Some(e) = call.error() {
+            return Err(SimError::Session(e.to_string()));
+        }
+    }
     let mut sender = Side {
-        session: FaxSession::transmit(tx_opts, document)?,
-        wire: make_wire(0x5e4d_0001),
+        call: sender_call,
+        addr: sender_addr,
         link: Link::new(link_cfg(seed)),
         cut: 0,
-        silent: false,
     };
     let mut receiver = Side {
-        session: FaxSession::receive(rx_opts, rx_folder)?,
-        wire: make_wire(0x7ec0_0002),
+        call: receiver_call,
+        addr: receiver_addr,
         link: Link::new(link_cfg(seed ^ 0x9e37_79b9_7f4a_7c15)),
         cut: 0,
-        silent: false,
     };
-
     let mut now = Duration::ZERO;
+    sender
+        .call
+        .apply(now, negotiated(opts, RECEIVER_RTP, RECEIVER_UDPTL));
+    receiver
+        .call
+        .apply(now, negotiated(opts, SENDER_RTP, SENDER_UDPTL));
+
     // After one side finishes, give the other this long to notice (T.30 timers).
     let mut first_done_at: Option<Duration> = None;
     let grace = Duration::from_secs(60);
     loop {
         let dead = opts.link_dies_after.is_some_and(|t| now >= t);
-        if let Some(t) = opts.receiver_hangs_up_after {
-            if now >= t && !receiver.silent {
-                receiver.session.hangup(now);
-                receiver.silent = true;
-                sender.session.hangup(now);
-                sender.silent = true;
-            }
+        if opts.receiver_hangs_up_after.is_some_and(|t| now >= t) {
+            // The receiver hangs up and the sender learns of it, as from a BYE.
+            break;
         }
-        sender.receive(now, &mut receiver.link);
-        receiver.receive(now, &mut sender.link);
+        sender.receive(now, stream, receiver.addr, &mut receiver.link);
+        receiver.receive(now, stream, sender.addr, &mut sender.link);
+        sender.call.handle_tick(now);
+        receiver.call.handle_tick(now);
         sender.transmit(now, dead);
         receiver.transmit(now, dead);
 
-        let (a, b) = (sender.session.is_done(), receiver.session.is_done());
+        let (a, b) = (sender.call.is_finished(), receiver.call.is_finished());
         if a && b {
             break;
         }
@@ -413,30 +401,28 @@ pub fn simulate(
         }
         if first_done_at.is_some_and(|t| now >= t + grace) || now >= opts.max_sim_time {
             // Whoever is still going is cut off, as a BYE would.
-            sender.session.hangup(now);
-            receiver.session.hangup(now);
             break;
         }
         now += TICK;
     }
 
     let simulated_s = now.as_secs_f64();
-    let wall_s = wall.elapsed().as_secs_f64();
     let network = NetworkStats {
-        forward: direction_stats(&sender, sender.link.stats(), &receiver),
-        backward: direction_stats(&receiver, receiver.link.stats(), &sender),
+        forward: direction_stats(&sender, &receiver, opts.transport),
+        backward: direction_stats(&receiver, &sender, opts.transport),
     };
-    // hangup() above guarantees both reports exist.
+    // Hanging up runs phase E, so both reports exist.
     let rx_report = receiver
-        .session
-        .report()
-        .cloned()
-        .unwrap_or_else(|| unreachable_report(&receiver.session));
+        .call
+        .finish(now)
+        .fax
+        .unwrap_or_else(|| unreachable_report(format!("{base_id}-rx"), FaxDirection::Receive));
     let tx_report = sender
-        .session
-        .report()
-        .cloned()
-        .unwrap_or_else(|| unreachable_report(&sender.session));
+        .call
+        .finish(now)
+        .fax
+        .unwrap_or_else(|| unreachable_report(format!("{base_id}-tx"), FaxDirection::Transmit));
+    let wall_s = wall.elapsed().as_secs_f64();
     Ok(SimOutcome {
         received_tiff: rx_report.tiff.clone(),
         receiver: rx_report,
@@ -454,13 +440,13 @@ pub fn simulate(
 
 /// A placeholder report for a session that somehow never reached phase E (should not happen:
 /// `hangup` always runs phase E).
-fn unreachable_report(s: &FaxSession) -> FaxReport {
+fn unreachable_report(call_id: String, direction: FaxDirection) -> FaxReport {
     FaxReport {
-        call_id: s.call_id().to_owned(),
-        direction: s.direction(),
+        call_id,
+        direction,
         transport: String::new(),
         success: false,
-        result_code: super::spandsp::T30_ERR_CALLDROPPED,
+        result_code: crate::fax::spandsp::T30_ERR_CALLDROPPED,
         result_text: "session did not finish".into(),
         pages: 0,
         pages_expected: None,

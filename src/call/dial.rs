@@ -1,6 +1,6 @@
 //! One outgoing call, from the INVITE to the media outcome: the code shared by the test caller
 //! (`faxvox call`) and the outbound fax dialer, so both place calls exactly the same way as
-//! the gateway answers them (same call control, same media channel, same drive loop).
+//! the gateway answers them (same call control, same media driver, same drive loop).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,9 +9,10 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::info;
 
-use crate::gateway::drive::{drive, DriveReport};
-use crate::media::channel::{MediaChannel, MediaOutcome, MediaRole, MediaSettings};
-use crate::media::ports::PortPool;
+use crate::call::drive::{drive, DriveReport};
+use crate::call::driver::MediaHandle;
+use crate::call::media_call::{MediaOutcome, MediaRole, MediaSettings};
+use crate::call::ports::PortPool;
 use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
 use crate::sip::sdp::LocalMedia;
 use crate::sip::stack::{OutgoingInvite, SipCredentials, SipStack, StackError};
@@ -176,7 +177,7 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
         },
     };
     let (media, mut events) =
-        MediaChannel::spawn(call_id.to_string(), sockets, role, req.media.clone());
+        MediaHandle::spawn(call_id.to_string(), sockets, role, req.media.clone());
     let report = drive(&mut call, &mut leg, &media, &mut events, start).await;
     media.hangup();
     let outcome = media.finish().await;

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::media::channel::{MediaEvent, MediaHandle};
+use crate::call::driver::{MediaEvents, MediaHandle};
+use crate::call::media_call::MediaEvent;
 use crate::sip::call::{Action, Call, Reason, ServerTxn};
 use crate::sip::leg::Leg;
 use crate::sip::stack::feed;
@@ -38,7 +38,7 @@ pub async fn drive<L: Leg>(
     call: &mut Call,
     leg: &mut L,
     media: &MediaHandle,
-    events: &mut mpsc::Receiver<MediaEvent>,
+    events: &mut MediaEvents,
     start: Instant,
 ) -> DriveReport {
     let mut report = DriveReport::default();

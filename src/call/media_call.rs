@@ -1,19 +1,24 @@
-//! [`MediaChannel`]: the real-time media of one call, as one tokio task.
+//! [`MediaCall`]: the media of one call as a sans-IO state machine.
 //!
-//! The task owns the call's RTP and UDPTL sockets (from [`super::ports::PortPool`]) and one
-//! sans-IO session — a [`FaxSession`], a [`VoicemailSession`] or a test-caller playback — and
-//! does for it in real time what [`crate::fax::sim`] does on a simulated clock:
+//! It holds one session — a [`FaxSession`], a [`VoicemailSession`] or a test-caller playback —
+//! and the RTP and UDPTL streams around it, and never touches a socket or a clock: it is fed
+//! `(now, datagram, from where, on which stream)`, the media ticks and the negotiated media,
+//! and polled for the datagrams to send ([`MediaCall::poll_transmit`]), the events for the
+//! call layer ([`MediaCall::poll_event`], a queue: nothing is lost) and when it wants the next
+//! tick ([`MediaCall::poll_timeout`]). [`super::driver`] runs it on tokio with real sockets;
+//! [`super::sim`] runs two of them over a simulated network, so `fax-sim` exercises exactly
+//! this pipeline.
 //!
-//! - **Every 20 ms** (a tokio interval with [`MissedTickBehavior::Burst`]: the media clock must
-//!   keep step with the peer's, so a late task catches up tick by tick rather than dropping
-//!   time) it reads whatever arrived on both sockets, pops one frame from the fixed-depth
-//!   [`ReorderBuffer`] into the session (a hole is `on_missing_audio`), sends the session's next
-//!   20 ms as G.711 RTP, and lets the session's timers run. If the task falls more than
-//!   [`MAX_LAG`] behind (a stalled host), it jumps to the present instead, restarting the
-//!   reorder buffer, and the sessions bridge the gap.
-//! - **Sockets are read at the tick**, not awaited: a packet can do nothing before the next
-//!   playout tick anyway (T.38 IFPs wait at most 20 ms, as in `fax-sim`), and it halves the
-//!   task's wake-ups to 50 a second whatever the peer sends.
+//! - **Every 20 ms** ([`TICK`]) it pops one frame from the fixed-depth [`ReorderBuffer`] into
+//!   the session (a hole is `on_missing_audio`), sends the session's next 20 ms as G.711 RTP,
+//!   and lets the session's timers run. Ticks are due one after the other: a late caller
+//!   catches up tick by tick rather than dropping time (the media clock must keep step with
+//!   the peer's). If a tick comes more than [`MAX_LAG`] after it was due (a stalled host), the
+//!   clock jumps to the present instead, restarting the reorder buffer, and the sessions bridge
+//!   the gap.
+//! - **Datagrams fed when a tick is due** belong to that tick: the driver reads its sockets at
+//!   the tick (a packet can do nothing before the next playout tick anyway, and it halves the
+//!   task's wake-ups to 50 a second whatever the peer sends).
 //! - **RTP in** is parsed without copying; datagrams that are not RTP, or carry a payload type
 //!   that was not negotiated, are counted as garbage and dropped. RFC 4733 events on the
 //!   negotiated receive payload type go to a [`DtmfReceiver`]. Sequence numbers give
@@ -31,40 +36,35 @@
 //!   `udptl_foreign`; logged once per stream); nothing is ever sent to them. A new SDP
 //!   address starts the learning over.
 //!
-//! [`MediaHandle::apply`] (re)targets the streams after each offer/answer: the first call starts
+//! [`MediaCall::apply`] (re)targets the streams after each offer/answer: the first call starts
 //! the clock; a later one with T.38 moves the fax session to T.38 (spandsp's T.30 restarts on
 //! the new transport, keeping pages already received; see [`FaxSession::switch_transport`]);
 //! one with audio only moves it back. A voicemail session that hears CNG is replaced by a fax
 //! receive session in the same folder, and [`MediaEvent::FaxTone`] tells the call layer.
+//! [`MediaCall::finish`] ends the sessions (fax phase E, recording finalised) and returns the
+//! [`MediaOutcome`].
 //!
-//! [`MediaHandle::hangup`] ends the sessions (fax phase E, recording finalised);
-//! [`MediaHandle::finish`] waits for the task and returns the [`MediaOutcome`]. Dropping the
-//! handle does the same in the background, so files are never left half-written.
-//!
-//! **Cost.** One task, one 20 ms timer and two non-blocking sockets per call, one wake-up per
-//! tick; receive buffers and G.711 scratch space are reused, payload buffers cycle between the
-//! socket and the reorder buffer, and the per-packet allocations left are the outgoing
-//! datagram (and, for T.38, the IFPs the UDPTL layer hands over).
+//! **Cost.** Received payload buffers cycle between the datagram and the reorder buffer, G.711
+//! scratch space is reused, and outgoing RTP is written into buffers that come back after each
+//! [`MediaCall::poll_transmit`]; the per-packet allocations left are the IFPs and UDPTL
+//! datagrams the T.38 layers hand over.
 
 use std::collections::VecDeque;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use faxvox_codecs::g711::Law;
 use faxvox_codecs::recording::WavRecorder;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tracing::{debug, info, warn};
 
-use super::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
-use super::ports::{MediaSockets, PortLease};
-use super::reorder::{Frame, ReorderBuffer, ReorderConfig};
-use super::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
-use super::udptl::{UdptlPacket, UdptlReceiver, UdptlSender};
 use crate::config::MediaConfig;
 use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
-use crate::sip::call::FaxToneHeard;
+use crate::media::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
+use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig, ReorderStats};
+use crate::media::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
+use crate::media::udptl::{UdptlPacket, UdptlReceiver, UdptlReceiverStats, UdptlSender};
+use crate::media::FaxToneHeard;
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::RateManagement;
 use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSession};
@@ -73,12 +73,9 @@ use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSessio
 pub const TICK: Duration = Duration::from_millis(20);
 /// Samples per tick.
 const FRAME: usize = 160;
-/// Largest datagram we read; anything longer is truncated and fails to parse.
-const RECV_BUF: usize = 2048;
-/// If the task is this far behind its clock, it jumps to the present instead of bursting.
+/// If a tick comes this long after it was due, the clock jumps to the present instead of
+/// catching up tick by tick.
 pub const MAX_LAG: Duration = Duration::from_millis(1000);
-/// Datagrams read per socket per tick, at most.
-const MAX_READS: usize = 64;
 /// IFPs kept from UDPTL that arrives before T.38 is in use.
 const EARLY_IFPS: usize = 64;
 /// Payload buffers kept for reuse.
@@ -238,91 +235,29 @@ pub struct MediaOutcome {
     pub error: Option<String>,
 }
 
-enum Command {
-    Apply(Box<NegotiatedMedia>),
-    Hangup,
+/// Which of the call's two media streams (and sockets) a datagram belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// RTP: G.711 audio and RFC 4733 events.
+    Rtp,
+    /// UDPTL: T.38.
+    Udptl,
 }
 
-/// Starts media tasks. See the module docs.
-pub struct MediaChannel;
-
-/// Controls one call's media task.
-pub struct MediaHandle {
-    commands: mpsc::UnboundedSender<Command>,
-    task: tokio::task::JoinHandle<MediaOutcome>,
-    rtp_addr: SocketAddr,
-    udptl_addr: SocketAddr,
-}
-
-impl MediaChannel {
-    /// Spawns the call's media task on the current tokio runtime. Nothing is sent until the
-    /// first [`MediaHandle::apply`]. A session that cannot be created (missing folder or
-    /// document, unwritable recording) reports [`MediaEvent::Finished`] at once and the reason
-    /// in [`MediaOutcome::error`].
-    pub fn spawn(
-        call_id: String,
-        sockets: MediaSockets,
-        role: MediaRole,
-        settings: MediaSettings,
-    ) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (ev_tx, ev_rx) = mpsc::channel(64);
-        let rtp_addr = sockets.rtp_addr();
-        let udptl_addr = sockets.udptl_addr();
-        let span = tracing::info_span!("media", call_id = %call_id);
-        let task = tokio::spawn(tracing::Instrument::instrument(
-            run(call_id, sockets, role, settings, cmd_rx, ev_tx),
-            span,
-        ));
-        (
-            MediaHandle {
-                commands: cmd_tx,
-                task,
-                rtp_addr,
-                udptl_addr,
-            },
-            ev_rx,
-        )
-    }
-}
-
-impl MediaHandle {
-    /// Starts or retargets media after an offer/answer (`StartMedia` / `SwitchMedia`).
-    pub fn apply(&self, media: NegotiatedMedia) {
-        let _ = self.commands.send(Command::Apply(Box::new(media)));
-    }
-
-    /// The call is over: end the sessions (idempotent).
-    pub fn hangup(&self) {
-        let _ = self.commands.send(Command::Hangup);
-    }
-
-    /// Our RTP address.
-    pub fn rtp_addr(&self) -> SocketAddr {
-        self.rtp_addr
-    }
-
-    /// Our UDPTL address.
-    pub fn udptl_addr(&self) -> SocketAddr {
-        self.udptl_addr
-    }
-
-    /// Ends the sessions if [`hangup`](Self::hangup) was not called, waits for the task and
-    /// returns the results: fax report and TIFF closed, recording finalised.
-    pub async fn finish(self) -> MediaOutcome {
-        let _ = self.commands.send(Command::Hangup);
-        match self.task.await {
-            Ok(outcome) => outcome,
-            Err(e) => MediaOutcome {
-                error: Some(format!("media task failed: {e}")),
-                ..MediaOutcome::empty()
-            },
-        }
-    }
+/// A datagram to send, from [`MediaCall::poll_transmit`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Transmit<'a> {
+    /// The stream (socket) to send it from.
+    pub stream: Stream,
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// The datagram.
+    pub payload: &'a [u8],
 }
 
 impl MediaOutcome {
-    fn empty() -> Self {
+    /// An outcome with nothing in it but the reason (a media task that failed to run).
+    pub fn failed(error: String) -> Self {
         MediaOutcome {
             fax: None,
             fax_tiff: None,
@@ -336,74 +271,51 @@ impl MediaOutcome {
             udptl_garbage: 0,
             udptl_latched: None,
             udptl_foreign: 0,
-            error: None,
+            error: Some(error),
         }
     }
 }
 
-// ------------------------------------------------------------------------------ the task
-
-/// The two sockets (non-blocking std sockets: they are read at the tick, never awaited).
-struct Io {
-    rtp: UdpSocket,
-    udptl: UdpSocket,
+struct Datagram {
+    stream: Stream,
+    destination: SocketAddr,
+    bytes: Vec<u8>,
 }
 
-async fn run(
-    call_id: String,
-    sockets: MediaSockets,
-    role: MediaRole,
-    settings: MediaSettings,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::Sender<MediaEvent>,
-) -> MediaOutcome {
-    let MediaSockets { rtp, udptl, lease } = sockets;
-    let io = Io { rtp, udptl };
-    let mut ch = Chan::new(call_id, role, settings, events);
-    let mut buf = vec![0u8; RECV_BUF];
-    let mut clock: Option<Interval> = None;
-    loop {
-        tokio::select! {
-            biased;
-            cmd = commands.recv() => match cmd {
-                Some(Command::Apply(media)) => {
-                    if clock.is_none() {
-                        let mut iv = tokio::time::interval(TICK);
-                        iv.set_missed_tick_behavior(MissedTickBehavior::Burst);
-                        ch.epoch = Some(Instant::now());
-                        clock = Some(iv);
-                    }
-                    ch.apply(*media);
-                }
-                Some(Command::Hangup) | None => break,
-            },
-            at = next_tick(&mut clock) => {
-                let at = if at.elapsed() > MAX_LAG {
-                    warn!(call_id = %ch.call_id, behind_ms = at.elapsed().as_millis() as u64, "media task fell behind; jumping to the present");
-                    if let Some(iv) = clock.as_mut() {
-                        iv.reset();
-                    }
-                    ch.jumped();
-                    Instant::now()
-                } else {
-                    at
-                };
-                ch.set_clock(at);
-                ch.receive(&io, &mut buf);
-                ch.tick(&io);
+/// Datagrams waiting for [`MediaCall::poll_transmit`], and their buffers for reuse.
+#[derive(Default)]
+struct Outbox {
+    queue: VecDeque<Datagram>,
+    /// The datagram last handed out; its buffer is reused from the next poll on.
+    in_flight: Option<Datagram>,
+    free: Vec<Vec<u8>>,
+}
+
+impl Outbox {
+    fn buffer(&mut self) -> Vec<u8> {
+        self.free.pop().unwrap_or_default()
+    }
+
+    fn push(&mut self, stream: Stream, destination: SocketAddr, bytes: Vec<u8>) {
+        self.queue.push_back(Datagram {
+            stream,
+            destination,
+            bytes,
+        });
+    }
+
+    fn poll(&mut self) -> Option<Transmit<'_>> {
+        if let Some(d) = self.in_flight.take() {
+            if self.free.len() < SPARE_BUFFERS {
+                self.free.push(d.bytes);
             }
         }
-    }
-    let outcome = ch.finish();
-    drop(io);
-    drop::<PortLease>(lease);
-    outcome
-}
-
-async fn next_tick(clock: &mut Option<Interval>) -> Instant {
-    match clock {
-        Some(iv) => iv.tick().await,
-        None => std::future::pending().await,
+        let d = self.in_flight.insert(self.queue.pop_front()?);
+        Some(Transmit {
+            stream: d.stream,
+            destination: d.destination,
+            payload: &d.bytes,
+        })
     }
 }
 
@@ -699,7 +611,7 @@ impl AudioLeg {
 
     /// Sends one 20 ms frame; returns packets sent (0 on hold or without a destination, when
     /// the clock still advances).
-    fn send_frame(&mut self, io: &Io, frame: &[i16]) -> u64 {
+    fn send_frame(&mut self, outbox: &mut Outbox, frame: &[i16]) -> u64 {
         let dest = self.target.dest().filter(|_| self.send);
         let Some(dest) = dest else {
             self.tx.skip(frame.len() as u32);
@@ -707,19 +619,22 @@ impl AudioLeg {
         };
         self.out.clear();
         self.law.encode(frame, &mut self.out);
-        let packet = self.tx.packetize(&self.out);
-        u64::from(io.rtp.send_to(&packet, dest).is_ok())
+        let mut packet = outbox.buffer();
+        self.tx.packetize_into(&self.out, &mut packet);
+        outbox.push(Stream::Rtp, dest, packet);
+        1
     }
 
     /// Sends one telephone-event packet on the stream.
-    fn send_event(&mut self, io: &Io, p: &EventPacket) -> u64 {
+    fn send_event(&mut self, outbox: &mut Outbox, p: &EventPacket) -> u64 {
         let Some(dest) = self.target.dest().filter(|_| self.send) else {
             return 0;
         };
         let packet =
             self.tx
                 .packetize_with(p.marker, p.payload_type, p.timestamp, &p.payload.encode());
-        u64::from(io.rtp.send_to(&packet, dest).is_ok())
+        outbox.push(Stream::Rtp, dest, packet);
+        1
     }
 }
 
@@ -809,8 +724,14 @@ impl Session {
     }
 }
 
-/// One call's media state (everything but the sockets).
-struct Chan {
+/// The media of one call, sans IO. See the module docs.
+///
+/// Inputs take `now`, the time since the media started (the first [`apply`](Self::apply) is
+/// at `now` zero for the drivers in this crate); outputs are polled. After every input, poll
+/// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event) until they
+/// return `None`, then wait until [`poll_timeout`](Self::poll_timeout) and call
+/// [`handle_tick`](Self::handle_tick), feeding first the datagrams that arrived.
+pub struct MediaCall {
     call_id: String,
     settings: MediaSettings,
     session: Session,
@@ -820,11 +741,14 @@ struct Chan {
     udptl_target: Target,
     /// Well-formed UDPTL received before T.38 was negotiated, with its source.
     early_udptl: VecDeque<(SocketAddr, Vec<u8>)>,
-    /// When the media started (first apply).
-    epoch: Option<Instant>,
-    /// The media clock: the scheduled time of the current tick since `epoch`.
+    /// The media clock: the time of the current tick (never goes back).
     now: Duration,
-    events: mpsc::Sender<MediaEvent>,
+    /// When the next tick is due; `None` until the first apply.
+    next_tick: Option<Duration>,
+    /// The tick being served: datagrams fed now belong to it.
+    tick_at: Option<Duration>,
+    events: VecDeque<MediaEvent>,
+    outbox: Outbox,
     seq: SeqTrack,
     rtp_received: u64,
     rtp_sent: u64,
@@ -842,14 +766,13 @@ struct Chan {
     digits: VecDeque<(Duration, char)>,
 }
 
-impl Chan {
-    fn new(
-        call_id: String,
-        role: MediaRole,
-        settings: MediaSettings,
-        events: mpsc::Sender<MediaEvent>,
-    ) -> Self {
-        let mut ch = Chan {
+impl MediaCall {
+    /// The media of call `call_id` in `role`. Nothing is sent until the first
+    /// [`apply`](Self::apply). A session that cannot be created (missing folder or document,
+    /// unwritable recording) queues [`MediaEvent::Finished`] at once and the reason goes to
+    /// [`MediaOutcome::error`].
+    pub fn new(call_id: String, role: MediaRole, settings: MediaSettings) -> Self {
+        let mut ch = MediaCall {
             call_id,
             settings,
             session: Session::Failed,
@@ -858,9 +781,11 @@ impl Chan {
             udptl_rx: UdptlReceiver::new(),
             udptl_target: Target::new(),
             early_udptl: VecDeque::new(),
-            epoch: None,
             now: Duration::ZERO,
-            events,
+            next_tick: None,
+            tick_at: None,
+            events: VecDeque::new(),
+            outbox: Outbox::default(),
             seq: SeqTrack::default(),
             rtp_received: 0,
             rtp_sent: 0,
@@ -952,10 +877,8 @@ impl Chan {
         }))
     }
 
-    fn emit(&self, ev: MediaEvent) {
-        if let Err(e) = self.events.try_send(ev) {
-            debug!(call_id = %self.call_id, error = %e, "media event not delivered");
-        }
+    fn emit(&mut self, ev: MediaEvent) {
+        self.events.push_back(ev);
     }
 
     fn finished(&mut self) {
@@ -972,13 +895,6 @@ impl Chan {
         self.finished();
     }
 
-    /// Real time since the media started, never behind the tick clock.
-    fn clock_now(&self) -> Duration {
-        self.epoch
-            .map_or(Duration::ZERO, |e| e.elapsed())
-            .max(self.now)
-    }
-
     /// The transport the fax session should use for the negotiated streams.
     fn wanted_transport(&self) -> Option<Transport> {
         if let Some(t) = &self.t38 {
@@ -990,8 +906,11 @@ impl Chan {
             .map(|a| Transport::Audio(a.law))
     }
 
-    fn apply(&mut self, m: NegotiatedMedia) {
-        let now = self.clock_now();
+    /// Starts or retargets the media after an offer/answer (`StartMedia` / `SwitchMedia`):
+    /// the first one starts the ticks, at `now`.
+    pub fn apply(&mut self, now: Duration, m: NegotiatedMedia) {
+        let now = now.max(self.now);
+        self.next_tick.get_or_insert(now);
         match (&m.audio, self.audio.as_mut()) {
             (Some(na), Some(a)) => a.update(na),
             (Some(na), None) => {
@@ -1071,11 +990,102 @@ impl Chan {
         }
     }
 
-    /// The task fell far behind: restart playout on what arrives next.
-    fn jumped(&mut self) {
-        if let Some(a) = self.audio.as_mut() {
-            a.reorder.reset();
+    // ------------------------------------------------------------------ the API
+
+    /// When the next tick is due ([`handle_tick`](Self::handle_tick)); `None` before the first
+    /// [`apply`](Self::apply). It may be in the past: then tick at once (catching up).
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.next_tick
+    }
+
+    /// The next datagram to send. Its buffer is reused once the next one is polled.
+    pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
+        self.outbox.poll()
+    }
+
+    /// The next event for the call layer.
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    /// Whether the session asked for the call to end ([`MediaEvent::Finished`] was queued).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Why the session could not be created or failed, if it did (also in
+    /// [`MediaOutcome::error`]).
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// A datagram from [`poll_transmit`](Self::poll_transmit) could not be sent: it is not
+    /// counted as sent.
+    pub fn handle_send_error(&mut self, stream: Stream) {
+        match stream {
+            Stream::Rtp => self.rtp_sent = self.rtp_sent.saturating_sub(1),
+            Stream::Udptl => self.udptl_sent = self.udptl_sent.saturating_sub(1),
         }
+    }
+
+    /// A datagram from `src` on `stream`. Fed while a tick is due (see
+    /// [`poll_timeout`](Self::poll_timeout)), it is taken in at that tick's time, before the
+    /// tick itself.
+    pub fn handle_datagram(&mut self, now: Duration, stream: Stream, src: SocketAddr, data: &[u8]) {
+        if !self.begin_tick(now) {
+            self.now = self.now.max(now);
+        }
+        match stream {
+            Stream::Rtp => self.on_rtp(data, src),
+            Stream::Udptl => self.on_udptl(data, src),
+        }
+    }
+
+    /// The tick from [`poll_timeout`](Self::poll_timeout) is due: play out one frame, send
+    /// one, let the session's timers run. Does nothing if no tick is due at `now`.
+    pub fn handle_tick(&mut self, now: Duration) {
+        self.begin_tick(now);
+        let Some(at) = self.tick_at.take() else {
+            return;
+        };
+        self.tick();
+        self.next_tick = Some(at + TICK);
+    }
+
+    /// The receive statistics of the reorder buffer (once audio was negotiated).
+    pub fn reorder_stats(&self) -> Option<ReorderStats> {
+        self.audio.as_ref().map(|a| a.reorder.stats())
+    }
+
+    /// The receive statistics of the UDPTL stream.
+    pub fn udptl_stats(&self) -> UdptlReceiverStats {
+        self.udptl_rx.stats()
+    }
+
+    /// Fixes the time of the tick that is due at `now`, if one is and it was not fixed yet:
+    /// the tick's scheduled time, or `now` when it is more than [`MAX_LAG`] late (then playout
+    /// restarts on what arrives next). Returns whether a tick is being served.
+    fn begin_tick(&mut self, now: Duration) -> bool {
+        if self.tick_at.is_some() {
+            return true;
+        }
+        let Some(due) = self.next_tick.filter(|due| *due <= now) else {
+            return false;
+        };
+        let behind = now - due;
+        let at = if behind > MAX_LAG {
+            warn!(call_id = %self.call_id, behind_ms = behind.as_millis() as u64, "media task fell behind; jumping to the present");
+            if let Some(a) = self.audio.as_mut() {
+                a.reorder.reset();
+            }
+            now
+        } else {
+            due
+        };
+        self.now = self.now.max(at);
+        self.tick_at = Some(at);
+        self.replay_early_udptl();
+        true
     }
 
     // ------------------------------------------------------------------ input
@@ -1153,7 +1163,7 @@ impl Chan {
         }
     }
 
-    fn on_udptl(&mut self, io: &Io, data: &[u8], src: SocketAddr) {
+    fn on_udptl(&mut self, data: &[u8], src: SocketAddr) {
         let Ok(packet) = UdptlPacket::decode(data) else {
             self.udptl_garbage += 1;
             return;
@@ -1186,28 +1196,28 @@ impl Chan {
         }
         self.udptl_rx.receive_packet(packet);
         self.udptl_received += 1;
-        self.feed_ifps(io);
+        self.feed_ifps();
     }
 
     /// UDPTL that arrived before T.38 was negotiated goes through the source check now.
-    fn replay_early_udptl(&mut self, io: &Io) {
+    fn replay_early_udptl(&mut self) {
         if self.udptl_target.sdp.is_none() {
             return;
         }
         while let Some((src, data)) = self.early_udptl.pop_front() {
-            self.on_udptl(io, &data, src);
+            self.on_udptl(&data, src);
         }
     }
 
     /// Hands queued IFPs to a T.38 fax session, or keeps a bounded number for a switch to come.
-    fn feed_ifps(&mut self, io: &Io) {
+    fn feed_ifps(&mut self) {
         let now = self.now;
         match &mut self.session {
             Session::Fax(f) if matches!(f.fax.transport(), Transport::T38(_)) => {
                 while let Some((seq, ifp)) = self.udptl_rx.poll_ifp() {
                     f.fax.on_ifp(now, seq, &ifp);
                 }
-                self.send_ifps(io);
+                self.send_ifps();
                 self.fax_events();
             }
             _ => {
@@ -1220,49 +1230,20 @@ impl Chan {
 
     // ------------------------------------------------------------------ the tick
 
-    /// Moves the media clock to the tick scheduled at `at`.
-    fn set_clock(&mut self, at: Instant) {
-        let since = self
-            .epoch
-            .map_or(Duration::ZERO, |e| at.saturating_duration_since(e));
-        self.now = self.now.max(since);
-    }
-
-    /// Reads what arrived since the last tick (at most [`MAX_READS`] datagrams per socket, so
-    /// a flood cannot starve the runtime; the rest waits in the socket buffer).
-    fn receive(&mut self, io: &Io, buf: &mut [u8]) {
-        self.replay_early_udptl(io);
-        for _ in 0..MAX_READS {
-            match io.rtp.recv_from(buf) {
-                Ok((n, src)) => self.on_rtp(&buf[..n], src),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                // ICMP port unreachable from an earlier send, and the like: not fatal.
-                Err(_) => continue,
-            }
-        }
-        for _ in 0..MAX_READS {
-            match io.udptl.recv_from(buf) {
-                Ok((n, src)) => self.on_udptl(io, &buf[..n], src),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(_) => continue,
-            }
-        }
-    }
-
-    fn tick(&mut self, io: &Io) {
+    fn tick(&mut self) {
         let now = self.now;
         if let Some(rx) = self.audio.as_mut().and_then(|a| a.dtmf_rx.as_mut()) {
             let _ = rx.poll(now);
         }
         match self.session {
-            Session::Fax(_) => self.fax_tick(io),
-            Session::Voicemail { .. } => self.voicemail_tick(io),
-            Session::Play(_) => self.play_tick(io),
+            Session::Fax(_) => self.fax_tick(),
+            Session::Voicemail { .. } => self.voicemail_tick(),
+            Session::Play(_) => self.play_tick(),
             Session::Failed => {}
         }
     }
 
-    fn fax_tick(&mut self, io: &Io) {
+    fn fax_tick(&mut self) {
         let now = self.now;
         let Session::Fax(f) = &mut self.session else {
             return;
@@ -1275,7 +1256,7 @@ impl Chan {
                         Err(missing) => f.fax.on_missing_audio(now, missing),
                     }
                     if let Some(frame) = f.fax.poll_audio(now) {
-                        self.rtp_sent += a.send_frame(io, &frame);
+                        self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
                     }
                 }
                 f.fax.on_tick(now);
@@ -1285,13 +1266,13 @@ impl Chan {
                     f.fax.on_ifp(now, seq, &ifp);
                 }
                 f.fax.on_tick(now);
-                self.send_ifps(io);
+                self.send_ifps();
             }
         }
         self.fax_events();
     }
 
-    fn send_ifps(&mut self, io: &Io) {
+    fn send_ifps(&mut self) {
         let Session::Fax(f) = &mut self.session else {
             return;
         };
@@ -1302,9 +1283,8 @@ impl Chan {
             match leg.tx.send_ifp(&ifp, count) {
                 Ok(datagrams) => {
                     for d in datagrams {
-                        if io.udptl.send_to(&d, dest).is_ok() {
-                            self.udptl_sent += 1;
-                        }
+                        self.outbox.push(Stream::Udptl, dest, d);
+                        self.udptl_sent += 1;
                     }
                 }
                 Err(e) => debug!(call_id = %self.call_id, error = %e, "IFP not sent"),
@@ -1358,7 +1338,7 @@ impl Chan {
         }
     }
 
-    fn voicemail_tick(&mut self, io: &Io) {
+    fn voicemail_tick(&mut self) {
         let now = self.now;
         let Session::Voicemail { vm, .. } = &mut self.session else {
             return;
@@ -1374,7 +1354,7 @@ impl Chan {
                 Err(missing) => vm.on_missing_audio(now, missing),
             }
             while let Some(frame) = vm.poll_audio(now) {
-                self.rtp_sent += a.send_frame(io, &frame);
+                self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
             }
         }
         vm.on_tick(now);
@@ -1407,7 +1387,7 @@ impl Chan {
         }
     }
 
-    fn play_tick(&mut self, io: &Io) {
+    fn play_tick(&mut self) {
         let Session::Play(p) = &mut self.session else {
             return;
         };
@@ -1435,7 +1415,7 @@ impl Chan {
                 .get(plan.next)
                 .is_some_and(|e| e.send_at <= elapsed)
             {
-                self.rtp_sent += a.send_event(io, &plan.packets[plan.next]);
+                self.rtp_sent += a.send_event(&mut self.outbox, &plan.packets[plan.next]);
                 plan.next += 1;
             }
             if plan.next >= plan.packets.len() {
@@ -1489,19 +1469,21 @@ impl Chan {
         } else if p.dtmf.is_none() && !p.done {
             if p.tail_ticks == 0 {
                 p.done = true;
-                self.rtp_sent += a.send_frame(io, &frame);
+                self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
                 self.finished();
                 return;
             }
             p.tail_ticks -= 1;
         }
-        self.rtp_sent += a.send_frame(io, &frame);
+        self.rtp_sent += a.send_frame(&mut self.outbox, &frame);
     }
 
     // ------------------------------------------------------------------ the end
 
-    fn finish(mut self) -> MediaOutcome {
-        let now = self.clock_now();
+    /// The call is over: ends the sessions at `now` and returns the results (fax report and
+    /// TIFF closed, recording finalised). Datagrams still queued are dropped.
+    pub fn finish(mut self, now: Duration) -> MediaOutcome {
+        let now = now.max(self.now);
         self.now = now;
         let mut played_to_end = false;
         let mut recording = None;
@@ -1678,5 +1660,538 @@ mod tests {
         }
         let _ = t.admit(real, seq);
         assert_eq!(t.learned, Some(real));
+    }
+
+    // ---------------------------------------------------------------- on simulated time
+
+    use crate::media::udptl::{EcMode, UdptlSenderConfig};
+    use crate::sip::sdp::TelephoneEvent;
+    use crate::sip::t38::{T38Negotiation, T38Params};
+    use faxvox_codecs::{tones, Bitmap, Page, Resolution};
+
+    const A_RTP: &str = "192.0.2.10:4000";
+    const A_UDPTL: &str = "192.0.2.10:4002";
+    const B_RTP: &str = "192.0.2.20:5000";
+    const B_UDPTL: &str = "192.0.2.20:5002";
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn audio(remote: &str, law: Law) -> NegotiatedAudio {
+        NegotiatedAudio {
+            remote: addr(remote),
+            law,
+            payload_type: law.payload_type(),
+            receive_payload_type: law.payload_type(),
+            telephone_event: Some(TelephoneEvent {
+                payload_type: 101,
+                receive_payload_type: 101,
+                events: "0-16".into(),
+            }),
+            remote_ptime: None,
+            direction: Direction::SendRecv,
+        }
+    }
+
+    fn t38(remote: &str) -> NegotiatedT38 {
+        NegotiatedT38 {
+            remote: addr(remote),
+            params: T38Negotiation {
+                local: T38Params::default(),
+                remote: T38Params::default(),
+                version: 0,
+                max_bit_rate: 14400,
+                fill_bit_removal: false,
+                transcoding_mmr: false,
+                transcoding_jbig: false,
+                ec_mode: EcMode::Redundancy,
+                far_max_datagram: 400,
+            },
+        }
+    }
+
+    fn media(audio: Option<NegotiatedAudio>, t38: Option<NegotiatedT38>) -> NegotiatedMedia {
+        NegotiatedMedia { audio, t38 }
+    }
+
+    fn station(id: &str) -> MediaSettings {
+        MediaSettings {
+            station_id: id.into(),
+            ..MediaSettings::default()
+        }
+    }
+
+    /// Everything `call` has to send now, as (stream, destination, bytes).
+    fn drain(call: &mut MediaCall) -> Vec<(Stream, SocketAddr, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(t) = call.poll_transmit() {
+            out.push((t.stream, t.destination, t.payload.to_vec()));
+        }
+        out
+    }
+
+    /// Two media calls wired to each other with no network, on simulated time: `a` at A_RTP /
+    /// A_UDPTL, `b` at B_RTP / B_UDPTL. What one sends at a tick reaches the other at the
+    /// next.
+    struct Pair {
+        a: MediaCall,
+        b: MediaCall,
+        now: Duration,
+        a_events: Vec<MediaEvent>,
+        b_events: Vec<MediaEvent>,
+        in_flight: Vec<(Stream, SocketAddr, Vec<u8>)>,
+    }
+
+    impl Pair {
+        fn new(a: MediaCall, b: MediaCall) -> Self {
+            Pair {
+                a,
+                b,
+                now: Duration::ZERO,
+                a_events: Vec::new(),
+                b_events: Vec::new(),
+                in_flight: Vec::new(),
+            }
+        }
+
+        fn step(&mut self) {
+            let now = self.now;
+            for (stream, dest, bytes) in std::mem::take(&mut self.in_flight) {
+                let (to, from) = if dest == addr(B_RTP) || dest == addr(B_UDPTL) {
+                    (
+                        &mut self.b,
+                        if stream == Stream::Rtp {
+                            A_RTP
+                        } else {
+                            A_UDPTL
+                        },
+                    )
+                } else {
+                    (
+                        &mut self.a,
+                        if stream == Stream::Rtp {
+                            B_RTP
+                        } else {
+                            B_UDPTL
+                        },
+                    )
+                };
+                to.handle_datagram(now, stream, addr(from), &bytes);
+            }
+            self.a.handle_tick(now);
+            self.b.handle_tick(now);
+            self.in_flight.extend(drain(&mut self.a));
+            self.in_flight.extend(drain(&mut self.b));
+            self.a_events
+                .extend(std::iter::from_fn(|| self.a.poll_event()));
+            self.b_events
+                .extend(std::iter::from_fn(|| self.b.poll_event()));
+            self.now += TICK;
+        }
+
+        /// Steps until `done` or `limit` of simulated time; whether `done` came.
+        fn run_until(&mut self, limit: Duration, done: impl Fn(&Pair) -> bool) -> bool {
+            let end = self.now + limit;
+            while self.now < end {
+                self.step();
+                if done(self) {
+                    return true;
+                }
+            }
+            false
+        }
+    }
+
+    /// A one-page fax small enough for a quick image phase.
+    fn small_page() -> Page {
+        let mut b = Bitmap::new(1728, 240);
+        b.fill_rect(40, 10, 1648, 3);
+        b.fill_rect(40, 227, 1648, 3);
+        b.fill_rect(100, 30, 1528, 20);
+        for i in 0..300 {
+            b.fill_rect(900 + i, 200 + i / 20, 3, 2);
+        }
+        Page {
+            bitmap: b,
+            resolution: Resolution::STANDARD,
+        }
+    }
+
+    /// Starts in G.711; when the receiver hears the sender's V.21 both sides are switched to
+    /// T.38, as the re-INVITE would. T.30 restarts on T.38 and the page arrives intact.
+    #[test]
+    fn fax_switches_from_g711_to_t38_mid_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let pages = vec![small_page()];
+        let doc = dir.path().join("doc.tif");
+        std::fs::write(&doc, faxvox_codecs::tiff::write_g4_tiff(&pages)).unwrap();
+        let tx = MediaCall::new(
+            "switch-tx".into(),
+            MediaRole::SendFax { document: doc },
+            station("TX STATION"),
+        );
+        let rx = MediaCall::new(
+            "switch-rx".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            station("RX STATION"),
+        );
+        let mut p = Pair::new(tx, rx);
+        p.a.apply(p.now, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        p.b.apply(p.now, media(Some(audio(A_RTP, Law::Ulaw)), None));
+        let v21 = MediaEvent::FaxTone(FaxToneHeard::V21Preamble);
+        assert!(
+            p.run_until(Duration::from_secs(30), |p| p.b_events.contains(&v21)),
+            "receiver heard V.21 over audio"
+        );
+        // The re-INVITE: T.38 only (audio port 0 in the SDP).
+        p.b.apply(p.now, media(None, Some(t38(A_UDPTL))));
+        p.a.apply(p.now, media(None, Some(t38(B_UDPTL))));
+        // Garbage at all four ports meanwhile, from a stranger, every 200 ms.
+        let stranger = addr("192.0.2.99:7000");
+        let rtp_junk: Vec<Vec<u8>> = vec![
+            b"garbage!".to_vec(),
+            vec![0x40; 200], // RTP version 1
+            crate::media::rtp::write_packet(false, 99, 7, 7, 7, &[0u8; 160]), // PT 99
+            vec![0x80, 200, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0], // RTCP SR
+            (0..1400u32).map(|i| (i * 37 % 251) as u8).collect(),
+        ];
+        let udptl_junk: Vec<Vec<u8>> = vec![
+            vec![0xFF; 3],                      // fragmented length: invalid
+            vec![0x00, 0x01, 0x05, 1, 2],       // IFP cut short
+            b"hello world, not UDPTL".to_vec(), // length beyond the datagram
+        ];
+        for _ in 0..10 {
+            for call in [&mut p.a, &mut p.b] {
+                for d in &rtp_junk {
+                    call.handle_datagram(p.now, Stream::Rtp, stranger, d);
+                }
+                for d in &udptl_junk {
+                    call.handle_datagram(p.now, Stream::Udptl, stranger, d);
+                }
+            }
+            p.run_until(ms(200), |_| false);
+        }
+        assert!(p.run_until(Duration::from_secs(120), |p| {
+            p.a.is_finished() && p.b.is_finished()
+        }));
+        let (tx, rx) = (p.a.finish(p.now), p.b.finish(p.now));
+        let t = tx.fax.as_ref().expect("sender report");
+        let r = rx.fax.as_ref().expect("receiver report");
+        assert!(t.success, "{t:#?}");
+        assert!(r.success, "{r:#?}");
+        assert_eq!((t.pages, r.pages), (1, 1));
+        assert_eq!(r.transport, "t38");
+        assert_eq!(r.remote_station_id, "TX STATION");
+        assert_eq!(t.remote_station_id, "RX STATION");
+        let tiff = rx.fax_tiff.as_ref().expect("received TIFF");
+        let got = faxvox_codecs::tiff::read_pages(&std::fs::read(tiff).unwrap()).unwrap();
+        assert_eq!(got.pages.len(), 1);
+        assert!(got.pages[0].bitmap == pages[0].bitmap, "page differs");
+        assert!(rx.error.is_none() && tx.error.is_none());
+        assert!(rx.udptl_packets_received > 10 && tx.udptl_packets_received > 10);
+        assert_eq!(rx.udptl_garbage, 30, "3 kinds x 10 rounds");
+        assert_eq!(tx.udptl_garbage, 30);
+        assert!(rx.rtp.garbage >= 40 && tx.rtp.garbage >= 40);
+    }
+
+    /// CNG from the caller turns a voicemail call into a fax reception within two seconds;
+    /// no half-made voice message is left behind.
+    #[test]
+    fn cng_on_a_voicemail_call_switches_to_fax() {
+        let dir = tempfile::tempdir().unwrap();
+        let caller = MediaCall::new(
+            "cng-caller".into(),
+            MediaRole::Play {
+                audio: tones::cng(2),
+                dtmf: None,
+                dtmf_at: None,
+                tail: Duration::ZERO,
+                record: None,
+            },
+            MediaSettings::default(),
+        );
+        let vm = MediaCall::new(
+            "cng-callee".into(),
+            MediaRole::Voicemail {
+                config: VoicemailConfig {
+                    greeting: tones::tone(&[440.0], 300, -20.0, 10),
+                    ..VoicemailConfig::default()
+                },
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let mut p = Pair::new(caller, vm);
+        p.a.apply(p.now, media(Some(audio(B_RTP, Law::Alaw)), None));
+        p.b.apply(p.now, media(Some(audio(A_RTP, Law::Alaw)), None));
+        let cng = MediaEvent::FaxTone(FaxToneHeard::Cng);
+        assert!(p.run_until(Duration::from_secs(5), |p| p.b_events.contains(&cng)));
+        assert!(p.now < Duration::from_secs(2), "{:?}", p.now);
+        let v = p.b.finish(p.now);
+        assert!(v.became_fax);
+        assert!(
+            matches!(v.voicemail, Some(Outcome::SwitchToFax { .. })),
+            "{:?}",
+            v.voicemail
+        );
+        let fax = v.fax.expect("fax session ran and reported");
+        assert!(!fax.success, "the caller was only CNG");
+        assert_eq!(fax.transport, "g711a");
+        let wavs = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("wav".as_ref()))
+            .count();
+        assert_eq!(wavs, 0);
+    }
+
+    /// One 20 ms RTP packet of silence.
+    fn rtp(seq: u16) -> Vec<u8> {
+        crate::media::rtp::write_packet(false, 8, seq, 160 * u32::from(seq), 7, &[0xD5; 160])
+    }
+
+    /// A caller behind NAT: its SDP names an address it never sends from. The source that
+    /// sends in sequence is learned and gets the output; a later third party sending in
+    /// sequence too is dropped, counted, and gets nothing.
+    #[test]
+    fn a_nat_caller_is_learned_and_a_later_intruder_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "nat".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let (sdp, nat, intruder) = (
+            addr(B_RTP),
+            addr("203.0.113.7:31000"),
+            addr("198.51.100.9:5000"),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Alaw)), None));
+        let mut now = Duration::ZERO;
+        let mut dests = Vec::new();
+        for seq in 0..20u16 {
+            call.handle_datagram(now, Stream::Rtp, nat, &rtp(seq));
+            if seq >= 10 {
+                call.handle_datagram(now, Stream::Rtp, intruder, &rtp(1000 + seq));
+            }
+            call.handle_tick(now);
+            dests.extend(drain(&mut call).into_iter().map(|(s, d, _)| (s, d)));
+            now += TICK;
+        }
+        // Until learned the output goes to the SDP address, then only to the NAT source.
+        let learned_at = LEARN_PACKETS as usize - 1;
+        assert!(
+            dests[..learned_at].iter().all(|d| *d == (Stream::Rtp, sdp)),
+            "{dests:?}"
+        );
+        assert!(
+            dests[learned_at..].iter().all(|d| *d == (Stream::Rtp, nat)),
+            "{dests:?}"
+        );
+        assert_eq!(dests.len(), 20);
+        let out = call.finish(now);
+        assert_eq!(out.rtp.latched, Some(nat));
+        assert_eq!(out.rtp.foreign, 10);
+        assert_eq!(out.rtp.packets_received, 20 - u64::from(LEARN_PACKETS - 1));
+    }
+
+    /// UDPTL that arrives before T.38 is negotiated is kept and judged by its source once the
+    /// T.38 answer names the peer: the peer's datagrams are taken in, a stranger's counted.
+    #[test]
+    fn early_udptl_is_kept_until_t38_is_negotiated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "early".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        call.handle_tick(Duration::ZERO);
+        let mut peer = UdptlSender::new(UdptlSenderConfig::default());
+        let mut stranger = UdptlSender::new(UdptlSenderConfig::default());
+        for _ in 0..3 {
+            for d in peer.send_ifp(&[0x00, 0x01], 1).unwrap() {
+                call.handle_datagram(ms(20), Stream::Udptl, addr(B_UDPTL), &d);
+            }
+        }
+        for _ in 0..2 {
+            for d in stranger.send_ifp(&[0x00, 0x01], 1).unwrap() {
+                call.handle_datagram(ms(20), Stream::Udptl, addr("198.51.100.9:5002"), &d);
+            }
+        }
+        call.handle_tick(ms(20));
+        assert_eq!(call.udptl_received, 0, "not before T.38 is negotiated");
+        call.apply(ms(30), media(None, Some(t38(B_UDPTL))));
+        call.handle_tick(ms(40));
+        let out = call.finish(ms(60));
+        assert_eq!(out.udptl_packets_received, 3);
+        assert_eq!(out.udptl_foreign, 2);
+        assert_eq!(out.udptl_garbage, 0);
+    }
+
+    /// Ticks are due one after the other: a tick half a second late is caught up tick by
+    /// tick (one frame each), one more than [`MAX_LAG`] late jumps to the present.
+    #[test]
+    fn a_late_tick_catches_up_and_a_stalled_one_jumps() {
+        let mut call = MediaCall::new(
+            "late".into(),
+            MediaRole::Play {
+                audio: vec![0; 8000 * 10],
+                dtmf: None,
+                dtmf_at: None,
+                tail: Duration::ZERO,
+                record: None,
+            },
+            MediaSettings::default(),
+        );
+        assert_eq!(
+            call.poll_timeout(),
+            None,
+            "no ticks before the media starts"
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        assert_eq!(call.poll_timeout(), Some(Duration::ZERO));
+        call.handle_tick(Duration::ZERO);
+        assert_eq!(call.poll_timeout(), Some(ms(20)));
+        assert_eq!(drain(&mut call).len(), 1);
+        call.handle_tick(ms(10));
+        assert_eq!(
+            call.poll_timeout(),
+            Some(ms(20)),
+            "not due yet: nothing happens"
+        );
+        // Half a second late: each call serves one due tick, in order.
+        let mut frames = 0;
+        while call.poll_timeout().is_some_and(|t| t <= ms(500)) {
+            call.handle_tick(ms(500));
+            frames += drain(&mut call).len();
+        }
+        assert_eq!(call.poll_timeout(), Some(ms(520)));
+        assert_eq!(frames, 25, "one frame per tick from 20 to 500 ms");
+        // Stalled for five seconds: one tick now, then on from the present.
+        call.handle_tick(Duration::from_secs(5));
+        assert_eq!(call.poll_timeout(), Some(Duration::from_secs(5) + TICK));
+        assert_eq!(drain(&mut call).len(), 1);
+        let out = call.finish(Duration::from_secs(5));
+        assert_eq!(out.rtp.packets_sent, 1 + 25 + 1);
+    }
+
+    /// A session that cannot start queues `Finished`, and it stays queued however long
+    /// nobody polls: events are never dropped.
+    #[test]
+    fn finished_is_never_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "lost".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().join("missing"),
+            },
+            MediaSettings::default(),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        for i in 0..1000 {
+            call.handle_tick(TICK * i);
+        }
+        assert!(call.is_finished());
+        assert_eq!(call.poll_event(), Some(MediaEvent::Finished));
+        assert_eq!(call.poll_event(), None);
+        let out = call.finish(TICK * 1000);
+        assert!(out.error.is_some());
+    }
+
+    /// `fax.max_pages`: a receiver limited to one page ends the call after it (Finished) and
+    /// keeps exactly that page, pixel for pixel, although the sender had two.
+    #[test]
+    fn page_limit_ends_the_reception_after_the_last_allowed_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut second = small_page();
+        second.bitmap.fill_rect(200, 150, 400, 40);
+        let pages = vec![small_page(), second];
+        let doc = dir.path().join("two.tif");
+        std::fs::write(&doc, faxvox_codecs::tiff::write_g4_tiff(&pages)).unwrap();
+        let tx = MediaCall::new(
+            "limit-tx".into(),
+            MediaRole::SendFax { document: doc },
+            MediaSettings::default(),
+        );
+        let rx = MediaCall::new(
+            "limit-rx".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings {
+                fax_max_pages: 1,
+                ..MediaSettings::default()
+            },
+        );
+        let mut p = Pair::new(tx, rx);
+        p.a.apply(p.now, media(None, Some(t38(B_UDPTL))));
+        p.b.apply(p.now, media(None, Some(t38(A_UDPTL))));
+        assert!(
+            p.run_until(Duration::from_secs(90), |p| p
+                .b_events
+                .contains(&MediaEvent::Finished)),
+            "receiver finished at the page limit"
+        );
+        // The call ends here, as the gateway would hang up.
+        let (rx, tx) = (p.b.finish(p.now), p.a.finish(p.now));
+        let r = rx.fax.as_ref().expect("receiver report");
+        assert_eq!(r.pages, 1, "{r:#?}");
+        let tiff = rx.fax_tiff.as_ref().expect("received TIFF");
+        let got = faxvox_codecs::tiff::read_pages(&std::fs::read(tiff).unwrap()).unwrap();
+        assert_eq!(got.pages.len(), 1);
+        assert!(got.pages[0].bitmap == pages[0].bitmap, "page 1 differs");
+        let t = tx.fax.as_ref().expect("sender report");
+        assert!(
+            !t.success || t.pages < 2,
+            "the sender must not have sent both pages: {t:#?}"
+        );
+    }
+
+    /// While nothing came from the SDP address, a source whose packets are not in sequence is
+    /// not learned (scattered sequence numbers, as a scan with guessed packets).
+    #[test]
+    fn a_source_out_of_sequence_is_not_learned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "scatter".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let intruder = addr("198.51.100.9:5000");
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        let (mut got, mut sdp_got) = (0, 0);
+        let mut now = Duration::ZERO;
+        for i in 0..40u16 {
+            let d = crate::media::rtp::write_packet(
+                false,
+                0,
+                i.wrapping_mul(7919),
+                160 * u32::from(i),
+                1,
+                &[0xFF; 160],
+            );
+            call.handle_datagram(now, Stream::Rtp, intruder, &d);
+            call.handle_tick(now);
+            for (_, dest, _) in drain(&mut call) {
+                got += usize::from(dest == intruder);
+                sdp_got += usize::from(dest == addr(B_RTP));
+            }
+            now += TICK;
+        }
+        let out = call.finish(now);
+        assert_eq!(got, 0);
+        assert!(sdp_got > 5, "output stays on the SDP address: {sdp_got}");
+        assert_eq!(out.rtp.latched, None);
+        assert_eq!(out.rtp.foreign, 40);
+        assert_eq!(out.rtp.packets_received, 0);
     }
 }
