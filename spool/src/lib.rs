@@ -82,6 +82,7 @@
 //!   retries in microseconds and the logic never reads the clock itself.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod disk;
 mod error;

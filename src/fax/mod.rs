@@ -5,6 +5,7 @@
 
 pub mod session;
 pub mod sim;
+#[allow(unsafe_code)]
 pub mod spandsp;
 pub mod tones;
 
