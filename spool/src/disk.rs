@@ -71,9 +71,7 @@ impl DiskUsageSource for Statvfs {
         let blocks = st.f_blocks;
         Ok(DiskUsage {
             total_bytes: blocks.saturating_mul(frsize),
-            used_bytes: blocks
-                .saturating_sub(st.f_bfree)
-                .saturating_mul(frsize),
+            used_bytes: blocks.saturating_sub(st.f_bfree).saturating_mul(frsize),
             available_bytes: st.f_bavail.saturating_mul(frsize),
         })
     }
