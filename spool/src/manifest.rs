@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Result, SpoolError};
 use crate::id::JobId;
-use crate::time::{self, serde_rfc3339, serde_rfc3339_opt};
+use crate::time::{serde_rfc3339, serde_rfc3339_opt};
 
 /// The manifest format this build writes and reads. A manifest with another
 /// version is quarantined instead of being misread.
@@ -432,11 +432,6 @@ pub fn validate_media_name(name: &str) -> Result<()> {
         return bad("reserved for the spool");
     }
     Ok(())
-}
-
-/// `SystemTime` as RFC 3339 (re-exported helper for notes).
-pub(crate) fn ts(t: SystemTime) -> String {
-    time::format_rfc3339(t)
 }
 
 #[cfg(test)]

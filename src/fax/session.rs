@@ -23,7 +23,7 @@
 //! let opts = FaxOptions::new("call-42", Transport::Audio(Law::Ulaw));
 //! let mut fax = FaxSession::receive(opts, "/var/spool/faxvox/incoming".as_ref())?;
 //! let mut now = Duration::ZERO;
-//! while !fax.is_done() {
+//! while !fax.is_finished() {
 //!     // Every 20 ms: the reorder buffer's frame in, our frame out.
 //!     let payload: Vec<u8> = vec![0xff; 160]; // from the RTP reorder buffer
 //!     fax.on_g711(now, &payload);
@@ -530,7 +530,7 @@ impl FaxSession {
     }
 
     /// True once phase E has run; the report is then available.
-    pub fn is_done(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.report.is_some()
     }
 
@@ -1048,7 +1048,7 @@ mod switch_tests {
         rx.switch_transport(now, t38).unwrap();
         tx.switch_transport(now, t38).unwrap();
         assert_eq!(rx.transport(), t38);
-        while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(300) {
+        while !(tx.is_finished() && rx.is_finished()) && now < Duration::from_secs(300) {
             step(&mut tx, &mut rx, now, &mut seq);
             now += TICK;
         }
@@ -1088,7 +1088,7 @@ mod switch_tests {
                 "nothing to wrap before the DCS"
             );
             let (mut now, mut seq, mut installed) = (Duration::ZERO, [0u16; 2], false);
-            while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(120) {
+            while !(tx.is_finished() && rx.is_finished()) && now < Duration::from_secs(120) {
                 step(&mut tx, &mut rx, now, &mut seq);
                 installed |= rx.page_limiter_installed();
                 now += TICK;

@@ -404,7 +404,7 @@ pub fn simulate(
         sender.transmit(now, dead);
         receiver.transmit(now, dead);
 
-        let (a, b) = (sender.session.is_done(), receiver.session.is_done());
+        let (a, b) = (sender.session.is_finished(), receiver.session.is_finished());
         if a && b {
             break;
         }

@@ -76,7 +76,7 @@ pub async fn drive<L: Leg>(
                 _ => leg.perform(&action),
             }
         }
-        if call.is_terminated() {
+        if call.is_finished() {
             break;
         }
         let deadline = call.poll_timeout().map(|t| start + t);

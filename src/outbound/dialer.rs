@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use faxvox_spool::{Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
+use faxvox_spool::{format_rfc3339, Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
 use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
 use serde::{Deserialize, Serialize};
@@ -33,11 +33,13 @@ use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
-use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
+use super::{status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
 use crate::config::{Config, TrunkConfig};
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
-use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
+use crate::delivery::{
+    phone, sanitize_text, Composer, DeliveryError, Locale, SendOutcome, Transport,
+};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
 use crate::fax::Modems;
@@ -487,7 +489,7 @@ impl Dialer {
                 )
                 .await
             {
-                Outcome::Delivered { .. } | Outcome::Permanent { .. } => {
+                SendOutcome::Delivered { .. } | SendOutcome::Permanent { .. } => {
                     // A refused address will not get better by retrying every minute.
                     if let Err(e) = self
                         .billing
@@ -500,7 +502,7 @@ impl Dialer {
                         info!(account = %notice.account, threshold = notice.threshold, "billing notice emailed");
                     }
                 }
-                Outcome::Temporary { error, .. } => {
+                SendOutcome::Temporary { error, .. } => {
                     warn!(notice = %notice.id, error, "billing notice not delivered; will retry");
                     ok = false;
                 }
@@ -646,7 +648,7 @@ impl Dialer {
             let (verdict, pages) = classify(&result, remaining);
             confirmed = (confirmed + pages).min(facts.pages);
             let record = AttemptRecord {
-                at: stamp(started),
+                at: format_rfc3339(started),
                 call_id: result.call_id.clone(),
                 status: result.status,
                 reason: match &verdict {
@@ -921,7 +923,7 @@ impl Dialer {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             duration_secs,
             reason,
-            at: stamp(SystemTime::now()),
+            at: format_rfc3339(SystemTime::now()),
         };
         let stored = self.spool.update_facts(SystemTime::now(), claimed, |f| {
             f.insert(

@@ -27,8 +27,6 @@ pub mod report;
 pub mod status;
 pub mod submit;
 
-use std::time::SystemTime;
-
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::Page;
 use serde::{Deserialize, Serialize};
@@ -188,11 +186,6 @@ pub fn trunk_target(trunk_uri: &str, number: &str) -> Result<(String, bool), Str
         .skip(1)
         .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
     Ok((format!("sip:{number}@{host}"), tcp))
-}
-
-/// RFC 3339 UTC for facts.
-pub(crate) fn stamp(t: SystemTime) -> String {
-    faxvox_spool::format_rfc3339(t)
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@
 //!   (RFC 3261 §13.2.2.4); a final failure ends the call. [`Call::hangup`] before the answer
 //!   gives [`Action::SendCancel`] and the call waits for the INVITE's final response (487, or
 //!   a 2xx that crossed the CANCEL, which is then ended with BYE).
-//! - **The fax sender waits for the receiver.** On an outbound [`LineKind::Fax`] call we are
+//! - **The fax sender waits for the receiver.** On an outbound [`CallPurpose::Fax`] call we are
 //!   the sender (Asterisk `SendFax`): we answer the receiver's T.38 re-INVITE by policy and
 //!   only ask ourselves, with [`T38Policy::Request`], when nothing came within
 //!   [`CallConfig::cng_window`] (10.5 s by default, [`DEFAULT_CNG_WINDOW`]); fax tones heard
@@ -139,7 +139,7 @@ impl CallConfig {
 /// What routing decided the call is. A voice line turns into a fax line when a fax caller is
 /// heard (CNG during the greeting or the recording).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
+pub enum CallPurpose {
     /// Fax reception: the CED window and, by policy, our own T.38 request apply.
     Fax,
     /// Voicemail: no T.38 of our own unless a fax tone is heard.
@@ -360,7 +360,7 @@ pub struct Call {
     owns_call_id: bool,
     rng: SmallRng,
     phase: Phase,
-    line: LineKind,
+    line: CallPurpose,
     sdp: Option<SdpSession>,
     actions: VecDeque<Action>,
     awaiting_ack: Vec<AwaitAck>,
@@ -408,7 +408,7 @@ impl Call {
             owns_call_id: outbound,
             rng: SmallRng::seed_from_u64(seed),
             phase: Phase::Idle,
-            line: LineKind::Fax,
+            line: CallPurpose::Fax,
             sdp: None,
             actions: VecDeque::new(),
             awaiting_ack: Vec::new(),
@@ -438,12 +438,12 @@ impl Call {
     }
 
     /// Whether the call is over (after [`Action::Terminated`] was queued).
-    pub fn is_terminated(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.phase == Phase::Terminated
     }
 
-    /// The line kind (a voice line becomes [`LineKind::Fax`] on CNG).
-    pub fn line(&self) -> LineKind {
+    /// What the call is for (a voice call becomes [`CallPurpose::Fax`] on CNG).
+    pub fn line(&self) -> CallPurpose {
         self.line
     }
 
@@ -459,7 +459,7 @@ impl Call {
 
     /// When [`on_timeout`](Self::on_timeout) must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        if self.is_terminated() {
+        if self.is_finished() {
             return None;
         }
         self.awaiting_ack
@@ -506,7 +506,7 @@ impl Call {
     /// for [`ServerTxn::Invite`] confirms the call; an ACK for a 2xx that carried our offer
     /// brings the answer. ACKs for unknown or already-ACKed transactions are ignored.
     pub fn on_ack(&mut self, now: Duration, txn: ServerTxn, sdp: Option<&[u8]>) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         let Some(pos) = self.awaiting_ack.iter().position(|a| a.txn == txn) else {
@@ -602,7 +602,7 @@ impl Call {
     /// longer wait for (stale, or the call ended) are ignored. The glue reports a transaction
     /// timeout as 408.
     pub fn on_response(&mut self, now: Duration, txn: ClientTxn, status: u16, sdp: Option<&[u8]>) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         if self.last_ok == Some(txn) && (200..300).contains(&status) {
@@ -650,7 +650,7 @@ impl Call {
     /// The peer's BYE: forget any re-INVITE of ours (its response no longer matters; the peer
     /// would answer 481), answer 200 and end the call.
     pub fn on_bye(&mut self, now: Duration) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         if self.ours.take().is_some() {
@@ -683,7 +683,7 @@ impl Call {
     /// Timers: ACK timeout, maximum duration, 491 back-off, end of the CED (or CNG) window,
     /// and the final response to a cancelled INVITE that never came.
     pub fn on_timeout(&mut self, now: Duration) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         if self.cancel_deadline.is_some_and(|t| t <= now) {
@@ -751,7 +751,7 @@ impl Call {
         &mut self,
         now: Duration,
         local: LocalMedia,
-        line: LineKind,
+        line: CallPurpose,
     ) -> Result<(), CallError> {
         self.expect_incoming("answer")?;
         let Phase::Incoming { offer } = std::mem::replace(&mut self.phase, Phase::Established)
@@ -788,7 +788,7 @@ impl Call {
         }
         self.sdp = Some(session);
         self.end_at = self.config.max_duration.map(|d| now + d);
-        if line == LineKind::Fax {
+        if line == CallPurpose::Fax {
             self.start_ced_window(now);
         }
         Ok(())
@@ -798,13 +798,13 @@ impl Call {
     /// from `local` (the media ports, already allocated): G.711 (PCMA, PCMU) and
     /// telephone-event, T.38 to follow by re-INVITE ([`InitialOffer::Audio`]; see
     /// [`make_offer_with`](Self::make_offer_with) for T.38 in the INVITE). `line` is
-    /// [`LineKind::Fax`] for a fax we send (the CNG window starts on the answer) or
-    /// [`LineKind::Voice`]. Only once, on a call made with [`new_outbound`](Self::new_outbound).
+    /// [`CallPurpose::Fax`] for a fax we send (the CNG window starts on the answer) or
+    /// [`CallPurpose::Voice`]. Only once, on a call made with [`new_outbound`](Self::new_outbound).
     pub fn make_offer(
         &mut self,
         now: Duration,
         local: LocalMedia,
-        line: LineKind,
+        line: CallPurpose,
     ) -> Result<String, CallError> {
         self.make_offer_with(now, local, line, InitialOffer::Audio)
     }
@@ -815,7 +815,7 @@ impl Call {
         &mut self,
         _now: Duration,
         local: LocalMedia,
-        line: LineKind,
+        line: CallPurpose,
         offer: InitialOffer,
     ) -> Result<String, CallError> {
         if !self.owns_call_id || self.phase != Phase::Idle {
@@ -896,7 +896,7 @@ impl Call {
                 }
                 self.actions.push_back(Action::StartMedia(media));
                 self.end_at = self.config.max_duration.map(|d| now + d);
-                if self.line == LineKind::Fax {
+                if self.line == CallPurpose::Fax {
                     self.start_ced_window(now);
                 }
             }
@@ -974,12 +974,12 @@ impl Call {
         }
         debug!(call_id = %self.call_id, ?tone, line = ?self.line, "fax tone heard");
         match (tone, self.line) {
-            (FaxToneHeard::Cng | FaxToneHeard::V21Preamble, LineKind::Voice) => {
+            (FaxToneHeard::Cng | FaxToneHeard::V21Preamble, CallPurpose::Voice) => {
                 info!(call_id = %self.call_id, ?tone, "fax caller on a voice line: switching to fax");
-                self.line = LineKind::Fax;
+                self.line = CallPurpose::Fax;
                 self.start_ced_window(now);
             }
-            (FaxToneHeard::V21Preamble, LineKind::Fax)
+            (FaxToneHeard::V21Preamble, CallPurpose::Fax)
                 if self.config.t38 == T38Policy::Request && !self.t38_closed =>
             {
                 self.ced_deadline = None;

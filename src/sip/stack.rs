@@ -77,8 +77,8 @@ use tracing::{debug, info, warn};
 
 use super::call::{Action, Call, ClientTxn, ServerTxn};
 use super::conn::{self, ConnLimits, ConnTable, FirstRequests, Inbound, Inspector};
-use super::digest::{DigestAuth, DigestServer, Verdict};
-use super::guard::{Guard, GuardConfig, Verdict as Admission};
+use super::digest::{AuthVerdict, DigestAuth, DigestServer};
+use super::guard::{Admission, Guard, GuardConfig};
 use ipnet::IpNet;
 
 /// Methods we implement, for `Allow` headers.
@@ -1478,8 +1478,8 @@ async fn route_one(
                         &request_uri,
                         &values,
                     ) {
-                        Verdict::Authenticated(user) => call.authenticated_user = Some(user),
-                        Verdict::Challenge {
+                        AuthVerdict::Authenticated(user) => call.authenticated_user = Some(user),
+                        AuthVerdict::Challenge {
                             header,
                             why,
                             failed,

@@ -15,8 +15,8 @@
 //! behind the caller's back: it uses [`Worker::with_clock`]'s clock (the system clock by
 //! default), so tests can drive days of retries.
 
+pub mod delivery_loop;
 pub mod facts;
-pub mod looped;
 pub mod render;
 
 use std::sync::Arc;
@@ -29,7 +29,7 @@ use tracing::{error, info, warn, Instrument};
 
 use crate::config::Config;
 use crate::delivery::{
-    Composer, DeadJob, DeliveryError, Locale, Message, Outcome, Rejection, Transport,
+    Composer, DeadJob, DeliveryError, Locale, Message, Rejection, SendOutcome, Transport,
 };
 use crate::directory::{Account, Directory};
 
@@ -388,7 +388,7 @@ impl Worker {
                 }));
         };
         let result = match &outcome {
-            Outcome::Delivered { reply, rejected } => {
+            SendOutcome::Delivered { reply, rejected } => {
                 let refused: Vec<&String> = rejected.iter().map(|r| &r.recipient).collect();
                 record
                     .accepted
@@ -402,7 +402,7 @@ impl Worker {
                 }
                 Ok(note)
             }
-            Outcome::Temporary {
+            SendOutcome::Temporary {
                 error,
                 pending,
                 accepted,
@@ -414,7 +414,7 @@ impl Worker {
                 add_rejected(&mut record, rejected);
                 Err(Failure::Temporary(error.clone()))
             }
-            Outcome::Permanent { reply, rejected } => {
+            SendOutcome::Permanent { reply, rejected } => {
                 record.pending.clear();
                 record.reply = Some(reply.clone());
                 add_rejected(&mut record, rejected);
@@ -631,7 +631,7 @@ impl Worker {
         };
         let mail = match self
             .composer
-            .compose_notice(&dead, admin, Locale::default())
+            .compose_dead_job_notice(&dead, admin, Locale::default())
         {
             Ok(m) => m,
             Err(e) => {
@@ -644,15 +644,15 @@ impl Worker {
             .send_composed(claimed.id.as_str(), &mail)
             .await
         {
-            Outcome::Delivered { reply, .. } => {
+            SendOutcome::Delivered { reply, .. } => {
                 info!(admin, reply, "admin notified");
                 format!("notice sent to {admin}: {reply}")
             }
-            Outcome::Temporary { error, .. } => {
+            SendOutcome::Temporary { error, .. } => {
                 error!(admin, error, "admin notice not sent");
                 format!("notice to {admin} failed: {error}")
             }
-            Outcome::Permanent { reply, .. } => {
+            SendOutcome::Permanent { reply, .. } => {
                 error!(admin, reply, "admin notice refused");
                 format!("notice to {admin} refused: {reply}")
             }
