@@ -130,7 +130,7 @@ pub struct FaxOptions {
     pub local_ident: String,
     /// Page header text when sending (None = no header line).
     pub header_info: Option<String>,
-    /// Offer/accept error correction (recommended over IP: notes pitfall 9).
+    /// Offer/accept error correction (recommended over IP, where packets are lost).
     pub ecm: bool,
     /// Image modems to allow.
     pub modems: Modems,

@@ -1,7 +1,7 @@
 //! The loop that runs one established call: it feeds the sans-IO [`Call`] with signalling
 //! events, media events and timeouts, and carries out its actions on the SIP leg and the media
-//! channel. Inbound calls (the gateway) and outbound calls (the test caller, later outbound
-//! faxing) share it, so both sides of a call behave the same.
+//! channel. Inbound calls (the gateway) and outbound calls (`faxvox call` and outbound
+//! faxes, through `outbound::dial`) share it, so both sides of a call behave the same.
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Outbound faxes: a client's documents dialled out through the SIP trunk, billed per page.
 //!
 //! The path of one fax:
-//! 1. [`submit`] (from `faxvox send`, later the HTTP API) checks the account and its state
+//! 1. [`submit`] (from `faxvox send` or the HTTP API) checks the account and its state
 //!    ([`crate::billing::Billing::check_destination`]), the caller id (one of the account's
 //!    own lines: no spoofing), rasterises the documents (`faxvox_codecs::raster`), counts and
 //!    prices the pages, reserves the amount against the ceiling and enqueues an

@@ -9,7 +9,7 @@
 //! back-off) comes from a seed, so tests drive it with simulated time and are deterministic
 //! (the str0m / quinn-proto style).
 //!
-//! What it decides, from notes/sip.md §1.2, §6.1 and §7 (pitfalls 1, 2, 3, 7, 10):
+//! What it decides:
 //!
 //! - **The receiving side asks for T.38 first**, but gives the peer a CED window (3 s, like
 //!   Asterisk `ReceiveFax`) to ask itself; with [`T38Policy::Request`] we re-INVITE to T.38 when
@@ -62,7 +62,7 @@ use tracing::{debug, info, warn};
 use super::sdp::{AnswerPolicy, LocalMedia, NegotiatedMedia, SdpSession, SessionDescription};
 
 /// How long a fax receiver waits for the peer's T.38 re-INVITE before sending its own
-/// (Asterisk `ReceiveFax` plays 3 s of CED while listening; notes §6.1).
+/// (Asterisk `ReceiveFax` plays 3 s of CED while listening).
 pub const DEFAULT_CED_WINDOW: Duration = Duration::from_secs(3);
 /// How long a fax sender (an outbound fax call) waits for the receiver's T.38 re-INVITE before
 /// sending its own: 10.5 s, about three CNG cycles (0.5 s tone, 3 s silence), like Asterisk
@@ -75,7 +75,7 @@ pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(32);
 /// How many times we re-send a re-INVITE that got 491 before giving up on it.
 pub const DEFAULT_MAX_GLARE_RETRIES: u32 = 2;
 
-/// Per-trunk T.38 policy (notes pitfall 2: some carriers simply don't do T.38).
+/// Per-trunk T.38 policy (some carriers simply don't do T.38).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum T38Policy {
     /// Never offer T.38 and refuse the peer's T.38 offers (488): faxes go over G.711.
@@ -567,7 +567,7 @@ impl Call {
                 self.respond(stxn, 491, None);
                 return;
             }
-            // Offer the session as it is (an active image stream stays, pitfall 3).
+            // Offer the session as it is (an active image stream stays: a refresh must not end a T.38 fax).
             let offer = session.offer_current();
             debug!(call_id = %self.call_id, "re-INVITE without SDP: offering in the 200");
             self.respond(stxn, 200, Some(offer.sdp));
