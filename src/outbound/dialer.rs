@@ -517,7 +517,9 @@ impl Dialer {
             Ok(f) => f,
             Err(e) => {
                 error!(error = %e, "outbound job without usable facts");
-                let _ = self.spool.fail(SystemTime::now(), &claimed, &e, true);
+                let _ = self
+                    .spool
+                    .fail(SystemTime::now(), &claimed, &e.to_string(), true);
                 // The reservation is found by the fax id (= job id): nothing was dialled.
                 self.release_for_fax(claimed.id.as_str(), &format!("job details unreadable: {e}"))
                     .await;

@@ -328,7 +328,7 @@ impl Worker {
         claimed: &mut Claimed,
         notice: &mut NoticeFacts,
     ) -> Result<String, Failure> {
-        let facts = JobFacts::from_map(claimed.facts()).map_err(permanent)?;
+        let facts = JobFacts::from_map(claimed.facts()).map_err(|e| permanent(e.to_string()))?;
         notice.account_name = facts.account.clone().unwrap_or_default();
         if claimed.manifest.kind == JobKind::OutboundFax {
             return Err(permanent(
