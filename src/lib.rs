@@ -7,6 +7,9 @@
 //! email; `worker` delivers spool jobs; `cli` is the `faxvox` command. Pure media transforms
 //! live in `faxvox-codecs`, the durable job spool in `faxvox-spool`.
 
+// `unsafe` is allowed in one module only: the spandsp FFI wrappers (`fax::spandsp`).
+#![deny(unsafe_code)]
+
 pub mod api;
 pub mod billing;
 pub mod call;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use faxvox::delivery::{
-    Composer, FaxDetails, FaxQuality, Kind, Locale, Media, Outcome, Templates, Transport,
+    Composer, FaxDetails, FaxQuality, Kind, Locale, Media, SendOutcome, Templates, Transport,
 };
 use mail_parser::MessageParser;
 use support::delivery::{fax_message, voicemail_message, JOB, SUMMER_START};
@@ -210,7 +210,10 @@ async fn maildir_gets_exactly_the_composed_bytes() {
         .compose(&fax_message(&["a@example.com"], Locale::Fr, 3))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    assert!(matches!(outcome, Outcome::Delivered { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
     let files: Vec<_> = std::fs::read_dir(root.join("new"))
         .unwrap()
         .flatten()
@@ -225,7 +228,7 @@ async fn maildir_gets_exactly_the_composed_bytes() {
     let t = Transport::new("", Duration::from_secs(5), None, &default).unwrap();
     assert!(matches!(
         t.send_composed(JOB, &mail).await,
-        Outcome::Delivered { .. }
+        SendOutcome::Delivered { .. }
     ));
     assert_eq!(std::fs::read_dir(default.join("new")).unwrap().count(), 1);
 }

@@ -1,13 +1,13 @@
 //! Email delivery against a real SMTP server (python3-aiosmtpd on 127.0.0.1): what arrives
 //! parses cleanly in two independent parsers, attachments are byte-identical, TLS and AUTH
-//! work, and each failure mode maps to the right [`Outcome`].
+//! work, and each failure mode maps to the right [`SendOutcome`].
 
 mod support;
 
 use std::path::Path;
 use std::time::Duration;
 
-use faxvox::delivery::{Composer, Locale, Outcome, Templates, Transport};
+use faxvox::delivery::{Composer, Locale, SendOutcome, Templates, Transport};
 use mail_parser::{MessageParser, MimeHeaders};
 use support::delivery::{fax_message, pdf_bytes, voicemail_message, wav_bytes, JOB};
 use support::smtp::{SinkOptions, SmtpSink, TestPki};
@@ -67,7 +67,7 @@ async fn fax_with_pdf_arrives_intact_and_parses_cleanly() {
     let mail = composer().compose(&msg).unwrap();
 
     let outcome = t.send_composed(JOB, &mail).await;
-    let Outcome::Delivered { reply, rejected } = &outcome else {
+    let SendOutcome::Delivered { reply, rejected } = &outcome else {
         panic!("{outcome:?}")
     };
     assert!(reply.starts_with("250"), "{reply}");
@@ -146,14 +146,20 @@ async fn voicemail_over_starttls_with_auth_and_pooled_connection() {
         .compose(&voicemail_message(&["zoe@example.com"], Locale::Fr))
         .unwrap();
     let outcome = t.send_composed("vm", &vm).await;
-    assert!(matches!(outcome, Outcome::Delivered { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
     // lettre returns a connection to the pool from a spawned task; let it run.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let fax = c
         .compose(&fax_message(&["zoe@example.com"], Locale::En, 1))
         .unwrap();
     let outcome = t.send_composed(JOB, &fax).await;
-    assert!(matches!(outcome, Outcome::Delivered { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
 
     let got = sink.wait_for(2);
     assert_eq!(got.len(), 2);
@@ -207,7 +213,10 @@ async fn implicit_tls_smtps() {
         .compose(&fax_message(&["a@example.com"], Locale::Fr, 2))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    assert!(matches!(outcome, Outcome::Delivered { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
     assert_same(&sink.wait_for(1)[0].raw, &mail.bytes, "received message");
 }
 
@@ -224,7 +233,10 @@ async fn untrusted_certificate_is_temporary_not_silent() {
         .compose(&fax_message(&["a@example.com"], Locale::Fr, 1))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    assert!(matches!(outcome, Outcome::Temporary { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Temporary { .. }),
+        "{outcome:?}"
+    );
     assert!(sink.messages().is_empty());
 }
 
@@ -244,7 +256,7 @@ async fn wrong_password_is_permanent() {
         ))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    let Outcome::Permanent { reply, rejected } = &outcome else {
+    let SendOutcome::Permanent { reply, rejected } = &outcome else {
         panic!("{outcome:?}")
     };
     assert!(reply.starts_with("535"), "{reply}");
@@ -263,7 +275,7 @@ async fn server_down_is_temporary() {
         .compose(&fax_message(&["a@example.com"], Locale::Fr, 1))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    let Outcome::Temporary {
+    let SendOutcome::Temporary {
         pending, accepted, ..
     } = &outcome
     else {
@@ -285,7 +297,7 @@ async fn reply_451_is_temporary_and_550_permanent() {
     });
     let t = transport(&format!("smtp://127.0.0.1:{}?tls=none", sink.port), None);
     let outcome = t.send_composed(JOB, &mail).await;
-    let Outcome::Temporary { error, pending, .. } = &outcome else {
+    let SendOutcome::Temporary { error, pending, .. } = &outcome else {
         panic!("{outcome:?}")
     };
     assert!(error.starts_with("451 4.3.0 Try again later"), "{error}");
@@ -297,7 +309,7 @@ async fn reply_451_is_temporary_and_550_permanent() {
     });
     let t = transport(&format!("smtp://127.0.0.1:{}?tls=none", sink.port), None);
     let outcome = t.send_composed(JOB, &mail).await;
-    let Outcome::Permanent { reply, rejected } = &outcome else {
+    let SendOutcome::Permanent { reply, rejected } = &outcome else {
         panic!("{outcome:?}")
     };
     assert!(reply.starts_with("550 5.7.1 Message refused"), "{reply}");
@@ -323,7 +335,7 @@ async fn one_refused_recipient_does_not_block_the_others() {
         ))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    let Outcome::Delivered { rejected, .. } = &outcome else {
+    let SendOutcome::Delivered { rejected, .. } = &outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(rejected.len(), 1);
@@ -346,7 +358,10 @@ async fn one_refused_recipient_does_not_block_the_others() {
         .compose(&fax_message(&["gone@example.com"], Locale::Fr, 1))
         .unwrap();
     let outcome = t.send_composed(JOB, &mail).await;
-    assert!(matches!(outcome, Outcome::Permanent { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Permanent { .. }),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -370,10 +385,13 @@ async fn admin_notice_is_delivered() {
         time_zone: "Europe/Paris".into(),
     };
     let notice = composer()
-        .compose_notice(&job, "admin@gw.example", Locale::Fr)
+        .compose_dead_job_notice(&job, "admin@gw.example", Locale::Fr)
         .unwrap();
     let outcome = t.send_composed(JOB, &notice).await;
-    assert!(matches!(outcome, Outcome::Delivered { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
     let r = &sink.wait_for(1)[0];
     assert_eq!(r.rcpt_tos(), ["admin@gw.example"]);
     assert!(r.python_defects().is_empty());

@@ -16,7 +16,7 @@ fn run_pair(tx: &mut FaxSession, rx: &mut FaxSession, limit: Duration) -> Durati
     let mut a_to_b: Vec<[i16; 160]> = Vec::new();
     let mut b_to_a: Vec<[i16; 160]> = Vec::new();
     let (mut seq_ab, mut seq_ba) = (0u16, 0u16);
-    while !(tx.is_done() && rx.is_done()) && now < limit {
+    while !(tx.is_finished() && rx.is_finished()) && now < limit {
         for f in a_to_b.drain(..) {
             rx.on_audio(now, &f);
         }
@@ -154,7 +154,7 @@ fn garbage_input_and_a_non_tiff_document_end_in_a_failure_report() {
         o.max_duration = Duration::from_secs(60);
         let mut rx = FaxSession::receive(o, dir.path()).unwrap();
         let mut now = Duration::ZERO;
-        while !rx.is_done() && now < Duration::from_secs(120) {
+        while !rx.is_finished() && now < Duration::from_secs(120) {
             let frame: Vec<i16> = (0..160).map(|_| rng.next() as i16 / 4).collect();
             rx.on_audio(now, &frame);
             let len = rng.below(40) as usize;
@@ -193,7 +193,7 @@ fn hangup_mid_call_and_events_after_done_are_harmless() {
     let mut tx = FaxSession::transmit(FaxOptions::new("h-tx", audio), &doc).unwrap();
     let mut rx = FaxSession::receive(FaxOptions::new("h-rx", audio), dir.path()).unwrap();
     run_pair(&mut tx, &mut rx, Duration::from_secs(12));
-    assert!(!rx.is_done());
+    assert!(!rx.is_finished());
     rx.hangup(Duration::from_secs(12));
     let r = rx.report().expect("done after hangup").clone();
     assert!(!r.success);

@@ -291,7 +291,7 @@ fn record_t38_fax(dir: &Path, mode: EcMode, ecm: bool) -> Vec<(u8, Vec<u8>)> {
     });
     let mut out = Vec::new();
     let (mut now, mut gap, mut seq_back) = (Duration::ZERO, 0u8, 0u16);
-    while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(120) {
+    while !(tx.is_finished() && rx.is_finished()) && now < Duration::from_secs(120) {
         tx.on_tick(now);
         rx.on_tick(now);
         while let Some((ifp, count)) = tx.poll_ifp() {
@@ -310,7 +310,7 @@ fn record_t38_fax(dir: &Path, mode: EcMode, ecm: bool) -> Vec<(u8, Vec<u8>)> {
         now += TICK;
         gap = gap.saturating_add(1);
     }
-    assert!(rx.is_done(), "the seed fax did not finish");
+    assert!(rx.is_finished(), "the seed fax did not finish");
     out
 }
 

@@ -9,10 +9,10 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use faxvox::directory::{CallKind as RecordKind, CallStatus};
+use faxvox::directory::{CallKind, CallStatus};
 use faxvox::fax::{Direction, FaxReport, ReceivedPage};
 use faxvox::gateway::commit::{
-    commit_call, CallKind, CallSummary, CommitError, FAX_TIFF, VOICEMAIL_WAV,
+    commit_call, CallCapture, CallSummary, CommitError, FAX_TIFF, VOICEMAIL_WAV,
 };
 use faxvox::sip::call::Reason;
 use faxvox::voicemail::{MissedReason, Outcome};
@@ -127,7 +127,7 @@ fn at(s: &str) -> SystemTime {
     faxvox_spool::parse_rfc3339(s).unwrap()
 }
 
-fn summary(call_id: &str, line: &str, kind: CallKind) -> CallSummary {
+fn summary(call_id: &str, line: &str, kind: CallCapture) -> CallSummary {
     CallSummary {
         call_id: call_id.into(),
         account: "zoe".into(),
@@ -207,7 +207,7 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
     let fax_call = summary(
         "fax-call@peer",
         FAX,
-        CallKind::Fax {
+        CallCapture::Fax {
             tiff: Some(tiff.clone()),
             report: Some(report("fax-call@peer", true, 2, Some(&tiff))),
         },
@@ -241,14 +241,14 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
     let empty = summary(
         "empty-fax@peer",
         FAX,
-        CallKind::Fax {
+        CallCapture::Fax {
             tiff: None,
             report: Some(report("empty-fax@peer", false, 0, None)),
         },
     );
     assert_eq!(commit_call(&spool, &empty).unwrap(), None);
     let rec = empty.to_record(None, Some(200), Some(Reason::RemoteBye), None);
-    assert_eq!(rec.kind, RecordKind::Fax);
+    assert_eq!(rec.kind, CallKind::Fax);
     assert_eq!(rec.status, CallStatus::Failed);
     assert_eq!(rec.pages, Some(0));
     assert!(
@@ -271,7 +271,7 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
         samples: 12_000,
         stopped_by: faxvox::voicemail::StopReason::Hangup,
     };
-    let kind = CallKind::from_media(None, None, Some(&outcome), Duration::from_secs(1));
+    let kind = CallCapture::from_media(None, None, Some(&outcome), Duration::from_secs(1));
     let vm_call = summary("vm-call@peer", VOICE, kind);
     let vm_job = commit_call(&spool, &vm_call)
         .unwrap()
@@ -293,7 +293,7 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
         Some(Reason::RemoteBye),
         None,
     );
-    assert_eq!(rec.kind, RecordKind::Voicemail);
+    assert_eq!(rec.kind, CallKind::Voicemail);
     assert_eq!(rec.status, CallStatus::Ok);
     assert_eq!(rec.duration, Duration::from_secs(62));
     assert_eq!(rec.job_id.as_deref(), Some(vm_job.as_str()));
@@ -301,7 +301,7 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
     assert_eq!((rec.rtp_foreign, rec.udptl_foreign), (25, 2));
 
     // The caller hung up during the greeting: a missed call, no media.
-    let missed = CallKind::from_media(
+    let missed = CallCapture::from_media(
         None,
         None,
         Some(&Outcome::MissedCall {
@@ -323,7 +323,7 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
     );
     assert_eq!(shown["manifest"]["media"].as_array().unwrap().len(), 0);
     let rec = missed_call.to_record(Some(missed_job.to_string()), Some(200), None, None);
-    assert_eq!(rec.kind, RecordKind::Missed);
+    assert_eq!(rec.kind, CallKind::Missed);
 
     // A message shorter than the minimum is a missed call too.
     let short = Outcome::Message {
@@ -333,8 +333,8 @@ fn fax_voicemail_and_missed_call_are_delivered_by_the_worker() {
         stopped_by: faxvox::voicemail::StopReason::Hangup,
     };
     assert!(matches!(
-        CallKind::from_media(None, None, Some(&short), Duration::from_secs(1)),
-        CallKind::Missed { .. }
+        CallCapture::from_media(None, None, Some(&short), Duration::from_secs(1)),
+        CallCapture::Missed { .. }
     ));
 
     // The unchanged worker delivers all three.
@@ -377,7 +377,7 @@ fn a_full_spool_refuses_the_job_and_leaves_the_media_in_place() {
     let call = summary(
         "full@peer",
         VOICE,
-        CallKind::Voicemail {
+        CallCapture::Voicemail {
             wav: wav.clone(),
             recorded: Duration::from_millis(1500),
         },

@@ -10,7 +10,7 @@ use faxvox::call::driver::MediaHandle;
 use faxvox::call::media_call::{MediaRole, MediaSettings};
 use faxvox::call::ports::PortPool;
 use faxvox::config::MediaConfig;
-use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
+use faxvox::sip::call::{Action, Call, CallConfig, CallPurpose, Reason, ServerTxn};
 use faxvox::sip::leg::Leg;
 use faxvox::sip::sdp::LocalMedia;
 use faxvox::sip::stack::LegEvent;
@@ -66,7 +66,7 @@ fn setup(play_ms: u64) -> Setup {
     );
     let mut call = Call::new_inbound("scripted", CallConfig::default(), 1);
     call.on_invite(start.elapsed(), Some(OFFER.as_bytes()));
-    call.answer(start.elapsed(), local, LineKind::Voice)
+    call.answer(start.elapsed(), local, CallPurpose::Voice)
         .unwrap();
     let (media, events) = MediaHandle::spawn(
         "scripted".into(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use faxvox::config::MediaConfig;
 use faxvox::sip::call::{
-    Action, Call, CallConfig, CallError, ClientTxn, FaxToneHeard, LineKind, Reason, ServerTxn,
+    Action, Call, CallConfig, CallError, CallPurpose, ClientTxn, FaxToneHeard, Reason, ServerTxn,
     T38Policy,
 };
 use faxvox::sip::sdp::{LocalMedia, NegotiatedMedia};
@@ -115,7 +115,7 @@ fn fax_config() -> CallConfig {
 
 /// An inbound call answered at [`ANSWER_AT`] (G.711) and ACKed at [`ACK_AT`]; the actions up
 /// to there are checked and drained.
-fn answered(config: CallConfig, line: LineKind, seed: u64) -> Call {
+fn answered(config: CallConfig, line: CallPurpose, seed: u64) -> Call {
     let mut call = Call::new_inbound(CALL_ID, config, seed);
     call.on_invite(Duration::ZERO, Some(&crlf(ASTERISK_OFFER)));
     call.answer(ANSWER_AT, local(), line).unwrap();
@@ -187,7 +187,7 @@ fn expect_single_response(call: &mut Call, txn: ServerTxn, status: u16) -> Optio
 
 #[test]
 fn peer_t38_reinvite_within_ced_window_is_answered_with_image() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     assert_eq!(
         call.poll_timeout(),
         Some(ANSWER_AT + Duration::from_secs(3))
@@ -222,7 +222,7 @@ fn peer_t38_reinvite_within_ced_window_is_answered_with_image() {
 
 #[test]
 fn no_peer_reinvite_we_send_ours_at_exactly_3_s() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     let deadline = ANSWER_AT + Duration::from_secs(3);
     assert_eq!(call.poll_timeout(), Some(deadline));
     call.on_timeout(deadline - ms(1));
@@ -278,7 +278,7 @@ fn no_peer_reinvite_we_send_ours_at_exactly_3_s() {
 #[test]
 fn t38_refused_with_488_keeps_audio_and_never_asks_again() {
     for status in [488, 415, 606] {
-        let mut call = answered(fax_config(), LineKind::Fax, 1);
+        let mut call = answered(fax_config(), CallPurpose::Fax, 1);
         let (txn, _) = our_t38_reinvite(&mut call);
         call.on_response(ms(3300), txn, status, None);
         assert_eq!(drain(&mut call), [], "{status}: no media change, no retry");
@@ -294,14 +294,14 @@ fn t38_refused_with_488_keeps_audio_and_never_asks_again() {
         let sdp =
             expect_single_response(&mut call, ServerTxn::Reinvite(3), 200).expect("200 with SDP");
         assert_eq!(m_lines(&sdp), ["m=audio 40000 RTP/AVP 0 101"]);
-        assert!(!call.is_terminated());
+        assert!(!call.is_finished());
     }
 }
 
 #[test]
 fn glare_491_both_ways_then_retry_within_0_to_2_s_succeeds() {
     for seed in 0..20 {
-        let mut call = answered(fax_config(), LineKind::Fax, seed);
+        let mut call = answered(fax_config(), CallPurpose::Fax, seed);
         let (first, _) = our_t38_reinvite(&mut call);
         let sent_at = ANSWER_AT + Duration::from_secs(3);
 
@@ -350,7 +350,7 @@ fn glare_491_both_ways_then_retry_within_0_to_2_s_succeeds() {
 
 #[test]
 fn repeated_491_gives_up_after_the_retry_cap() {
-    let mut call = answered(fax_config(), LineKind::Fax, 5);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 5);
     let (mut txn, _) = our_t38_reinvite(&mut call);
     let mut now = ANSWER_AT + Duration::from_secs(3);
     for _ in 0..2 {
@@ -369,12 +369,12 @@ fn repeated_491_gives_up_after_the_retry_cap() {
     assert_eq!(drain(&mut call), []);
     assert_eq!(call.poll_timeout(), None, "no third retry");
     assert_audio(call.media().unwrap(), "192.0.2.10:10000");
-    assert!(!call.is_terminated());
+    assert!(!call.is_finished());
 }
 
 #[test]
 fn peer_t38_reinvite_during_491_backoff_is_answered_and_cancels_the_retry() {
-    let mut call = answered(fax_config(), LineKind::Fax, 3);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 3);
     let (txn, _) = our_t38_reinvite(&mut call);
     call.on_response(ms(3300), txn, 491, None);
     call.on_reinvite(ms(3310), 4, Some(&crlf(ASTERISK_T38_REINVITE)));
@@ -391,7 +391,7 @@ fn peer_t38_reinvite_during_491_backoff_is_answered_and_cancels_the_retry() {
 
 #[test]
 fn reinvite_without_sdp_offers_in_200_and_takes_the_answer_from_the_ack() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     call.on_reinvite(ms(1000), 5, None);
     let offer = expect_single_response(&mut call, ServerTxn::Reinvite(5), 200)
         .expect("our offer in the 200");
@@ -415,7 +415,7 @@ fn reinvite_without_sdp_offers_in_200_and_takes_the_answer_from_the_ack() {
 
 #[test]
 fn session_refresh_during_t38_is_a_refresh_not_a_switch() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     call.on_reinvite(ms(1000), 2, Some(&crlf(ASTERISK_T38_REINVITE)));
     drain(&mut call);
     call.on_ack(ms(1050), ServerTxn::Reinvite(2), None);
@@ -467,7 +467,7 @@ fn session_refresh_during_t38_is_a_refresh_not_a_switch() {
 
 #[test]
 fn bye_while_our_reinvite_is_pending_answers_200_and_terminates() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     let (txn, _) = our_t38_reinvite(&mut call);
     call.on_bye(ms(3300));
     assert_eq!(
@@ -482,7 +482,7 @@ fn bye_while_our_reinvite_is_pending_answers_200_and_terminates() {
             Action::Terminated(Reason::RemoteBye)
         ]
     );
-    assert!(call.is_terminated());
+    assert!(call.is_finished());
     // The late 481 (or even 200) to our re-INVITE and every later input do nothing.
     call.on_response(ms(3320), txn, 481, None);
     call.on_response(ms(3320), txn, 200, Some(&crlf(ASTERISK_T38_ANSWER)));
@@ -495,7 +495,7 @@ fn bye_while_our_reinvite_is_pending_answers_200_and_terminates() {
 
 #[test]
 fn a_481_to_our_reinvite_terminates_without_bye() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     let (txn, _) = our_t38_reinvite(&mut call);
     call.on_response(ms(3300), txn, 481, None);
     assert_eq!(drain(&mut call), [Action::Terminated(Reason::DialogGone)]);
@@ -525,7 +525,7 @@ fn malformed_sdp_in_invite_gets_400_or_488_and_no_media() {
         );
         // The app cannot answer it any more; no media is ever started.
         assert!(matches!(
-            call.answer(ANSWER_AT, local(), LineKind::Fax),
+            call.answer(ANSWER_AT, local(), CallPurpose::Fax),
             Err(CallError::InvalidState { .. })
         ));
         assert_eq!(drain(&mut call), []);
@@ -535,21 +535,21 @@ fn malformed_sdp_in_invite_gets_400_or_488_and_no_media() {
 
 #[test]
 fn malformed_sdp_in_reinvite_keeps_the_session() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     call.on_reinvite(ms(1000), 2, Some(&crlf(GARBAGE_SDP)));
     assert_eq!(
         expect_single_response(&mut call, ServerTxn::Reinvite(2), 400),
         None
     );
     assert_audio(call.media().unwrap(), "192.0.2.10:10000");
-    assert!(!call.is_terminated());
+    assert!(!call.is_finished());
 }
 
 #[test]
 fn missing_ack_ends_the_call_with_bye_after_32_s() {
     let mut call = Call::new_inbound(CALL_ID, fax_config(), 1);
     call.on_invite(Duration::ZERO, Some(&crlf(ASTERISK_OFFER)));
-    call.answer(ANSWER_AT, local(), LineKind::Fax).unwrap();
+    call.answer(ANSWER_AT, local(), CallPurpose::Fax).unwrap();
     drain(&mut call);
     // The CED window ends first, but no re-INVITE goes out on an unconfirmed dialog.
     assert_eq!(
@@ -575,7 +575,7 @@ fn the_ack_of_a_reinvite_does_not_confirm_the_initial_invite() {
     // The caller's re-INVITE overtakes its own lost initial ACK.
     let mut call = Call::new_inbound(CALL_ID, fax_config(), 1);
     call.on_invite(Duration::ZERO, Some(&crlf(ASTERISK_OFFER)));
-    call.answer(ANSWER_AT, local(), LineKind::Fax).unwrap();
+    call.answer(ANSWER_AT, local(), CallPurpose::Fax).unwrap();
     drain(&mut call);
     call.on_reinvite(ms(1000), 2, Some(&crlf(ASTERISK_T38_REINVITE)));
     assert_eq!(drain(&mut call).len(), 2);
@@ -601,7 +601,7 @@ fn policy_off_answers_peer_t38_with_488_and_audio_continues() {
         t38: T38Policy::Off,
         ..CallConfig::default()
     };
-    let mut call = answered(config, LineKind::Fax, 1);
+    let mut call = answered(config, CallPurpose::Fax, 1);
     assert_eq!(call.poll_timeout(), None, "no CED window: we never ask");
     call.on_reinvite(ms(1000), 2, Some(&crlf(ASTERISK_T38_REINVITE)));
     assert_eq!(
@@ -612,7 +612,7 @@ fn policy_off_answers_peer_t38_with_488_and_audio_continues() {
     assert_eq!(call.request_t38(ms(2000)), Err(CallError::T38NotAllowed));
     call.on_timeout(ms(10_000));
     assert_eq!(drain(&mut call), []);
-    assert!(!call.is_terminated());
+    assert!(!call.is_finished());
 }
 
 #[test]
@@ -621,7 +621,7 @@ fn policy_accept_answers_t38_but_never_asks() {
         t38: T38Policy::Accept,
         ..CallConfig::default()
     };
-    let mut call = answered(config, LineKind::Fax, 1);
+    let mut call = answered(config, CallPurpose::Fax, 1);
     let ced = call.poll_timeout().expect("the window runs for the peer");
     call.on_timeout(ced);
     assert_eq!(drain(&mut call), [], "no re-INVITE of ours");
@@ -652,7 +652,7 @@ fn cancel_before_answer_gets_487_and_terminates() {
             Action::Terminated(Reason::Cancelled)
         ]
     );
-    assert!(call.answer(ms(600), local(), LineKind::Fax).is_err());
+    assert!(call.answer(ms(600), local(), CallPurpose::Fax).is_err());
     assert_eq!(drain(&mut call), []);
 }
 
@@ -683,7 +683,7 @@ fn maximum_duration_ends_the_call_with_bye() {
         max_duration: Some(Duration::from_secs(600)),
         ..CallConfig::default()
     };
-    let mut call = answered(config, LineKind::Voice, 1);
+    let mut call = answered(config, CallPurpose::Voice, 1);
     let end = ANSWER_AT + Duration::from_secs(600);
     assert_eq!(call.poll_timeout(), Some(end));
     call.on_timeout(end);
@@ -695,13 +695,13 @@ fn maximum_duration_ends_the_call_with_bye() {
 
 #[test]
 fn cng_on_a_voice_line_turns_it_into_a_fax_reception() {
-    let mut call = answered(fax_config(), LineKind::Voice, 1);
+    let mut call = answered(fax_config(), CallPurpose::Voice, 1);
     assert_eq!(call.poll_timeout(), None, "no CED window for voicemail");
     // CED from the peer is ambiguous and changes nothing.
     call.media_event(ms(2000), FaxToneHeard::Ced);
     assert_eq!(call.poll_timeout(), None);
     call.media_event(ms(5000), FaxToneHeard::Cng);
-    assert_eq!(call.line(), LineKind::Fax);
+    assert_eq!(call.line(), CallPurpose::Fax);
     assert_eq!(call.poll_timeout(), Some(ms(8000)));
     let (_, sdp) = our_t38_reinvite(&mut call);
     assert!(sdp.contains("m=image 40002 udptl t38"));
@@ -709,7 +709,7 @@ fn cng_on_a_voice_line_turns_it_into_a_fax_reception() {
 
 #[test]
 fn v21_preamble_on_a_fax_line_asks_for_t38_at_once() {
-    let mut call = answered(fax_config(), LineKind::Fax, 1);
+    let mut call = answered(fax_config(), CallPurpose::Fax, 1);
     call.media_event(ms(1200), FaxToneHeard::V21Preamble);
     let actions = drain(&mut call);
     assert!(
@@ -722,7 +722,7 @@ fn v21_preamble_on_a_fax_line_asks_for_t38_at_once() {
 fn t38_in_the_initial_invite_starts_t38_and_skips_the_ced_window() {
     let mut call = Call::new_inbound(CALL_ID, fax_config(), 1);
     call.on_invite(Duration::ZERO, Some(&crlf(INITIAL_AUDIO_PLUS_IMAGE)));
-    call.answer(ANSWER_AT, local(), LineKind::Fax).unwrap();
+    call.answer(ANSWER_AT, local(), CallPurpose::Fax).unwrap();
     let actions = drain(&mut call);
     let Some(Action::StartMedia(media)) = actions.last() else {
         panic!("{actions:#?}");
@@ -739,7 +739,7 @@ fn t38_in_the_initial_invite_starts_t38_and_skips_the_ced_window() {
 fn hangup_before_the_initial_ack_waits_for_it() {
     let mut call = Call::new_inbound(CALL_ID, fax_config(), 1);
     call.on_invite(Duration::ZERO, Some(&crlf(ASTERISK_OFFER)));
-    call.answer(ANSWER_AT, local(), LineKind::Fax).unwrap();
+    call.answer(ANSWER_AT, local(), CallPurpose::Fax).unwrap();
     drain(&mut call);
     call.hangup(ms(220));
     assert_eq!(drain(&mut call), [], "no BYE before the ACK (RFC 3261 §15)");
@@ -754,7 +754,7 @@ fn hangup_before_the_initial_ack_waits_for_it() {
 fn invite_without_sdp_gets_our_offer_and_media_starts_on_the_ack() {
     let mut call = Call::new_inbound(CALL_ID, fax_config(), 1);
     call.on_invite(Duration::ZERO, None);
-    call.answer(ANSWER_AT, local(), LineKind::Fax).unwrap();
+    call.answer(ANSWER_AT, local(), CallPurpose::Fax).unwrap();
     let actions = drain(&mut call);
     let [_trying, Action::SendResponse {
         status: 200,

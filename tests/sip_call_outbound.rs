@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use faxvox::config::MediaConfig;
 use faxvox::sip::call::{
-    Action, Call, CallConfig, CallError, ClientTxn, FaxToneHeard, InitialOffer, LineKind, Reason,
-    ServerTxn, T38Policy, DEFAULT_CNG_WINDOW,
+    Action, Call, CallConfig, CallError, CallPurpose, ClientTxn, FaxToneHeard, InitialOffer,
+    Reason, ServerTxn, T38Policy, DEFAULT_CNG_WINDOW,
 };
 use faxvox::sip::sdp::{LocalMedia, NegotiatedMedia};
 
@@ -260,7 +260,7 @@ fn calling(out_config: CallConfig, in_config: CallConfig, offer: InitialOffer, s
     let mut out = Call::new_outbound(CALL_ID, out_config, seed);
     assert!(out.is_outbound());
     let sdp = out
-        .make_offer_with(Duration::ZERO, out_local(), LineKind::Fax, offer)
+        .make_offer_with(Duration::ZERO, out_local(), CallPurpose::Fax, offer)
         .unwrap();
     let mut sim = Sim::new(out, Call::new_inbound(CALL_ID, in_config, seed + 1000));
     sim.send(Side::In, Msg::Invite(sdp.into_bytes()));
@@ -273,7 +273,12 @@ fn calling(out_config: CallConfig, in_config: CallConfig, offer: InitialOffer, s
 
 /// A G.711 fax call from the caller to a receiver on `in_line`, answered at [`ANSWER_AT`]; the
 /// 200 reaches the caller at [`OK_AT`] and its ACK the callee 20 ms later.
-fn established(out_config: CallConfig, in_config: CallConfig, in_line: LineKind, seed: u64) -> Sim {
+fn established(
+    out_config: CallConfig,
+    in_config: CallConfig,
+    in_line: CallPurpose,
+    seed: u64,
+) -> Sim {
     let mut sim = calling(out_config, in_config, InitialOffer::Audio, seed);
     sim.run_until(ANSWER_AT);
     sim.inb.answer(ANSWER_AT, in_local(), in_line).unwrap();
@@ -327,7 +332,7 @@ fn assert_t38_both(sim: &Sim) {
 fn establishment_offer_answer_and_timers() {
     let mut out = Call::new_outbound(CALL_ID, CallConfig::default(), 1);
     let offer = out
-        .make_offer(Duration::ZERO, out_local(), LineKind::Fax)
+        .make_offer(Duration::ZERO, out_local(), CallPurpose::Fax)
         .unwrap();
     assert_eq!(m_lines(&offer), ["m=audio 30000 RTP/AVP 8 0 101"]);
     assert!(offer.contains("a=rtpmap:101 telephone-event/8000"));
@@ -335,14 +340,14 @@ fn establishment_offer_answer_and_timers() {
     assert_eq!(drain(&mut out), [], "the glue sends the INVITE itself");
     assert_eq!(out.poll_timeout(), None);
     assert!(matches!(
-        out.make_offer(ms(1), out_local(), LineKind::Fax),
+        out.make_offer(ms(1), out_local(), CallPurpose::Fax),
         Err(CallError::InvalidState { .. })
     ));
 
     let mut sim = established(
         CallConfig::default(),
         CallConfig::default(),
-        LineKind::Fax,
+        CallPurpose::Fax,
         1,
     );
     // The caller got exactly StartMedia (no ACK action: the glue ACKs the initial 2xx).
@@ -364,7 +369,7 @@ fn establishment_offer_answer_and_timers() {
     let now = sim.now;
     sim.out.on_invite_response(now, 200, None);
     assert_eq!(drain(&mut sim.out), []);
-    assert!(!sim.out.is_terminated());
+    assert!(!sim.out.is_finished());
 }
 
 #[test]
@@ -372,7 +377,7 @@ fn receivers_t38_reinvite_after_its_ced_window_is_accepted_by_the_sender() {
     let mut sim = established(
         CallConfig::default(),
         CallConfig::default(),
-        LineKind::Fax,
+        CallPurpose::Fax,
         1,
     );
     // Tones on the sending side do not make it ask.
@@ -406,7 +411,7 @@ fn receivers_t38_reinvite_after_its_ced_window_is_accepted_by_the_sender() {
     // Nothing left to do on either side: the CNG window was closed by the switch.
     assert_eq!(sim.out.poll_timeout(), None);
     assert_eq!(sim.inb.poll_timeout(), None);
-    assert!(!sim.out.is_terminated() && !sim.inb.is_terminated());
+    assert!(!sim.out.is_finished() && !sim.inb.is_finished());
 }
 
 #[test]
@@ -415,7 +420,7 @@ fn glare_491_both_ways_the_call_id_owner_backs_off_longer() {
         let mut sim = established(
             CallConfig::default(),
             CallConfig::default(),
-            LineKind::Fax,
+            CallPurpose::Fax,
             seed,
         );
         // The receiver's CED window ends at 3.2 s; the sender asks at the very same moment.
@@ -461,7 +466,7 @@ fn glare_when_the_other_side_gives_up_the_owner_retries_after_2_1_to_4_s() {
             max_glare_retries: 0,
             ..CallConfig::default()
         };
-        let mut sim = established(CallConfig::default(), in_config, LineKind::Fax, seed);
+        let mut sim = established(CallConfig::default(), in_config, CallPurpose::Fax, seed);
         let t = ANSWER_AT + Duration::from_secs(3);
         sim.run_until(t);
         sim.out.request_t38(t).unwrap();
@@ -488,7 +493,7 @@ fn sender_with_policy_request_asks_after_its_window_when_the_receiver_never_does
         t38: T38Policy::Accept,
         ..CallConfig::default()
     };
-    let mut sim = established(CallConfig::default(), receiver.clone(), LineKind::Fax, 3);
+    let mut sim = established(CallConfig::default(), receiver.clone(), CallPurpose::Fax, 3);
     let deadline = OK_AT + DEFAULT_CNG_WINDOW;
     sim.run_until(deadline - ms(1));
     assert!(sim.reinvites_sent(Side::Out).is_empty());
@@ -511,13 +516,13 @@ fn sender_with_policy_request_asks_after_its_window_when_the_receiver_never_does
         t38: T38Policy::Accept,
         ..CallConfig::default()
     };
-    let mut sim = established(sender, receiver, LineKind::Fax, 3);
+    let mut sim = established(sender, receiver, CallPurpose::Fax, 3);
     sim.run_until(Duration::from_secs(120));
     assert!(sim.reinvites_sent(Side::Out).is_empty());
     assert!(sim.reinvites_sent(Side::In).is_empty());
     assert_eq!(sim.media(Side::Out).len(), 1);
     assert!(sim.out.media().unwrap().audio.is_some());
-    assert!(!sim.out.is_terminated());
+    assert!(!sim.out.is_finished());
 }
 
 #[test]
@@ -538,7 +543,7 @@ fn rejected_invite_terminates_without_bye_or_media() {
                 .collect::<Vec<_>>(),
             [Action::Terminated(Reason::Rejected(status))]
         );
-        assert!(sim.out.is_terminated());
+        assert!(sim.out.is_finished());
         assert!(sim.out.media().is_none());
         assert_eq!(sim.out.poll_timeout(), None);
         // Late input changes nothing.
@@ -562,7 +567,7 @@ fn unusable_answer_in_the_2xx_gets_bye_and_bad_answer() {
     ];
     for body in bodies {
         let mut call = Call::new_outbound(CALL_ID, CallConfig::default(), 1);
-        call.make_offer(Duration::ZERO, out_local(), LineKind::Fax)
+        call.make_offer(Duration::ZERO, out_local(), CallPurpose::Fax)
             .unwrap();
         // Provisional responses, even with (early media) SDP, change nothing.
         call.on_invite_response(ms(50), 100, None);
@@ -588,7 +593,7 @@ fn bye_from_the_caller() {
     let mut sim = established(
         CallConfig::default(),
         CallConfig::default(),
-        LineKind::Fax,
+        CallPurpose::Fax,
         1,
     );
     sim.run_until(Duration::from_secs(2));
@@ -613,7 +618,7 @@ fn bye_from_the_callee_during_t38() {
     let mut sim = established(
         CallConfig::default(),
         CallConfig::default(),
-        LineKind::Fax,
+        CallPurpose::Fax,
         1,
     );
     sim.run_until(Duration::from_secs(30));
@@ -669,7 +674,7 @@ fn a_2xx_crossing_our_cancel_is_acked_and_ended_with_bye() {
     );
     // The callee answers at the moment the caller gives up.
     let now = sim.now;
-    sim.inb.answer(now, in_local(), LineKind::Fax).unwrap();
+    sim.inb.answer(now, in_local(), CallPurpose::Fax).unwrap();
     sim.out.hangup(now);
     sim.run_until(Duration::from_secs(60));
     let out_actions: Vec<Action> = sim
@@ -693,7 +698,7 @@ fn a_2xx_crossing_our_cancel_is_acked_and_ended_with_bye() {
 #[test]
 fn a_cancelled_invite_without_final_response_gives_up_after_32_s() {
     let mut call = Call::new_outbound(CALL_ID, CallConfig::default(), 1);
-    call.make_offer(Duration::ZERO, out_local(), LineKind::Voice)
+    call.make_offer(Duration::ZERO, out_local(), CallPurpose::Voice)
         .unwrap();
     call.on_invite_response(ms(40), 180, None);
     call.hangup(ms(1000));
@@ -716,7 +721,7 @@ fn t38_in_the_initial_offer() {
         1,
     );
     let now = sim.now;
-    sim.inb.answer(now, in_local(), LineKind::Fax).unwrap();
+    sim.inb.answer(now, in_local(), CallPurpose::Fax).unwrap();
     sim.run_until(Duration::from_secs(60));
     let out_media = sim.media(Side::Out);
     let [m] = out_media[..] else {
@@ -737,7 +742,7 @@ fn t38_in_the_initial_offer() {
         .make_offer_with(
             Duration::ZERO,
             out_local(),
-            LineKind::Fax,
+            CallPurpose::Fax,
             InitialOffer::AudioAndT38,
         )
         .unwrap();
@@ -753,7 +758,7 @@ fn t38_in_the_initial_offer() {
         .make_offer_with(
             Duration::ZERO,
             out_local(),
-            LineKind::Fax,
+            CallPurpose::Fax,
             InitialOffer::T38Only,
         )
         .unwrap();
@@ -765,7 +770,7 @@ fn t38_in_the_initial_offer() {
         1,
     );
     let now = sim.now;
-    sim.inb.answer(now, in_local(), LineKind::Fax).unwrap();
+    sim.inb.answer(now, in_local(), CallPurpose::Fax).unwrap();
     sim.run_until(Duration::from_secs(60));
     assert_t38_both(&sim);
 
@@ -776,7 +781,7 @@ fn t38_in_the_initial_offer() {
     };
     let mut sim = calling(CallConfig::default(), strict, InitialOffer::T38Only, 1);
     let now = sim.now;
-    sim.inb.answer(now, in_local(), LineKind::Fax).unwrap();
+    sim.inb.answer(now, in_local(), CallPurpose::Fax).unwrap();
     sim.run_until(Duration::from_secs(60));
     assert_eq!(sim.terminated(Side::Out), Some(Reason::Rejected(488)));
 
@@ -788,13 +793,13 @@ fn t38_in_the_initial_offer() {
     let mut out = Call::new_outbound(CALL_ID, off, 1);
     for offer in [InitialOffer::AudioAndT38, InitialOffer::T38Only] {
         assert_eq!(
-            out.make_offer_with(Duration::ZERO, out_local(), LineKind::Fax, offer),
+            out.make_offer_with(Duration::ZERO, out_local(), CallPurpose::Fax, offer),
             Err(CallError::T38NotAllowed)
         );
     }
     let mut inbound = Call::new_inbound(CALL_ID, CallConfig::default(), 1);
     assert!(matches!(
-        inbound.make_offer(Duration::ZERO, out_local(), LineKind::Fax),
+        inbound.make_offer(Duration::ZERO, out_local(), CallPurpose::Fax),
         Err(CallError::InvalidState { .. })
     ));
 }
@@ -805,10 +810,11 @@ fn outbound_call_ignores_inbound_only_inputs_and_refuses_early_reinvites() {
     call.on_invite(Duration::ZERO, None);
     assert_eq!(drain(&mut call), []);
     assert!(matches!(
-        call.answer(ms(1), out_local(), LineKind::Fax),
+        call.answer(ms(1), out_local(), CallPurpose::Fax),
         Err(CallError::InvalidState { .. })
     ));
-    call.make_offer(ms(2), out_local(), LineKind::Fax).unwrap();
+    call.make_offer(ms(2), out_local(), CallPurpose::Fax)
+        .unwrap();
     call.on_cancel(ms(3));
     assert_eq!(drain(&mut call), []);
     // A re-INVITE while our INVITE is in progress: 491 (RFC 3261 §14.2).
@@ -821,5 +827,5 @@ fn outbound_call_ignores_inbound_only_inputs_and_refuses_early_reinvites() {
             ..
         }]
     ));
-    assert!(!call.is_terminated());
+    assert!(!call.is_finished());
 }

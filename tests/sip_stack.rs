@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use faxvox::config::MediaConfig;
-use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn, T38Policy};
+use faxvox::sip::call::{Action, Call, CallConfig, CallPurpose, Reason, ServerTxn, T38Policy};
 use faxvox::sip::digest::DigestAuth;
 use faxvox::sip::sdp::LocalMedia;
 use faxvox::sip::stack::{
@@ -360,7 +360,7 @@ async fn full_call_ack_t38_reinvite_and_remote_bye() {
     call.on_invite(now(), incoming.sdp.as_deref());
     let mut leg = incoming.into_leg().unwrap();
     assert_eq!(leg.call_id(), call_id);
-    call.answer(now(), local(40000), LineKind::Fax).unwrap();
+    call.answer(now(), local(40000), CallPurpose::Fax).unwrap();
     let done = drain(&mut call, &mut leg);
     assert!(done.iter().any(|a| matches!(a, Action::StartMedia(_))));
 
@@ -469,7 +469,8 @@ async fn in_dialog_options_and_peer_reinvite_are_answered() {
     let mut call = Call::new_inbound(call_id, CallConfig::default(), 7);
     call.on_invite(now(), incoming.sdp.as_deref());
     let mut leg = incoming.into_leg().unwrap();
-    call.answer(now(), local(40010), LineKind::Voice).unwrap();
+    call.answer(now(), local(40010), CallPurpose::Voice)
+        .unwrap();
     drain(&mut call, &mut leg);
     let ok = peer.response().await;
     let to = ok.header("to").to_string();
@@ -581,7 +582,7 @@ async fn two_stacks_call_each_other() {
     let call_id = "uac-1@test".to_string();
     let mut caller = Call::new_outbound(call_id.clone(), CallConfig::default(), 3);
     let offer = caller
-        .make_offer(now(), local(41000), LineKind::Fax)
+        .make_offer(now(), local(41000), CallPurpose::Fax)
         .unwrap();
     let out = OutgoingInvite {
         to: format!("sip:4930555@{}", gateway.local_addr()),
@@ -608,7 +609,7 @@ async fn two_stacks_call_each_other() {
     let mut gw = Call::new_inbound(call_id.clone(), CallConfig::default(), 5);
     gw.on_invite(now(), incoming.sdp.as_deref());
     let mut gw_leg = incoming.into_leg().unwrap();
-    gw.answer(now(), local(40020), LineKind::Fax).unwrap();
+    gw.answer(now(), local(40020), CallPurpose::Fax).unwrap();
     drain(&mut gw, &mut gw_leg);
 
     let answered = timeout(WAIT, invite).await.unwrap().unwrap().unwrap();
@@ -675,7 +676,7 @@ async fn two_stacks_call_each_other() {
     assert_eq!(ev, LegEvent::Bye);
     feed(&mut gw, now(), ev);
     drain(&mut gw, &mut gw_leg);
-    assert!(gw.is_terminated());
+    assert!(gw.is_finished());
     assert_eq!(next_event(&mut gw_leg).await, None);
     assert_eq!(next_event(&mut caller_leg).await, None);
     assert_eq!(gateway.dialog_count(), 0);
@@ -967,7 +968,8 @@ async fn tls_options_and_a_call_over_tls() {
     let mut call = Call::new_inbound(incoming.call_id.clone(), CallConfig::default(), 7);
     call.on_invite(now(), incoming.sdp.as_deref());
     let mut leg = incoming.into_leg().unwrap();
-    call.answer(now(), local(40100), LineKind::Voice).unwrap();
+    call.answer(now(), local(40100), CallPurpose::Voice)
+        .unwrap();
     drain(&mut call, &mut leg);
     let ok = peer.response().await;
     assert_eq!(ok.status(), Some(200), "{ok:?}");
@@ -1335,7 +1337,7 @@ async fn answered_unacked(
     let mut call = Call::new_inbound(call_id, CallConfig::default(), 7);
     call.on_invite(now, incoming.sdp.as_deref());
     let mut leg = incoming.into_leg().unwrap();
-    call.answer(now, local(rtp), LineKind::Fax).unwrap();
+    call.answer(now, local(rtp), CallPurpose::Fax).unwrap();
     drain(&mut call, &mut leg);
     let ok = peer.response_to("1 INVITE").await;
     assert_eq!(ok.status(), Some(200), "{ok:?}");
@@ -1498,7 +1500,7 @@ async fn reinvite_before_the_answer_gets_500_with_retry_after() {
     assert!(retry <= 10, "{retry}");
 
     // The call itself goes on: answer, ACK, hang up.
-    call.answer(now(), local(40040), LineKind::Fax).unwrap();
+    call.answer(now(), local(40040), CallPurpose::Fax).unwrap();
     drain(&mut call, &mut leg);
     let ok = peer.response_to("1 INVITE").await;
     assert_eq!(ok.status(), Some(200), "{ok:?}");
@@ -1575,7 +1577,7 @@ async fn two_stacks_caller_requests_t38_right_after_the_answer() {
     let call_id = "uac-t38-race@test".to_string();
     let mut caller = Call::new_outbound(call_id.clone(), config.clone(), 3);
     let offer = caller
-        .make_offer(now(), local(41010), LineKind::Fax)
+        .make_offer(now(), local(41010), CallPurpose::Fax)
         .unwrap();
     let out = OutgoingInvite {
         to: format!("sip:4930555@{}", gateway.local_addr()),
@@ -1595,7 +1597,7 @@ async fn two_stacks_caller_requests_t38_right_after_the_answer() {
     let mut gw = Call::new_inbound(call_id.clone(), config.clone(), 5);
     gw.on_invite(now(), incoming.sdp.as_deref());
     let mut gw_leg = incoming.into_leg().unwrap();
-    gw.answer(now(), local(40060), LineKind::Fax).unwrap();
+    gw.answer(now(), local(40060), CallPurpose::Fax).unwrap();
     let mut gw_actions = drain(&mut gw, &mut gw_leg);
 
     let answered = timeout(WAIT, invite).await.unwrap().unwrap().unwrap();

@@ -5,6 +5,8 @@
 //! pages) and voicemail audio (G.711, tones, greeting decoding, recordings). The gateway and the
 //! offline tools call these; everything here is deterministic and testable on bytes.
 
+#![forbid(unsafe_code)]
+
 pub mod bitmap;
 pub mod ccitt;
 pub mod pdf;

@@ -82,6 +82,7 @@
 //!   retries in microseconds and the logic never reads the clock itself.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod disk;
 mod error;
@@ -99,8 +100,8 @@ pub use fsutil::{
 };
 pub use id::JobId;
 pub use manifest::{
-    validate_media_name, HistoryEntry, JobKind, JobState, Lease, Manifest, MediaEntry, StateName,
-    MANIFEST_FILE, MANIFEST_VERSION, MAX_HISTORY,
+    validate_media_name, HistoryEntry, JobKind, JobState, Lease, Manifest, ManifestError,
+    MediaEntry, StateName, MANIFEST_FILE, MANIFEST_VERSION, MAX_HISTORY,
 };
 pub use policy::{Retention, RetryPolicy};
 pub use spool::{

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Result, SpoolError};
 use crate::id::JobId;
-use crate::time::{self, serde_rfc3339, serde_rfc3339_opt};
+use crate::time::{serde_rfc3339, serde_rfc3339_opt};
 
 /// The manifest format this build writes and reads. A manifest with another
 /// version is quarantined instead of being misread.
@@ -283,6 +283,34 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// Why a manifest cannot be read; its text is the quarantine reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON at all.
+    #[error("manifest.json is not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// No `version` field.
+    #[error("manifest.json has no \"version\" field")]
+    NoVersion,
+    /// A format version this build does not read.
+    #[error("manifest.json has version {0}; this build reads version {MANIFEST_VERSION} only")]
+    Version(u64),
+    /// A `version` that is not a number.
+    #[error("manifest.json has a non-numeric version {0}")]
+    BadVersion(String),
+    /// JSON, but not a manifest of this version.
+    #[error("manifest.json does not match format version 1: {0}")]
+    Format(#[source] serde_json::Error),
+    /// The manifest belongs to another job folder.
+    #[error("manifest.json names job {named} but sits in folder {folder}")]
+    WrongFolder {
+        /// The job id the manifest names.
+        named: String,
+        /// The folder it was found in.
+        folder: String,
+    },
+}
+
 impl Manifest {
     /// A new manifest in `captured`, with its creation in the history.
     pub(crate) fn new(
@@ -361,29 +389,21 @@ impl Manifest {
     pub fn parse(
         bytes: &[u8],
         expected_id: Option<&JobId>,
-    ) -> std::result::Result<Manifest, String> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| format!("manifest.json is not valid JSON: {e}"))?;
-        let version = value
-            .get("version")
-            .ok_or_else(|| "manifest.json has no \"version\" field".to_string())?;
+    ) -> std::result::Result<Manifest, ManifestError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(ManifestError::Json)?;
+        let version = value.get("version").ok_or(ManifestError::NoVersion)?;
         match version.as_u64() {
             Some(v) if v == MANIFEST_VERSION as u64 => {}
-            Some(v) => {
-                return Err(format!(
-                "manifest.json has version {v}; this build reads version {MANIFEST_VERSION} only"
-            ))
-            }
-            None => return Err(format!("manifest.json has a non-numeric version {version}")),
+            Some(v) => return Err(ManifestError::Version(v)),
+            None => return Err(ManifestError::BadVersion(version.to_string())),
         }
-        let m: Manifest = serde_json::from_value(value)
-            .map_err(|e| format!("manifest.json does not match format version 1: {e}"))?;
+        let m: Manifest = serde_json::from_value(value).map_err(ManifestError::Format)?;
         if let Some(expected) = expected_id {
             if &m.id != expected {
-                return Err(format!(
-                    "manifest.json names job {} but sits in folder {expected}",
-                    m.id
-                ));
+                return Err(ManifestError::WrongFolder {
+                    named: m.id.to_string(),
+                    folder: expected.to_string(),
+                });
             }
         }
         Ok(m)
@@ -432,11 +452,6 @@ pub fn validate_media_name(name: &str) -> Result<()> {
         return bad("reserved for the spool");
     }
     Ok(())
-}
-
-/// `SystemTime` as RFC 3339 (re-exported helper for notes).
-pub(crate) fn ts(t: SystemTime) -> String {
-    time::format_rfc3339(t)
 }
 
 #[cfg(test)]

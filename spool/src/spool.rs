@@ -776,7 +776,7 @@ fn read_manifest(dir: &Path, id: &JobId) -> Result<ManifestRead> {
     }
     Ok(match Manifest::parse(&bytes, Some(id)) {
         Ok(m) => ManifestRead::Ok(m),
-        Err(reason) => ManifestRead::Broken(reason),
+        Err(reason) => ManifestRead::Broken(reason.to_string()),
     })
 }
 

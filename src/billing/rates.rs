@@ -120,18 +120,26 @@ fn split_csv(line: &str) -> std::result::Result<Vec<String>, String> {
 }
 
 /// A `valid_from`: a date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
-pub fn parse_valid_from(s: &str) -> std::result::Result<SystemTime, String> {
+pub fn parse_valid_from(s: &str) -> std::result::Result<SystemTime, ValidFromError> {
     let s = s.trim();
     let ts = if let Ok(date) = s.parse::<jiff::civil::Date>() {
-        date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .map_err(|e| e.to_string())?
-            .timestamp()
+        date.to_zoned_datetime(jiff::tz::TimeZone::UTC)?.timestamp()
     } else {
-        s.parse::<jiff::Timestamp>().map_err(|_| {
-            format!("valid_from `{s}` is not a date (2026-01-01) or an RFC 3339 time")
-        })?
+        s.parse::<jiff::Timestamp>()
+            .map_err(|_| ValidFromError::NotATime(s.to_string()))?
     };
-    SystemTime::try_from(ts).map_err(|e| e.to_string())
+    Ok(SystemTime::try_from(ts)?)
+}
+
+/// Why a `valid_from` of a rate cannot be read.
+#[derive(Debug, Error)]
+pub enum ValidFromError {
+    /// Neither a date nor an RFC 3339 time.
+    #[error("valid_from `{0}` is not a date (2026-01-01) or an RFC 3339 time")]
+    NotATime(String),
+    /// A date or time outside what the system clock can hold.
+    #[error(transparent)]
+    OutOfRange(#[from] jiff::Error),
 }
 
 /// Destination prefix: E.164 digits, `+` optional, 1 to 15 digits.
@@ -214,7 +222,7 @@ pub fn parse_rates_csv(text: &str) -> std::result::Result<Vec<Rate>, RateImportE
             }
         };
         let valid_from = parse_valid_from(&fields[3])
-            .map_err(|e| problems.push(e))
+            .map_err(|e| problems.push(e.to_string()))
             .ok();
         match (prefix, price, valid_from) {
             (Some(prefix), Some(price_per_page), Some(valid_from)) if problems.is_empty() => {

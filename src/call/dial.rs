@@ -13,7 +13,7 @@ use crate::call::drive::{drive, DriveReport};
 use crate::call::driver::MediaHandle;
 use crate::call::media_call::{MediaOutcome, MediaRole, MediaSettings};
 use crate::call::ports::PortPool;
-use crate::sip::call::{Call, CallConfig, InitialOffer, LineKind, T38Policy};
+use crate::sip::call::{Call, CallConfig, CallPurpose, InitialOffer, T38Policy};
 use crate::sip::sdp::LocalMedia;
 use crate::sip::stack::{OutgoingInvite, SipCredentials, SipStack, StackError};
 
@@ -123,10 +123,10 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
         &req.media.media,
     );
     let (line, config) = match req.payload {
-        Payload::Fax { .. } => (LineKind::Fax, req.call.clone()),
+        Payload::Fax { .. } => (CallPurpose::Fax, req.call.clone()),
         // A voice caller has no fax to send: a T.38 re-INVITE gets 488 and the audio goes on.
         Payload::Voice { .. } => (
-            LineKind::Voice,
+            CallPurpose::Voice,
             CallConfig {
                 t38: T38Policy::Off,
                 ..req.call.clone()

@@ -1,7 +1,7 @@
 //! The loop that runs one established call: it feeds the sans-IO [`Call`] with signalling
 //! events, media events and timeouts, and carries out its actions on the SIP leg and the media
-//! channel. Inbound calls (the gateway) and outbound calls (the test caller, later outbound
-//! faxing) share it, so both sides of a call behave the same.
+//! channel. Inbound calls (the gateway) and outbound calls (`faxvox call` and outbound
+//! faxes, through `outbound::dial`) share it, so both sides of a call behave the same.
 
 use std::time::Duration;
 
@@ -76,7 +76,7 @@ pub async fn drive<L: Leg>(
                 _ => leg.perform(&action),
             }
         }
-        if call.is_terminated() {
+        if call.is_finished() {
             break;
         }
         let deadline = call.poll_timeout().map(|t| start + t);

@@ -942,6 +942,9 @@ impl MediaCall {
         match &mut self.session {
             Session::Fax(f) => {
                 let was_audio = matches!(f.fax.transport(), Transport::Audio(_));
+                if let Some(a) = &self.audio {
+                    f.fax.set_call_law(a.law);
+                }
                 if let Err(e) = f.fax.switch_transport(now, want) {
                     self.fail(format!("fax transport switch: {e}"));
                     return;

@@ -19,8 +19,9 @@ use serde::Serialize;
 use crate::call::sim::{self, SimOptions, SimOutcome, SimTransport};
 use crate::config::Config;
 
+/// The `--transport` option: how the simulated call carries the fax.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub enum TransportOption {
     /// G.711 audio carried in RTP packets (T.30 over the voice path).
     G711,
     /// T.38 IFP packets carried in UDPTL datagrams.
@@ -39,8 +40,8 @@ pub struct Args {
     pub input: PathBuf,
     /// Where to write the received fax as PDF.
     pub output: PathBuf,
-    #[arg(long, value_enum, default_value_t = Transport::G711)]
-    pub transport: Transport,
+    #[arg(long, value_enum, default_value_t = TransportOption::G711)]
+    pub transport: TransportOption,
     /// Random packet loss in percent (0-100), each direction.
     #[arg(long, default_value_t = 0.0)]
     pub loss: f64,
@@ -84,8 +85,8 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let opts = SimOptions {
         transport: match args.transport {
-            Transport::G711 => SimTransport::G711(Law::Ulaw),
-            Transport::T38 => SimTransport::T38,
+            TransportOption::G711 => SimTransport::G711(Law::Ulaw),
+            TransportOption::T38 => SimTransport::T38,
         },
         loss_pct: args.loss,
         jitter_ms: args.jitter,

@@ -195,7 +195,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                     }
                 }
             };
-            worker::looped::run_delivery(
+            worker::delivery_loop::run_delivery(
                 &mut worker,
                 &config,
                 config_path.as_deref(),

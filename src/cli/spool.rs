@@ -563,7 +563,7 @@ fn work(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The long-running worker ([`worker::looped::run_delivery`]); SIGTERM or Ctrl-C stops it
+/// The long-running worker ([`worker::delivery_loop::run_delivery`]); SIGTERM or Ctrl-C stops it
 /// between two jobs.
 async fn run_continuously(
     worker: &mut Worker,
@@ -580,7 +580,7 @@ async fn run_continuously(
         }
     };
     let never = tokio::sync::Notify::new();
-    worker::looped::run_delivery(
+    worker::delivery_loop::run_delivery(
         worker,
         config,
         config_path,

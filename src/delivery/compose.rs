@@ -309,11 +309,10 @@ impl Composer {
             composer.compose(&sample)?;
         }
         for locale in [Locale::Fr, Locale::En] {
-            super::notice::compose_notice(
-                &composer,
+            composer.compose_dead_job_notice(
                 &super::notice::DeadJob::sample(),
-                locale,
                 "admin@example.com",
+                locale,
             )?;
         }
         super::account_mail::check_templates(&composer)?;

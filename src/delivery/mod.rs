@@ -7,7 +7,7 @@
 //!   inside, with subject and bodies rendered from [`templates`] in the account's language and
 //!   time zone;
 //! - [`transport`] sends those bytes ([`Transport::send`]) and classifies the result into
-//!   [`Outcome`] (delivered / try again later / give up);
+//!   [`SendOutcome`] (delivered / try again later / give up);
 //! - [`notice`] composes the message that tells the administrator a job is dead;
 //! - [`account_mail`] composes what an account is told about its sending: an outbound fax's
 //!   status, an out-of-plan ceiling reached.
@@ -29,14 +29,14 @@ pub use compose::{
 };
 pub use notice::DeadJob;
 pub use templates::Templates;
-pub use transport::{Outcome, Rejection, Transport, TransportKind};
+pub use transport::{Rejection, SendOutcome, Transport, TransportKind};
 
 use std::path::PathBuf;
 
 use thiserror::Error;
 
 /// Errors that stop a message from being composed or a transport from being built. Send
-/// failures are not errors: they are an [`Outcome`] the worker acts on.
+/// failures are not errors: they are a [`SendOutcome`] the worker acts on.
 #[derive(Debug, Error)]
 pub enum DeliveryError {
     #[error("invalid email address {address:?}: {reason}")]

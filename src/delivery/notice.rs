@@ -83,81 +83,73 @@ struct AccountCtx {
 }
 
 impl Composer {
-    /// Builds the notice about `job` for the administrator address `admin` (`smtp.admin`).
-    pub fn compose_notice(
+    /// Builds the notice about the dead job `job` for the administrator address `admin`
+    /// (`smtp.admin`).
+    pub fn compose_dead_job_notice(
         &self,
         job: &DeadJob,
         admin: &str,
         locale: Locale,
     ) -> Result<Composed, DeliveryError> {
-        compose_notice(self, job, locale, admin)
+        let admin = parse_recipient(admin)?;
+        let zone = job.time_zone.trim();
+        let (tz, zone_name) = match jiff::tz::TimeZone::get(zone) {
+            Ok(tz) if !zone.is_empty() => (tz, zone.to_string()),
+            _ => (jiff::tz::TimeZone::UTC, "UTC".to_string()),
+        };
+        let ts = |t: SystemTime| Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH);
+        let clean = |s: &str| sanitize_text(s, 300);
+        let ctx = NoticeCtx {
+            job_id: clean(&job.job_id),
+            kind: clean(&job.kind),
+            account: AccountCtx {
+                name: clean(&job.account_name),
+            },
+            recipients: job.recipients.iter().map(|r| clean(r)).collect(),
+            rejected: job
+                .rejected
+                .iter()
+                .map(|r| Rejection {
+                    recipient: clean(&r.recipient),
+                    reply: clean(&r.reply),
+                })
+                .collect(),
+            reply: clean(&job.reply),
+            subject: job.subject.as_deref().map(clean),
+            attempts: job.attempts,
+            first_attempt: job
+                .first_attempt
+                .map(|t| time_context(ts(t), &tz, &zone_name, locale)),
+            last_attempt: time_context(ts(job.last_attempt), &tz, &zone_name, locale),
+        };
+        let tag = locale.tag();
+        let templates = self.templates();
+        let subject = templates.render(&format!("notice.{tag}.subject.txt"), &ctx)?;
+        let subject = sanitize_text(&subject, 250);
+        let body = templates.render(&format!("notice.{tag}.body.txt"), &ctx)?;
+        let sender = self.sender();
+        let message_id = sender.message_id(&format!("notice.{}", job.job_id));
+        let bytes = MessageBuilder::new()
+            .from(sender.mb_address())
+            .to(admin.clone())
+            .subject(subject.clone())
+            .message_id(message_id.clone())
+            .header("X-Faxvox-Job", Raw::new(ascii_header_value(&job.job_id)))
+            .header("X-Faxvox-Kind", Raw::new("notice"))
+            .header("Auto-Submitted", Raw::new("auto-generated"))
+            .text_body(body)
+            .write_to_vec()
+            .map_err(DeliveryError::Build)?;
+        debug!(job = %job.job_id, "dead-job notice composed");
+        Ok(Composed {
+            bytes,
+            message_id,
+            subject,
+            envelope_from: sender.address.clone(),
+            recipients: vec![admin],
+            attached: false,
+        })
     }
-}
-
-pub(crate) fn compose_notice(
-    composer: &Composer,
-    job: &DeadJob,
-    locale: Locale,
-    admin: &str,
-) -> Result<Composed, DeliveryError> {
-    let admin = parse_recipient(admin)?;
-    let zone = job.time_zone.trim();
-    let (tz, zone_name) = match jiff::tz::TimeZone::get(zone) {
-        Ok(tz) if !zone.is_empty() => (tz, zone.to_string()),
-        _ => (jiff::tz::TimeZone::UTC, "UTC".to_string()),
-    };
-    let ts = |t: SystemTime| Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH);
-    let clean = |s: &str| sanitize_text(s, 300);
-    let ctx = NoticeCtx {
-        job_id: clean(&job.job_id),
-        kind: clean(&job.kind),
-        account: AccountCtx {
-            name: clean(&job.account_name),
-        },
-        recipients: job.recipients.iter().map(|r| clean(r)).collect(),
-        rejected: job
-            .rejected
-            .iter()
-            .map(|r| Rejection {
-                recipient: clean(&r.recipient),
-                reply: clean(&r.reply),
-            })
-            .collect(),
-        reply: clean(&job.reply),
-        subject: job.subject.as_deref().map(clean),
-        attempts: job.attempts,
-        first_attempt: job
-            .first_attempt
-            .map(|t| time_context(ts(t), &tz, &zone_name, locale)),
-        last_attempt: time_context(ts(job.last_attempt), &tz, &zone_name, locale),
-    };
-    let tag = locale.tag();
-    let templates = composer.templates();
-    let subject = templates.render(&format!("notice.{tag}.subject.txt"), &ctx)?;
-    let subject = sanitize_text(&subject, 250);
-    let body = templates.render(&format!("notice.{tag}.body.txt"), &ctx)?;
-    let sender = composer.sender();
-    let message_id = sender.message_id(&format!("notice.{}", job.job_id));
-    let bytes = MessageBuilder::new()
-        .from(sender.mb_address())
-        .to(admin.clone())
-        .subject(subject.clone())
-        .message_id(message_id.clone())
-        .header("X-Faxvox-Job", Raw::new(ascii_header_value(&job.job_id)))
-        .header("X-Faxvox-Kind", Raw::new("notice"))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body)
-        .write_to_vec()
-        .map_err(DeliveryError::Build)?;
-    debug!(job = %job.job_id, "dead-job notice composed");
-    Ok(Composed {
-        bytes,
-        message_id,
-        subject,
-        envelope_from: sender.address.clone(),
-        recipients: vec![admin],
-        attached: false,
-    })
 }
 
 #[cfg(test)]
@@ -175,7 +167,7 @@ mod tests {
             reply: "550 5.1.1 <b@example.com>: no such user".into(),
         }];
         let out = c
-            .compose_notice(&job, "admin@gw.example", Locale::En)
+            .compose_dead_job_notice(&job, "admin@gw.example", Locale::En)
             .unwrap();
         assert_eq!(out.recipients, ["admin@gw.example"]);
         assert_eq!(
@@ -203,14 +195,14 @@ mod tests {
             "{text}"
         );
         let fr = c
-            .compose_notice(&job, "admin@gw.example", Locale::Fr)
+            .compose_dead_job_notice(&job, "admin@gw.example", Locale::Fr)
             .unwrap();
         assert_eq!(
             fr.subject,
             "[faxvox] Échec de distribution d'un fax – job 20261127T071530Z-3f9a2c1b"
         );
         assert!(c
-            .compose_notice(&job, "not an address", Locale::En)
+            .compose_dead_job_notice(&job, "not an address", Locale::En)
             .is_err());
     }
 }

@@ -13,7 +13,7 @@
 //! Server certificates are checked against the bundled web PKI roots plus, if set, the PEM
 //! file `smtp.ca_file` (a private CA, or the test CA).
 //!
-//! Every send ends in an [`Outcome`] the worker acts on: delivered, try again later, or give
+//! Every send ends in an [`SendOutcome`] the worker acts on: delivered, try again later, or give
 //! up. A recipient refused on its own does not block the others: the message is then sent
 //! once per recipient so the accepted ones get it and the refused ones are reported.
 
@@ -47,7 +47,7 @@ pub struct Rejection {
 
 /// What happened to one send, and so what the worker does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum SendOutcome {
     /// Accepted for every recipient, or for some of them with the others refused for good
     /// (`rejected`, to report). Nothing left to retry.
     Delivered {
@@ -70,13 +70,13 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl SendOutcome {
     /// Short label for logs and the job history.
     pub fn label(&self) -> &'static str {
         match self {
-            Outcome::Delivered { .. } => "delivered",
-            Outcome::Temporary { .. } => "temporary",
-            Outcome::Permanent { .. } => "permanent",
+            SendOutcome::Delivered { .. } => "delivered",
+            SendOutcome::Temporary { .. } => "temporary",
+            SendOutcome::Permanent { .. } => "permanent",
         }
     }
 }
@@ -292,7 +292,7 @@ impl Transport {
     }
 
     /// Sends a composed email to all its recipients.
-    pub async fn send_composed(&self, job: &str, mail: &Composed) -> Outcome {
+    pub async fn send_composed(&self, job: &str, mail: &Composed) -> SendOutcome {
         self.send(job, &mail.envelope_from, &mail.recipients, &mail.bytes)
             .await
     }
@@ -305,7 +305,7 @@ impl Transport {
         envelope_from: &str,
         recipients: &[String],
         bytes: &[u8],
-    ) -> Outcome {
+    ) -> SendOutcome {
         let outcome = match (&self.kind, &self.smtp) {
             (TransportKind::Maildir { path }, _) => {
                 maildir_send(job, path, recipients, bytes).await
@@ -314,13 +314,13 @@ impl Transport {
             (TransportKind::Smtp { .. }, None) => unreachable!("smtp transport without client"),
         };
         match &outcome {
-            Outcome::Delivered { reply, rejected } => {
+            SendOutcome::Delivered { reply, rejected } => {
                 info!(job, transport = %self.kind, reply, rejected = rejected.len(), "email delivered")
             }
-            Outcome::Temporary { error, pending, .. } => {
+            SendOutcome::Temporary { error, pending, .. } => {
                 warn!(job, transport = %self.kind, error, pending = pending.len(), "email delivery failed; will retry")
             }
-            Outcome::Permanent { reply, .. } => {
+            SendOutcome::Permanent { reply, .. } => {
                 warn!(job, transport = %self.kind, reply, "email refused for good")
             }
         }
@@ -328,14 +328,14 @@ impl Transport {
     }
 }
 
-async fn maildir_send(job: &str, path: &Path, recipients: &[String], bytes: &[u8]) -> Outcome {
+async fn maildir_send(job: &str, path: &Path, recipients: &[String], bytes: &[u8]) -> SendOutcome {
     let path = path.to_path_buf();
     let data = bytes.to_vec();
     let result = tokio::task::spawn_blocking(move || super::maildir::deliver(&path, &data)).await;
     match result {
         Ok(Ok(file)) => {
             debug!(job, file = %file.display(), "written to Maildir");
-            Outcome::Delivered {
+            SendOutcome::Delivered {
                 reply: format!("stored as {}", file.display()),
                 rejected: Vec::new(),
             }
@@ -345,8 +345,8 @@ async fn maildir_send(job: &str, path: &Path, recipients: &[String], bytes: &[u8
     }
 }
 
-fn temporary(error: String, pending: &[String]) -> Outcome {
-    Outcome::Temporary {
+fn temporary(error: String, pending: &[String]) -> SendOutcome {
+    SendOutcome::Temporary {
         error,
         pending: pending.to_vec(),
         accepted: Vec::new(),
@@ -372,18 +372,18 @@ async fn smtp_send(
     envelope_from: &str,
     recipients: &[String],
     bytes: &[u8],
-) -> Outcome {
+) -> SendOutcome {
     let from = match lettre::Address::from_str(envelope_from) {
         Ok(a) => a,
         Err(e) => {
-            return Outcome::Permanent {
+            return SendOutcome::Permanent {
                 reply: format!("invalid sender {envelope_from:?}: {e}"),
                 rejected: Vec::new(),
             }
         }
     };
     if recipients.is_empty() {
-        return Outcome::Permanent {
+        return SendOutcome::Permanent {
             reply: "no recipient".into(),
             rejected: Vec::new(),
         };
@@ -402,14 +402,14 @@ async fn smtp_send(
         return one_by_one(smtp, &from, recipients, bytes).await;
     }
     match first {
-        Attempt::Ok(reply) => Outcome::Delivered {
+        Attempt::Ok(reply) => SendOutcome::Delivered {
             reply,
             rejected: Vec::new(),
         },
         Attempt::Temporary(error) | Attempt::TemporaryMailbox(error) => {
             temporary(error, recipients)
         }
-        Attempt::Permanent { reply, .. } => Outcome::Permanent {
+        Attempt::Permanent { reply, .. } => SendOutcome::Permanent {
             rejected: recipients
                 .iter()
                 .map(|r| Rejection {
@@ -427,7 +427,7 @@ async fn one_by_one(
     from: &lettre::Address,
     recipients: &[String],
     bytes: &[u8],
-) -> Outcome {
+) -> SendOutcome {
     let mut accepted = Vec::new();
     let mut pending = Vec::new();
     let mut rejected = Vec::new();
@@ -450,19 +450,19 @@ async fn one_by_one(
         }
     }
     if let Some(error) = first_temp {
-        Outcome::Temporary {
+        SendOutcome::Temporary {
             error,
             pending,
             accepted,
             rejected,
         }
     } else if !accepted.is_empty() {
-        Outcome::Delivered {
+        SendOutcome::Delivered {
             reply: last_ok,
             rejected,
         }
     } else {
-        Outcome::Permanent {
+        SendOutcome::Permanent {
             reply: rejected
                 .first()
                 .map(|r| r.reply.clone())

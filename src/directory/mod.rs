@@ -34,7 +34,7 @@ pub use records::{CallKind, CallRecord, CallStatus, Direction, NewCallRecord};
 /// Result of directory operations.
 pub type Result<T, E = DirectoryError> = std::result::Result<T, E>;
 
-/// Language of the emails (and later the voice prompts) an account receives.
+/// Language of the emails an account receives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {

@@ -1,8 +1,8 @@
 //! Call detail records: one row per call the gateway handled, answered or not.
 //!
 //! The gateway writes a record when a call ends ([`Directory::add_call_record`]); operators and
-//! (later) billing read them by account and period ([`Directory::call_records`]); the retention
-//! purge deletes those older than `retention.records_months`
+//! the monthly statement read them by account and period ([`Directory::call_records`]); the
+//! retention purge deletes those older than `retention.records_months`
 //! ([`Directory::purge_call_records`], [`records_cutoff`]). Times are stored as RFC 3339 UTC
 //! text with a fixed millisecond precision, so they compare as text on SQLite and PostgreSQL.
 //! Outbound records carry their `cost` (what the ledger charged), the lines of the monthly

@@ -5,6 +5,7 @@
 //! `spandsp` is the only module with `unsafe`; everything else builds on its safe wrappers.
 
 pub mod session;
+#[allow(unsafe_code)]
 pub mod spandsp;
 pub mod tones;
 

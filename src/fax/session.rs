@@ -23,7 +23,7 @@
 //! let opts = FaxOptions::new("call-42", Transport::Audio(Law::Ulaw));
 //! let mut fax = FaxSession::receive(opts, "/var/spool/faxvox/incoming".as_ref())?;
 //! let mut now = Duration::ZERO;
-//! while !fax.is_done() {
+//! while !fax.is_finished() {
 //!     // Every 20 ms: the reorder buffer's frame in, our frame out.
 //!     let payload: Vec<u8> = vec![0xff; 160]; // from the RTP reorder buffer
 //!     fax.on_g711(now, &payload);
@@ -109,6 +109,21 @@ impl Transport {
     }
 }
 
+/// The `from` and `to` labels of the log line of a transport switch on a call that negotiated
+/// G.711 law `call_law`: an audio side is named by the call's law, not by the placeholder a
+/// session made before the codec was known carries.
+fn switch_labels(
+    from: Transport,
+    to: Transport,
+    call_law: Option<Law>,
+) -> (&'static str, &'static str) {
+    let named = |t: Transport| match (t, call_law) {
+        (Transport::Audio(_), Some(law)) => Transport::Audio(law).label(),
+        _ => t.label(),
+    };
+    (named(from), named(to))
+}
+
 /// Which way the document goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -130,7 +145,7 @@ pub struct FaxOptions {
     pub local_ident: String,
     /// Page header text when sending (None = no header line).
     pub header_info: Option<String>,
-    /// Offer/accept error correction (recommended over IP: notes pitfall 9).
+    /// Offer/accept error correction (recommended over IP, where packets are lost).
     pub ecm: bool,
     /// Image modems to allow.
     pub modems: Modems,
@@ -307,6 +322,9 @@ pub struct FaxSession {
     earlier: Option<(PathBuf, Vec<ReceivedPage>)>,
     /// Receive: the page cut at the length limit.
     cut: Option<CutPage>,
+    /// The G.711 law the call negotiated ([`FaxSession::set_call_law`]): a session made before
+    /// the codec was known carries a placeholder law in its transport.
+    call_law: Option<Law>,
 }
 
 /// Whole 8 kHz samples in `d`.
@@ -420,12 +438,23 @@ impl FaxSession {
             page_offset: 0,
             earlier: None,
             cut: None,
+            call_law: None,
         })
     }
 
     /// The transport in use.
     pub fn transport(&self) -> Transport {
         self.opts.transport
+    }
+
+    /// Records the G.711 law the call negotiated, so that logs and the report name the call's
+    /// real codec even when the session was made before it was known (or runs T.38 from the
+    /// start). On audio the transport takes it at once (the law only labels: samples are linear).
+    pub fn set_call_law(&mut self, law: Law) {
+        self.call_law = Some(law);
+        if let Transport::Audio(_) = self.opts.transport {
+            self.opts.transport = Transport::Audio(law);
+        }
     }
 
     /// Moves the call to another transport, as a re-INVITE between G.711 and T.38 does.
@@ -477,9 +506,10 @@ impl FaxSession {
         self.page_offset = done_pages;
         self.missing_run = 0;
         self.span.in_scope(|| {
+            let (from, to) = switch_labels(self.opts.transport, transport, self.call_law);
             info!(
-                from = self.opts.transport.label(),
-                to = transport.label(),
+                from,
+                to,
                 pages_so_far = done_pages,
                 "fax transport switched; T.30 restarts"
             )
@@ -530,7 +560,7 @@ impl FaxSession {
     }
 
     /// True once phase E has run; the report is then available.
-    pub fn is_done(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.report.is_some()
     }
 
@@ -988,6 +1018,27 @@ mod tests {
         assert_eq!(Transport::Audio(Law::Alaw).label(), "g711a");
         assert_eq!(Transport::T38(T38Options::default()).label(), "t38");
     }
+
+    #[test]
+    fn switch_labels_name_the_calls_codec() {
+        let t38 = Transport::T38(T38Options::default());
+        // A µ-law call whose session transport still carries the A-law law.
+        let placeholder = Transport::Audio(Law::Alaw);
+        assert_eq!(
+            switch_labels(placeholder, t38, Some(Law::Ulaw)),
+            ("g711u", "t38")
+        );
+        assert_eq!(
+            switch_labels(t38, placeholder, Some(Law::Ulaw)),
+            ("t38", "g711u")
+        );
+        assert_eq!(
+            switch_labels(Transport::Audio(Law::Alaw), t38, Some(Law::Alaw)),
+            ("g711a", "t38")
+        );
+        // Before any audio was negotiated, the transport's own law.
+        assert_eq!(switch_labels(placeholder, t38, None), ("g711a", "t38"));
+    }
 }
 
 #[cfg(test)]
@@ -1048,7 +1099,7 @@ mod switch_tests {
         rx.switch_transport(now, t38).unwrap();
         tx.switch_transport(now, t38).unwrap();
         assert_eq!(rx.transport(), t38);
-        while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(300) {
+        while !(tx.is_finished() && rx.is_finished()) && now < Duration::from_secs(300) {
             step(&mut tx, &mut rx, now, &mut seq);
             now += TICK;
         }
@@ -1088,7 +1139,7 @@ mod switch_tests {
                 "nothing to wrap before the DCS"
             );
             let (mut now, mut seq, mut installed) = (Duration::ZERO, [0u16; 2], false);
-            while !(tx.is_done() && rx.is_done()) && now < Duration::from_secs(120) {
+            while !(tx.is_finished() && rx.is_finished()) && now < Duration::from_secs(120) {
                 step(&mut tx, &mut rx, now, &mut seq);
                 installed |= rx.page_limiter_installed();
                 now += TICK;

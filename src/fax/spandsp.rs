@@ -992,7 +992,7 @@ impl Drop for AudioFax {
 pub struct T38Options {
     /// T38FaxVersion (0-3).
     pub version: u8,
-    /// Largest IFP payload spandsp may emit (bytes); see sip.md §6.3 for deriving it.
+    /// Largest IFP payload spandsp may emit (bytes), derived from the peer's `T38FaxMaxDatagram`.
     pub max_ifp: u16,
     /// T38FaxFillBitRemoval.
     pub fill_bit_removal: bool,

@@ -1,8 +1,8 @@
 //! Fax tone and DTMF detection over 8 kHz linear audio, with sample-accurate times.
 //!
-//! The gateway needs to know when a voice call is really a fax (CNG from a calling fax machine
-//! during the greeting, CED/ANSam or the V.21 preamble from an answering one; notes §6.4 and
-//! pitfall 7) and which DTMF keys a caller presses. spandsp's detectors do the DSP:
+//! The gateway needs to know when a voice call is really a fax (ITU-T T.30's CNG from a calling
+//! fax machine during the greeting, CED/ANSam or the V.21 preamble from an answering one) and
+//! which DTMF keys a caller presses. spandsp's detectors do the DSP:
 //! `modem_connect_tones_rx` in CNG mode and in "CED or preamble" mode (FreeSWITCH's choice:
 //! 2100 Hz alone is ambiguous, the preamble is definitive), and `dtmf_rx` in real-time mode.
 //!

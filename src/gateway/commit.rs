@@ -25,7 +25,7 @@ use tracing::{error, info};
 
 use crate::call::media_call::MediaOutcome;
 use crate::config::Config;
-use crate::directory::records::{CallKind as RecordKind, CallStatus, Direction, NewCallRecord};
+use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::validate;
 use crate::fax::FaxReport;
 use crate::jobs::{FaxFacts, JobFacts};
@@ -65,7 +65,7 @@ impl CommitError {
 // One per call, built once: the size of the fax report does not matter, plain fields do.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum CallKind {
+pub enum CallCapture {
     /// A fax call (on a fax line, or a voicemail line that switched on CNG).
     Fax {
         /// The TIFF the receiver wrote, if any.
@@ -87,7 +87,7 @@ pub enum CallKind {
     },
 }
 
-impl CallKind {
+impl CallCapture {
     /// From what a call's media produced (the fields of the media channel's outcome): a fax
     /// when there is a fax report or TIFF, else the voicemail outcome (a message shorter than
     /// `min_message` becomes a missed call, in case the session ran with another minimum),
@@ -97,9 +97,9 @@ impl CallKind {
         fax_tiff: Option<&Path>,
         voicemail: Option<&Outcome>,
         min_message: Duration,
-    ) -> CallKind {
+    ) -> CallCapture {
         if fax.is_some() || fax_tiff.is_some() {
-            return CallKind::Fax {
+            return CallCapture::Fax {
                 tiff: fax_tiff
                     .map(Path::to_path_buf)
                     .or_else(|| fax.and_then(|r| r.tiff.clone())),
@@ -108,32 +108,32 @@ impl CallKind {
         }
         match voicemail {
             Some(Outcome::Message { duration, .. }) if *duration < min_message => {
-                CallKind::Missed {
+                CallCapture::Missed {
                     reason: format!("message too short ({} ms)", duration.as_millis()),
                 }
             }
-            Some(outcome) => CallKind::from_voicemail(outcome),
-            None => CallKind::Missed {
+            Some(outcome) => CallCapture::from_voicemail(outcome),
+            None => CallCapture::Missed {
                 reason: "the call ended before any message".into(),
             },
         }
     }
 
     /// From a call's media outcome, with the `[voicemail]` minimum length: see
-    /// [`CallKind::from_media`]. A fax line's channel always reports its fax session; when no
+    /// [`CallCapture::from_media`]. A fax line's channel always reports its fax session; when no
     /// session reported anything (media error) the account gets a missed-call notice.
-    pub fn from_outcome(outcome: &MediaOutcome, config: &Config) -> CallKind {
-        let kind = CallKind::from_media(
+    pub fn from_outcome(outcome: &MediaOutcome, config: &Config) -> CallCapture {
+        let kind = CallCapture::from_media(
             outcome.fax.as_ref(),
             outcome.fax_tiff.as_deref(),
             outcome.voicemail.as_ref(),
             config.voicemail.min_message(),
         );
         match (kind, &outcome.error) {
-            (CallKind::Missed { reason }, Some(error))
+            (CallCapture::Missed { reason }, Some(error))
                 if outcome.fax.is_none() && outcome.voicemail.is_none() =>
             {
-                CallKind::Missed {
+                CallCapture::Missed {
                     reason: format!("{reason}: {error}"),
                 }
             }
@@ -144,19 +144,19 @@ impl CallKind {
     /// From how a voicemail session ended. `SwitchToFax` should not get here (the call
     /// continued as a fax); it is treated as a missed call if it does. A failed recording is
     /// a missed call too (the account learns someone called; the log and record say why).
-    pub fn from_voicemail(outcome: &Outcome) -> CallKind {
+    pub fn from_voicemail(outcome: &Outcome) -> CallCapture {
         match outcome {
-            Outcome::Message { path, duration, .. } => CallKind::Voicemail {
+            Outcome::Message { path, duration, .. } => CallCapture::Voicemail {
                 wav: path.clone(),
                 recorded: *duration,
             },
-            Outcome::MissedCall { reason } => CallKind::Missed {
+            Outcome::MissedCall { reason } => CallCapture::Missed {
                 reason: missed_reason(reason),
             },
-            Outcome::SwitchToFax { .. } => CallKind::Missed {
+            Outcome::SwitchToFax { .. } => CallCapture::Missed {
                 reason: "fax tone heard but no fax received".into(),
             },
-            Outcome::Failed { error } => CallKind::Missed {
+            Outcome::Failed { error } => CallCapture::Missed {
                 reason: format!("recording failed: {error}"),
             },
         }
@@ -197,7 +197,7 @@ pub struct CallSummary {
     /// When the call ended.
     pub ended_at: SystemTime,
     /// What the call captured.
-    pub kind: CallKind,
+    pub kind: CallCapture,
     /// RTP packets lost on the way in.
     pub rtp_lost: u64,
     /// RTP packets dropped because they came from an address that is not the caller's.
@@ -227,7 +227,7 @@ impl CallSummary {
         problem: Option<String>,
     ) -> NewCallRecord {
         let (kind, mut status, pages, detail) = match &self.kind {
-            CallKind::Fax { tiff, report } => {
+            CallCapture::Fax { tiff, report } => {
                 let pages = report.as_ref().map(|r| r.pages);
                 let received = fax_received(tiff.as_deref(), report.as_ref());
                 let status = match report {
@@ -236,15 +236,12 @@ impl CallSummary {
                     _ => CallStatus::Partial,
                 };
                 let detail = report.as_ref().map(|r| r.result_text.clone());
-                (RecordKind::Fax, status, pages, detail)
+                (CallKind::Fax, status, pages, detail)
             }
-            CallKind::Voicemail { .. } => (RecordKind::Voicemail, CallStatus::Ok, None, None),
-            CallKind::Missed { reason } => (
-                RecordKind::Missed,
-                CallStatus::Ok,
-                None,
-                Some(reason.clone()),
-            ),
+            CallCapture::Voicemail { .. } => (CallKind::Voicemail, CallStatus::Ok, None, None),
+            CallCapture::Missed { reason } => {
+                (CallKind::Missed, CallStatus::Ok, None, Some(reason.clone()))
+            }
         };
         let mut parts: Vec<String> = detail.into_iter().collect();
         if let Some(r) = reason {
@@ -370,17 +367,17 @@ pub fn job_facts(summary: &CallSummary) -> Map<String, Value> {
         ("udptl_foreign", json!(summary.udptl_foreign)),
     ];
     match &summary.kind {
-        CallKind::Fax { report, .. } => {
+        CallCapture::Fax { report, .. } => {
             facts.fax = Some(report.as_ref().map(fax_facts).unwrap_or_default());
             if let Some(r) = report {
                 extra.push(("fax_result", json!(r.result_text)));
                 extra.push(("fax_transport", json!(r.transport)));
             }
         }
-        CallKind::Missed { reason } => {
+        CallCapture::Missed { reason } => {
             extra.push(("missed", json!(reason)));
         }
-        CallKind::Voicemail { .. } => {}
+        CallCapture::Voicemail { .. } => {}
     }
     let mut map = facts.to_map();
     for (k, v) in extra {
@@ -394,7 +391,7 @@ pub fn job_facts(summary: &CallSummary) -> Map<String, Value> {
 pub fn commit_call(spool: &Spool, summary: &CallSummary) -> Result<Option<JobId>, CommitError> {
     let call_id = summary.call_id.as_str();
     let (kind, media): (JobKind, Option<(&str, &Path)>) = match &summary.kind {
-        CallKind::Fax { tiff, report } => {
+        CallCapture::Fax { tiff, report } => {
             if !fax_received(tiff.as_deref(), report.as_ref()) {
                 info!(
                     call_id,
@@ -406,7 +403,7 @@ pub fn commit_call(spool: &Spool, summary: &CallSummary) -> Result<Option<JobId>
             let tiff = tiff.as_deref().expect("fax_received checked the file");
             (JobKind::Fax, Some((FAX_TIFF, tiff)))
         }
-        CallKind::Voicemail { wav, .. } => {
+        CallCapture::Voicemail { wav, .. } => {
             if !wav.is_file() {
                 error!(call_id, path = %wav.display(), "voicemail recording missing");
                 return Err(CommitError::MissingMedia {
@@ -417,7 +414,7 @@ pub fn commit_call(spool: &Spool, summary: &CallSummary) -> Result<Option<JobId>
             }
             (JobKind::Voicemail, Some((VOICEMAIL_WAV, wav.as_path())))
         }
-        CallKind::Missed { .. } => (JobKind::Voicemail, None),
+        CallCapture::Missed { .. } => (JobKind::Voicemail, None),
     };
     let facts = job_facts(summary);
     let media: Vec<(&str, Media<'_>)> = media

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tracing::{error, info, warn};
 
-use crate::gateway::commit::{commit_call, CallKind, CallSummary};
-use faxvox_spool::{format_rfc3339, parse_rfc3339, JobId, Spool};
+use crate::gateway::commit::{commit_call, CallCapture, CallSummary};
+use faxvox_spool::{parse_rfc3339, JobId, Spool};
 
 /// Name of the call facts file in a call folder.
 pub const CALL_META: &str = "call.json";
@@ -79,11 +79,6 @@ impl CallMeta {
     fn start_time(&self) -> SystemTime {
         parse_rfc3339(&self.start).unwrap_or_else(SystemTime::now)
     }
-}
-
-/// `start` for [`CallMeta`].
-pub fn meta_time(t: SystemTime) -> String {
-    format_rfc3339(t)
 }
 
 /// One recovered call: its summary and the job it became.
@@ -155,28 +150,28 @@ fn recover_one(
         }
     }
     let kind = if let Some(tiff) = tiff.filter(|t| usable_tiff(t)) {
-        CallKind::Fax {
+        CallCapture::Fax {
             tiff: Some(tiff),
             report: None,
         }
     } else if let Some(wav) = wav {
         match faxvox_codecs::recording::recover_wav(&wav) {
-            Ok(info) if info.duration >= min_message => CallKind::Voicemail {
+            Ok(info) if info.duration >= min_message => CallCapture::Voicemail {
                 wav,
                 recorded: info.duration,
             },
-            Ok(info) => CallKind::Missed {
+            Ok(info) => CallCapture::Missed {
                 reason: format!(
                     "message too short ({} ms), call interrupted by a gateway stop",
                     info.duration.as_millis()
                 ),
             },
-            Err(e) => CallKind::Missed {
+            Err(e) => CallCapture::Missed {
                 reason: format!("recording unreadable after a gateway stop: {e}"),
             },
         }
     } else {
-        CallKind::Missed {
+        CallCapture::Missed {
             reason: "call interrupted by a gateway stop before any message".into(),
         }
     };

@@ -24,11 +24,11 @@ use crate::call::driver::MediaHandle;
 use crate::call::media_call::{MediaRole, MediaSettings};
 use crate::call::ports::PortPool;
 use crate::config::Config;
-use crate::directory::{validate, Directory, LineKind as DirLineKind, Route};
-use crate::gateway::commit::{commit_call, CallKind, CallSummary};
+use crate::directory::{validate, Directory, LineKind, Route};
+use crate::gateway::commit::{commit_call, CallCapture, CallSummary};
 use crate::gateway::limits::{CallCounts, Scope};
-use crate::gateway::recovery::{meta_time, recover_calls, CallMeta};
-use crate::sip::call::{Call, CallConfig, LineKind};
+use crate::gateway::recovery::{recover_calls, CallMeta};
+use crate::sip::call::{Call, CallConfig, CallPurpose};
 use crate::sip::sdp::LocalMedia;
 use crate::sip::stack::{IncomingCall, IncomingCalls};
 use faxvox_spool::Spool;
@@ -338,8 +338,8 @@ impl Gateway {
         let started_at = SystemTime::now();
         let call_id = inc.call_id.clone();
         let line_kind = match route.line.kind {
-            DirLineKind::Fax => LineKind::Fax,
-            _ => LineKind::Voice,
+            LineKind::Fax => CallPurpose::Fax,
+            _ => CallPurpose::Voice,
         };
         let folder = sh.work_root.join(safe_name(&call_id));
         let _live = LiveFolder::new(sh.clone(), folder.clone());
@@ -370,7 +370,7 @@ impl Gateway {
             line: route.line.number.clone(),
             caller_number: caller_number.clone(),
             caller_name: caller_name.clone(),
-            start: meta_time(started_at),
+            start: faxvox_spool::format_rfc3339(started_at),
             source: format!("sip from {}", inc.source),
         };
         let written = {
@@ -405,17 +405,17 @@ impl Gateway {
             }
         };
         let role = match line_kind {
-            LineKind::Fax => MediaRole::ReceiveFax {
+            CallPurpose::Fax => MediaRole::ReceiveFax {
                 folder: folder.clone(),
             },
-            LineKind::Voice => MediaRole::Voicemail {
+            CallPurpose::Voice => MediaRole::Voicemail {
                 config: crate::gateway::greeting::voicemail_config(&sh.config, &route.line),
                 folder: folder.clone(),
             },
         };
         let settings = MediaSettings::from_config(&sh.config);
         call.on_invite(start.elapsed(), sdp.as_deref());
-        if !call.is_terminated() {
+        if !call.is_finished() {
             if let Err(e) = call.answer(start.elapsed(), local, line_kind) {
                 warn!(call_id = %call_id, error = %e, "cannot answer");
             }
@@ -438,7 +438,7 @@ impl Gateway {
         );
         let answered = report.answered_after.map(|d| started_at + d);
         let ended_at = started_at + report.ended_after;
-        let kind = CallKind::from_outcome(&outcome, &sh.config);
+        let kind = CallCapture::from_outcome(&outcome, &sh.config);
         let summary = CallSummary {
             call_id: call_id.clone(),
             account: route.account.id.clone(),

@@ -9,6 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use thiserror::Error;
+
+/// Facts of a job that the worker cannot read (the job cannot be delivered as it is).
+#[derive(Debug, Error)]
+#[error("job facts are not understood: {0}")]
+pub struct JobFactsError(#[source] serde_json::Error);
 
 /// Key under which the worker records the delivery (SMTP reply, recipients, rendered file).
 pub const DELIVERY_KEY: &str = "delivery";
@@ -72,9 +78,8 @@ pub struct FaxFacts {
 impl JobFacts {
     /// Reads the facts of a job; the error says which field is wrong (the job cannot be
     /// delivered as it is: an admin must look at it).
-    pub fn from_map(map: &Map<String, Value>) -> Result<JobFacts, String> {
-        serde_json::from_value(Value::Object(map.clone()))
-            .map_err(|e| format!("job facts are not understood: {e}"))
+    pub fn from_map(map: &Map<String, Value>) -> Result<JobFacts, JobFactsError> {
+        serde_json::from_value(Value::Object(map.clone())).map_err(JobFactsError)
     }
 
     /// The facts as the open JSON object the spool stores.

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use thiserror::Error;
 
 use crate::money::Money;
 
@@ -45,11 +46,15 @@ impl OutboundFacts {
     }
 
     /// Reads the facts of an outbound job (extra fields are ignored).
-    pub fn from_map(map: &Map<String, Value>) -> Result<OutboundFacts, String> {
-        serde_json::from_value(Value::Object(map.clone()))
-            .map_err(|e| format!("outbound fax facts unreadable: {e}"))
+    pub fn from_map(map: &Map<String, Value>) -> Result<OutboundFacts, OutboundFactsError> {
+        serde_json::from_value(Value::Object(map.clone())).map_err(OutboundFactsError)
     }
 }
+
+/// Facts of an outbound job that cannot be read (the job is dead: nothing can be dialled).
+#[derive(Debug, Error)]
+#[error("outbound fax facts unreadable: {0}")]
+pub struct OutboundFactsError(#[source] serde_json::Error);
 
 /// The final result of an outbound fax, stored in the job's facts under `result`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! received as RTP payloads on the negotiated payload type (never a hard-coded 101; the SDP
 //! layer mirrors the offer's).
 //!
-//! Why our own (notes §5): the wire format is trivial, but the receiver semantics are where
+//! Why our own: the wire format is trivial, but the receiver semantics are where
 //! bugs live, and every crate that gets them right embeds them in a large stack.
 //!
 //! **Sender** ([`DtmfSender`]): every packet of one event carries the *same* RTP timestamp (the

@@ -1,7 +1,7 @@
 //! A fixed-depth reorder buffer for fax (and voice) over G.711 RTP.
 //!
 //! Fax modems cannot tolerate an adaptive jitter buffer that stretches or squeezes time, so this
-//! buffer only puts packets back in order and fills holes (notes pitfall 9). Packets are pushed
+//! buffer only puts packets back in order and fills holes. Packets are pushed
 //! as they arrive with `(sequence, timestamp, payload)`; the consumer pulls exactly one frame per
 //! 20 ms tick with [`ReorderBuffer::pop_frame`]. Playout starts a fixed `depth_ms` (config key
 //! `media.reorder_ms`, default 100) after the first packet arrives, and never changes delay

@@ -354,12 +354,12 @@ impl RtpSender {
         self.config.ssrc
     }
 
-    /// Packets produced so far (for RTCP sender reports later).
+    /// Packets produced so far.
     pub fn packets_sent(&self) -> u64 {
         self.packets_sent
     }
 
-    /// Payload octets produced so far (for RTCP sender reports later).
+    /// Payload octets produced so far.
     pub fn octets_sent(&self) -> u64 {
         self.octets_sent
     }

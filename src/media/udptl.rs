@@ -1,7 +1,7 @@
 //! UDPTL, the UDP transport for T.38 fax (ITU-T T.38 §9.1 / Annex), written to interoperate
 //! with spandsp's and Asterisk's `udptl.c`.
 //!
-//! Why our own: the two Rust crates get it wrong (notes §4): `rustrtc` truncates IFPs of 128
+//! Why our own: the two Rust crates get it wrong: `rustrtc` truncates IFPs of 128
 //! bytes or more, stalls after loss and sends redundancy oldest-first; `udptl` 0.2.0 is right
 //! for redundancy but its FEC encoder corrupts data at the far end and it has no FEC decode.
 //! `udptl` 0.2.0 is used in the tests as an oracle for redundancy-mode bytes only.
@@ -83,7 +83,7 @@ pub const MAX_FAR_MAX_DATAGRAM: u16 = 1400;
 pub const MAX_REDUNDANCY_ENTRIES: u8 = 15;
 /// Largest FEC coverage (span × entries) we send; spandsp and Asterisk repair within 16 slots.
 pub const MAX_FEC_COVERAGE: u8 = 15;
-/// Packets of history the receiver keeps for recovery (at least 16, as the notes require).
+/// Packets of history the receiver keeps for recovery (at least 16).
 pub const RECOVERY_WINDOW: i64 = 32;
 /// A sequence jump larger than this (either way) is held on probation as a possible restart.
 pub const RESYNC_DISTANCE: i64 = 100;

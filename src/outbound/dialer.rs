@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use faxvox_spool::{Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
+use faxvox_spool::{format_rfc3339, Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
 use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::Notify;
@@ -32,13 +32,13 @@ use tracing::{debug, error, info, warn, Instrument};
 
 use super::ladder::{self, AttemptMode};
 use super::report::{transmission_report, ReportError};
-use super::{stamp, status, trunk_target, ANONYMOUS};
+use super::{status, trunk_target, ANONYMOUS};
 use crate::billing::{Billing, BillingError, Notice, ReservationState};
 use crate::call::dial::{dial, DialRequest, DialResult, Payload};
 use crate::call::media_call::MediaSettings;
 use crate::call::ports::PortPool;
 use crate::config::{Config, TrunkConfig};
-use crate::delivery::{CeilingNotice, Composer, DeliveryError, Locale, Outcome, Transport};
+use crate::delivery::{CeilingNotice, Composer, DeliveryError, Locale, SendOutcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
 /// Kept here for the dialer's callers; the record lives with the other job facts.
@@ -362,7 +362,7 @@ impl Dialer {
                 )
                 .await
             {
-                Outcome::Delivered { .. } | Outcome::Permanent { .. } => {
+                SendOutcome::Delivered { .. } | SendOutcome::Permanent { .. } => {
                     // A refused address will not get better by retrying every minute.
                     if let Err(e) = self.billing.mark_notice_sent(&notice.id, self.now()).await {
                         error!(notice = %notice.id, error = %e, "cannot mark a billing notice sent");
@@ -371,7 +371,7 @@ impl Dialer {
                         info!(account = %notice.account, threshold = notice.threshold, "billing notice emailed");
                     }
                 }
-                Outcome::Temporary { error, .. } => {
+                SendOutcome::Temporary { error, .. } => {
                     warn!(notice = %notice.id, error, "billing notice not delivered; will retry");
                     ok = false;
                 }
@@ -386,7 +386,7 @@ impl Dialer {
             Ok(f) => f,
             Err(e) => {
                 error!(error = %e, "outbound job without usable facts");
-                let _ = self.spool.fail(self.now(), &claimed, &e, true);
+                let _ = self.spool.fail(self.now(), &claimed, &e.to_string(), true);
                 // The reservation is found by the fax id (= job id): nothing was dialled.
                 self.release_for_fax(claimed.id.as_str(), &format!("job details unreadable: {e}"))
                     .await;
@@ -461,7 +461,7 @@ impl Dialer {
             let plan = match step {
                 ladder::Step::Dial(plan) => plan,
                 ladder::Step::RetryAt { at, reason } => {
-                    debug!(next_attempt = %stamp(at), "busy or no answer: dialling again later");
+                    debug!(next_attempt = %format_rfc3339(at), "busy or no answer: dialling again later");
                     return self
                         .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
                         .await;
@@ -526,7 +526,7 @@ impl Dialer {
             let (verdict, pages) = ladder::classify(&result, remaining);
             confirmed = (confirmed + pages).min(facts.pages);
             let record = AttemptRecord {
-                at: stamp(started),
+                at: format_rfc3339(started),
                 call_id: result.call_id.clone(),
                 status: result.status,
                 reason: verdict.reason().to_string(),
@@ -764,7 +764,7 @@ impl Dialer {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             duration_secs,
             reason,
-            at: stamp(self.now()),
+            at: format_rfc3339(self.now()),
         };
         let stored = self.spool.update_facts(self.now(), claimed, |f| {
             f.insert(

@@ -1,7 +1,7 @@
 //! Outbound faxes: a client's documents dialled out through the SIP trunk, billed per page.
 //!
 //! The path of one fax:
-//! 1. [`submit`] (from `faxvox send`, later the HTTP API) checks the account and its state
+//! 1. [`submit`] (from `faxvox send` or the HTTP API) checks the account and its state
 //!    ([`crate::billing::Billing::check_destination`]), the caller id (one of the account's
 //!    own lines: no spoofing), rasterises the documents (`faxvox_codecs::raster`), counts and
 //!    prices the pages, reserves the amount against the ceiling and enqueues an
@@ -27,8 +27,6 @@ pub mod render;
 pub mod report;
 pub mod status;
 pub mod submit;
-
-use std::time::SystemTime;
 
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::Page;
@@ -117,11 +115,6 @@ pub fn trunk_target(trunk_uri: &str, number: &str) -> Result<(String, bool), Str
         .skip(1)
         .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
     Ok((format!("sip:{number}@{host}"), tcp))
-}
-
-/// RFC 3339 UTC for facts.
-pub(crate) fn stamp(t: SystemTime) -> String {
-    faxvox_spool::format_rfc3339(t)
 }
 
 #[cfg(test)]

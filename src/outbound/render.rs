@@ -7,8 +7,8 @@
 //! `faxvox render-worker` ([`worker_main`]), streams the documents to its stdin and reads the
 //! fax pages (a G4 TIFF) from its stdout, under
 //! - a wall-clock timeout (`render.timeout_secs`) after which it is killed and reaped,
-//! - `RLIMIT_CPU` (`render.cpu_secs`) and `RLIMIT_AS` (`render.memory_mb`), set in the child
-//!   before exec, a lower CPU priority (nice 10, so calls keep their media ticks), no core
+//! - `RLIMIT_CPU` (`render.cpu_secs`) and `RLIMIT_AS` (`render.memory_mb`), set on the child
+//!   before it is sent a document, a lower CPU priority (nice 10, so calls keep their media ticks), no core
 //!   dump, and `PR_SET_PDEATHSIG` so it dies with the gateway,
 //! - a cap on its output (the pages of `render.max_pages`),
 //! - at most `render.max_concurrent` renderers at once: a submission waits `render.queue_secs`
@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use rustix::process::Signal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -195,7 +196,6 @@ impl Renderer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        set_child_limits(&mut cmd, limits.cpu_secs, limits.memory_mb);
         let started = std::time::Instant::now();
         let mut child = cmd.spawn().map_err(|e| {
             RenderError::Internal(format!(
@@ -204,6 +204,13 @@ impl Renderer {
             ))
         })?;
         let pid = child.id();
+        if let Err(e) = pid
+            .ok_or_else(|| std::io::Error::other("no process id"))
+            .and_then(|pid| set_child_limits(pid, limits.cpu_secs, limits.memory_mb))
+        {
+            let _ = child.kill().await;
+            return Err(RenderError::Internal(format!("renderer limits: {e}")));
+        }
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -301,8 +308,8 @@ impl Renderer {
         }
         warn!(pid, %status, stderr = %err_text.trim(), "renderer failed");
         let signal = status.signal();
-        if signal == Some(libc::SIGXCPU)
-            || (signal == Some(libc::SIGKILL) && elapsed.as_secs() >= limits.cpu_secs)
+        if signal == Some(Signal::XCPU.as_raw())
+            || (signal == Some(Signal::KILL.as_raw()) && elapsed.as_secs() >= limits.cpu_secs)
         {
             return Err(too_complex(format!(
                 "rendering used more than {} s of CPU",
@@ -346,52 +353,51 @@ fn self_exe() -> PathBuf {
     }
 }
 
-/// Limits set in the child between fork and exec. (`PR_SET_PDEATHSIG` follows the thread
-/// that spawned the child: tokio's worker threads live as long as the runtime.)
-fn set_child_limits(cmd: &mut tokio::process::Command, cpu_secs: u64, memory_mb: u64) {
+/// Lowers the limits of the worker `pid` just started, before it is sent any document (it
+/// reads nothing but its stdin, so no document is parsed without them): `RLIMIT_CPU`,
+/// `RLIMIT_AS`, no core dump, nice 10. Set from the parent with `prlimit(2)`, which needs no
+/// code between fork and exec. (`PR_SET_PDEATHSIG` is set by the worker itself, in
+/// [`worker_main`].)
+#[cfg(target_os = "linux")]
+fn set_child_limits(pid: u32, cpu_secs: u64, memory_mb: u64) -> std::io::Result<()> {
+    use rustix::process::{setpriority_process, Pid, Resource};
     let memory = memory_mb.saturating_mul(1 << 20);
-    // SAFETY: the closure only calls async-signal-safe functions (getrlimit, setrlimit,
-    // prctl, setpriority) and allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            lower_limit(libc::RLIMIT_CPU, cpu_secs, cpu_secs.saturating_add(2))?;
-            lower_limit(libc::RLIMIT_AS, memory, memory)?;
-            lower_limit(libc::RLIMIT_CORE, 0, 0)?;
-            #[cfg(target_os = "linux")]
-            {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-            }
-            libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-            Ok(())
-        });
-    }
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| std::io::Error::other("no such process"))?;
+    lower_limit(pid, Resource::Cpu, cpu_secs, cpu_secs.saturating_add(2))?;
+    lower_limit(pid, Resource::As, memory, memory)?;
+    lower_limit(pid, Resource::Core, 0, 0)?;
+    let _ = setpriority_process(Some(pid), 10);
+    Ok(())
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-type Resource = libc::__rlimit_resource_t;
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-type Resource = libc::c_int;
+/// Without `prlimit(2)` the worker runs without the CPU and memory limits (the wall-clock
+/// timeout and the output cap still hold).
+#[cfg(not(target_os = "linux"))]
+fn set_child_limits(_pid: u32, _cpu_secs: u64, _memory_mb: u64) -> std::io::Result<()> {
+    Ok(())
+}
 
-/// Sets a resource limit, never above the hard limit already in force.
-fn lower_limit(resource: Resource, soft: u64, hard: u64) -> std::io::Result<()> {
-    // SAFETY: plain system calls on a stack value.
-    unsafe {
-        let mut cur = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(resource, &mut cur) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let max = cur.rlim_max;
-        let new = libc::rlimit {
-            rlim_cur: (soft as libc::rlim_t).min(max),
-            rlim_max: (hard as libc::rlim_t).min(max),
-        };
-        if libc::setrlimit(resource, &new) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
+/// Sets a resource limit of process `pid`, never above the hard limit it inherited from us.
+#[cfg(target_os = "linux")]
+fn lower_limit(
+    pid: rustix::process::Pid,
+    resource: rustix::process::Resource,
+    soft: u64,
+    hard: u64,
+) -> std::io::Result<()> {
+    use rustix::process::{getrlimit, prlimit, Rlimit};
+    let max = getrlimit(resource).maximum.unwrap_or(u64::MAX);
+    prlimit(
+        Some(pid),
+        resource,
+        Rlimit {
+            current: Some(soft.min(max)),
+            maximum: Some(hard.min(max)),
+        },
+    )?;
     Ok(())
 }
 
@@ -407,6 +413,11 @@ struct Refusal {
 /// `faxvox render-worker`: reads a [`Request`] and the documents on stdin, writes the page
 /// count and the G4 TIFF on stdout. Run only by [`Renderer`], under its limits.
 pub fn worker_main() -> ExitCode {
+    // Die with the gateway. (The signal follows the thread that spawned us: tokio's worker
+    // threads live as long as the runtime.) Should the gateway be gone already, stdin is
+    // closed and the worker stops at once.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
     let refuse = |e: DocumentError| {
         let r = Refusal {
             name: e.name,

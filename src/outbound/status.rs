@@ -52,7 +52,7 @@ pub fn compose_job(
     facts: &Map<String, Value>,
     report: Option<&[u8]>,
 ) -> Result<Composed, String> {
-    let fax = OutboundFacts::from_map(facts)?;
+    let fax = OutboundFacts::from_map(facts).map_err(|e| e.to_string())?;
     let result = FaxResult::from_facts(facts).ok_or("the status job has no readable fax result")?;
     let charged: Money = facts
         .get(CHARGED)

@@ -7,13 +7,13 @@
 
 use std::time::SystemTime;
 
-use faxvox_spool::{JobId, JobKind, Spool, SpoolError};
+use faxvox_spool::{format_rfc3339, JobId, JobKind, Spool, SpoolError};
 use thiserror::Error;
 use tracing::{info, warn};
 
 use super::cover::{CoverDetails, CoverError, CoverText};
 use super::render::{RenderError, RenderJob, Renderer};
-use super::{stamp, DocumentError};
+use super::DocumentError;
 use crate::billing::{Billing, BillingError, Quote};
 use crate::config::TrunkConfig;
 use crate::directory::{validate, Directory, DirectoryError};
@@ -225,7 +225,7 @@ pub async fn submit(
         rate: quote.rate_per_page,
         amount: quote.amount,
         prefix: quote.prefix.clone(),
-        submitted: stamp(now),
+        submitted: format_rfc3339(now),
     };
     *job.facts_mut() = facts.to_map();
     let queued = {

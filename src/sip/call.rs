@@ -9,7 +9,7 @@
 //! back-off) comes from a seed, so tests drive it with simulated time and are deterministic
 //! (the str0m / quinn-proto style).
 //!
-//! What it decides, from notes/sip.md §1.2, §6.1 and §7 (pitfalls 1, 2, 3, 7, 10):
+//! What it decides:
 //!
 //! - **The receiving side asks for T.38 first**, but gives the peer a CED window (3 s, like
 //!   Asterisk `ReceiveFax`) to ask itself; with [`T38Policy::Request`] we re-INVITE to T.38 when
@@ -45,7 +45,7 @@
 //!   (RFC 3261 §13.2.2.4); a final failure ends the call. [`Call::hangup`] before the answer
 //!   gives [`Action::SendCancel`] and the call waits for the INVITE's final response (487, or
 //!   a 2xx that crossed the CANCEL, which is then ended with BYE).
-//! - **The fax sender waits for the receiver.** On an outbound [`LineKind::Fax`] call we are
+//! - **The fax sender waits for the receiver.** On an outbound [`CallPurpose::Fax`] call we are
 //!   the sender (Asterisk `SendFax`): we answer the receiver's T.38 re-INVITE by policy and
 //!   only ask ourselves, with [`T38Policy::Request`], when nothing came within
 //!   [`CallConfig::cng_window`] (10.5 s by default, [`DEFAULT_CNG_WINDOW`]); fax tones heard
@@ -62,7 +62,7 @@ use tracing::{debug, info, warn};
 use super::sdp::{AnswerPolicy, LocalMedia, NegotiatedMedia, SdpSession, SessionDescription};
 
 /// How long a fax receiver waits for the peer's T.38 re-INVITE before sending its own
-/// (Asterisk `ReceiveFax` plays 3 s of CED while listening; notes §6.1).
+/// (Asterisk `ReceiveFax` plays 3 s of CED while listening).
 pub const DEFAULT_CED_WINDOW: Duration = Duration::from_secs(3);
 /// How long a fax sender (an outbound fax call) waits for the receiver's T.38 re-INVITE before
 /// sending its own: 10.5 s, about three CNG cycles (0.5 s tone, 3 s silence), like Asterisk
@@ -75,7 +75,7 @@ pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(32);
 /// How many times we re-send a re-INVITE that got 491 before giving up on it.
 pub const DEFAULT_MAX_GLARE_RETRIES: u32 = 2;
 
-/// Per-trunk T.38 policy (notes pitfall 2: some carriers simply don't do T.38).
+/// Per-trunk T.38 policy (some carriers simply don't do T.38).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum T38Policy {
     /// Never offer T.38 and refuse the peer's T.38 offers (488): faxes go over G.711.
@@ -139,7 +139,7 @@ impl CallConfig {
 /// What routing decided the call is. A voice line turns into a fax line when a fax caller is
 /// heard (CNG during the greeting or the recording).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
+pub enum CallPurpose {
     /// Fax reception: the CED window and, by policy, our own T.38 request apply.
     Fax,
     /// Voicemail: no T.38 of our own unless a fax tone is heard.
@@ -351,7 +351,7 @@ pub struct Call {
     owns_call_id: bool,
     rng: SmallRng,
     phase: Phase,
-    line: LineKind,
+    line: CallPurpose,
     sdp: Option<SdpSession>,
     actions: VecDeque<Action>,
     awaiting_ack: Vec<AwaitAck>,
@@ -399,7 +399,7 @@ impl Call {
             owns_call_id: outbound,
             rng: SmallRng::seed_from_u64(seed),
             phase: Phase::Idle,
-            line: LineKind::Fax,
+            line: CallPurpose::Fax,
             sdp: None,
             actions: VecDeque::new(),
             awaiting_ack: Vec::new(),
@@ -429,12 +429,12 @@ impl Call {
     }
 
     /// Whether the call is over (after [`Action::Terminated`] was queued).
-    pub fn is_terminated(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.phase == Phase::Terminated
     }
 
-    /// The line kind (a voice line becomes [`LineKind::Fax`] on CNG).
-    pub fn line(&self) -> LineKind {
+    /// What the call is for (a voice call becomes [`CallPurpose::Fax`] on CNG).
+    pub fn line(&self) -> CallPurpose {
         self.line
     }
 
@@ -450,7 +450,7 @@ impl Call {
 
     /// When [`on_timeout`](Self::on_timeout) must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        if self.is_terminated() {
+        if self.is_finished() {
             return None;
         }
         self.awaiting_ack
@@ -497,7 +497,7 @@ impl Call {
     /// for [`ServerTxn::Invite`] confirms the call; an ACK for a 2xx that carried our offer
     /// brings the answer. ACKs for unknown or already-ACKed transactions are ignored.
     pub fn on_ack(&mut self, now: Duration, txn: ServerTxn, sdp: Option<&[u8]>) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         let Some(pos) = self.awaiting_ack.iter().position(|a| a.txn == txn) else {
@@ -558,7 +558,7 @@ impl Call {
                 self.respond(stxn, 491, None);
                 return;
             }
-            // Offer the session as it is (an active image stream stays, pitfall 3).
+            // Offer the session as it is (an active image stream stays: a refresh must not end a T.38 fax).
             let offer = session.offer_current();
             debug!(call_id = %self.call_id, "re-INVITE without SDP: offering in the 200");
             self.respond(stxn, 200, Some(offer.sdp));
@@ -593,7 +593,7 @@ impl Call {
     /// longer wait for (stale, or the call ended) are ignored. The glue reports a transaction
     /// timeout as 408.
     pub fn on_response(&mut self, now: Duration, txn: ClientTxn, status: u16, sdp: Option<&[u8]>) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         if self.last_ok == Some(txn) && (200..300).contains(&status) {
@@ -641,7 +641,7 @@ impl Call {
     /// The peer's BYE: forget any re-INVITE of ours (its response no longer matters; the peer
     /// would answer 481), answer 200 and end the call.
     pub fn on_bye(&mut self, now: Duration) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         if self.ours.take().is_some() {
@@ -674,7 +674,7 @@ impl Call {
     /// Timers: ACK timeout, maximum duration, 491 back-off, end of the CED (or CNG) window,
     /// and the final response to a cancelled INVITE that never came.
     pub fn on_timeout(&mut self, now: Duration) {
-        if self.is_terminated() {
+        if self.is_finished() {
             return;
         }
         if self.cancel_deadline.is_some_and(|t| t <= now) {
@@ -742,7 +742,7 @@ impl Call {
         &mut self,
         now: Duration,
         local: LocalMedia,
-        line: LineKind,
+        line: CallPurpose,
     ) -> Result<(), CallError> {
         self.expect_incoming("answer")?;
         let Phase::Incoming { offer } = std::mem::replace(&mut self.phase, Phase::Established)
@@ -779,7 +779,7 @@ impl Call {
         }
         self.sdp = Some(session);
         self.end_at = self.config.max_duration.map(|d| now + d);
-        if line == LineKind::Fax {
+        if line == CallPurpose::Fax {
             self.start_ced_window(now);
         }
         Ok(())
@@ -789,13 +789,13 @@ impl Call {
     /// from `local` (the media ports, already allocated): G.711 (PCMA, PCMU) and
     /// telephone-event, T.38 to follow by re-INVITE ([`InitialOffer::Audio`]; see
     /// [`make_offer_with`](Self::make_offer_with) for T.38 in the INVITE). `line` is
-    /// [`LineKind::Fax`] for a fax we send (the CNG window starts on the answer) or
-    /// [`LineKind::Voice`]. Only once, on a call made with [`new_outbound`](Self::new_outbound).
+    /// [`CallPurpose::Fax`] for a fax we send (the CNG window starts on the answer) or
+    /// [`CallPurpose::Voice`]. Only once, on a call made with [`new_outbound`](Self::new_outbound).
     pub fn make_offer(
         &mut self,
         now: Duration,
         local: LocalMedia,
-        line: LineKind,
+        line: CallPurpose,
     ) -> Result<String, CallError> {
         self.make_offer_with(now, local, line, InitialOffer::Audio)
     }
@@ -806,7 +806,7 @@ impl Call {
         &mut self,
         _now: Duration,
         local: LocalMedia,
-        line: LineKind,
+        line: CallPurpose,
         offer: InitialOffer,
     ) -> Result<String, CallError> {
         if !self.owns_call_id || self.phase != Phase::Idle {
@@ -887,7 +887,7 @@ impl Call {
                 }
                 self.actions.push_back(Action::StartMedia(media));
                 self.end_at = self.config.max_duration.map(|d| now + d);
-                if self.line == LineKind::Fax {
+                if self.line == CallPurpose::Fax {
                     self.start_ced_window(now);
                 }
             }
@@ -965,12 +965,12 @@ impl Call {
         }
         debug!(call_id = %self.call_id, ?tone, line = ?self.line, "fax tone heard");
         match (tone, self.line) {
-            (FaxToneHeard::Cng | FaxToneHeard::V21Preamble, LineKind::Voice) => {
+            (FaxToneHeard::Cng | FaxToneHeard::V21Preamble, CallPurpose::Voice) => {
                 info!(call_id = %self.call_id, ?tone, "fax caller on a voice line: switching to fax");
-                self.line = LineKind::Fax;
+                self.line = CallPurpose::Fax;
                 self.start_ced_window(now);
             }
-            (FaxToneHeard::V21Preamble, LineKind::Fax)
+            (FaxToneHeard::V21Preamble, CallPurpose::Fax)
                 if self.config.t38 == T38Policy::Request && !self.t38_closed =>
             {
                 self.ced_deadline = None;

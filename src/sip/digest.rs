@@ -70,7 +70,7 @@ impl DigestAuth {
 
 /// What to do with a request from an untrusted source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum AuthVerdict {
     /// Valid credentials of this user.
     Authenticated(String),
     /// Answer 401 with this `WWW-Authenticate` value; `why` is for the log.
@@ -329,8 +329,8 @@ impl DigestServer {
         method: &str,
         request_uri: &str,
         authorizations: &[&str],
-    ) -> Verdict {
-        let challenge = |stale, why, failed| Verdict::Challenge {
+    ) -> AuthVerdict {
+        let challenge = |stale, why, failed| AuthVerdict::Challenge {
             header: self.challenge(now, stale),
             why,
             failed,
@@ -390,7 +390,7 @@ impl DigestServer {
             return challenge(false, "nonce count replayed", true);
         }
         last.0 = count;
-        Verdict::Authenticated(user.to_string())
+        AuthVerdict::Authenticated(user.to_string())
     }
 }
 
@@ -459,7 +459,7 @@ mod tests {
     fn challenge_then_accept_then_refuse_replay() {
         let s = server(DEFAULT_NONCE_TTL);
         let now = SystemTime::now();
-        let Verdict::Challenge { header, .. } = s.verify(now, "INVITE", URI, &[]) else {
+        let AuthVerdict::Challenge { header, .. } = s.verify(now, "INVITE", URI, &[]) else {
             panic!()
         };
         assert!(header.starts_with("Digest realm=\"faxvox\""), "{header}");
@@ -469,12 +469,12 @@ mod tests {
         let good = authorization(&nonce, "s3cret", "00000001");
         assert_eq!(
             s.verify(now, "INVITE", URI, &[&good]),
-            Verdict::Authenticated("alice".into())
+            AuthVerdict::Authenticated("alice".into())
         );
         // The same nc again is a replay; a higher one is fine.
         assert!(matches!(
             s.verify(now, "INVITE", URI, &[&good]),
-            Verdict::Challenge {
+            AuthVerdict::Challenge {
                 why: "nonce count replayed",
                 ..
             }
@@ -482,7 +482,7 @@ mod tests {
         let next = authorization(&nonce, "s3cret", "00000002");
         assert!(matches!(
             s.verify(now, "INVITE", URI, &[&next]),
-            Verdict::Authenticated(_)
+            AuthVerdict::Authenticated(_)
         ));
         // Wrong method: the response does not match.
         assert!(matches!(
@@ -492,7 +492,7 @@ mod tests {
                 URI,
                 &[&authorization(&nonce, "s3cret", "00000003")]
             ),
-            Verdict::Challenge { .. }
+            AuthVerdict::Challenge { .. }
         ));
     }
 
@@ -502,7 +502,8 @@ mod tests {
         let now = SystemTime::now();
         let nonce = s.nonce(now);
         let bad = authorization(&nonce, "guess", "00000001");
-        let Verdict::Challenge { header, why, .. } = s.verify(now, "INVITE", URI, &[&bad]) else {
+        let AuthVerdict::Challenge { header, why, .. } = s.verify(now, "INVITE", URI, &[&bad])
+        else {
             panic!()
         };
         assert_eq!(why, "unknown user or wrong password");
@@ -514,7 +515,7 @@ mod tests {
         );
         assert!(matches!(
             s.verify(now, "INVITE", URI, &[&forged]),
-            Verdict::Challenge {
+            AuthVerdict::Challenge {
                 why: "nonce not issued by us",
                 ..
             }
@@ -527,14 +528,14 @@ mod tests {
                 URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
-            Verdict::Challenge {
+            AuthVerdict::Challenge {
                 why: "nonce not issued by us",
                 ..
             }
         ));
         let later = now + Duration::from_secs(11);
         let good = authorization(&nonce, "s3cret", "00000001");
-        let Verdict::Challenge { header, why, .. } = s.verify(later, "INVITE", URI, &[&good])
+        let AuthVerdict::Challenge { header, why, .. } = s.verify(later, "INVITE", URI, &[&good])
         else {
             panic!()
         };
@@ -542,7 +543,7 @@ mod tests {
         assert!(header.ends_with("stale=true"), "{header}");
         assert_ne!(nonce_of(&header), nonce);
         // A wrong password with an expired nonce is not "stale".
-        let Verdict::Challenge { header, .. } = s.verify(later, "INVITE", URI, &[&bad]) else {
+        let AuthVerdict::Challenge { header, .. } = s.verify(later, "INVITE", URI, &[&bad]) else {
             panic!()
         };
         assert!(!header.contains("stale"));
@@ -565,7 +566,7 @@ mod tests {
                 URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
-            Verdict::Challenge { .. }
+            AuthVerdict::Challenge { .. }
         ));
         assert!(!format!("{s:?}").contains("s3cret"));
     }
@@ -577,7 +578,7 @@ mod tests {
         let nonce = s.nonce(now);
         // Signed for sip:100@…, sent to sip:200@…: refused, and counted as a failure.
         let auth = authorization(&nonce, "s3cret", "00000001");
-        let Verdict::Challenge { why, failed, .. } =
+        let AuthVerdict::Challenge { why, failed, .. } =
             s.verify(now, "INVITE", "sip:200@192.0.2.1:5060", &[&auth])
         else {
             panic!("accepted for another URI")
@@ -588,7 +589,7 @@ mod tests {
         let auth = authorization(&nonce, "s3cret", "00000002");
         assert_eq!(
             s.verify(now, "INVITE", "SIP:100@192.0.2.1:5060", &[&auth]),
-            Verdict::Authenticated("alice".into())
+            AuthVerdict::Authenticated("alice".into())
         );
     }
 
@@ -617,7 +618,7 @@ mod tests {
                 URI,
                 &[&authorization(&nonce, "s3cret", "00000001")]
             ),
-            Verdict::Authenticated("alice".into())
+            AuthVerdict::Authenticated("alice".into())
         );
         assert!(matches!(
             s.verify(
@@ -626,7 +627,7 @@ mod tests {
                 URI,
                 &[&authorization(&nonce, "guess", "00000002")]
             ),
-            Verdict::Challenge { failed: true, .. }
+            AuthVerdict::Challenge { failed: true, .. }
         ));
         assert!(!format!("{s:?}").contains(&ha1));
     }
@@ -648,8 +649,8 @@ mod tests {
         let (known, unknown) = (as_user("alice"), as_user("mallory"));
         let v1 = s.verify(now, "INVITE", URI, &[&known]);
         let v2 = s.verify(now, "INVITE", URI, &[&unknown]);
-        let why = |v: &Verdict| match v {
-            Verdict::Challenge { why, failed, .. } => (*why, *failed),
+        let why = |v: &AuthVerdict| match v {
+            AuthVerdict::Challenge { why, failed, .. } => (*why, *failed),
             _ => panic!("{v:?}"),
         };
         assert_eq!(why(&v1), why(&v2));

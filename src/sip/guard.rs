@@ -1,6 +1,6 @@
 //! Admission of requests from sources outside the trusted networks, sans-IO: the stack feeds
 //! each request that belongs to no dialog as `(now, source, transactions in progress)` and
-//! gets a [`Verdict`]; digest failures are reported back with [`Guard::auth_failed`].
+//! gets a [`Admission`]; digest failures are reported back with [`Guard::auth_failed`].
 //!
 //! - **Rate per source**: a token bucket per source address (IPv6 per /64, which one host
 //!   usually owns whole). Over the limit a request is dropped **without any answer**: a flood
@@ -61,7 +61,7 @@ impl Default for GuardConfig {
 
 /// What to do with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Admission {
     /// Handle it as usual.
     Pass,
     /// Drop it without an answer.
@@ -173,12 +173,12 @@ impl Guard {
 
     /// Decides on one request from the untrusted `source` at `now`, with `in_progress`
     /// server transactions open (this one included).
-    pub fn check(&mut self, now: Instant, source: IpAddr, in_progress: usize) -> Verdict {
+    pub fn check(&mut self, now: Instant, source: IpAddr, in_progress: usize) -> Admission {
         let cfg = self.config.clone();
         let s = self.source(now, source);
         s.last_seen = now;
         let verdict = if s.locked_until.is_some_and(|until| now < until) {
-            Verdict::Drop(DropReason::LockedOut)
+            Admission::Drop(DropReason::LockedOut)
         } else {
             s.locked_until = None;
             // Refill, then take a token. A request dropped for the cap still costs one.
@@ -187,17 +187,17 @@ impl Guard {
             s.tokens = (s.tokens + elapsed * f64::from(cfg.rate)).min(burst);
             s.refilled = now;
             if cfg.rate > 0 && s.tokens < 1.0 {
-                Verdict::Drop(DropReason::Rate)
+                Admission::Drop(DropReason::Rate)
             } else {
                 s.tokens = (s.tokens - 1.0).max(0.0);
                 if cfg.max_transactions > 0 && in_progress > cfg.max_transactions {
-                    Verdict::Drop(DropReason::Transactions)
+                    Admission::Drop(DropReason::Transactions)
                 } else {
-                    Verdict::Pass
+                    Admission::Pass
                 }
             }
         };
-        if let Verdict::Drop(reason) = verdict {
+        if let Admission::Drop(reason) = verdict {
             s.dropped += 1;
             s.last_reason = reason;
         }
@@ -293,21 +293,21 @@ mod tests {
         // 3 000 requests at 1 000/s: the burst (20) plus 10/s for 3 s pass.
         let mut passed = 0;
         for i in 0..3000u64 {
-            if g.check(t0 + ms(i), a, 1) == Verdict::Pass {
+            if g.check(t0 + ms(i), a, 1) == Admission::Pass {
                 passed += 1;
             }
         }
         assert!((49..=51).contains(&passed), "{passed}");
         // Another source is not affected.
-        assert_eq!(g.check(t0 + ms(3000), ip("192.0.2.8"), 1), Verdict::Pass);
+        assert_eq!(g.check(t0 + ms(3000), ip("192.0.2.8"), 1), Admission::Pass);
         // After a pause the bucket is full again.
         let later = t0 + Duration::from_secs(10);
         for i in 0..20 {
-            assert_eq!(g.check(later + ms(i), a, 1), Verdict::Pass, "{i}");
+            assert_eq!(g.check(later + ms(i), a, 1), Admission::Pass, "{i}");
         }
         assert_eq!(
             g.check(later + ms(20), a, 1),
-            Verdict::Drop(DropReason::Rate)
+            Admission::Drop(DropReason::Rate)
         );
     }
 
@@ -318,19 +318,19 @@ mod tests {
             ..GuardConfig::default()
         });
         let t0 = Instant::now();
-        assert_eq!(g.check(t0, ip("2001:db8::1"), 1), Verdict::Pass);
-        assert_eq!(g.check(t0, ip("2001:db8::2"), 1), Verdict::Pass);
+        assert_eq!(g.check(t0, ip("2001:db8::1"), 1), Admission::Pass);
+        assert_eq!(g.check(t0, ip("2001:db8::2"), 1), Admission::Pass);
         assert_eq!(
             g.check(t0, ip("2001:db8::3"), 1),
-            Verdict::Drop(DropReason::Rate)
+            Admission::Drop(DropReason::Rate)
         );
-        assert_eq!(g.check(t0, ip("2001:db8:0:1::1"), 1), Verdict::Pass);
+        assert_eq!(g.check(t0, ip("2001:db8:0:1::1"), 1), Admission::Pass);
         // An IPv4-mapped address is its IPv4 address.
-        assert_eq!(g.check(t0, ip("::ffff:192.0.2.1"), 1), Verdict::Pass);
-        assert_eq!(g.check(t0, ip("192.0.2.1"), 1), Verdict::Pass);
+        assert_eq!(g.check(t0, ip("::ffff:192.0.2.1"), 1), Admission::Pass);
+        assert_eq!(g.check(t0, ip("192.0.2.1"), 1), Admission::Pass);
         assert_eq!(
             g.check(t0, ip("192.0.2.1"), 1),
-            Verdict::Drop(DropReason::Rate)
+            Admission::Drop(DropReason::Rate)
         );
     }
 
@@ -341,16 +341,16 @@ mod tests {
             ..GuardConfig::default()
         });
         let t0 = Instant::now();
-        assert_eq!(g.check(t0, ip("192.0.2.1"), 10), Verdict::Pass);
+        assert_eq!(g.check(t0, ip("192.0.2.1"), 10), Admission::Pass);
         assert_eq!(
             g.check(t0, ip("192.0.2.1"), 11),
-            Verdict::Drop(DropReason::Transactions)
+            Admission::Drop(DropReason::Transactions)
         );
         let mut off = Guard::new(GuardConfig {
             max_transactions: 0,
             ..GuardConfig::default()
         });
-        assert_eq!(off.check(t0, ip("192.0.2.1"), 1_000_000), Verdict::Pass);
+        assert_eq!(off.check(t0, ip("192.0.2.1"), 1_000_000), Admission::Pass);
     }
 
     #[test]
@@ -361,7 +361,7 @@ mod tests {
         });
         let t0 = Instant::now();
         for _ in 0..1000 {
-            assert_eq!(g.check(t0, ip("192.0.2.1"), 1), Verdict::Pass);
+            assert_eq!(g.check(t0, ip("192.0.2.1"), 1), Admission::Pass);
         }
     }
 
@@ -383,15 +383,15 @@ mod tests {
         assert!(g.auth_failed(t1 + Duration::from_secs(4), a));
         let t2 = t1 + Duration::from_secs(5);
         assert!(g.is_locked_out(t2, a));
-        assert_eq!(g.check(t2, a, 1), Verdict::Drop(DropReason::LockedOut));
-        assert_eq!(g.check(t2, ip("198.51.100.10"), 1), Verdict::Pass);
+        assert_eq!(g.check(t2, a, 1), Admission::Drop(DropReason::LockedOut));
+        assert_eq!(g.check(t2, ip("198.51.100.10"), 1), Admission::Pass);
         // Still locked just before the 5 minutes, free after.
         let end = t1 + Duration::from_secs(4) + Duration::from_secs(300);
         assert_eq!(
             g.check(end - ms(1), a, 1),
-            Verdict::Drop(DropReason::LockedOut)
+            Admission::Drop(DropReason::LockedOut)
         );
-        assert_eq!(g.check(end, a, 1), Verdict::Pass);
+        assert_eq!(g.check(end, a, 1), Admission::Pass);
         assert!(!g.is_locked_out(end, a));
     }
 
@@ -404,9 +404,9 @@ mod tests {
         });
         let t0 = Instant::now();
         let a = ip("192.0.2.50");
-        assert_eq!(g.check(t0, a, 1), Verdict::Pass);
+        assert_eq!(g.check(t0, a, 1), Admission::Pass);
         for i in 0..100 {
-            assert_eq!(g.check(t0 + ms(i), a, 1), Verdict::Drop(DropReason::Rate));
+            assert_eq!(g.check(t0 + ms(i), a, 1), Admission::Drop(DropReason::Rate));
         }
         let r = g.sweep(t0 + ms(100));
         assert_eq!(

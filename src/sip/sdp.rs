@@ -1,4 +1,4 @@
-//! SDP offer/answer for the gateway, on `sdp-types` (notes §2: it is the one crate that keeps
+//! SDP offer/answer for the gateway, on `sdp-types` (the one crate that keeps
 //! `m=image … udptl t38` intact and is lenient about missing `s=`/`t=` and LF-only lines).
 //!
 //! Three pieces:
@@ -9,14 +9,14 @@
 //!   response to send (400 or 488).
 //! - [`SdpSession`] is the per-dialog offer/answer state. It models the session's m-line list,
 //!   because RFC 3264 forbids an answer or a later offer from changing the number or order of
-//!   m-lines (notes §7, pitfall 3), and it owns the `o=` version, which increases by one each
+//!   m-lines (RFC 3264 §8), and it owns the `o=` version, which increases by one each
 //!   time the SDP we send changes. It answers offers ([`SdpSession::answer`]), builds our own
 //!   offers ([`SdpSession::offer_audio`] for outbound calls and returning to audio,
 //!   [`SdpSession::offer_t38`] for a T.38 re-INVITE (or a T.38-only outbound INVITE),
 //!   [`SdpSession::offer_audio_and_t38`] for an outbound INVITE offering both,
 //!   [`SdpSession::offer_current`] for a re-INVITE that arrived without SDP), and takes the
 //!   peer's answer ([`SdpSession::receive_answer`]). A failed exchange leaves the previous
-//!   session in force (pitfall 2): nothing is committed until an answer is built or received.
+//!   session in force: nothing is committed until an answer is built or received.
 //! - [`NegotiatedMedia`] tells the media layer what to run: G.711 law and payload types,
 //!   telephone-event payload types (mirrored from the offer, never a hard-coded 101), and the
 //!   T.38 parameters including the UDPTL error-correction mode and far max datagram.
@@ -37,7 +37,7 @@ use crate::config::MediaConfig;
 
 pub use sdp_types::Direction;
 
-/// Packetisation time we send and announce: fax over G.711 wants 20 ms (pitfall 9).
+/// Packetisation time we send and announce: fax over G.711 wants 20 ms.
 pub const PTIME_MS: u32 = 20;
 /// Highest RFC 4733 event we handle: flash (16). 0–15 are the DTMF digits.
 pub const MAX_TELEPHONE_EVENT: u8 = 16;
@@ -105,7 +105,7 @@ pub enum NegotiationError {
     #[error("no acceptable media stream in the offer")]
     NoAcceptableMedia,
     /// The offer has fewer m-lines than the session (RFC 3264 §8 forbids removing m-lines;
-    /// Asterisk's incomplete back-to-audio SDP, notes pitfall 10).
+    /// Asterisk's incomplete back-to-audio SDP).
     #[error("offer has {offered} m-lines, the session has {session}")]
     MLineCountDecreased {
         /// m-lines in the current session.
@@ -438,7 +438,7 @@ impl SessionDescription {
 /// Our side of the media: addresses, ports and capabilities. Constant for a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalMedia {
-    /// The media IP address (RTP and UDPTL are bound on the same one, pitfall 8).
+    /// The media IP address (RTP and UDPTL are bound on the same one).
     pub address: IpAddr,
     /// Our RTP port.
     pub rtp_port: u16,
@@ -486,7 +486,7 @@ impl LocalMedia {
 /// Per-trunk answering policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnswerPolicy {
-    /// Accept T.38 at all. Off for carriers that do not do T.38 (pitfall 2): image streams are
+    /// Accept T.38 at all. Off for carriers that do not do T.38: image streams are
     /// then rejected, and an image-only offer gets 488 so the peer stays on G.711.
     pub t38: bool,
     /// Accept an image stream already in the initial INVITE (FreeSWITCH #1297/#1081).
@@ -1000,7 +1000,7 @@ impl SdpSession {
 
     /// The current session as an offer, for a re-INVITE (or initial INVITE) that arrived
     /// without SDP: we must offer in the 200 and take the answer from the ACK. An active T.38
-    /// stream is re-offered as it is (pitfall 3: a session refresh during a fax must not fall
+    /// stream is re-offered as it is (a session refresh during a fax must not fall
     /// back to audio); active audio is offered with the codec in use. Before anything was
     /// negotiated this is [`offer_audio`](Self::offer_audio). The `o=` version only changes if
     /// the SDP differs from the last one we sent.

@@ -1,9 +1,9 @@
 //! Typed T.38 SDP attributes (ITU-T T.38 Annex D/E) and their offer/answer rules.
 //!
 //! `sdp-types` keeps attributes as `(name, Option<value>)` strings, which is what lets it carry
-//! `m=image … udptl t38` at all (notes §2); this module is the typed layer on top.
+//! `m=image … udptl t38` at all; this module is the typed layer on top.
 //!
-//! **Parsing is tolerant** because real peers disagree on spelling (notes §7, pitfall 6):
+//! **Parsing is tolerant** because real peers disagree on spelling:
 //! names are matched case-insensitively, `T38MaxBitRate`/`T38FaxMaxBitRate`/`T38FaxMaxRate` and
 //! `T38FaxMaxDatagram`/`T38MaxDatagram` are aliases, booleans may be bare or carry `:0`/`:1`
 //! (presence means true unless the value is an explicit 0), and a value we cannot read is treated

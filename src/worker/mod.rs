@@ -15,7 +15,7 @@
 //! behind the caller's back: it uses [`Worker::with_clock`]'s clock (the system clock by
 //! default), so tests can drive days of retries.
 
-pub mod looped;
+pub mod delivery_loop;
 pub mod render;
 
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use tracing::{error, info, warn, Instrument};
 
 use crate::config::Config;
 use crate::delivery::{
-    Composer, DeadJob, DeliveryError, Locale, Message, Outcome, Rejection, Transport,
+    Composer, DeadJob, DeliveryError, Locale, Message, Rejection, SendOutcome, Transport,
 };
 use crate::directory::{Account, Directory};
 use crate::jobs::{DeliveryRecord, RejectedRecipient, REPORT_MEDIA};
@@ -330,7 +330,7 @@ impl Worker {
         claimed: &mut Claimed,
         notice: &mut NoticeFacts,
     ) -> Result<String, Failure> {
-        let facts = JobFacts::from_map(claimed.facts()).map_err(permanent)?;
+        let facts = JobFacts::from_map(claimed.facts()).map_err(|e| permanent(e.to_string()))?;
         notice.account_name = facts.account.clone().unwrap_or_default();
         if claimed.manifest.kind == JobKind::OutboundFax {
             return Err(permanent(
@@ -390,7 +390,7 @@ impl Worker {
                 }));
         };
         let result = match &outcome {
-            Outcome::Delivered { reply, rejected } => {
+            SendOutcome::Delivered { reply, rejected } => {
                 let refused: Vec<&String> = rejected.iter().map(|r| &r.recipient).collect();
                 record
                     .accepted
@@ -404,7 +404,7 @@ impl Worker {
                 }
                 Ok(note)
             }
-            Outcome::Temporary {
+            SendOutcome::Temporary {
                 error,
                 pending,
                 accepted,
@@ -416,7 +416,7 @@ impl Worker {
                 add_rejected(&mut record, rejected);
                 Err(Failure::Temporary(error.clone()))
             }
-            Outcome::Permanent { reply, rejected } => {
+            SendOutcome::Permanent { reply, rejected } => {
                 record.pending.clear();
                 record.reply = Some(reply.clone());
                 add_rejected(&mut record, rejected);
@@ -630,7 +630,7 @@ impl Worker {
         };
         let mail = match self
             .composer
-            .compose_notice(&dead, admin, Locale::default())
+            .compose_dead_job_notice(&dead, admin, Locale::default())
         {
             Ok(m) => m,
             Err(e) => {
@@ -643,15 +643,15 @@ impl Worker {
             .send_composed(claimed.id.as_str(), &mail)
             .await
         {
-            Outcome::Delivered { reply, .. } => {
+            SendOutcome::Delivered { reply, .. } => {
                 info!(admin, reply, "admin notified");
                 format!("notice sent to {admin}: {reply}")
             }
-            Outcome::Temporary { error, .. } => {
+            SendOutcome::Temporary { error, .. } => {
                 error!(admin, error, "admin notice not sent");
                 format!("notice to {admin} failed: {error}")
             }
-            Outcome::Permanent { reply, .. } => {
+            SendOutcome::Permanent { reply, .. } => {
                 error!(admin, reply, "admin notice refused");
                 format!("notice to {admin} refused: {reply}")
             }

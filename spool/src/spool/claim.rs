@@ -11,7 +11,7 @@ use super::{last_error_suffix, read_manifest, ManifestRead, Spool, WORKER_FILE};
 use crate::error::{Result, SpoolError};
 use crate::fsutil::{self, Flock, Wait};
 use crate::id::JobId;
-use crate::manifest::{ts, JobKind, JobState, Lease, Manifest, StateName};
+use crate::manifest::{JobKind, JobState, Lease, Manifest, StateName};
 use crate::time;
 
 /// A job held by a worker. Pass it back to [`Spool::complete`] or [`Spool::fail`].
@@ -180,9 +180,9 @@ impl Spool {
                 let reason = format!(
                     "retry budget exhausted: worker {} stopped answering (lease expired {}) and {} have passed since the first attempt at {}{}",
                     old.worker,
-                    ts(old.expires),
+                    time::format_rfc3339(old.expires),
                     time::human(self.opts.retry.give_up_after),
-                    ts(first),
+                    time::format_rfc3339(first),
                     last_error_suffix(&m),
                 );
                 m.transition(
@@ -201,13 +201,13 @@ impl Spool {
                 format!(
                     "worker {} died (its claim lock was released) before its lease ended at {}; ",
                     old.worker,
-                    ts(old.expires)
+                    time::format_rfc3339(old.expires)
                 )
             } else {
                 format!(
                     "lease of worker {} expired at {}; ",
                     old.worker,
-                    ts(old.expires)
+                    time::format_rfc3339(old.expires)
                 )
             };
         }
@@ -218,7 +218,7 @@ impl Spool {
         note.push_str(&format!(
             "claimed by {worker} (attempt {}), lease until {}",
             m.attempts,
-            ts(expires)
+            time::format_rfc3339(expires)
         ));
         let new_lease = Lease {
             worker: worker.to_string(),
@@ -335,7 +335,7 @@ impl Spool {
                             "attempt {} by {} failed: {error}; next attempt at {} (in {})",
                             m.attempts,
                             claimed.worker,
-                            ts(next),
+                            time::format_rfc3339(next),
                             time::human(retry.delay_after(m.attempts))
                         ),
                         FailOutcome::Retrying { next_attempt: next },
@@ -344,7 +344,7 @@ impl Spool {
                         let reason = format!(
                             "retry budget exhausted: {} attempts since {}, giving up after {}; last error: {error}",
                             m.attempts,
-                            ts(first),
+                            time::format_rfc3339(first),
                             time::human(retry.give_up_after)
                         );
                         (

@@ -18,8 +18,8 @@ use rsipstack::transaction::TransactionReceiver;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::super::digest::{DigestServer, Verdict};
-use super::super::guard::{Guard, Verdict as Admission};
+use super::super::digest::{AuthVerdict, DigestServer};
+use super::super::guard::{Admission, Guard};
 use super::leg::{self, LegHook};
 use super::{incoming, IncomingCall, StackInner};
 
@@ -208,8 +208,8 @@ pub(super) fn admit_call(
     if let Some(digest) = digest {
         if !digest.auth().users.is_empty() && untrusted {
             match digest.verify(now, "INVITE", request_uri, authorizations) {
-                Verdict::Authenticated(user) => authenticated_user = Some(user),
-                Verdict::Challenge {
+                AuthVerdict::Authenticated(user) => authenticated_user = Some(user),
+                AuthVerdict::Challenge {
                     header,
                     why,
                     failed,
