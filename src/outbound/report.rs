@@ -563,7 +563,7 @@ pub fn transmission_report(
 mod tests {
     use super::*;
     use faxvox_codecs::Bitmap;
-    use printpdf::{PdfParseOptions, PdfWarnMsg};
+    use printpdf::{PdfParseOptions, PdfWarnMsg, TextItem};
 
     fn facts() -> OutboundFacts {
         OutboundFacts {
