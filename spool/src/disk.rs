@@ -1,9 +1,7 @@
 //! Disk guard: refuse new work above a high-water mark rather than accept a
 //! message that cannot be stored.
 
-use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Size and free space of a filesystem.
@@ -64,27 +62,17 @@ pub struct Statvfs;
 
 impl DiskUsageSource for Statvfs {
     fn usage(&self, path: &Path) -> io::Result<DiskUsage> {
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        // SAFETY: statvfs is a plain C struct; zeroed is a valid value for it.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: `c` is a valid NUL-terminated path and `st` a valid out pointer.
-        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let st = rustix::fs::statvfs(path)?;
         let frsize = if st.f_frsize != 0 {
-            st.f_frsize as u64
+            st.f_frsize
         } else {
-            st.f_bsize as u64
+            st.f_bsize
         };
-        let blocks = st.f_blocks as u64;
+        let blocks = st.f_blocks;
         Ok(DiskUsage {
             total_bytes: blocks.saturating_mul(frsize),
-            used_bytes: blocks
-                .saturating_sub(st.f_bfree as u64)
-                .saturating_mul(frsize),
-            available_bytes: (st.f_bavail as u64).saturating_mul(frsize),
+            used_bytes: blocks.saturating_sub(st.f_bfree).saturating_mul(frsize),
+            available_bytes: st.f_bavail.saturating_mul(frsize),
         })
     }
 }

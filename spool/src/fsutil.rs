@@ -5,8 +5,10 @@
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
+
+use rustix::fs::FlockOperation;
+use rustix::io::Errno;
 
 /// Mode of every file the spool writes: faxes, voicemails and job records are personal data,
 /// readable by the gateway's user only.
@@ -190,20 +192,15 @@ impl Flock {
             File::open(path)?
         };
         let op = match wait {
-            Wait::Block => libc::LOCK_EX,
-            Wait::Try => libc::LOCK_EX | libc::LOCK_NB,
+            Wait::Block => FlockOperation::LockExclusive,
+            Wait::Try => FlockOperation::NonBlockingLockExclusive,
         };
         loop {
-            // SAFETY: flock on a valid, owned file descriptor; no memory is shared.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
-            if rc == 0 {
-                return Ok(Some(Flock { _file: file }));
-            }
-            let err = io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EWOULDBLOCK) if wait == Wait::Try => return Ok(None),
-                _ => return Err(err),
+            match rustix::fs::flock(&file, op) {
+                Ok(()) => return Ok(Some(Flock { _file: file })),
+                Err(Errno::INTR) => continue,
+                Err(Errno::WOULDBLOCK) if wait == Wait::Try => return Ok(None),
+                Err(e) => return Err(e.into()),
             }
         }
     }
