@@ -2,14 +2,19 @@
 //! purpose is a file (the streaming voicemail recorder).
 //!
 //! Fax images (TIFF pages in and out, CCITT coding, PDF writing, rasterising documents into fax
-//! pages) and voicemail audio (G.711, tones, greeting decoding, recordings). The gateway and the
-//! offline tools call these; everything here is deterministic and testable on bytes.
+//! pages), the text toolkit of the PDFs faxvox composes (WinAnsi, wrapping, placing, local
+//! times: [`pdf_text`]) and voicemail audio (G.711, tones, greeting decoding, recordings). The
+//! gateway and the offline tools call these; everything here is deterministic and testable on
+//! bytes.
+
+#![forbid(unsafe_code)]
 
 #![forbid(unsafe_code)]
 
 pub mod bitmap;
 pub mod ccitt;
 pub mod pdf;
+pub mod pdf_text;
 pub mod raster;
 pub mod tiff;
 

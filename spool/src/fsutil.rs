@@ -8,6 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use rustix::fs::FlockOperation;
+use rustix::io::Errno;
 
 /// Mode of every file the spool writes: faxes, voicemails and job records are personal data,
 /// readable by the gateway's user only.
@@ -195,14 +196,11 @@ impl Flock {
             Wait::Try => FlockOperation::NonBlockingLockExclusive,
         };
         loop {
-            let err = match rustix::fs::flock(&file, op) {
+            match rustix::fs::flock(&file, op) {
                 Ok(()) => return Ok(Some(Flock { _file: file })),
-                Err(e) => io::Error::from(e),
-            };
-            match err.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EWOULDBLOCK) if wait == Wait::Try => return Ok(None),
-                _ => return Err(err),
+                Err(Errno::INTR) => continue,
+                Err(Errno::WOULDBLOCK) if wait == Wait::Try => return Ok(None),
+                Err(e) => return Err(e.into()),
             }
         }
     }

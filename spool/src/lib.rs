@@ -81,6 +81,7 @@
 //! * **No hidden clock.** Every operation takes `now`, so tests replay days of
 //!   retries in microseconds and the logic never reads the clock itself.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -19,9 +19,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use printpdf::{
-    BuiltinFont, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem,
-};
+use faxvox_codecs::pdf_text::{local_time, text_ops};
+use printpdf::{BuiltinFont, Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -197,7 +196,7 @@ impl Statement {
             };
             let time = created
                 .and_then(faxvox_spool::parse_rfc3339)
-                .map(|t| local_time(t, &zone))
+                .map(|t| shown_time(t, &zone))
                 .unwrap_or_default();
             lines.push(StatementLine {
                 record: None,
@@ -363,20 +362,7 @@ impl Statement {
                     continue;
                 }
                 let top = TOP_MM + LEADING_MM * row as f32;
-                ops.extend([
-                    Op::StartTextSection,
-                    Op::SetTextCursor {
-                        pos: Point::new(Mm(LEFT_MM), Mm(297.0 - top)),
-                    },
-                    Op::SetFont {
-                        font: PdfFontHandle::Builtin(font),
-                        size: Pt(SIZE),
-                    },
-                    Op::ShowText {
-                        items: vec![TextItem::Text(s)],
-                    },
-                    Op::EndTextSection,
-                ]);
+                ops.extend(text_ops(font, SIZE, LEFT_MM, top, 297.0, s));
             }
             pages.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
         }
@@ -417,7 +403,7 @@ fn record_line(r: &CallRecord, zone: &jiff::tz::TimeZone) -> StatementLine {
         record: Some(r.id.clone()),
         time: r
             .start_time()
-            .map(|t| local_time(t, zone))
+            .map(|t| shown_time(t, zone))
             .unwrap_or_else(|| r.start.clone()),
         direction: r.direction.as_str().into(),
         from,
@@ -431,11 +417,10 @@ fn record_line(r: &CallRecord, zone: &jiff::tz::TimeZone) -> StatementLine {
     }
 }
 
-fn local_time(t: SystemTime, zone: &jiff::tz::TimeZone) -> String {
+/// `t` in `zone` as the statement's time column shows it.
+fn shown_time(t: SystemTime, zone: &jiff::tz::TimeZone) -> String {
     let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    ts.to_zoned_datetime(zone.clone())
-        .strftime("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    local_time(ts, zone)
 }
 
 fn push_csv_row(out: &mut String, fields: &[String]) {

@@ -18,11 +18,13 @@
 //! a document, sent as one). The cover page is a sent page like any other: counted, priced
 //! and billed.
 
+use faxvox_codecs::pdf_text::{
+    self, em_units, helvetica_width, printable, text_ops, win_ansi, wrap_into, Fallback,
+};
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::{Page, Resolution};
 use printpdf::{
-    BuiltinFont, Line, LinePoint, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, TextItem,
+    BuiltinFont, Line, LinePoint, Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Point, Pt,
 };
 use thiserror::Error;
 
@@ -101,7 +103,7 @@ impl CoverText {
         let width = text_width_units();
         let mut lines = Vec::new();
         for paragraph in clean.split('\n') {
-            wrap(paragraph, width, &mut lines);
+            wrap_into(paragraph, width, helvetica_width, &mut lines);
             if lines.len() > MAX_COVER_LINES {
                 break;
             }
@@ -110,7 +112,7 @@ impl CoverText {
             // Count them all for the message (the text is at most 2000 characters).
             let mut all = Vec::new();
             for paragraph in clean.split('\n') {
-                wrap(paragraph, width, &mut all);
+                wrap_into(paragraph, width, helvetica_width, &mut all);
             }
             return Err(CoverError::TooManyLines {
                 lines: all.len(),
@@ -184,28 +186,28 @@ impl Labels {
 pub fn cover_pdf(text: &CoverText, details: &CoverDetails) -> Vec<u8> {
     let labels = Labels::of(details.locale);
     let mut ops = Vec::new();
-    text_op(
-        &mut ops,
+    ops.extend(text_ops(
         BuiltinFont::HelveticaBold,
         30.0,
         LEFT_MM,
         32.0,
-        "FAX",
-    );
+        PAGE_H_MM,
+        "FAX".to_string(),
+    ));
     rule(&mut ops, 38.0, 1.5);
 
     let number = |n: &str| crate::delivery::phone::format_number(n);
     let from = match (&details.from_number, &details.from_name) {
         (None, _) => labels.withheld.to_string(),
         (Some(n), Some(name)) if !name.trim().is_empty() => {
-            format!("{} ({})", printable(name.trim()), number(n))
+            format!("{} ({})", directory_text(name.trim()), number(n))
         }
         (Some(n), _) => number(n),
     };
     let rows = [
         (labels.from, from),
         (labels.to, number(&details.to)),
-        (labels.date, printable(&details.date)),
+        (labels.date, directory_text(&details.date)),
         (
             labels.pages,
             Labels::pages_value(details.locale, details.total_pages),
@@ -214,23 +216,23 @@ pub fn cover_pdf(text: &CoverText, details: &CoverDetails) -> Vec<u8> {
     let value_width = units_for_mm(RIGHT_MM - VALUE_MM);
     for (i, (label, value)) in rows.iter().enumerate() {
         let base = ROW_TOP_MM + ROW_STEP_MM * i as f32;
-        text_op(
-            &mut ops,
+        ops.extend(text_ops(
             BuiltinFont::HelveticaBold,
             TEXT_PT,
             LEFT_MM,
             base,
-            label,
-        );
-        let value = truncate(value, value_width);
-        text_op(
-            &mut ops,
+            PAGE_H_MM,
+            label.to_string(),
+        ));
+        let value = pdf_text::truncate(value, value_width, helvetica_width);
+        ops.extend(text_ops(
             BuiltinFont::Helvetica,
             TEXT_PT,
             VALUE_MM,
             base,
-            &value,
-        );
+            PAGE_H_MM,
+            value,
+        ));
     }
     rule(&mut ops, RULE_MM, 0.75);
 
@@ -239,14 +241,14 @@ pub fn cover_pdf(text: &CoverText, details: &CoverDetails) -> Vec<u8> {
             continue;
         }
         let base = TEXT_TOP_MM + LEADING_MM * i as f32;
-        text_op(
-            &mut ops,
+        ops.extend(text_ops(
             BuiltinFont::Helvetica,
             TEXT_PT,
             LEFT_MM,
             base,
-            line,
-        );
+            PAGE_H_MM,
+            line.clone(),
+        ));
     }
 
     let page = PdfPage::new(Mm(PAGE_W_MM), Mm(PAGE_H_MM), ops);
@@ -301,83 +303,8 @@ fn clean_text(text: &str) -> Result<String, CoverError> {
 
 /// Text from the directory (names, dates): unprintable characters become `?` rather than
 /// refusing the client's fax over the operator's data.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            c if c.is_whitespace() => ' ',
-            c if c.is_control() || win_ansi(c).is_none() => '?',
-            c => c,
-        })
-        .collect()
-}
-
-/// Greedy word wrap of one paragraph into lines of at most `width` (1/1000 em) each; a word
-/// longer than a line is cut. An empty paragraph is one blank line. Runs of spaces collapse.
-fn wrap(paragraph: &str, width: u32, out: &mut Vec<String>) {
-    let mut line = String::new();
-    let mut line_w = 0u32;
-    let space = char_width(' ');
-    let mut any = false;
-    for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-        any = true;
-        let word_w = str_width(word);
-        let needed = if line.is_empty() {
-            word_w
-        } else {
-            line_w + space + word_w
-        };
-        if needed <= width {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-            line_w = needed;
-            continue;
-        }
-        if !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-            line_w = 0;
-        }
-        if word_w <= width {
-            line.push_str(word);
-            line_w = word_w;
-            continue;
-        }
-        // A word wider than the line: cut it where it overflows.
-        for c in word.chars() {
-            let w = char_width(c);
-            if line_w + w > width && !line.is_empty() {
-                out.push(std::mem::take(&mut line));
-                line_w = 0;
-            }
-            line.push(c);
-            line_w += w;
-        }
-    }
-    if !line.is_empty() || !any {
-        out.push(line);
-    }
-}
-
-/// `s` cut with an ellipsis so that it fits `width`.
-fn truncate(s: &str, width: u32) -> String {
-    if str_width(s) <= width {
-        return s.to_string();
-    }
-    let budget = width.saturating_sub(char_width('…'));
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = char_width(c);
-        if w + cw > budget {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.truncate(out.trim_end().len());
-    out.push('…');
-    out
+fn directory_text(s: &str) -> String {
+    printable(s, Fallback::WHITESPACE_AS_SPACE)
 }
 
 /// Width of the text column in 1/1000 em of [`TEXT_PT`] Helvetica.
@@ -387,103 +314,10 @@ fn text_width_units() -> u32 {
 
 /// `mm` of [`TEXT_PT`] text in 1/1000 em, less the safety margin.
 fn units_for_mm(mm: f32) -> u32 {
-    let pt = mm / 25.4 * 72.0;
-    (pt / TEXT_PT * 1000.0 * FILL) as u32
+    (em_units(mm, TEXT_PT) * FILL) as u32
 }
-
-fn str_width(s: &str) -> u32 {
-    s.chars().map(char_width).sum()
-}
-
-/// Advance width of `c` in Helvetica, 1/1000 em (an unknown character counts as the widest).
-fn char_width(c: char) -> u32 {
-    match win_ansi(c) {
-        Some(b) if b >= 0x20 => match HELVETICA[usize::from(b - 0x20)] {
-            0 => 1000,
-            w => u32::from(w),
-        },
-        _ => 1000,
-    }
-}
-
-/// The WinAnsiEncoding byte of `c` (PDF 32000-1 Annex D.2), the encoding printpdf writes
-/// built-in fonts in; `None` when it has none.
-fn win_ansi(c: char) -> Option<u8> {
-    match c as u32 {
-        cp @ 0x20..=0x7e => return Some(cp as u8),
-        cp @ 0xa0..=0xff => return Some(cp as u8),
-        _ => {}
-    }
-    Some(match c {
-        '€' => 0x80,
-        '‚' => 0x82,
-        'ƒ' => 0x83,
-        '„' => 0x84,
-        '…' => 0x85,
-        '†' => 0x86,
-        '‡' => 0x87,
-        'ˆ' => 0x88,
-        '‰' => 0x89,
-        'Š' => 0x8a,
-        '‹' => 0x8b,
-        'Œ' => 0x8c,
-        'Ž' => 0x8e,
-        '\u{2018}' => 0x91,
-        '\u{2019}' => 0x92,
-        '\u{201c}' => 0x93,
-        '\u{201d}' => 0x94,
-        '•' => 0x95,
-        '–' => 0x96,
-        '—' => 0x97,
-        '˜' => 0x98,
-        '™' => 0x99,
-        'š' => 0x9a,
-        '›' => 0x9b,
-        'œ' => 0x9c,
-        'ž' => 0x9e,
-        'Ÿ' => 0x9f,
-        _ => return None,
-    })
-}
-
-/// Helvetica advance widths (Adobe's standard AFM), 1/1000 em, for WinAnsi bytes 0x20–0xFF
-/// (0: no character at that byte).
-#[rustfmt::skip]
-const HELVETICA: [u16; 224] = [
-     278,  278,  355,  556,  556,  889,  667,  191,  333,  333,  389,  584,  278,  333,  278,  278, // 0x20
-     556,  556,  556,  556,  556,  556,  556,  556,  556,  556,  278,  278,  584,  584,  584,  556, // 0x30
-    1015,  667,  667,  722,  722,  667,  611,  778,  722,  278,  500,  667,  556,  833,  722,  778, // 0x40
-     667,  778,  722,  667,  611,  722,  667,  944,  667,  667,  611,  278,  278,  278,  469,  556, // 0x50
-     333,  556,  556,  500,  556,  556,  278,  556,  556,  222,  222,  500,  222,  833,  556,  556, // 0x60
-     556,  556,  333,  500,  278,  556,  500,  722,  500,  500,  500,  334,  260,  334,  584,    0, // 0x70
-     556,    0,  222,  556,  333, 1000,  556,  556,  333, 1000,  667,  333, 1000,    0,  611,    0, // 0x80
-       0,  222,  222,  333,  333,  350,  556, 1000,  333, 1000,  500,  333,  944,    0,  500,  667, // 0x90
-     278,  333,  556,  556,  556,  556,  260,  556,  333,  737,  370,  556,  584,  333,  737,  333, // 0xA0
-     400,  584,  333,  333,  333,  556,  537,  278,  333,  333,  365,  556,  834,  834,  834,  611, // 0xB0
-     667,  667,  667,  667,  667,  667, 1000,  722,  667,  667,  667,  667,  278,  278,  278,  278, // 0xC0
-     722,  722,  778,  778,  778,  778,  778,  584,  778,  722,  722,  722,  722,  667,  667,  611, // 0xD0
-     556,  556,  556,  556,  556,  556,  889,  500,  556,  556,  556,  556,  278,  278,  278,  278, // 0xE0
-     556,  556,  556,  556,  556,  556,  556,  584,  611,  556,  556,  556,  556,  500,  556,  500, // 0xF0
-];
 
 // ------------------------------------------------------------------------------ drawing
-
-fn text_op(ops: &mut Vec<Op>, font: BuiltinFont, size: f32, x_mm: f32, baseline_mm: f32, s: &str) {
-    ops.extend([
-        Op::StartTextSection,
-        Op::SetTextCursor {
-            pos: Point::new(Mm(x_mm), Mm(PAGE_H_MM - baseline_mm)),
-        },
-        Op::SetFont {
-            font: PdfFontHandle::Builtin(font),
-            size: Pt(size),
-        },
-        Op::ShowText {
-            items: vec![TextItem::Text(s.to_string())],
-        },
-        Op::EndTextSection,
-    ]);
-}
 
 /// A horizontal rule across the text column, `top_mm` from the top.
 fn rule(ops: &mut Vec<Op>, top_mm: f32, width_pt: f32) {
@@ -507,6 +341,7 @@ fn rule(ops: &mut Vec<Op>, top_mm: f32, width_pt: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faxvox_codecs::pdf_text::text_width;
     use faxvox_codecs::raster::FAX_WIDTH;
     use proptest::prelude::*;
 
@@ -523,7 +358,7 @@ mod tests {
                 prop_assert!(!cover.lines().is_empty());
                 prop_assert!(cover.lines().len() <= MAX_COVER_LINES);
                 for line in cover.lines() {
-                    prop_assert!(str_width(line) <= text_width_units(), "{line:?}");
+                    prop_assert!(text_width(line, helvetica_width) <= text_width_units(), "{line:?}");
                 }
             }
         }
@@ -712,7 +547,10 @@ mod tests {
         // An unbreakable word is cut to the width.
         let t = CoverText::parse(&"W".repeat(200)).unwrap();
         assert!(t.lines().len() >= 3);
-        assert!(t.lines().iter().all(|l| str_width(l) <= text_width_units()));
+        assert!(t
+            .lines()
+            .iter()
+            .all(|l| text_width(l, helvetica_width) <= text_width_units()));
         assert_eq!(t.lines().concat(), "W".repeat(200));
     }
 
@@ -745,9 +583,10 @@ mod tests {
         let p = render(&text, &long).unwrap();
         let right = col_of(RIGHT_MM) + 2;
         assert_eq!(black_in(&p, 0, p.bitmap.height(), right, FAX_WIDTH), 0);
-        assert!(truncate(
+        assert!(pdf_text::truncate(
             &"Établissements ".repeat(20),
-            units_for_mm(RIGHT_MM - VALUE_MM)
+            units_for_mm(RIGHT_MM - VALUE_MM),
+            helvetica_width
         )
         .ends_with('…'));
         // French labels.

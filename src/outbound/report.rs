@@ -22,11 +22,12 @@
 
 use std::collections::BTreeMap;
 
+use faxvox_codecs::pdf_text::{self, one_per_char, printable, wrap, Fallback};
 use faxvox_codecs::{Page, Resolution};
 use printpdf::{
     BuiltinFont, Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, Greyscale, Mm, Op,
-    PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem,
-    XObject, XObjectId, XObjectTransform,
+    PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect, XObject, XObjectId,
+    XObjectTransform,
 };
 use thiserror::Error;
 
@@ -53,9 +54,9 @@ const THUMB_LEFT_MM: f32 = PAGE_W_MM - 15.0 - THUMBNAIL_WIDTH_MM;
 const THUMB_TOP_MM: f32 = 32.0;
 /// Characters of a value per line: Helvetica 10 pt from VALUE_MM stays left of the
 /// thumbnail even in capitals.
-const VALUE_CHARS: usize = 30;
+const VALUE_CHARS: u32 = 30;
 /// Characters of an attempt line (Courier 8 pt, across the page).
-const ATTEMPT_CHARS: usize = 100;
+const ATTEMPT_CHARS: u32 = 100;
 /// Lowest baseline of the attempts list (the footer is below).
 const LAST_LINE_MM: f32 = 280.0;
 
@@ -177,61 +178,10 @@ pub fn thumbnail(page: &Page) -> Result<Thumbnail, ReportError> {
     })
 }
 
-/// Text for a built-in font: control characters become spaces, characters WinAnsi has no
-/// code for become `?` (what printpdf would do, but explicit).
-fn pdf_text(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            c if c.is_control() => ' ',
-            ' '..='~' | '\u{A0}'..='\u{FF}' => c,
-            '€' | '‚' | 'ƒ' | '„' | '…' | '†' | '‡' | 'ˆ' | '‰' | 'Š' | '‹' | 'Œ' | 'Ž' | '‘'
-            | '’' | '“' | '”' | '•' | '–' | '—' | '˜' | '™' | 'š' | '›' | 'œ' | 'ž' | 'Ÿ' => {
-                c
-            }
-            _ => '?',
-        })
-        .collect()
-}
-
-/// Splits `s` into lines of at most `width` characters, at spaces when possible.
-fn wrap(s: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in s.split(' ').filter(|w| !w.is_empty()) {
-        let mut word: Vec<char> = word.chars().collect();
-        loop {
-            let used = line.chars().count();
-            let sep = usize::from(used > 0);
-            if used + sep + word.len() <= width {
-                if sep == 1 {
-                    line.push(' ');
-                }
-                line.extend(word.iter());
-                break;
-            }
-            if used > 0 {
-                lines.push(std::mem::take(&mut line));
-                continue;
-            }
-            // A word longer than a line: cut it.
-            let rest = word.split_off(width);
-            lines.push(word.into_iter().collect());
-            word = rest;
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 /// An RFC 3339 time in `zone`, `2026-11-27 08:15:30 CET`; the text itself if unreadable.
 fn local_time(rfc3339: &str, zone: &jiff::tz::TimeZone) -> String {
     match rfc3339.parse::<jiff::Timestamp>() {
-        Ok(ts) => ts
-            .to_zoned_datetime(zone.clone())
-            .strftime("%Y-%m-%d %H:%M:%S %Z")
-            .to_string(),
+        Ok(ts) => pdf_text::local_time_with_zone(ts, zone),
         Err(_) => sanitize_text(rfc3339, 40),
     }
 }
@@ -352,25 +302,16 @@ fn attempt_line(n: usize, a: &AttemptRecord, words: &Words, zone: &jiff::tz::Tim
     )
 }
 
-/// Ops drawing `text` with its baseline `top_mm` from the top of the page.
-fn text_ops(ops: &mut Vec<Op>, font: BuiltinFont, size: f32, x_mm: f32, top_mm: f32, text: &str) {
+/// Ops drawing `text` with its baseline `top_mm` from the top of the page; nothing for an
+/// empty text, control characters as spaces and other characters outside WinAnsi as `?`.
+fn draw_text(ops: &mut Vec<Op>, font: BuiltinFont, size: f32, x_mm: f32, top_mm: f32, text: &str) {
     if text.is_empty() {
         return;
     }
-    ops.extend([
-        Op::StartTextSection,
-        Op::SetTextCursor {
-            pos: Point::new(Mm(x_mm), Mm(PAGE_H_MM - top_mm)),
-        },
-        Op::SetFont {
-            font: PdfFontHandle::Builtin(font),
-            size: Pt(size),
-        },
-        Op::ShowText {
-            items: vec![TextItem::Text(pdf_text(text))],
-        },
-        Op::EndTextSection,
-    ]);
+    let text = printable(text, Fallback::CONTROL_AS_SPACE);
+    ops.extend(pdf_text::text_ops(
+        font, size, x_mm, top_mm, PAGE_H_MM, text,
+    ));
 }
 
 fn name(s: &str) -> DictItem {
@@ -420,7 +361,7 @@ pub fn transmission_report(
         .transpose()?;
     let mut ops = Vec::new();
 
-    text_ops(
+    draw_text(
         &mut ops,
         BuiltinFont::HelveticaBold,
         16.0,
@@ -456,7 +397,7 @@ pub fn transmission_report(
     ];
     let mut top = THUMB_TOP_MM + 4.0;
     for (label, value) in &fields {
-        text_ops(
+        draw_text(
             &mut ops,
             BuiltinFont::HelveticaBold,
             10.0,
@@ -464,8 +405,8 @@ pub fn transmission_report(
             top,
             label,
         );
-        for line in wrap(value, VALUE_CHARS) {
-            text_ops(&mut ops, BuiltinFont::Helvetica, 10.0, VALUE_MM, top, &line);
+        for line in wrap(value, VALUE_CHARS, one_per_char) {
+            draw_text(&mut ops, BuiltinFont::Helvetica, 10.0, VALUE_MM, top, &line);
             top += 5.0;
         }
         top += 1.5;
@@ -506,7 +447,7 @@ pub fn transmission_report(
                 Op::RestoreGraphicsState,
             ]);
         }
-        None => text_ops(
+        None => draw_text(
             &mut ops,
             BuiltinFont::HelveticaOblique,
             9.0,
@@ -536,7 +477,7 @@ pub fn transmission_report(
         },
         Op::RestoreGraphicsState,
     ]);
-    text_ops(
+    draw_text(
         &mut ops,
         BuiltinFont::Helvetica,
         8.0,
@@ -547,7 +488,7 @@ pub fn transmission_report(
 
     // The attempts, across the page below both.
     let mut top = top.max(THUMB_TOP_MM + frame_h + 8.0) + 6.0;
-    text_ops(
+    draw_text(
         &mut ops,
         BuiltinFont::HelveticaBold,
         10.0,
@@ -560,7 +501,11 @@ pub fn transmission_report(
         .iter()
         .enumerate()
         .flat_map(|(i, a)| {
-            let mut l = wrap(&attempt_line(i + 1, a, words, zone), ATTEMPT_CHARS);
+            let mut l = wrap(
+                &attempt_line(i + 1, a, words, zone),
+                ATTEMPT_CHARS,
+                one_per_char,
+            );
             for cont in l.iter_mut().skip(1) {
                 cont.insert_str(0, "   ");
             }
@@ -577,10 +522,10 @@ pub fn transmission_report(
         lines.push(format!("... {hidden} {}", words.more));
     }
     for line in &lines {
-        text_ops(&mut ops, BuiltinFont::Courier, 8.0, LEFT_MM, top, line);
+        draw_text(&mut ops, BuiltinFont::Courier, 8.0, LEFT_MM, top, line);
         top += 4.0;
     }
-    text_ops(
+    draw_text(
         &mut ops,
         BuiltinFont::Helvetica,
         7.0,
@@ -617,7 +562,7 @@ pub fn transmission_report(
 mod tests {
     use super::*;
     use faxvox_codecs::Bitmap;
-    use printpdf::{PdfParseOptions, PdfWarnMsg};
+    use printpdf::{PdfParseOptions, PdfWarnMsg, TextItem};
 
     fn facts() -> OutboundFacts {
         OutboundFacts {
@@ -857,9 +802,15 @@ mod tests {
 
     #[test]
     fn wrapping_and_text() {
-        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
-        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("", 4), vec![""]);
-        assert_eq!(pdf_text("Coût 1 € ✓\u{7}"), "Coût 1 € ? ");
+        assert_eq!(wrap("a bb ccc", 4, one_per_char), vec!["a bb", "ccc"]);
+        assert_eq!(
+            wrap("abcdefghij", 4, one_per_char),
+            vec!["abcd", "efgh", "ij"]
+        );
+        assert_eq!(wrap("", 4, one_per_char), vec![""]);
+        assert_eq!(
+            printable("Coût 1 € ✓\u{7}", Fallback::CONTROL_AS_SPACE),
+            "Coût 1 € ? "
+        );
     }
 }
