@@ -20,9 +20,9 @@ pub mod phone;
 pub mod templates;
 pub mod transport;
 
-pub use account_mail::{CeilingNotice, FaxStatus};
 /// Every value a caller controls goes through it before it reaches an email.
 pub use crate::text::sanitize_text;
+pub use account_mail::{CeilingNotice, FaxStatus};
 pub use compose::{
     Attachment, Composed, Composer, FaxDetails, FaxQuality, Kind, Locale, Media, Message,
     OmitReason, PageCutDetails,

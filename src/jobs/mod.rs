@@ -11,8 +11,10 @@
 pub mod inbound;
 pub mod outbound;
 
-pub use inbound::{DeliveryRecord, FaxFacts, JobFacts, RejectedRecipient, DELIVERY_KEY};
-pub use outbound::{AttemptRecord, FaxResult, OutboundFacts};
+pub use inbound::{
+    DeliveryRecord, FaxFacts, JobFacts, JobFactsError, RejectedRecipient, DELIVERY_KEY,
+};
+pub use outbound::{AttemptRecord, FaxResult, OutboundFacts, OutboundFactsError, CHARGED};
 
 /// Media name of a received fax in its spool job.
 pub const FAX_TIFF: &str = "fax.tiff";

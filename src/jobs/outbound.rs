@@ -51,6 +51,9 @@ impl OutboundFacts {
     }
 }
 
+/// Fact of a `fax-status` job naming what was charged for the fax (decimal € string).
+pub const CHARGED: &str = "charged";
+
 /// Facts of an outbound job that cannot be read (the job is dead: nothing can be dialled).
 #[derive(Debug, Error)]
 #[error("outbound fax facts unreadable: {0}")]

@@ -19,8 +19,8 @@ use std::time::{Duration, SystemTime};
 use faxvox_spool::RetryPolicy;
 
 use crate::call::dial::DialResult;
-use crate::jobs::AttemptRecord;
 use crate::fax::Modems;
+use crate::jobs::AttemptRecord;
 use crate::sip::call::T38Policy;
 
 /// SIP statuses worth dialling again later: busy, no answer, cancelled, trunk overloaded.

@@ -1,5 +1,5 @@
 //! The transmission report of an outbound fax: a one-page A4 PDF attached to the client's
-//! status email ([`super::status::compose_status`]): fax id, numbers, submission time,
+//! status email ([`crate::worker::fax_status::compose_status`]): fax id, numbers, submission time,
 //! result, pages sent, duration, cost, every dial attempt, and a thumbnail of the first page.
 //!
 //! - **Why a thumbnail**: the numbers say *that* a fax went out, the thumbnail says *which*

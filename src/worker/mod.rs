@@ -16,6 +16,7 @@
 //! default), so tests can drive days of retries.
 
 pub mod delivery_loop;
+pub mod fax_status;
 pub mod render;
 
 use std::sync::Arc;
@@ -463,13 +464,9 @@ impl Worker {
         } else {
             None
         };
-        let mail = crate::outbound::status::compose_job(
-            &self.composer,
-            account,
-            claimed.facts(),
-            report.as_deref(),
-        )
-        .map_err(permanent)?;
+        let mail =
+            fax_status::compose_job(&self.composer, account, claimed.facts(), report.as_deref())
+                .map_err(|e| permanent(e.to_string()))?;
         let file = report
             .as_ref()
             .map(|r| (REPORT_MEDIA.to_string(), r.len() as u64));
