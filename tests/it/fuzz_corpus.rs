@@ -4,8 +4,7 @@
 //! the seeds are (re)written from code first. A crash a fuzzer finds becomes a test here, with
 //! the input as bytes.
 
-#[path = "support/sdp_samples.rs"]
-mod sdp_samples;
+use crate::support::sdp_samples;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,13 +2,14 @@
 //! operator runs them: the real binary on a SQLite file (and on a fresh PostgreSQL database
 //! when `TEST_POSTGRES_URL` is set), what it wrote read back through the library.
 
-mod billing_common;
+use crate::on_both;
+use crate::support::billing_db;
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
-use billing_common::{at, money};
+use billing_db::{at, money};
 use faxvox::billing::{AccountState, Billing};
 use faxvox::directory::Directory;
 use serde_json::Value;
@@ -141,7 +142,7 @@ async fn cli(url: &str) {
 
     // Spending seen by the CLI: reserve through the library, as `faxvox send` does.
     let dir = Directory::open(url).await.unwrap();
-    let billing = Billing::new(&dir, &billing_common::config("150.00"));
+    let billing = Billing::new(&dir, &billing_db::config("150.00"));
     let now = SystemTime::now();
     let quote = billing.quote("acme", "+33612345678", 4, now).await.unwrap();
     assert_eq!(quote.amount, money("0.05"));

@@ -5,11 +5,12 @@
 //! the 80 % / 100 % notices exactly once. Each scenario runs on a SQLite file and, when
 //! `TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database.
 
-mod billing_common;
+use crate::on_both;
+use crate::support::billing_db;
 
 use std::sync::Arc;
 
-use billing_common::{at, money, open};
+use billing_db::{at, money, open};
 use faxvox::billing::rates::parse_rates_csv;
 use faxvox::billing::{AccountState, Billing, BillingError, Money, Quote, ReservationState};
 use faxvox::directory::{Directory, LineKind, NewLine};
@@ -343,7 +344,7 @@ async fn race(url: &str) {
     let mut pools = Vec::new();
     for _ in 0..20 {
         let d = Directory::open(url).await.unwrap();
-        let b = Billing::new(&d, &billing_common::config("150.00"));
+        let b = Billing::new(&d, &billing_db::config("150.00"));
         pools.push((d, b));
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(20));

@@ -5,14 +5,15 @@
 //! back: one row per record of the month, and a total equal to the period's charges to the
 //! unit (issue 5: "the statement's total equals the sum of the charges").
 
-mod billing_common;
+use crate::on_both;
+use crate::support::billing_db;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use billing_common::{at, money};
+use billing_db::{at, money};
 use faxvox::billing::rates::parse_rates_csv;
 use faxvox::billing::statement::Statement;
 use faxvox::billing::{Billing, Money};
@@ -190,7 +191,7 @@ fn sum_of_charges(charges: &[faxvox::billing::ReservationRecord]) -> Money {
 }
 
 async fn statement(url: &str) {
-    let (dir, billing) = billing_common::open(url, &["acme", "other"]).await;
+    let (dir, billing) = billing_db::open(url, &["acme", "other"]).await;
     billing
         .import_rates(&parse_rates_csv(DECK).unwrap(), at("2026-01-01T00:00:00Z"))
         .await

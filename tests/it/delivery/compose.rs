@@ -2,7 +2,7 @@
 //! languages, local times with DST, oversize attachments, HTML escaping, template overrides,
 //! and a Maildir file equal to the composed bytes.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};

@@ -2,7 +2,7 @@
 //! parses cleanly in two independent parsers, attachments are byte-identical, TLS and AUTH
 //! work, and each failure mode maps to the right [`Outcome`].
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! greeting with `--default`; the gateway's loader reads the stored file back and falls back
 //! to the built-in greeting when it is gone.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

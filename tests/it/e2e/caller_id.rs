@@ -5,7 +5,7 @@
 //! given `--from "+33 6 12 34 56 78"` sends E.164, so its email reads
 //! `Zoé Lefèvre (+33 6 12 34 56 78)`.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

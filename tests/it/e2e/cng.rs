@@ -3,7 +3,7 @@
 //! fax reception. No fax data follows, so what is checked is what can be seen from outside:
 //! the call's detail record says fax, and no voicemail email is sent.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! while 1 100 idle TCP and TLS connections are held against it, closes those connections,
 //! and does not spin when it runs out of descriptors.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};

@@ -3,8 +3,8 @@
 //! real SMTP server (aiosmtpd) carries a PDF whose page, rendered by poppler at the fax
 //! resolution, equals the page sent pixel for pixel.
 
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::fax_pages;
 
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ const ROWS: u32 = 600;
 
 /// A small fine-resolution page (1728 × 600, about 3 inches): the top of a text-like test page.
 fn small_page(seed: u64) -> Page {
-    fax_common::test_page_top(seed, ROWS)
+    fax_pages::test_page_top(seed, ROWS)
 }
 
 #[test]
@@ -44,7 +44,7 @@ fn fax_over_g711_and_t38_arrives_as_identical_pdf_pages() {
             .iter()
             .enumerate()
             .map(|(slot, (mode, page, from))| {
-                let doc = fax_common::write_doc(
+                let doc = fax_pages::write_doc(
                     gw.path(),
                     &format!("doc-{mode}.tif"),
                     std::slice::from_ref(page),

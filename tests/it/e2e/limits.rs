@@ -4,7 +4,7 @@
 //! until then is delivered; a caller who hangs up before saying anything leaves a missed-call
 //! email, not an empty recording.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -5,8 +5,8 @@
 //! decoded row: 216 bytes each); an ordinary fax sent at the same time arrives untouched, and
 //! the gateway still answers afterwards.
 
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::fax_pages;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -83,17 +83,17 @@ fn endless_page_is_cut_memory_stays_flat_and_other_calls_go_on() {
 
     // An ordinary first page, then one a million blank rows long. (600-row pages: poppler
     // renders them back at exactly 600 rows at 196 dpi, as in e2e_fax.)
-    let first = fax_common::test_page_top(7, 600);
-    let huge = fax_common::write_g4_strips(
+    let first = fax_pages::test_page_top(7, 600);
+    let huge = fax_pages::write_g4_strips(
         gw.path(),
         "huge.tif",
         &[
-            fax_common::g4_strip(&first),
-            (fax_common::blank_g4_strip(HUGE_ROWS), HUGE_ROWS),
+            fax_pages::g4_strip(&first),
+            (fax_pages::blank_g4_strip(HUGE_ROWS), HUGE_ROWS),
         ],
     );
-    let normal_page = fax_common::test_page_top(8, 600);
-    let normal = fax_common::write_doc(gw.path(), "normal.tif", std::slice::from_ref(&normal_page));
+    let normal_page = fax_pages::test_page_top(8, 600);
+    let normal = fax_pages::write_doc(gw.path(), "normal.tif", std::slice::from_ref(&normal_page));
 
     // Sample the gateway's memory through the calls.
     std::thread::sleep(Duration::from_millis(300));

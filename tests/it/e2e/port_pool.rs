@@ -5,8 +5,8 @@
 //! second call's four ports (RTP and UDPTL, both sides) are none of the first call's. With a
 //! pool each, the dialer took the ports the gateway had just freed.
 
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::fax_pages;
 
 use std::collections::BTreeSet;
 
@@ -58,7 +58,7 @@ fn gateway_and_dialer_share_one_pool_and_freed_ports_rest() {
         "the gateway moved; trunk.uri points at the old port"
     );
 
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[fax_common::test_page_top(3, 300)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[fax_pages::test_page_top(3, 300)]);
     let doc = doc.display().to_string();
     let mut calls = Vec::new();
     let mut seen = 0;

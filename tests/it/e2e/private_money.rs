@@ -11,8 +11,8 @@
 //!   queued nor another spool's reservation;
 //! - a submission whose queuing failed releases its reservation only once the fax cannot go out.
 
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::fax_pages;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -78,7 +78,7 @@ fn spool_and_database_are_private_under_umask_022() {
     gw.start();
 
     // A fax over G.711, then a voice message.
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[fax_common::test_page_top(11, 400)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[fax_pages::test_page_top(11, 400)]);
     let run = gw.call(&[
         "fax",
         "--to",
@@ -188,12 +188,12 @@ fn a_retry_past_the_budget_ends_dead_with_nothing_reserved() {
     gw.account_add("alice", &["alice@a.example"], "Alice SARL");
     gw.line_add(ALICE_LINE, "alice", "fax", None);
     gw.rate_france("0.05");
-    let doc = fax_common::write_doc(
+    let doc = fax_pages::write_doc(
         gw.path(),
         "doc.tif",
         &[
-            fax_common::test_page_top(1, 300),
-            fax_common::test_page_top(2, 300),
+            fax_pages::test_page_top(1, 300),
+            fax_pages::test_page_top(2, 300),
         ],
     );
     let out = gw.ok(&[
@@ -269,7 +269,7 @@ fn a_fax_whose_reservation_was_released_is_not_dialled() {
     gw.account_add("alice", &["alice@a.example"], "Alice SARL");
     gw.line_add(ALICE_LINE, "alice", "fax", None);
     gw.rate_france("0.05");
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[fax_common::test_page_top(4, 300)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[fax_pages::test_page_top(4, 300)]);
     let out = gw.ok(&[
         "send",
         "--account",

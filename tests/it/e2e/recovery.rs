@@ -2,7 +2,7 @@
 //! into a voicemail line; when it starts again, the part of the message recorded before the
 //! crash is emailed to the account. Nothing a caller left is lost to a crash.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! next call, whose voicemail email arrives; a call from an address outside `sip.trusted` gets
 //! 403 and a call to an unknown number 404.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};

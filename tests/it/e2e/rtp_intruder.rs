@@ -5,7 +5,7 @@
 //! caller's message must arrive as a voicemail; the gateway counts the intruder's packets
 //! (`rtp_foreign`) in its log, in the job's facts and in the call record.
 
-mod support;
+use crate::support;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::Stdio;

@@ -4,7 +4,7 @@
 //! the flood is answered; and the per-line, per-account and per-source call limits refuse the
 //! call one over them (486, 486, 503).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, UdpSocket};

@@ -2,7 +2,7 @@
 //! 127.0.0.1 and the message arrives at a real SMTP server (aiosmtpd) as an MP3 whose audio
 //! is the audio that was played (envelope cross-correlation) and whose length is right.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,13 +1,13 @@
 //! `faxvox fax-sim` end to end through the binary: G.711 and T.38 (with loss), JSON report on
 //! stdout, PDF written, exit codes.
 
-mod fax_common;
+use crate::support::fax_pages;
 
 use std::process::Command;
 
 use faxvox_codecs::Resolution;
 
-use fax_common::*;
+use fax_pages::*;
 
 fn fax_sim(args: &[&str]) -> (std::process::Output, serde_json::Value) {
     // Run from an empty directory so no ./faxvox.toml is picked up.

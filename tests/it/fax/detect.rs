@@ -1,7 +1,7 @@
 //! Fax tone / DTMF detection: generated signals with known timing, speech-like negatives,
 //! real recordings from ../shared/testdata when present, and the `faxvox detect` CLI.
 
-mod fax_common;
+use crate::support::fax_pages;
 
 use std::path::Path;
 use std::process::Command;
@@ -54,7 +54,7 @@ fn generated_dtmf_digits_are_detected_in_order() {
 /// formant resonators, in syllables, plus pink-ish noise.
 fn speech_like(seconds: f64, seed: u64) -> Vec<i16> {
     let n = (seconds * 8000.0) as usize;
-    let mut rng = fax_common::Rng::new(seed);
+    let mut rng = fax_pages::Rng::new(seed);
     let mut out = Vec::with_capacity(n);
     let mut phase = 0.0f64;
     // Resonator states.

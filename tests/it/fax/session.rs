@@ -1,7 +1,7 @@
 //! FaxSession driven directly (no network): two sessions exchanging audio frames or T.38
 //! IFPs in one loop. Checks the sans-IO API and spandsp wrappers end to end.
 
-mod fax_common;
+use crate::support::fax_pages;
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,7 @@ use faxvox::fax::{FaxEvent, FaxOptions, FaxSession, T38Options, Transport, TICK}
 use faxvox_codecs::g711::Law;
 use faxvox_codecs::Resolution;
 
-use fax_common::*;
+use fax_pages::*;
 
 fn run_pair(tx: &mut FaxSession, rx: &mut FaxSession, limit: Duration) -> Duration {
     let mut now = Duration::ZERO;

@@ -6,7 +6,7 @@
 //! faster than real time, so a 1-2 page fax takes well under a second of wall time in a debug
 //! build with optimised dependencies.
 
-mod fax_common;
+use crate::support::fax_pages;
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use faxvox::fax::sim::{simulate, SimOptions, SimOutcome, SimTransport};
 use faxvox_codecs::g711::Law;
 use faxvox_codecs::{Page, Resolution};
 
-use fax_common::*;
+use fax_pages::*;
 
 fn run(name: &str, pages: &[Page], opts: &SimOptions) -> (SimOutcome, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 //! to a Maildir); the commit runs in-process like the gateway does. Also: the spool refusing
 //! the job (full disk) leaves the media where they were, and the call record says why.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

@@ -3,7 +3,7 @@
 //! call folder; with room again, the same number is answered. A call whose commit fails (the
 //! disk filled up during the call) keeps its folder, and the next recovery pass commits it.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

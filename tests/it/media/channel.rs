@@ -3,7 +3,7 @@
 //! digits, CNG on a voice line), and raw sockets play a peer that sends garbage or sends from
 //! another port than its SDP says. Each test has its own runtime; cargo runs them in parallel.
 
-mod fax_common;
+use crate::support::fax_pages;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
@@ -25,7 +25,7 @@ use faxvox_codecs::g711::Law;
 use faxvox_codecs::{tones, Bitmap, Page, Resolution};
 use tokio::sync::mpsc;
 
-use fax_common::{assert_same_pixels, read_doc, write_doc};
+use fax_pages::{assert_same_pixels, read_doc, write_doc};
 
 const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 

@@ -6,9 +6,9 @@
 //! - an account at its ceiling is receive-only: sending is refused, but its voicemail line
 //!   still answers and the message is emailed.
 
-mod billing_common;
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::billing_db;
+use crate::support::fax_pages;
 
 use std::process::Output;
 use std::time::Duration;
@@ -25,7 +25,7 @@ const ALICE_VM: &str = "+33100000012";
 const BOB_FAX: &str = "+33299001133";
 
 fn one_page() -> Page {
-    fax_common::test_page_top(5, 200)
+    fax_pages::test_page_top(5, 200)
 }
 
 /// alice (a fax line and a voicemail line) and bob (a fax line), France at 0.05 € a page, the
@@ -90,7 +90,7 @@ fn twenty_concurrent_submissions_never_pass_the_ceiling_on_postgres() {
         .enable_all()
         .build()
         .unwrap();
-    let Some(db) = rt.block_on(billing_common::TestDb::postgres("send_race")) else {
+    let Some(db) = rt.block_on(billing_db::TestDb::postgres("send_race")) else {
         return;
     };
     let sink = SmtpSink::start(&SinkOptions::default());
@@ -102,7 +102,7 @@ fn twenty_concurrent_submissions_never_pass_the_ceiling_on_postgres() {
 
 /// Twenty `faxvox send` processes at once for the last 0.20 € at 0.05 € a page.
 fn race(gw: &Gateway) {
-    let doc = fax_common::write_doc(gw.path(), "one.tif", &[one_page()]);
+    let doc = fax_pages::write_doc(gw.path(), "one.tif", &[one_page()]);
     let doc = doc.display().to_string();
     gw.ok(&["billing", "ceiling", "alice", "0.20"]);
 
@@ -144,7 +144,7 @@ fn race(gw: &Gateway) {
 fn an_account_at_its_ceiling_still_receives() {
     let sink = SmtpSink::start(&SinkOptions::default());
     let mut gw = site(&sink);
-    let doc = fax_common::write_doc(gw.path(), "one.tif", &[one_page()]);
+    let doc = fax_pages::write_doc(gw.path(), "one.tif", &[one_page()]);
     let doc = doc.display().to_string();
     gw.ok(&["billing", "ceiling", "alice", "0.00"]);
     let out = send(&gw, &doc);

@@ -7,8 +7,8 @@
 //! - a cover text over the limit, with a control character, an unprintable character, empty,
 //!   or a cover file that is not UTF-8: exit code 2 with the reason, nothing reserved, no job.
 
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::fax_pages;
 
 use std::path::Path;
 use std::process::Output;
@@ -26,7 +26,7 @@ const ROWS: u32 = 500;
 
 /// A small fine page (1728 × ROWS): the top of a text-like test page.
 fn small_page(seed: u64) -> Page {
-    fax_common::test_page_top(seed, ROWS)
+    fax_pages::test_page_top(seed, ROWS)
 }
 
 /// Accounts alice (line ALICE_LINE) and bob (BOB_LINE), France at 0.05 €/page, and a trunk
@@ -90,7 +90,7 @@ fn jobs(gw: &Gateway) -> Vec<std::path::PathBuf> {
 
 fn queued_pages(gw: &Gateway, id: &str) -> (Vec<Page>, Value) {
     let dir = gw.path().join("spool").join(id);
-    let pages = fax_common::read_doc(&dir.join("document.tif"));
+    let pages = fax_pages::read_doc(&dir.join("document.tif"));
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     (pages, manifest)
@@ -126,7 +126,7 @@ fn cover_page_goes_first_and_is_billed() {
     let sink = SmtpSink::start(&SinkOptions::default());
     let gw = site(&sink);
     let doc_pages = [small_page(1), small_page(2)];
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &doc_pages);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &doc_pages);
 
     let text = "Hello Bob,\n\nHere is the signed contract: 1 250 € for the summer (l'été à \
                 Paris, ça marche).\nBest regards,\nAlice";
@@ -149,7 +149,7 @@ fn cover_page_goes_first_and_is_billed() {
     assert_eq!(manifest["facts"]["amount"], "0.15");
     assert_eq!(manifest["facts"]["rate"], "0.05");
     assert_cover(&pages[0], &doc_pages);
-    fax_common::assert_same_pixels(&doc_pages, &pages[1..]);
+    fax_pages::assert_same_pixels(&doc_pages, &pages[1..]);
     let named_cover = pages[0].clone();
 
     // Anonymous, the text from a file: a cover of its own (From withheld), same document.
@@ -170,7 +170,7 @@ fn cover_page_goes_first_and_is_billed() {
         pages[0], named_cover,
         "the anonymous cover must not name the sender"
     );
-    fax_common::assert_same_pixels(&doc_pages, &pages[1..]);
+    fax_pages::assert_same_pixels(&doc_pages, &pages[1..]);
 
     // Without --cover, nothing changes: 2 pages.
     let (out, stdout, _) = send(&gw, &[], &doc);
@@ -180,7 +180,7 @@ fn cover_page_goes_first_and_is_billed() {
         "{stdout}"
     );
     let (pages, _) = queued_pages(&gw, &fax_id(&stdout));
-    fax_common::assert_same_pixels(&doc_pages, &pages);
+    fax_pages::assert_same_pixels(&doc_pages, &pages);
     assert_eq!(reserved(&gw), "0.40");
 }
 
@@ -188,7 +188,7 @@ fn cover_page_goes_first_and_is_billed() {
 fn bad_cover_text_is_refused_and_reserves_nothing() {
     let sink = SmtpSink::start(&SinkOptions::default());
     let gw = site(&sink);
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(3)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[small_page(3)]);
 
     let over = "Lorem ipsum dolor sit amet. ".repeat(80);
     let over = &over[..2001];

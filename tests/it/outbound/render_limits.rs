@@ -11,7 +11,7 @@
 //! - an account at its ceiling, or suspended, is refused at once: the bomb is never rendered
 //!   (the refusal comes in well under the rendering timeout).
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -4,7 +4,7 @@
 //! proportion, for fine and standard pages) and extracts its text (fax id, pages, duration,
 //! cost, the reason of a failure, French accents); the email is multipart with the PDF.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

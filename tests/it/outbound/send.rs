@@ -8,8 +8,8 @@
 //!   gets a status email, and a call record (direction out) is written; a fax to a number
 //!   that is not ours fails (404, exit 3) and costs nothing.
 
-mod fax_common;
-mod support;
+use crate::support;
+use crate::support::fax_pages;
 
 use std::process::Output;
 use std::time::Duration;
@@ -29,7 +29,7 @@ const ROWS: u32 = 500;
 
 /// A small fine page (1728 × ROWS): the top of a text-like test page, quick to fax.
 fn small_page(seed: u64) -> Page {
-    fax_common::test_page_top(seed, ROWS)
+    fax_pages::test_page_top(seed, ROWS)
 }
 
 /// An installation with accounts alice (line ALICE_LINE) and bob (fax line BOB_LINE), a rate
@@ -93,7 +93,7 @@ fn assert_refused(out: &Output, stderr: &str, needle: &str) {
 fn refusals_reserve_nothing() {
     let sink = SmtpSink::start(&SinkOptions::default());
     let gw = site(&sink);
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(1), small_page(2)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[small_page(1), small_page(2)]);
     let doc = doc.display().to_string();
 
     // Caller id of another account: refused, nothing reserved.
@@ -298,7 +298,7 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
     // 0.35 € ceiling: two faxes (0.20 €) stay under 80 %, reserving the third crosses it.
     gw.ok(&["billing", "ceiling", "alice", "0.35"]);
     let pages = [small_page(11), small_page(12)];
-    let doc = fax_common::write_doc(gw.path(), "letter.tif", &pages);
+    let doc = fax_pages::write_doc(gw.path(), "letter.tif", &pages);
     let doc = doc.display().to_string();
     let (out, stdout, stderr) = send_wait(&gw, &doc, &[], 150);
     if !out.status.success() {
@@ -323,9 +323,9 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
             .map(|e| e.path().join("fax.tiff"))
             .find(|p| p.exists())
             .expect("inbound fax job in the spool");
-        fax_common::read_doc(&dir)
+        fax_pages::read_doc(&dir)
     };
-    fax_common::assert_same_pixels(&pages, &received);
+    fax_pages::assert_same_pixels(&pages, &received);
     // …and the PDF in the email, rendered by poppler when it is installed.
     if let Some(pdftoppm) = require("pdftoppm", "poppler-utils") {
         let (_, _, pdf) = attachment(&mail, "application/pdf").unwrap();
@@ -458,7 +458,7 @@ fn busy_line_is_retried_then_fails_without_charge() {
     let (port, invites) = busy_trunk();
     let mut gw = site_with_trunk(&sink, Some(port));
     gw.start();
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(5)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[small_page(5)]);
     let doc = doc.display().to_string();
     let (out, stdout, _) = send_wait(&gw, &doc, &[], 60);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
@@ -543,7 +543,7 @@ fn t30_failures_walk_the_fallback_ladder_sending_only_the_rest() {
     gw.set("FAXVOX_FAX_MAX_PAGES", "1");
     gw.start();
     let pages = [small_page(21), small_page(22), small_page(23)];
-    let doc = fax_common::write_doc(gw.path(), "three.tif", &pages);
+    let doc = fax_pages::write_doc(gw.path(), "three.tif", &pages);
     let doc = doc.display().to_string();
     let (out, stdout, stderr) = send_wait(&gw, &doc, &[], 300);
     let job: Value = {
@@ -600,7 +600,7 @@ fn t30_failures_walk_the_fallback_ladder_sending_only_the_rest() {
             .flatten()
             .map(|e| e.path().join("fax.tiff"))
             .filter(|p| p.exists())
-            .map(|p| fax_common::read_doc(&p))
+            .map(|p| fax_pages::read_doc(&p))
             .collect();
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -629,7 +629,7 @@ fn sighup_reloads_the_trunk() {
     let (port_b, invites_b) = busy_trunk();
     let mut gw = site_with_trunk(&sink, Some(port_a));
     gw.start();
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(7)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[small_page(7)]);
     let doc = doc.display().to_string();
     let send = |gw: &Gateway| {
         let (out, stdout, _) = send_wait(gw, &doc, &[], 60);
@@ -696,7 +696,7 @@ fn status_email_waits_in_the_spool_while_smtp_is_down() {
     assert_ne!(down, good);
     std::fs::write(&gw.config, &down).unwrap();
     gw.start();
-    let doc = fax_common::write_doc(gw.path(), "doc.tif", &[small_page(9)]);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[small_page(9)]);
     let doc = doc.display().to_string();
     let (out, stdout, _) = send_wait(&gw, &doc, &[], 60);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
@@ -762,7 +762,7 @@ fn status_email_waits_in_the_spool_while_smtp_is_down() {
 
 /// Sends one small page from alice to bob with `--wait`; returns the job's manifest.
 fn send_one(gw: &Gateway, seed: u64) -> Value {
-    let doc = fax_common::write_doc(gw.path(), &format!("p{seed}.tif"), &[small_page(seed)]);
+    let doc = fax_pages::write_doc(gw.path(), &format!("p{seed}.tif"), &[small_page(seed)]);
     let doc = doc.display().to_string();
     let (out, stdout, stderr) = send_wait(gw, &doc, &[], 150);
     assert!(out.status.success(), "send --wait: {stdout}{stderr}");

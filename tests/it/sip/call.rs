@@ -12,8 +12,7 @@ use faxvox::sip::call::{
 use faxvox::sip::sdp::{LocalMedia, NegotiatedMedia};
 use faxvox_codecs::g711::Law;
 
-#[path = "support/sdp_samples.rs"]
-mod sdp_samples;
+use crate::support::sdp_samples;
 use sdp_samples::{ASTERISK_BACK_TO_AUDIO, ASTERISK_OFFER, ASTERISK_T38_REINVITE};
 
 const LOCAL_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5));

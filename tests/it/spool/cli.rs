@@ -3,7 +3,7 @@
 //! `support/smtp.rs`) or a Maildir. Media are generated here: a 2-page G4 fax drawn with
 //! `faxvox_codecs` and a voicemail WAV.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -44,11 +44,6 @@ impl Site {
         let id = out.trim().to_string();
         assert_eq!(id.len(), 25, "job id expected, got {out:?}");
         id
-    }
-
-    fn jobs(&self) -> Vec<Value> {
-        let v: Value = serde_json::from_str(&self.ok(&["spool", "list", "--json"])).unwrap();
-        v.as_array().unwrap().clone()
     }
 
     fn job(&self, id: &str) -> Value {

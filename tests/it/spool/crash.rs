@@ -12,7 +12,7 @@
 //! `spool work --until-idle` takes that job back at once (no waiting for the 10-minute lease)
 //! and delivers it with everything else.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
@@ -24,7 +24,6 @@ use faxvox_codecs::{Bitmap, Page, Resolution};
 use faxvox_spool::{
     format_rfc3339, JobKind, JobState, ListFilter, Media, Spool, SpoolOptions, StateName,
 };
-use serde_json::Value;
 use support::site::{Site, FAX_LINE};
 use support::smtp::{SinkOptions, SmtpSink};
 
@@ -34,18 +33,13 @@ const KILL_AFTER: usize = 40;
 const CALLER: &str = "+33 2 53 43 75 55";
 
 impl Site {
-    fn new(smtp_port: u16) -> Site {
+    fn with_smtp(smtp_port: u16) -> Site {
         let mut site = Site::with_account(&["alice@example.com"]);
         site.set(
             "FAXVOX_SMTP_URL",
             &format!("smtp://127.0.0.1:{smtp_port}?tls=none"),
         );
         site
-    }
-
-    fn jobs(&self) -> Vec<Value> {
-        let v: Value = serde_json::from_str(&self.ok(&["spool", "list", "--json"])).unwrap();
-        v.as_array().unwrap().clone()
     }
 }
 
@@ -73,7 +67,7 @@ fn stored(sink: &SmtpSink) -> usize {
 fn kill_9_mid_run_loses_nothing_and_duplicates_only_the_job_in_flight() {
     let started = Instant::now();
     let sink = SmtpSink::start(&SinkOptions::default());
-    let site = Site::new(sink.port);
+    let site = Site::with_smtp(sink.port);
     let tiff = tiny_tiff();
     let tiff_path = site.path().join("in.tiff");
     std::fs::write(&tiff_path, &tiff).unwrap();

@@ -4,7 +4,7 @@
 //! attachment must be byte-identical to the spool's rendered `fax.pdf`, the headers must parse,
 //! and the password must not leak into the spool or the logs.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -126,6 +126,19 @@ impl Gateway {
     /// An installation (not running yet) whose mail goes to `smtp` over plain SMTP.
     pub fn new(smtp: &SmtpSink) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
+        let url = format!("smtp://127.0.0.1:{}?tls=none", smtp.port);
+        Gateway::install(dir, &url, smtp.port)
+    }
+
+    /// An installation (not running yet) in a new folder under `parent`, without SMTP: mail
+    /// goes to its Maildir (`maildir/new`). For the load bench, which wants real disk and no
+    /// mail server in the measurement.
+    pub fn maildir_only_in(parent: &Path) -> Gateway {
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        Gateway::install(dir, "", 0)
+    }
+
+    fn install(dir: tempfile::TempDir, smtp_url: &str, smtp_port: u16) -> Gateway {
         let p = dir.path();
         let config = p.join("faxvox.toml");
         let text = format!(
@@ -137,7 +150,7 @@ impl Gateway {
              [delivery]\nmaildir = {maildir:?}\n",
             spool = p.join("spool").display().to_string(),
             db = format!("sqlite://{}", p.join("faxvox.db").display()),
-            smtp = format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+            smtp = smtp_url,
             maildir = p.join("maildir").display().to_string(),
         );
         std::fs::write(&config, text).unwrap();
@@ -147,7 +160,7 @@ impl Gateway {
         Gateway {
             dir,
             config,
-            smtp_port: smtp.port,
+            smtp_port,
             sip_port,
             rtp,
             caller_rtp,
@@ -364,6 +377,13 @@ impl Gateway {
         std::fs::write(&self.config, config).unwrap();
     }
 
+    /// Appends `text` (whole sections) to the configuration file.
+    pub fn append_config(&self, text: &str) {
+        let mut config = std::fs::read_to_string(&self.config).unwrap();
+        config.push_str(text);
+        std::fs::write(&self.config, config).unwrap();
+    }
+
     /// `faxvox rates import` of a one-line deck: France (33) at `price` € a page.
     pub fn rate_france(&self, price: &str) {
         self.write(
@@ -430,6 +450,11 @@ impl Gateway {
             sip_raw::ping(self.sip_addr(), Duration::from_secs(2)),
             "{what}: faxvox serve no longer answers OPTIONS"
         );
+    }
+
+    /// The file `serve` logs to.
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
     }
 
     /// The log so far.

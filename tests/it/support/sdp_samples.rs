@@ -1,6 +1,5 @@
 //! SDP bodies captured from Asterisk, shared by the SDP and call-control tests. Written with
-//! `\n`; the tests convert to `\r\n` where SIP framing matters. Included with
-//! `#[path = "support/sdp_samples.rs"] mod sdp_samples;`.
+//! `\n`; the tests convert to `\r\n` where SIP framing matters.
 #![allow(dead_code)]
 
 /// Asterisk's initial INVITE: PCMU, PCMA and telephone-event 0-16, 20 ms.

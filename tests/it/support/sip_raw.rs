@@ -355,21 +355,16 @@ pub fn busy_trunk() -> (u16, Invites) {
     (port, seen)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_a_response() {
-        let r = parse_response(
-            b"SIP/2.0 404 Not Found\r\nCall-ID: abc\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!(r.status, 404);
-        assert_eq!(r.reason, "Not Found");
-        assert_eq!(r.header("call-id"), Some("abc"));
-        assert_eq!(r.cseq_method().as_deref(), Some("INVITE"));
-        assert!(parse_response(b"INVITE sip:x SIP/2.0\r\n\r\n").is_none());
-        assert!(parse_response(b"\x00\x01garbage").is_none());
-    }
+#[test]
+fn parses_a_response() {
+    let r = parse_response(
+        b"SIP/2.0 404 Not Found\r\nCall-ID: abc\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(r.status, 404);
+    assert_eq!(r.reason, "Not Found");
+    assert_eq!(r.header("call-id"), Some("abc"));
+    assert_eq!(r.cseq_method().as_deref(), Some("INVITE"));
+    assert!(parse_response(b"INVITE sip:x SIP/2.0\r\n\r\n").is_none());
+    assert!(parse_response(b"\x00\x01garbage").is_none());
 }

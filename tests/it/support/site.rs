@@ -67,6 +67,13 @@ impl Site {
         self.dir.path()
     }
 
+    /// The spool's jobs as `faxvox spool list --json` prints them.
+    pub fn jobs(&self) -> Vec<serde_json::Value> {
+        let v: serde_json::Value =
+            serde_json::from_str(&self.ok(&["spool", "list", "--json"])).unwrap();
+        v.as_array().unwrap().clone()
+    }
+
     /// Sets (or replaces) one `FAXVOX_*` variable for later commands.
     pub fn set(&mut self, key: &str, value: &str) {
         self.env.retain(|(k, _)| k != key);

@@ -84,7 +84,7 @@ impl Received {
 
 impl SmtpSink {
     pub fn start(opts: &SinkOptions) -> SmtpSink {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/smtp_sink.py");
         assert!(
             Path::new(PYTHON).exists(),
             "{PYTHON} missing: the SMTP tests need Debian's python3 and python3-aiosmtpd"

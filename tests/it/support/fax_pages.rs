@@ -1,5 +1,5 @@
 //! Shared helpers for the fax integration tests: documents generated in code, TIFF
-//! comparison. (Included with `mod fax_common;` by each `tests/fax_*.rs`.)
+//! comparison.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -126,14 +126,16 @@ macro_rules! on_both {
     ($scenario:ident, $sqlite:ident, $postgres:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $sqlite() {
-            let db = billing_common::TestDb::sqlite();
+            let db = $crate::support::billing_db::TestDb::sqlite();
             $scenario(&db.url).await;
             db.cleanup().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $postgres() {
-            let Some(db) = billing_common::TestDb::postgres(stringify!($scenario)).await else {
+            let Some(db) =
+                $crate::support::billing_db::TestDb::postgres(stringify!($scenario)).await
+            else {
                 return;
             };
             $scenario(&db.url).await;
