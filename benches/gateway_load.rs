@@ -30,9 +30,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +41,10 @@ use faxvox_codecs::tiff::write_g4_tiff;
 use faxvox_codecs::{Bitmap, Page, Resolution};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{json, Value};
+
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+use support::gateway::Gateway;
 
 const FAX_NUMBER: &str = "+33100000001";
 const VOICE_NUMBER: &str = "+33100000002";
@@ -404,108 +407,54 @@ fn wrapped(bin: &Path, args: &[String], times: Option<&Path>) -> Command {
     cmd
 }
 
+/// The gateway under load: the tests' [`Gateway`] (installation, `serve` started through a
+/// launcher that raises its open-file limit) with the bench's configuration on top.
 struct Site {
+    gw: Gateway,
     bin: PathBuf,
-    dir: PathBuf,
-    config: PathBuf,
-    sip_port: u16,
-    serve: Option<Child>,
     gw_pid: String,
-    log: PathBuf,
     tck: f64,
 }
 
 impl Site {
-    fn new(bin: PathBuf, dir: PathBuf, tck: f64) -> Site {
-        let sip_port = free_port();
-        let config = dir.join("faxvox.toml");
-        let text = format!(
-            "[log]\nlevel = \"info\"\n\n\
-             [spool]\ndir = {spool:?}\nhigh_water_percent = 99\n\n\
-             [database]\nurl = {db:?}\n\n\
-             [smtp]\nurl = \"\"\n\n\
-             [sip]\nlisten = \"127.0.0.1:{sip_port}\"\nrtp_ports = \"{RTP_PORTS}\"\n\
+    fn new(bin: PathBuf, dir: &Path, tck: f64) -> Site {
+        let mut gw = Gateway::maildir_only_in(dir);
+        gw.append_config(&format!(
+            "\n[sip]\nlisten = \"127.0.0.1:{sip_port}\"\nrtp_ports = \"{RTP_PORTS}\"\n\
              media_ip = \"127.0.0.1\"\nmax_calls = {MAX_CALLS}\nmax_call_secs = 600\n\
              max_calls_per_line = 0\nmax_calls_per_account = 0\n\n\
-             [voicemail]\nmax_secs = 180\nsilence_secs = 10\nmin_secs = 1\n\n\
-             [delivery]\nmaildir = {maildir:?}\n",
-            spool = dir.join("spool").display().to_string(),
-            db = format!("sqlite://{}", dir.join("faxvox.db").display()),
-            maildir = dir.join("maildir").display().to_string(),
-        );
-        fs::write(&config, text).unwrap();
-        let log = dir.join("serve.log");
+             [voicemail]\nmax_secs = 180\nsilence_secs = 10\nmin_secs = 1\n",
+            sip_port = gw.sip_port,
+        ));
+        // Over the tests' defaults for `serve`: the wide port range, the default port rest.
+        gw.set("FAXVOX_SIP_RTP_PORTS", RTP_PORTS);
+        gw.set("FAXVOX_SIP_RTP_PORT_REST_SECS", "30");
+        gw.set_launcher("ulimit -n \"$(ulimit -Hn)\" 2>/dev/null");
         Site {
+            gw,
             bin,
-            dir,
-            config,
-            sip_port,
-            serve: None,
             gw_pid: String::new(),
-            log,
             tck,
         }
     }
 
+    /// The installation's configuration and folder for a command of the bench's own.
     fn env(&self, cmd: &mut Command) {
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FAXVOX_") || k == "RUST_LOG" {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("FAXVOX_CONFIG", &self.config)
-            .current_dir(&self.dir);
+        cmd.env("FAXVOX_CONFIG", &self.gw.config)
+            .current_dir(self.gw.path());
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new(&self.bin);
-        cmd.args(args);
-        self.env(&mut cmd);
-        let out = cmd.output().expect("run faxvox");
-        assert!(
-            out.status.success(),
-            "faxvox {args:?}: {}\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.gw.ok(args)
     }
 
     fn start(&mut self) {
-        let log = File::create(&self.log).unwrap();
-        let mut cmd = wrapped(&self.bin, &["serve".to_string()], None);
-        self.env(&mut cmd);
-        cmd.env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log));
-        let mut child = cmd.spawn().expect("spawn faxvox serve");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                panic!("faxvox serve exited ({st}):\n{}", self.log_text());
-            }
-            if self.log_text().contains("listening for SIP on") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "faxvox serve did not come up:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // Let the call loop start behind the "listening" line.
-        std::thread::sleep(Duration::from_millis(300));
-        self.gw_pid = child.id().to_string();
-        self.serve = Some(child);
+        self.gw.start();
+        self.gw_pid = self.gw.pid().expect("serve is running").to_string();
     }
 
     fn alive(&mut self) -> bool {
-        self.serve
-            .as_mut()
-            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+        self.gw.is_running()
     }
 
     fn gw_cpu(&self) -> f64 {
@@ -513,40 +462,34 @@ impl Site {
     }
 
     fn log_text(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
+        self.gw.log()
     }
 
     fn log_len(&self) -> usize {
-        fs::metadata(&self.log)
+        fs::metadata(self.gw.log_path())
             .map(|m| m.len() as usize)
             .unwrap_or(0)
     }
 
     fn uri(&self, number: &str) -> String {
-        format!("sip:{number}@127.0.0.1:{}", self.sip_port)
+        self.gw.uri(number)
     }
 
     fn maildir_new(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = fs::read_dir(self.dir.join("maildir").join("new"))
+        let mut v: Vec<PathBuf> = fs::read_dir(self.gw.path().join("maildir").join("new"))
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         v.sort();
         v
     }
 
+    /// SIGTERM, up to 20 s for a clean exit, then kill.
     fn stop(&mut self) {
-        if let Some(mut c) = self.serve.take() {
-            let _ = Command::new("kill").args(["-TERM", &self.gw_pid]).status();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if c.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
+        if self.gw.is_running() {
+            self.gw.signal("TERM");
+            self.gw.wait_exit(Duration::from_secs(20));
         }
+        self.gw.stop();
     }
 }
 
@@ -554,17 +497,6 @@ impl Drop for Site {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn free_port() -> u16 {
-    for _ in 0..50 {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no port free for both UDP and TCP on 127.0.0.1");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -713,7 +645,7 @@ struct Inputs {
 }
 
 fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Instant) -> Step {
-    let work = site.dir.join(format!("step-{}-{n}", kind.name()));
+    let work = site.gw.path().join(format!("step-{}-{n}", kind.name()));
     fs::create_dir_all(&work).unwrap();
     let before_mail: HashSet<PathBuf> = site.maildir_new().into_iter().collect();
     let log_from = site.log_len();
@@ -1045,7 +977,7 @@ fn main() {
     );
 
     // The gateway.
-    let mut site = Site::new(bin.clone(), dir.clone(), tck);
+    let mut site = Site::new(bin.clone(), &dir, tck);
     site.ok(&[
         "account",
         "add",
@@ -1229,7 +1161,7 @@ fn main() {
     if !alive {
         println!(
             "WARNING: the gateway was not running at the end (see {})",
-            site.log.display()
+            site.gw.log_path().display()
         );
     }
 
@@ -1257,6 +1189,7 @@ fn main() {
     fs::write(&out_json, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     println!("written {}", out_json.display());
     if keep {
+        site.gw.dir.disable_cleanup(true);
         let kept = tmp.keep();
         println!("kept {}", kept.display());
     }

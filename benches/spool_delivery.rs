@@ -8,11 +8,11 @@
 //!     measures the means; a separate interleaved loop gives the percentiles.
 //! (b) jobs per second from enqueue to "accepted" for N = 100 fax jobs through the worker
 //!     library (`faxvox::worker::Worker`: claim, TIFF → PDF, compose, send, record), with the
-//!     Maildir transport and with SMTP to a local aiosmtpd sink (`tests/support/smtp.rs`).
+//!     Maildir transport and with SMTP to a local aiosmtpd sink (`tests/it/support/smtp.rs`).
 //!
 //! Whole run: well under 2 minutes.
 
-#[path = "../tests/support/smtp.rs"]
+#[path = "../tests/it/support/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
 

@@ -1,5 +1,5 @@
 //! Entry points for the libFuzzer targets in `fuzz/` and for the corpus replay test
-//! (`tests/fuzz_corpus.rs`): each takes arbitrary bytes and drives one parser that faces the
+//! (`tests/it/fuzz_corpus.rs`): each takes arbitrary bytes and drives one parser that faces the
 //! network the way the gateway does, so a crash found by the fuzzer replays in `cargo test`.
 //! Each must never panic, whatever the input; the few invariants checked here (our own SDP
 //! answers parse again) are asserted so the fuzzer reports them too.

@@ -1,0 +1,3 @@
+//! The `faxvox` binary's configuration: files, environment, errors naming the key.
+
+mod config;

@@ -1,0 +1,4 @@
+//! Email composition, Maildir and SMTP delivery.
+
+mod compose;
+mod smtp;

@@ -1,0 +1,15 @@
+//! A real `faxvox serve` called over real sockets: fax, voicemail, limits, attacks, recovery.
+
+mod caller_id;
+mod cng;
+mod connections;
+mod fax;
+mod limits;
+mod page_length;
+mod port_pool;
+mod private_money;
+mod recovery;
+mod robustness;
+mod rtp_intruder;
+mod sip_attack;
+mod voicemail;

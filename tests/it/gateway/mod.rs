@@ -1,0 +1,5 @@
+//! The call loop, admission limits and the commit of a call's outcome to the spool.
+
+mod commit;
+mod drive;
+mod limits;

@@ -1,0 +1,4 @@
+//! The per-call media task and the media transport over simulated links.
+
+mod channel;
+mod pipeline;

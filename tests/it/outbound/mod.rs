@@ -1,0 +1,8 @@
+//! `faxvox send`, the dialer, cover pages, transmission reports, ceilings, rendering.
+
+mod ceiling;
+mod claim;
+mod cover;
+mod render_limits;
+mod report;
+mod send;

@@ -1,0 +1,3 @@
+//! Voicemail sessions on a simulated clock.
+
+mod session;
