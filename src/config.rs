@@ -17,6 +17,7 @@ use thiserror::Error;
 use crate::sip::call::{CallConfig, T38Policy};
 use crate::sip::guard::GuardConfig;
 use crate::voicemail::VoicemailConfig;
+use crate::media::MediaConfig;
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
 /// and that its values are the defaults.
@@ -743,27 +744,6 @@ impl Default for FaxConfig {
             station_id: String::new(),
             max_pages: 200,
             max_page_length_mm: crate::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MediaConfig {
-    /// Depth of the fixed RTP reorder buffer, in milliseconds (20 ms packets).
-    pub reorder_ms: u32,
-    /// Redundant IFP entries carried in each UDPTL datagram (0 to 8).
-    pub udptl_redundancy: u32,
-    /// T38FaxMaxDatagram we announce and assume when the peer gives none.
-    pub t38_max_datagram: u32,
-}
-
-impl Default for MediaConfig {
-    fn default() -> Self {
-        MediaConfig {
-            reorder_ms: 100,
-            udptl_redundancy: 3,
-            t38_max_datagram: 400,
         }
     }
 }

@@ -18,7 +18,7 @@ use rsipstack::sip::{Header, SipMessage, Transport as SipTransport, Uri};
 use rsipstack::transaction::key::TransactionRole;
 use rsipstack::transport::SipConnection;
 
-use crate::config::MediaConfig;
+use crate::media::MediaConfig;
 use crate::fax::{FaxOptions, FaxSession, T38Options, Transport};
 use crate::media::dtmf::DtmfReceiver;
 use crate::media::reorder::{ReorderBuffer, ReorderConfig};

@@ -21,6 +21,7 @@ pub mod gateway;
 pub mod media;
 pub mod outbound;
 pub mod redact;
+pub mod settings;
 pub mod sip;
 pub mod voicemail;
 pub mod worker;

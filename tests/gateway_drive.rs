@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faxvox::config::MediaConfig;
+use faxvox::media::MediaConfig;
 use faxvox::gateway::drive::drive;
 use faxvox::media::channel::{MediaChannel, MediaRole, MediaSettings};
 use faxvox::media::ports::PortPool;

@@ -62,7 +62,7 @@ use super::ports::{MediaSockets, PortLease};
 use super::reorder::{Frame, ReorderBuffer, ReorderConfig};
 use super::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
 use super::udptl::{UdptlPacket, UdptlReceiver, UdptlSender};
-use crate::config::MediaConfig;
+use crate::media::MediaConfig;
 use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
 use crate::sip::call::FaxToneHeard;
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};

@@ -8,4 +8,7 @@ pub mod netsim;
 pub mod ports;
 pub mod reorder;
 pub mod rtp;
+pub mod settings;
 pub mod udptl;
+
+pub use settings::{MediaConfig, PortRange};

@@ -23,7 +23,7 @@
 //! above 1400 becomes 400) unless a per-trunk override is set, and the result feeds
 //! [`UdptlSenderConfig::negotiated`].
 
-use crate::config::MediaConfig;
+use crate::media::MediaConfig;
 use crate::media::udptl::{normalize_far_max_datagram, EcMode, UdptlSenderConfig};
 use sdp_types::Attribute;
 
