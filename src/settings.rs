@@ -43,6 +43,57 @@ pub mod blank_is_none {
         if text.is_empty() {
             return Ok(None);
         }
-        text.parse().map(Some).map_err(serde::de::Error::custom)
+        text.parse()
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
+    }
+}
+
+/// A value that passed its own parsing but breaks a rule of its section (a range, a pair of
+/// keys that go together); `key` is the full key, e.g. `sip.max_calls`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{key}: {message}")]
+pub struct BadSetting {
+    /// The key at fault, `section.key`.
+    pub key: &'static str,
+    /// What is wrong with its value.
+    pub message: String,
+}
+
+impl BadSetting {
+    /// A bad value of `key`.
+    pub fn new(key: &'static str, message: impl Into<String>) -> BadSetting {
+        BadSetting {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// `#[serde(with = "crate::settings::text")]` on a field of a `FromStr + Display` type that
+/// has no serde form of its own (a socket address): written as its text, and a bad value's
+/// error quotes the text.
+pub mod text {
+    use super::*;
+
+    /// Writes the value's text.
+    pub fn serialize<T: Display, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    /// Parses the text with `T::from_str`.
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(deserializer)?;
+        text.trim()
+            .parse()
+            .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
     }
 }

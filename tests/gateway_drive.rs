@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faxvox::media::MediaConfig;
 use faxvox::gateway::drive::drive;
 use faxvox::media::channel::{MediaChannel, MediaRole, MediaSettings};
 use faxvox::media::ports::PortPool;
+use faxvox::media::MediaConfig;
 use faxvox::sip::call::{Action, Call, CallConfig, LineKind, Reason, ServerTxn};
 use faxvox::sip::leg::Leg;
 use faxvox::sip::sdp::LocalMedia;

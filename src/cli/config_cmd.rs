@@ -41,9 +41,9 @@ fn redacted(config: &Config) -> Config {
         .sip
         .auth_users
         .iter()
-        .map(|entry| match entry.split_once(':') {
-            Some((user, _)) => format!("{user}:***"),
-            None => "***".to_string(),
+        .map(|entry| crate::sip::settings::DigestUser {
+            user: entry.user.clone(),
+            password: "***".into(),
         })
         .collect();
     c

@@ -105,7 +105,11 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     let transport = Transport::from_config(config)?;
     let new_job = Arc::new(Notify::new());
     // One pool of media ports for the calls in and out: random ports, rested after use.
-    let ports = config.sip.port_pool();
+    let ports = crate::media::ports::PortPool::with_rest(
+        config.sip.media_ip(),
+        config.sip.rtp_ports.range(),
+        config.sip.rtp_port_rest(),
+    );
     let gateway = Gateway::with_ports(
         config.clone(),
         directory.clone(),
@@ -120,7 +124,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
             kept, "calls interrupted by the last stop: messages committed"
         );
     }
-    let listen = config.sip.listen_addr()?;
+    let listen = config.sip.listen;
     let (stack, incoming) = SipStack::start(stack_config(config)?)
         .await
         .with_context(|| format!("cannot listen for SIP on {listen}"))?;
@@ -310,7 +314,7 @@ fn check_descriptors(config: &Config) -> anyhow::Result<()> {
 /// `sip.auth_users` is not empty; the limits on untrusted sources (`sip.untrusted_rate`…).
 fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
     let sip = &config.sip;
-    let tls = match sip.tls_listen_addr() {
+    let tls = match sip.tls_listen {
         Some(listen) => Some(TlsListen {
             listen,
             cert_pem: std::fs::read(sip.tls_cert.trim())
@@ -328,7 +332,7 @@ fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
         nonce_ttl: DEFAULT_NONCE_TTL,
     });
     Ok(StackConfig {
-        listen: sip.listen_addr()?,
+        listen: sip.listen,
         tcp: sip.tcp,
         user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
         tls,

@@ -88,7 +88,11 @@ impl Gateway {
         spool: Spool,
         new_job: Arc<Notify>,
     ) -> Result<Gateway, GatewayError> {
-        let ports = config.sip.port_pool();
+        let ports = crate::media::ports::PortPool::with_rest(
+            config.sip.media_ip(),
+            config.sip.rtp_ports.range(),
+            config.sip.rtp_port_rest(),
+        );
         Gateway::with_ports(config, directory, spool, new_job, ports)
     }
 

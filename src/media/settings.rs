@@ -115,7 +115,14 @@ mod tests {
         assert_eq!(r, PortRange::default());
         assert_eq!(r.range(), 20000..=29999);
         assert_eq!(r.to_string(), "20000-29999");
-        for bad in ["20001-29999", "30000-20000", "80-1000", "20000", "0-0", "a-b"] {
+        for bad in [
+            "20001-29999",
+            "30000-20000",
+            "80-1000",
+            "20000",
+            "0-0",
+            "a-b",
+        ] {
             assert!(bad.parse::<PortRange>().is_err(), "{bad}");
         }
     }

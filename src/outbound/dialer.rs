@@ -257,7 +257,11 @@ impl Dialer {
         directory: Directory,
         transport: Transport,
     ) -> Result<Dialer, DialerError> {
-        let ports = config.sip.port_pool();
+        let ports = crate::media::ports::PortPool::with_rest(
+            config.sip.media_ip(),
+            config.sip.rtp_ports.range(),
+            config.sip.rtp_port_rest(),
+        );
         Dialer::start_with_ports(config, spool, directory, transport, ports).await
     }
 
@@ -275,10 +279,7 @@ impl Dialer {
             return Err(DialerError::Disabled);
         }
         trunk_target(&config.trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
-        let listen = config
-            .sip
-            .listen_addr()
-            .map_err(|e| DialerError::BadTrunk(e.to_string()))?;
+        let listen = config.sip.listen;
         // The Contact of our INVITEs carries the bound address: never 0.0.0.0.
         let ip = if listen.ip().is_unspecified() {
             config.sip.media_ip()
