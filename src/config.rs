@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::media::MediaConfig;
-use crate::sip::call::T38Policy;
+pub use crate::outbound::TrunkConfig;
 pub use crate::sip::settings::SipConfig;
 use crate::voicemail::VoicemailConfig;
 
@@ -208,39 +208,6 @@ impl Default for BillingConfig {
     }
 }
 
-/// The SIP trunk that outbound faxes (`faxvox send`) are dialled through.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TrunkConfig {
-    /// `sip:HOST[:PORT][;transport=tcp]`; the destination number becomes the Request-URI
-    /// user. Empty: sending is disabled (`faxvox send` refuses, `serve` runs no dialer).
-    pub uri: String,
-    /// Digest user answering the trunk's 401/407 challenge (empty: no credentials).
-    pub user: String,
-    /// Digest password (with `user`).
-    pub password: String,
-    /// T.38 on this trunk: "off" (G.711 only), "accept" (answer the receiver's T.38
-    /// re-INVITE) or "request" (also ask ourselves after the CNG window).
-    pub t38: String,
-    /// Dial attempts per fax for busy / no answer before giving up.
-    pub max_attempts: u32,
-    /// Seconds between two attempts after busy / no answer.
-    pub retry_secs: u64,
-}
-
-impl Default for TrunkConfig {
-    fn default() -> Self {
-        TrunkConfig {
-            uri: String::new(),
-            user: String::new(),
-            password: String::new(),
-            t38: "accept".into(),
-            max_attempts: 3,
-            retry_secs: 300,
-        }
-    }
-}
-
 /// The HTTP API (`crate::api`): clients submit and follow faxes with bearer tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -323,27 +290,6 @@ impl Default for RenderConfig {
             max_pixels: 64_000_000,
             worker: String::new(),
         }
-    }
-}
-
-impl TrunkConfig {
-    /// Whether outbound sending is configured (`uri` set).
-    pub fn enabled(&self) -> bool {
-        !self.uri.trim().is_empty()
-    }
-
-    /// The T.38 policy of the trunk.
-    pub fn t38_policy(&self) -> T38Policy {
-        match self.t38.trim().to_ascii_lowercase().as_str() {
-            "off" => T38Policy::Off,
-            "request" => T38Policy::Request,
-            _ => T38Policy::Accept,
-        }
-    }
-
-    /// The retry delay as a duration (at least one second).
-    pub fn retry_delay(&self) -> Duration {
-        Duration::from_secs(self.retry_secs.max(1))
     }
 }
 
@@ -579,32 +525,10 @@ impl Config {
             ));
         }
         let trunk = &self.trunk;
-        let uri = trunk.uri.trim();
-        // The same check the dialer makes, so `config check` catches what `serve` would refuse.
-        if !uri.is_empty() {
-            if let Err(e) = crate::outbound::trunk_target(uri, "+1") {
-                return Err(bad(
-                    "trunk.uri",
-                    format!("{e}; expected sip:HOST[:PORT], e.g. \"sip:trunk.example.net:5060\""),
-                ));
-            }
-        }
         if trunk.user.trim().is_empty() != trunk.password.is_empty() {
             return Err(bad(
                 "trunk.user",
                 "trunk.user and trunk.password go together: set both or neither".into(),
-            ));
-        }
-        if !matches!(
-            trunk.t38.trim().to_ascii_lowercase().as_str(),
-            "request" | "accept" | "off"
-        ) {
-            return Err(bad(
-                "trunk.t38",
-                format!(
-                    "{:?}: must be \"request\", \"accept\" or \"off\"",
-                    trunk.t38
-                ),
             ));
         }
         if !(1..=20).contains(&trunk.max_attempts) {
@@ -753,6 +677,7 @@ fn classify(origin: &str, err: serde_path_to_error::Error<toml::de::Error>) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::call::T38Policy;
     use std::net::IpAddr;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {

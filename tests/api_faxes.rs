@@ -64,7 +64,11 @@ impl Site {
         config.spool.dir = tmp.path().join("spool");
         // An address nobody answers on: nothing dials here anyway (no dialer runs).
         let unused = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        config.trunk.uri = format!("sip:{}", unused.local_addr().unwrap());
+        config.trunk.uri = Some(
+            format!("sip:{}", unused.local_addr().unwrap())
+                .parse()
+                .unwrap(),
+        );
         drop(unused);
         config.api.listen = "127.0.0.1:0".into();
         config.api.admin_token = ADMIN.into();

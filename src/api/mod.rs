@@ -58,10 +58,11 @@ use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
 use crate::billing::{Billing, BillingError, Money};
-use crate::config::{Config, TrunkConfig};
+use crate::config::Config;
 use crate::directory::Directory;
 use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission, SubmitError};
+use crate::outbound::TrunkConfig;
 use crate::outbound::{FaxResult, OutboundFacts, MAX_DOCUMENT_BYTES};
 
 /// Why the API could not start.

@@ -69,7 +69,12 @@ async fn start_dialer(
     );
     println!(
         "faxvox: sending faxes through {} from {}",
-        config.trunk.uri,
+        config
+            .trunk
+            .uri
+            .as_ref()
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
         dialer.local_addr()
     );
     let stop = Arc::new(Notify::new());
@@ -176,7 +181,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 if let Some(dialer) = &dialer {
                     match dialer.reload_trunk(&new.trunk) {
                         Ok(()) => {
-                            info!(trunk = %crate::redact::redact_url(&new.trunk.uri), t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
+                            info!(trunk = %new.trunk.redacted_uri(), t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
                         }
                         Err(e) => {
                             error!(error = %e, "trunk settings not reloaded; keeping the old ones")

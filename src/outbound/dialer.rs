@@ -33,9 +33,10 @@ use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
-use super::{stamp, status, trunk_target, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
+use super::TrunkConfig;
+use super::{stamp, status, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
-use crate::config::{Config, TrunkConfig};
+use crate::config::Config;
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
@@ -278,7 +279,6 @@ impl Dialer {
         if !config.trunk.enabled() {
             return Err(DialerError::Disabled);
         }
-        trunk_target(&config.trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
         let listen = config.sip.listen;
         // The Contact of our INVITEs carries the bound address: never 0.0.0.0.
         let ip = if listen.ip().is_unspecified() {
@@ -314,7 +314,7 @@ impl Dialer {
             path: spool.root().to_path_buf(),
             source,
         })?;
-        info!(sip = %stack.local_addr(), trunk = %crate::redact::redact_url(&config.trunk.uri), "outbound dialer ready");
+        info!(sip = %stack.local_addr(), trunk = %config.trunk.redacted_uri(), "outbound dialer ready");
         Ok(Dialer {
             spool,
             directory: directory.clone(),
@@ -360,7 +360,6 @@ impl Dialer {
                 "empty; sending cannot be turned off by a reload (restart faxvox serve)".into(),
             ));
         }
-        trunk_target(&trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
         *self
             .trunk
             .write()
@@ -579,7 +578,7 @@ impl Dialer {
                 },
             },
             None => AttemptMode {
-                t38: self.trunk().t38_policy(),
+                t38: self.trunk().t38,
                 ecm: self.config.fax.ecm,
                 modems: Modems::default(),
             },
@@ -763,7 +762,11 @@ impl Dialer {
         document: std::path::PathBuf,
         mode: AttemptMode,
     ) -> DialRequest {
-        let (to, tcp) = trunk_target(&trunk.uri, &facts.to).unwrap_or_default();
+        let (to, tcp) = trunk
+            .uri
+            .as_ref()
+            .map(|uri| uri.target(&facts.to))
+            .unwrap_or_default();
         let mut media = MediaSettings::from_config(&self.config);
         media.ecm = mode.ecm;
         media.modems = mode.modems;

@@ -13,9 +13,9 @@ use tracing::{info, warn};
 
 use super::cover::{CoverDetails, CoverError, CoverText};
 use super::render::{RenderError, RenderJob, Renderer};
+use super::TrunkConfig;
 use super::{stamp, DocumentError, OutboundFacts, DOCUMENT};
 use crate::billing::{Billing, BillingError, Quote};
-use crate::config::TrunkConfig;
 use crate::directory::{validate, Directory, DirectoryError};
 
 /// A fax to send, as the client asked for it.

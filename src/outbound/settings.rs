@@ -1,0 +1,169 @@
+//! The `[trunk]` section of the configuration as parsed values: the trunk's SIP URI and T.38
+//! policy, checked once when the configuration is loaded.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::settings::InvalidSetting;
+use crate::sip::call::T38Policy;
+
+/// The SIP trunk that outbound faxes (`faxvox send`) are dialled through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrunkConfig {
+    /// `sip:HOST[:PORT][;transport=tcp]`; the destination number becomes the Request-URI
+    /// user. Empty: sending is disabled (`faxvox send` refuses, `serve` runs no dialer).
+    #[serde(with = "optional_uri")]
+    pub uri: Option<TrunkUri>,
+    /// Digest user answering the trunk's 401/407 challenge (empty: no credentials).
+    pub user: String,
+    /// Digest password (with `user`).
+    pub password: String,
+    /// T.38 on this trunk: "off" (G.711 only), "accept" (answer the receiver's T.38
+    /// re-INVITE) or "request" (also ask ourselves after the CNG window).
+    pub t38: T38Policy,
+    /// Dial attempts per fax for busy / no answer before giving up.
+    pub max_attempts: u32,
+    /// Seconds between two attempts after busy / no answer.
+    pub retry_secs: u64,
+}
+
+impl Default for TrunkConfig {
+    fn default() -> Self {
+        TrunkConfig {
+            uri: None,
+            user: String::new(),
+            password: String::new(),
+            t38: T38Policy::Accept,
+            max_attempts: 3,
+            retry_secs: 300,
+        }
+    }
+}
+
+impl TrunkConfig {
+    /// Whether outbound sending is configured (`uri` set).
+    pub fn enabled(&self) -> bool {
+        self.uri.is_some()
+    }
+
+    /// The URI with its password masked, for logs; empty when sending is off.
+    pub fn redacted_uri(&self) -> String {
+        self.uri
+            .as_ref()
+            .map(TrunkUri::redacted)
+            .unwrap_or_default()
+    }
+
+    /// The retry delay as a duration (at least one second).
+    pub fn retry_delay(&self) -> Duration {
+        Duration::from_secs(self.retry_secs.max(1))
+    }
+}
+
+/// The trunk's `sip:` URI, `sip:[USER[:PASSWORD]@]HOST[:PORT][;PARAMS]`: a destination number
+/// becomes the Request-URI user on the trunk's host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TrunkUri {
+    /// The URI as written.
+    text: String,
+    /// `HOST[:PORT][;PARAMS]`.
+    host: String,
+    /// `;transport=tcp` among the parameters.
+    tcp: bool,
+}
+
+impl TrunkUri {
+    /// The Request-URI for `number` on the trunk, and whether to dial over TCP.
+    pub fn target(&self, number: &str) -> (String, bool) {
+        (format!("sip:{number}@{}", self.host), self.tcp)
+    }
+
+    /// The URI with its password masked, for logs and `config show`.
+    pub fn redacted(&self) -> String {
+        crate::redact::redact_url(&self.text)
+    }
+}
+
+impl fmt::Debug for TrunkUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TrunkUri({:?})", self.redacted())
+    }
+}
+
+impl fmt::Display for TrunkUri {
+    /// The URI as written (with its password: use [`TrunkUri::redacted`] for logs).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl FromStr for TrunkUri {
+    type Err = InvalidSetting;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let shown = || crate::redact::redact_url(text);
+        let hint = "expected sip:HOST[:PORT], e.g. \"sip:trunk.example.net:5060\"";
+        let rest = text
+            .strip_prefix("sip:")
+            .ok_or_else(|| InvalidSetting(format!("{:?} is not a sip: URI; {hint}", shown())))?;
+        let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        if host.is_empty() {
+            return Err(InvalidSetting(format!("{:?} has no host; {hint}", shown())));
+        }
+        let tcp = host
+            .split(';')
+            .skip(1)
+            .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
+        Ok(TrunkUri {
+            text: text.to_string(),
+            host: host.to_string(),
+            tcp,
+        })
+    }
+}
+
+/// `trunk.uri`: empty for none, else a [`TrunkUri`] (its error never shows the password).
+mod optional_uri {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(uri: &Option<TrunkUri>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(uri.as_ref().map_or("", |u| u.text.as_str()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TrunkUri>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_targets() {
+        let uri: TrunkUri = "sip:127.0.0.1:5060".parse().unwrap();
+        assert_eq!(
+            uri.target("+33299001122"),
+            ("sip:+33299001122@127.0.0.1:5060".to_string(), false)
+        );
+        let uri: TrunkUri = "sip:gw@trunk.example;transport=TCP".parse().unwrap();
+        assert_eq!(
+            uri.target("+1555"),
+            ("sip:+1555@trunk.example;transport=TCP".to_string(), true)
+        );
+        assert!("".parse::<TrunkUri>().is_err());
+        assert!("tel:+1".parse::<TrunkUri>().is_err());
+        assert!("sip:gw:pw@".parse::<TrunkUri>().is_err());
+        let e = "sips:gw:s3cret@trunk".parse::<TrunkUri>().unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
+}
