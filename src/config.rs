@@ -5,19 +5,20 @@
 //! variable replaces one key (`FAXVOX_SPOOL_DIR=/srv/spool`). Unknown sections, unknown keys
 //! and bad values are errors that name the key, so a typo never silently falls back to a default.
 
-use std::net::SocketAddr;
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::api::ApiConfig;
+pub use crate::billing::BillingConfig;
+pub use crate::delivery::{DeliveryConfig, SmtpConfig};
+pub use crate::fax::{FaxConfig, MAX_PAGE_LENGTH_MM_RANGE};
 use crate::media::MediaConfig;
-pub use crate::outbound::TrunkConfig;
+pub use crate::outbound::{RenderConfig, TrunkConfig};
 pub use crate::sip::settings::SipConfig;
-use crate::voicemail::VoicemailConfig;
+pub use crate::voicemail::VoicemailSection;
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
 /// and that its values are the defaults.
@@ -118,59 +119,6 @@ impl Default for DatabaseConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SmtpConfig {
-    /// Relay URL (`smtp://host:587`, `smtps://user:pass@host`) or `maildir:///path`.
-    /// Empty: mail goes to the local Maildir `var/maildir`.
-    pub url: String,
-    /// Sender address of every email.
-    pub from: String,
-    /// Address that gets a notice when a message cannot be delivered. Empty: none.
-    pub admin: String,
-    /// Seconds before an SMTP connection or command times out.
-    pub timeout_secs: u32,
-    /// PEM file of extra trusted CA certificates for the relay's TLS (a private CA). Empty:
-    /// the bundled public roots only.
-    pub ca_file: String,
-}
-
-impl Default for SmtpConfig {
-    fn default() -> Self {
-        SmtpConfig {
-            url: String::new(),
-            from: "faxvox@localhost".into(),
-            admin: String::new(),
-            timeout_secs: 30,
-            ca_file: String::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeliveryConfig {
-    /// Voicemail attachment format: "mp3" (compact, default) or "wav".
-    pub voicemail_format: String,
-    /// Attachments above this size are not attached; the email gives the job id instead.
-    pub max_attachment_bytes: u64,
-    /// Folder with operator templates overriding the built-in ones. Empty: built-in only.
-    pub templates_dir: String,
-    /// Local Maildir used when smtp.url is empty.
-    pub maildir: PathBuf,
-}
-
-impl Default for DeliveryConfig {
-    fn default() -> Self {
-        DeliveryConfig {
-            voicemail_format: "mp3".into(),
-            max_attachment_bytes: 10_000_000,
-            templates_dir: String::new(),
-            maildir: PathBuf::from("var/maildir"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// Days a delivered message's media stays in the spool.
     pub delivered_days: u32,
@@ -187,177 +135,6 @@ impl Default for RetentionConfig {
             delivered_days: 30,
             dead_days: 90,
             records_months: 12,
-        }
-    }
-}
-
-/// Out-of-plan billing of sent faxes (see `crate::billing`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BillingConfig {
-    /// Out-of-plan ceiling of accounts without their own (`faxvox billing ceiling`), in euros
-    /// excl. tax per calendar month (UTC), as a string: "150.00". Up to four decimals.
-    pub default_ceiling: crate::billing::Money,
-}
-
-impl Default for BillingConfig {
-    fn default() -> Self {
-        BillingConfig {
-            default_ceiling: crate::billing::DEFAULT_CEILING,
-        }
-    }
-}
-
-/// The HTTP API (`crate::api`): clients submit and follow faxes with bearer tokens.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ApiConfig {
-    /// `IP:PORT` to listen on, e.g. "127.0.0.1:8080" (behind a TLS reverse proxy). Empty: no
-    /// HTTP API.
-    pub listen: String,
-    /// Bearer token that sees and acts on every account's faxes (at least 16 characters).
-    /// Empty: no admin access.
-    pub admin_token: String,
-    /// Largest request body accepted, in bytes (all documents of one fax together); larger
-    /// requests are refused with 413 before they are buffered.
-    pub max_upload_bytes: u64,
-    /// Seconds a client has to send a request's headers (also the idle limit of a kept-alive
-    /// connection): a client that trickles its headers is disconnected after that.
-    pub header_timeout_secs: u64,
-    /// Seconds a client has to send a whole request, body included (408 after that); the
-    /// work done once the request is in (rasterising, queueing) is not counted.
-    pub request_timeout_secs: u64,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig {
-            listen: String::new(),
-            admin_token: String::new(),
-            max_upload_bytes: 20 * 1024 * 1024,
-            header_timeout_secs: 10,
-            request_timeout_secs: 60,
-        }
-    }
-}
-
-impl ApiConfig {
-    /// [`ApiConfig::header_timeout_secs`] as a duration (at least one second).
-    pub fn header_timeout(&self) -> Duration {
-        Duration::from_secs(self.header_timeout_secs.max(1))
-    }
-
-    /// [`ApiConfig::request_timeout_secs`] as a duration (at least one second).
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.request_timeout_secs.max(1))
-    }
-}
-
-/// Rasterising submitted documents (`crate::outbound::render`): each submission is rendered
-/// in a child process with these limits, so a hostile document costs a bounded amount of
-/// time, CPU and memory and never holds a thread of the gateway.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RenderConfig {
-    /// Wall-clock seconds one submission's documents may take; the renderer is killed then.
-    pub timeout_secs: u64,
-    /// CPU seconds of the renderer process (RLIMIT_CPU), a backstop to `timeout_secs`.
-    pub cpu_secs: u64,
-    /// Address space of the renderer process in MiB (RLIMIT_AS).
-    pub memory_mb: u64,
-    /// Renderers running at once; more submissions wait `queue_secs` for a turn.
-    pub max_concurrent: usize,
-    /// Seconds a submission waits for a free renderer before it is refused (HTTP 429).
-    pub queue_secs: u64,
-    /// Most pages in one fax, all documents together (at most 200).
-    pub max_pages: usize,
-    /// Most pixels one image may declare (PNG, JPEG, TIFF page, or image inside a PDF);
-    /// larger ones are refused before being decoded.
-    pub max_pixels: u64,
-    /// The renderer program; empty: this faxvox executable (`faxvox render-worker`).
-    pub worker: String,
-}
-
-impl Default for RenderConfig {
-    fn default() -> Self {
-        RenderConfig {
-            timeout_secs: 30,
-            cpu_secs: 60,
-            memory_mb: 2048,
-            max_concurrent: 2,
-            queue_secs: 10,
-            max_pages: 200,
-            max_pixels: 64_000_000,
-            worker: String::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct VoicemailSection {
-    /// Longest message in seconds; the recording stops there.
-    pub max_secs: u32,
-    /// Seconds of silence that end a message (trimmed from it); 0 disables the rule.
-    pub silence_secs: u32,
-    /// Messages shorter than this (seconds, after trimming) are sent as missed calls.
-    pub min_secs: u32,
-}
-
-impl Default for VoicemailSection {
-    fn default() -> Self {
-        VoicemailSection {
-            max_secs: 180,
-            silence_secs: 10,
-            min_secs: 1,
-        }
-    }
-}
-
-impl VoicemailSection {
-    /// A voicemail session configuration with these limits and `greeting` (8 kHz samples),
-    /// everything else at [`VoicemailConfig`]'s defaults.
-    pub fn session_config(&self, greeting: Vec<i16>) -> VoicemailConfig {
-        VoicemailConfig {
-            greeting,
-            max_record: Duration::from_secs(self.max_secs.into()),
-            trailing_silence: Duration::from_secs(self.silence_secs.into()),
-            min_message: Duration::from_secs(self.min_secs.into()),
-            ..VoicemailConfig::default()
-        }
-    }
-
-    /// `min_secs` as a duration.
-    pub fn min_message(&self) -> Duration {
-        Duration::from_secs(self.min_secs.into())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FaxConfig {
-    /// T.30 error correction mode; strongly recommended over IP.
-    pub ecm: bool,
-    /// Our station identifier (TSI/CSI), at most 20 characters of digits, `+` and spaces.
-    pub station_id: String,
-    /// Highest page count accepted in one call.
-    pub max_pages: u32,
-    /// Longest received page in millimetres: a longer page is cut there and the call ended,
-    /// so a sender cannot make the gateway hold an endless page in memory.
-    pub max_page_length_mm: u32,
-}
-
-/// Accepted range of `fax.max_page_length_mm`: a legal or B4 page (356, 364 mm) must fit, and
-/// at 2 m a page still holds at most 31 496 rows (6.8 MB) at 400 lines per inch.
-pub const MAX_PAGE_LENGTH_MM_RANGE: RangeInclusive<u32> = 380..=2000;
-
-impl Default for FaxConfig {
-    fn default() -> Self {
-        FaxConfig {
-            ecm: true,
-            station_id: String::new(),
-            max_pages: 200,
-            max_page_length_mm: crate::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
         }
     }
 }
@@ -544,13 +321,6 @@ impl Config {
             ));
         }
         let api = &self.api;
-        let listen = api.listen.trim();
-        if !listen.is_empty() && listen.parse::<SocketAddr>().is_err() {
-            return Err(bad(
-                "api.listen",
-                format!("{listen:?}: expected IP:PORT, e.g. \"127.0.0.1:8080\" (empty: no API)"),
-            ));
-        }
         if !api.admin_token.is_empty() && api.admin_token.chars().count() < 16 {
             return Err(bad(
                 "api.admin_token",
@@ -679,6 +449,7 @@ mod tests {
     use super::*;
     use crate::sip::call::T38Policy;
     use std::net::IpAddr;
+    use std::time::Duration;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let env: Vec<(String, String)> = env

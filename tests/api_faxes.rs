@@ -70,7 +70,7 @@ impl Site {
                 .unwrap(),
         );
         drop(unused);
-        config.api.listen = "127.0.0.1:0".into();
+        config.api.listen = Some("127.0.0.1:0".parse().unwrap());
         config.api.admin_token = ADMIN.into();
         config.api.max_upload_bytes = max_upload;
         // The renderer child is the faxvox binary (this test binary is not it).

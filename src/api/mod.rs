@@ -36,7 +36,10 @@
 //! more than that.
 
 pub mod openapi;
+pub mod settings;
 pub mod tokens;
+
+pub use settings::ApiConfig;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -155,13 +158,9 @@ pub async fn start(
     directory: &Directory,
     spool: &Spool,
 ) -> Result<Option<ApiServer>, ApiError> {
-    let listen = config.api.listen.trim();
-    if listen.is_empty() {
+    let Some(addr) = config.api.listen else {
         return Ok(None);
-    }
-    let addr: SocketAddr = listen
-        .parse()
-        .map_err(|_| ApiError::BadListen(listen.to_string()))?;
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ApiError::Bind { addr, source })?;

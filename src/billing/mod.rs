@@ -42,12 +42,12 @@ use std::time::SystemTime;
 use sqlx::AnyPool;
 use thiserror::Error;
 
-use crate::config::BillingConfig;
 use crate::directory::{Backend, Directory, DirectoryError};
 
 pub mod ledger;
 pub mod money;
 pub mod rates;
+pub mod settings;
 pub mod statement;
 
 pub use ledger::{
@@ -56,6 +56,7 @@ pub use ledger::{
 };
 pub use money::{Money, MoneyError};
 pub use rates::{Quote, Rate, RateImportError};
+pub use settings::BillingConfig;
 
 /// `billing.default_ceiling` when the configuration says nothing: 150.00 €.
 pub const DEFAULT_CEILING: Money = Money(150 * Money::SCALE);

@@ -14,6 +14,7 @@ pub mod compose;
 pub mod maildir;
 pub mod notice;
 pub mod phone;
+pub mod settings;
 pub mod templates;
 pub mod transport;
 
@@ -22,6 +23,7 @@ pub use compose::{
     OmitReason, PageCutDetails,
 };
 pub use notice::DeadJob;
+pub use settings::{DeliveryConfig, SmtpConfig};
 pub use templates::Templates;
 pub use transport::{Outcome, Rejection, Transport, TransportKind};
 

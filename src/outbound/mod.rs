@@ -28,7 +28,7 @@ pub mod settings;
 pub mod status;
 pub mod submit;
 
-pub use settings::{TrunkConfig, TrunkUri};
+pub use settings::{RenderConfig, TrunkConfig, TrunkUri};
 
 use std::time::SystemTime;
 

@@ -167,3 +167,43 @@ mod tests {
         assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 }
+
+/// Rasterising submitted documents (`crate::outbound::render`): each submission is rendered
+/// in a child process with these limits, so a hostile document costs a bounded amount of
+/// time, CPU and memory and never holds a thread of the gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RenderConfig {
+    /// Wall-clock seconds one submission's documents may take; the renderer is killed then.
+    pub timeout_secs: u64,
+    /// CPU seconds of the renderer process (RLIMIT_CPU), a backstop to `timeout_secs`.
+    pub cpu_secs: u64,
+    /// Address space of the renderer process in MiB (RLIMIT_AS).
+    pub memory_mb: u64,
+    /// Renderers running at once; more submissions wait `queue_secs` for a turn.
+    pub max_concurrent: usize,
+    /// Seconds a submission waits for a free renderer before it is refused (HTTP 429).
+    pub queue_secs: u64,
+    /// Most pages in one fax, all documents together (at most 200).
+    pub max_pages: usize,
+    /// Most pixels one image may declare (PNG, JPEG, TIFF page, or image inside a PDF);
+    /// larger ones are refused before being decoded.
+    pub max_pixels: u64,
+    /// The renderer program; empty: this faxvox executable (`faxvox render-worker`).
+    pub worker: String,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig {
+            timeout_secs: 30,
+            cpu_secs: 60,
+            memory_mb: 2048,
+            max_concurrent: 2,
+            queue_secs: 10,
+            max_pages: 200,
+            max_pixels: 64_000_000,
+            worker: String::new(),
+        }
+    }
+}

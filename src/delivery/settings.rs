@@ -1,0 +1,59 @@
+//! The `[smtp]` and `[delivery]` sections of the configuration: where mail goes and how
+//! messages are attached.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Relay URL (`smtp://host:587`, `smtps://user:pass@host`) or `maildir:///path`.
+    /// Empty: mail goes to the local Maildir `var/maildir`.
+    pub url: String,
+    /// Sender address of every email.
+    pub from: String,
+    /// Address that gets a notice when a message cannot be delivered. Empty: none.
+    pub admin: String,
+    /// Seconds before an SMTP connection or command times out.
+    pub timeout_secs: u32,
+    /// PEM file of extra trusted CA certificates for the relay's TLS (a private CA). Empty:
+    /// the bundled public roots only.
+    pub ca_file: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            url: String::new(),
+            from: "faxvox@localhost".into(),
+            admin: String::new(),
+            timeout_secs: 30,
+            ca_file: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Voicemail attachment format: "mp3" (compact, default) or "wav".
+    pub voicemail_format: String,
+    /// Attachments above this size are not attached; the email gives the job id instead.
+    pub max_attachment_bytes: u64,
+    /// Folder with operator templates overriding the built-in ones. Empty: built-in only.
+    pub templates_dir: String,
+    /// Local Maildir used when smtp.url is empty.
+    pub maildir: PathBuf,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            voicemail_format: "mp3".into(),
+            max_attachment_bytes: 10_000_000,
+            templates_dir: String::new(),
+            maildir: PathBuf::from("var/maildir"),
+        }
+    }
+}
