@@ -254,7 +254,7 @@ async fn throughput(tiff: &[u8], smtp_url: &str) -> Throughput {
         SystemTime::now(),
     )
     .unwrap();
-    let transport = Transport::from_config(&config).unwrap();
+    let transport = Transport::from_config(&config.smtp, &config.delivery).unwrap();
     let worker = Worker::new(spool.clone(), directory.clone(), transport, &config).unwrap();
 
     let t0 = Instant::now();

@@ -107,7 +107,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 crate::redact::redact_url(&config.database.url)
             )
         })?;
-    let transport = Transport::from_config(config)?;
+    let transport = Transport::from_config(&config.smtp, &config.delivery)?;
     let new_job = Arc::new(Notify::new());
     // One pool of media ports for the calls in and out: random ports, rested after use.
     let ports = crate::media::ports::PortPool::with_rest(

@@ -548,7 +548,7 @@ fn work(
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let directory = open(config).await?;
-        let transport = Transport::from_config(config)?;
+        let transport = Transport::from_config(&config.smtp, &config.delivery)?;
         let mut worker = Worker::new(spool, directory.clone(), transport, config)?;
         let result = if until_idle {
             let report = worker.deliver_due().await;

@@ -416,7 +416,7 @@ impl Gateway {
                 folder: folder.clone(),
             },
         };
-        let settings = MediaSettings::from_config(&sh.config);
+        let settings = MediaSettings::from_config(&sh.config.media, &sh.config.fax);
         call.on_invite(start.elapsed(), sdp.as_deref());
         if !call.is_terminated() {
             if let Err(e) = call.answer(start.elapsed(), local, line_kind) {

@@ -125,13 +125,13 @@ impl Default for MediaSettings {
 
 impl MediaSettings {
     /// `[media]` and `[fax]` from the configuration.
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    pub fn from_config(media: &MediaConfig, fax: &crate::fax::FaxConfig) -> Self {
         MediaSettings {
-            media: config.media.clone(),
-            station_id: config.fax.station_id.clone(),
-            ecm: config.fax.ecm,
-            fax_max_pages: config.fax.max_pages,
-            fax_max_page_length_mm: config.fax.max_page_length_mm,
+            media: media.clone(),
+            station_id: fax.station_id.clone(),
+            ecm: fax.ecm,
+            fax_max_pages: fax.max_pages,
+            fax_max_page_length_mm: fax.max_page_length_mm,
             ..MediaSettings::default()
         }
     }

@@ -320,7 +320,7 @@ impl Dialer {
             directory: directory.clone(),
             billing: Billing::new(&directory, &config.billing),
             transport,
-            composer: Composer::from_config(config)?,
+            composer: Composer::from_config(&config.smtp, &config.delivery)?,
             config: config.clone(),
             trunk: std::sync::RwLock::new(config.trunk.clone()),
             stack,
@@ -767,7 +767,7 @@ impl Dialer {
             .as_ref()
             .map(|uri| uri.target(&facts.to))
             .unwrap_or_default();
-        let mut media = MediaSettings::from_config(&self.config);
+        let mut media = MediaSettings::from_config(&self.config.media, &self.config.fax);
         media.ecm = mode.ecm;
         media.modems = mode.modems;
         if !facts.anonymous {

@@ -217,7 +217,7 @@ impl Worker {
             spool,
             directory,
             transport,
-            composer: Composer::from_config(config)?,
+            composer: Composer::from_config(&config.smtp, &config.delivery)?,
             settings: Settings::from_config(config),
             name: format!(
                 "{}:{}",
@@ -259,8 +259,8 @@ impl Worker {
     /// Applies a new configuration (SIGHUP): templates, sender, attachment limit, voicemail
     /// format, admin address and the mail transport. On error nothing changes.
     pub fn reload(&mut self, config: &Config) -> Result<(), WorkerError> {
-        let composer = Composer::from_config(config)?;
-        let transport = Transport::from_config(config)?;
+        let composer = Composer::from_config(&config.smtp, &config.delivery)?;
+        let transport = Transport::from_config(&config.smtp, &config.delivery)?;
         self.composer = composer;
         self.transport = transport;
         self.settings = Settings::from_config(config);
