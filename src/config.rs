@@ -365,6 +365,25 @@ impl Config {
     }
 }
 
+/// The gateway's sections.
+impl From<Config> for crate::gateway::GatewayConfig {
+    fn from(c: Config) -> Self {
+        crate::gateway::GatewayConfig {
+            sip: c.sip,
+            media: c.media,
+            fax: c.fax,
+            voicemail: c.voicemail,
+        }
+    }
+}
+
+/// The gateway's sections.
+impl From<&Config> for crate::gateway::GatewayConfig {
+    fn from(c: &Config) -> Self {
+        c.clone().into()
+    }
+}
+
 fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),

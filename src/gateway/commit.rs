@@ -23,12 +23,12 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 use tracing::{error, info};
 
-use crate::config::Config;
 use crate::directory::records::{CallKind as RecordKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::validate;
 use crate::fax::FaxReport;
 use crate::media::channel::MediaOutcome;
 use crate::sip::call::Reason;
+use crate::voicemail::VoicemailSection;
 use crate::voicemail::{MissedReason, Outcome};
 use crate::worker::{FaxFacts, JobFacts};
 
@@ -124,12 +124,12 @@ impl CallKind {
     /// From a call's media outcome, with the `[voicemail]` minimum length: see
     /// [`CallKind::from_media`]. A fax line's channel always reports its fax session; when no
     /// session reported anything (media error) the account gets a missed-call notice.
-    pub fn from_outcome(outcome: &MediaOutcome, config: &Config) -> CallKind {
+    pub fn from_outcome(outcome: &MediaOutcome, voicemail: &VoicemailSection) -> CallKind {
         let kind = CallKind::from_media(
             outcome.fax.as_ref(),
             outcome.fax_tiff.as_deref(),
             outcome.voicemail.as_ref(),
-            config.voicemail.min_message(),
+            voicemail.min_message(),
         );
         match (kind, &outcome.error) {
             (CallKind::Missed { reason }, Some(error))

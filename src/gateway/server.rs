@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{error, info, warn, Instrument};
 
-use crate::config::Config;
+use super::GatewayConfig;
 use crate::directory::{validate, Directory, LineKind as DirLineKind, Route};
 use crate::gateway::commit::{commit_call, CallKind, CallSummary};
 use crate::gateway::drive::{drive, DriveReport};
@@ -56,7 +56,7 @@ impl Drop for Slot {
 }
 
 struct Shared {
-    config: Config,
+    config: GatewayConfig,
     directory: Directory,
     spool: Spool,
     ports: PortPool,
@@ -83,11 +83,12 @@ impl Gateway {
     /// notified after each commit so the delivery worker picks the message up at once. Its
     /// media ports come from a pool of its own (see [`Gateway::with_ports`]).
     pub fn new(
-        config: Config,
+        config: impl Into<GatewayConfig>,
         directory: Directory,
         spool: Spool,
         new_job: Arc<Notify>,
     ) -> Result<Gateway, GatewayError> {
+        let config = config.into();
         let ports = crate::media::ports::PortPool::with_rest(
             config.sip.media_ip(),
             config.sip.rtp_ports.range(),
@@ -99,12 +100,13 @@ impl Gateway {
     /// Like [`Gateway::new`], taking media ports from `ports` (shared with the outbound
     /// dialer of the same process).
     pub fn with_ports(
-        config: Config,
+        config: impl Into<GatewayConfig>,
         directory: Directory,
         spool: Spool,
         new_job: Arc<Notify>,
         ports: PortPool,
     ) -> Result<Gateway, GatewayError> {
+        let config = config.into();
         let media_ip = config.sip.media_ip();
         let work_root = spool.root().join("calls");
         crate::fsutil::create_dir_all_private(&work_root).map_err(|source| {
@@ -412,7 +414,10 @@ impl Gateway {
                 folder: folder.clone(),
             },
             LineKind::Voice => MediaRole::Voicemail {
-                config: crate::gateway::greeting::voicemail_config(&sh.config, &route.line),
+                config: crate::gateway::greeting::voicemail_config(
+                    &sh.config.voicemail,
+                    &route.line,
+                ),
                 folder: folder.clone(),
             },
         };
@@ -441,7 +446,7 @@ impl Gateway {
         );
         let answered = report.answered_after.map(|d| started_at + d);
         let ended_at = started_at + report.ended_after;
-        let kind = CallKind::from_outcome(&outcome, &sh.config);
+        let kind = CallKind::from_outcome(&outcome, &sh.config.voicemail);
         let summary = CallSummary {
             call_id: call_id.clone(),
             account: route.account.id.clone(),
