@@ -250,7 +250,7 @@ async fn throughput(tiff: &[u8], smtp_url: &str) -> Throughput {
         .unwrap();
     let (spool, _) = Spool::open(
         &config.spool.dir,
-        worker::spool_options(&config),
+        worker::spool_options(&config.spool),
         SystemTime::now(),
     )
     .unwrap();

@@ -19,6 +19,7 @@ use crate::media::MediaConfig;
 pub use crate::outbound::{RenderConfig, TrunkConfig};
 pub use crate::sip::settings::SipConfig;
 pub use crate::voicemail::VoicemailSection;
+pub use crate::worker::{RetentionConfig, SpoolConfig};
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
 /// and that its values are the defaults.
@@ -86,24 +87,6 @@ impl Default for LogConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SpoolConfig {
-    /// Folder holding one sub-folder per job (media plus manifest).
-    pub dir: PathBuf,
-    /// Percentage of the spool's filesystem above which new jobs are refused (SIP 503).
-    pub high_water_percent: u32,
-}
-
-impl Default for SpoolConfig {
-    fn default() -> Self {
-        SpoolConfig {
-            dir: PathBuf::from("var/spool"),
-            high_water_percent: 90,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// sqlx URL: `sqlite://FILE` (embedded default) or `postgres://…`.
     pub url: String,
@@ -113,28 +96,6 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             url: "sqlite://var/faxvox.db".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetentionConfig {
-    /// Days a delivered message's media stays in the spool.
-    pub delivered_days: u32,
-    /// Days a message that could not be delivered (dead) stays in the spool.
-    pub dead_days: u32,
-    /// Months call/fax detail records are kept (also accepted as `retention.records`).
-    #[serde(alias = "records")]
-    pub records_months: u32,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        RetentionConfig {
-            delivered_days: 30,
-            dead_days: 90,
-            records_months: 12,
         }
     }
 }
@@ -257,15 +218,6 @@ impl Config {
                 format!("{} is outside 10..=99", self.spool.high_water_percent),
             ));
         }
-        if !matches!(self.delivery.voicemail_format.as_str(), "mp3" | "wav") {
-            return Err(bad(
-                "delivery.voicemail_format",
-                format!(
-                    "{:?}: must be \"mp3\" or \"wav\"",
-                    self.delivery.voicemail_format
-                ),
-            ));
-        }
         if self.smtp.timeout_secs == 0 {
             return Err(bad("smtp.timeout_secs", "must be at least 1".into()));
         }
@@ -381,6 +333,17 @@ impl From<Config> for crate::gateway::GatewayConfig {
 impl From<&Config> for crate::gateway::GatewayConfig {
     fn from(c: &Config) -> Self {
         c.clone().into()
+    }
+}
+
+/// The delivery worker's sections.
+impl From<&Config> for crate::worker::WorkerConfig {
+    fn from(c: &Config) -> Self {
+        crate::worker::WorkerConfig {
+            smtp: c.smtp.clone(),
+            delivery: c.delivery.clone(),
+            retention: c.retention.clone(),
+        }
     }
 }
 

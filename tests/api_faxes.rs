@@ -83,7 +83,7 @@ impl Site {
         billing.import_rates(&rates, now).await.unwrap();
         let (spool, _) = Spool::open(
             &config.spool.dir,
-            faxvox::worker::spool_options(&config),
+            faxvox::worker::spool_options(&config.spool),
             now,
         )
         .unwrap();

@@ -67,7 +67,7 @@ impl Site {
         config.api.request_timeout_secs = request_timeout;
         let (spool, _) = Spool::open(
             &config.spool.dir,
-            faxvox::worker::spool_options(&config),
+            faxvox::worker::spool_options(&config.spool),
             now,
         )
         .unwrap();

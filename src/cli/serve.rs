@@ -207,7 +207,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
             worker::looped::run_delivery(
                 &mut worker,
                 &config,
-                config_path.as_deref(),
+                || Config::load(config_path.as_deref()),
                 poll,
                 &new_job,
                 stop.notified(),

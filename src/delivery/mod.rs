@@ -23,7 +23,7 @@ pub use compose::{
     OmitReason, PageCutDetails,
 };
 pub use notice::DeadJob;
-pub use settings::{DeliveryConfig, SmtpConfig};
+pub use settings::{DeliveryConfig, SmtpConfig, VoicemailFormat};
 pub use templates::Templates;
 pub use transport::{Outcome, Rejection, Transport, TransportKind};
 

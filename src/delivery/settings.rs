@@ -38,7 +38,7 @@ impl Default for SmtpConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DeliveryConfig {
     /// Voicemail attachment format: "mp3" (compact, default) or "wav".
-    pub voicemail_format: String,
+    pub voicemail_format: VoicemailFormat,
     /// Attachments above this size are not attached; the email gives the job id instead.
     pub max_attachment_bytes: u64,
     /// Folder with operator templates overriding the built-in ones. Empty: built-in only.
@@ -50,10 +50,30 @@ pub struct DeliveryConfig {
 impl Default for DeliveryConfig {
     fn default() -> Self {
         DeliveryConfig {
-            voicemail_format: "mp3".into(),
+            voicemail_format: VoicemailFormat::Mp3,
             max_attachment_bytes: 10_000_000,
             templates_dir: String::new(),
             maildir: PathBuf::from("var/maildir"),
         }
+    }
+}
+
+/// Attachment format of voicemails (`delivery.voicemail_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoicemailFormat {
+    /// Compact and plays everywhere (default).
+    #[default]
+    Mp3,
+    /// The 8 kHz 16-bit PCM recording as captured.
+    Wav,
+}
+
+impl std::fmt::Display for VoicemailFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VoicemailFormat::Mp3 => "mp3",
+            VoicemailFormat::Wav => "wav",
+        })
     }
 }
