@@ -347,6 +347,33 @@ impl From<&Config> for crate::worker::WorkerConfig {
     }
 }
 
+/// The outbound dialer's sections.
+impl From<&Config> for crate::outbound::DialerConfig {
+    fn from(c: &Config) -> Self {
+        crate::outbound::DialerConfig {
+            sip: c.sip.clone(),
+            media: c.media.clone(),
+            fax: c.fax.clone(),
+            trunk: c.trunk.clone(),
+            billing: c.billing.clone(),
+            smtp: c.smtp.clone(),
+            delivery: c.delivery.clone(),
+        }
+    }
+}
+
+/// The HTTP API's sections.
+impl From<&Config> for crate::api::ServiceConfig {
+    fn from(c: &Config) -> Self {
+        crate::api::ServiceConfig {
+            api: c.api.clone(),
+            billing: c.billing.clone(),
+            trunk: c.trunk.clone(),
+            render: c.render.clone(),
+        }
+    }
+}
+
 fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),

@@ -39,7 +39,7 @@ pub mod openapi;
 pub mod settings;
 pub mod tokens;
 
-pub use settings::ApiConfig;
+pub use settings::{ApiConfig, ServiceConfig};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -61,7 +61,6 @@ use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
 use crate::billing::{Billing, BillingError, Money};
-use crate::config::Config;
 use crate::directory::Directory;
 use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission, SubmitError};
@@ -98,7 +97,7 @@ struct Inner {
 
 impl ApiState {
     /// The API's view of the gateway: directory, billing (same pool), spool and settings.
-    pub fn new(config: &Config, directory: &Directory, spool: &Spool) -> ApiState {
+    pub fn new(config: &ServiceConfig, directory: &Directory, spool: &Spool) -> ApiState {
         ApiState {
             inner: Arc::new(Inner {
                 directory: directory.clone(),
@@ -154,10 +153,11 @@ impl ApiServer {
 
 /// Starts the API on `api.listen` when it is set (`None` when it is empty).
 pub async fn start(
-    config: &Config,
+    config: impl Into<ServiceConfig>,
     directory: &Directory,
     spool: &Spool,
 ) -> Result<Option<ApiServer>, ApiError> {
+    let config = &config.into();
     let Some(addr) = config.api.listen else {
         return Ok(None);
     };

@@ -50,3 +50,16 @@ impl ApiConfig {
         Duration::from_secs(self.request_timeout_secs.max(1))
     }
 }
+
+/// The sections of the configuration the HTTP API runs with, handed over by the edge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceConfig {
+    /// Listen address, admin token, upload and time limits.
+    pub api: ApiConfig,
+    /// Ceilings of the accounts submitting.
+    pub billing: crate::billing::BillingConfig,
+    /// Whether sending is enabled (`trunk.uri`).
+    pub trunk: crate::outbound::TrunkConfig,
+    /// Limits of the document renderer.
+    pub render: crate::outbound::RenderConfig,
+}

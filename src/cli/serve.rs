@@ -57,7 +57,7 @@ async fn start_dialer(
     }
     let dialer = Arc::new(
         Dialer::start_with_ports(
-            config,
+            &config.into(),
             spool.clone(),
             directory.clone(),
             transport.clone(),

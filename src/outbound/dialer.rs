@@ -33,10 +33,9 @@ use tracing::{error, info, warn, Instrument};
 
 use super::dial::{dial, DialRequest, DialResult, Payload};
 use super::report::{transmission_report, ReportError};
-use super::TrunkConfig;
 use super::{stamp, status, FaxResult, OutboundFacts, ANONYMOUS, DOCUMENT};
+use super::{DialerConfig, TrunkConfig};
 use crate::billing::{Billing, BillingError, Money, Notice, ReservationState};
-use crate::config::Config;
 use crate::delivery::compose::{format_duration, parse_recipient, Composed};
 use crate::delivery::{phone, sanitize_text, Composer, DeliveryError, Locale, Outcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
@@ -214,7 +213,7 @@ pub struct Dialer {
     billing: Billing,
     transport: Transport,
     composer: Composer,
-    config: Config,
+    config: DialerConfig,
     /// `[trunk]`, replaced by [`Dialer::reload_trunk`] (SIGHUP); each attempt reads it anew.
     trunk: std::sync::RwLock<TrunkConfig>,
     stack: SipStack,
@@ -253,7 +252,7 @@ impl Dialer {
     /// trunk's retry policy (`trunk.retry_secs` between attempts). Beside a gateway, use
     /// [`Dialer::start_with_ports`] with the gateway's pool.
     pub async fn start(
-        config: &Config,
+        config: &DialerConfig,
         spool: Spool,
         directory: Directory,
         transport: Transport,
@@ -270,7 +269,7 @@ impl Dialer {
     /// same process uses, so the two never hand out the same port, nor one the other just
     /// freed.
     pub async fn start_with_ports(
-        config: &Config,
+        config: &DialerConfig,
         spool: Spool,
         directory: Directory,
         transport: Transport,

@@ -28,7 +28,7 @@ pub mod settings;
 pub mod status;
 pub mod submit;
 
-pub use settings::{RenderConfig, TrunkConfig, TrunkUri};
+pub use settings::{DialerConfig, RenderConfig, TrunkConfig, TrunkUri};
 
 use std::time::SystemTime;
 

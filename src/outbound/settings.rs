@@ -7,8 +7,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::billing::BillingConfig;
+use crate::delivery::{DeliveryConfig, SmtpConfig};
+use crate::fax::FaxConfig;
+use crate::media::MediaConfig;
 use crate::settings::InvalidSetting;
 use crate::sip::call::T38Policy;
+use crate::sip::settings::SipConfig;
 
 /// The SIP trunk that outbound faxes (`faxvox send`) are dialled through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,4 +211,24 @@ impl Default for RenderConfig {
             worker: String::new(),
         }
     }
+}
+
+/// The sections of the configuration the outbound dialer runs with, handed over by the edge
+/// (`faxvox serve`): its SIP stack and calls, the trunk, billing, and the status emails.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DialerConfig {
+    /// Listen address (the dialer binds the same IP), media ports, limits, call length.
+    pub sip: SipConfig,
+    /// Reorder depth, UDPTL redundancy, T.38 datagram size.
+    pub media: MediaConfig,
+    /// T.30 options.
+    pub fax: FaxConfig,
+    /// The trunk dialled (replaced on SIGHUP through [`crate::outbound::dialer::Dialer::reload_trunk`]).
+    pub trunk: TrunkConfig,
+    /// Ceilings of the accounts charged.
+    pub billing: BillingConfig,
+    /// Sender of the status emails.
+    pub smtp: SmtpConfig,
+    /// Templates and attachment limit of the status emails.
+    pub delivery: DeliveryConfig,
 }
