@@ -7,19 +7,18 @@
 
 use std::path::{Path, PathBuf};
 
-pub use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use crate::api::ApiConfig;
-pub use crate::billing::BillingConfig;
-pub use crate::delivery::{DeliveryConfig, SmtpConfig};
-pub use crate::fax::{FaxConfig, MAX_PAGE_LENGTH_MM_RANGE};
+use crate::api::ApiConfig;
+use crate::billing::BillingConfig;
+use crate::delivery::{DeliveryConfig, SmtpConfig};
+use crate::fax::FaxConfig;
 use crate::media::MediaConfig;
-pub use crate::outbound::{RenderConfig, TrunkConfig};
-pub use crate::sip::settings::SipConfig;
-pub use crate::voicemail::VoicemailSection;
-pub use crate::worker::{RetentionConfig, SpoolConfig};
+use crate::outbound::{RenderConfig, TrunkConfig};
+use crate::sip::settings::SipConfig;
+use crate::voicemail::VoicemailSection;
+use crate::worker::{RetentionConfig, SpoolConfig};
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
 /// and that its values are the defaults.
@@ -169,147 +168,17 @@ impl Config {
             key: key.into(),
             message,
         };
-        let id = &self.fax.station_id;
-        if id.chars().count() > 20
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '+' || c == ' ')
-        {
-            return Err(bad(
-                "fax.station_id",
-                format!("{id:?}: at most 20 characters, digits, '+' and spaces only (T.30)"),
-            ));
-        }
-        if self.fax.max_pages == 0 {
-            return Err(bad("fax.max_pages", "must be at least 1".into()));
-        }
-        if !MAX_PAGE_LENGTH_MM_RANGE.contains(&self.fax.max_page_length_mm) {
-            return Err(bad(
-                "fax.max_page_length_mm",
-                format!(
-                    "{} is outside {}..={} (millimetres)",
-                    self.fax.max_page_length_mm,
-                    MAX_PAGE_LENGTH_MM_RANGE.start(),
-                    MAX_PAGE_LENGTH_MM_RANGE.end()
-                ),
-            ));
-        }
-        if !(20..=1000).contains(&self.media.reorder_ms) {
-            return Err(bad(
-                "media.reorder_ms",
-                format!("{} is outside 20..=1000", self.media.reorder_ms),
-            ));
-        }
-        if self.media.udptl_redundancy > 8 {
-            return Err(bad(
-                "media.udptl_redundancy",
-                format!("{} is outside 0..=8", self.media.udptl_redundancy),
-            ));
-        }
-        if !(100..=1400).contains(&self.media.t38_max_datagram) {
-            return Err(bad(
-                "media.t38_max_datagram",
-                format!("{} is outside 100..=1400", self.media.t38_max_datagram),
-            ));
-        }
-        if !(10..=99).contains(&self.spool.high_water_percent) {
-            return Err(bad(
-                "spool.high_water_percent",
-                format!("{} is outside 10..=99", self.spool.high_water_percent),
-            ));
-        }
-        if self.smtp.timeout_secs == 0 {
-            return Err(bad("smtp.timeout_secs", "must be at least 1".into()));
-        }
-        self.sip.check().map_err(|e| bad(e.key, e.message))?;
-        let vm = &self.voicemail;
-        if !(1..=3600).contains(&vm.max_secs) {
-            return Err(bad(
-                "voicemail.max_secs",
-                format!("{} is outside 1..=3600", vm.max_secs),
-            ));
-        }
-        if vm.silence_secs > vm.max_secs {
-            return Err(bad(
-                "voicemail.silence_secs",
-                format!(
-                    "{} is above voicemail.max_secs ({})",
-                    vm.silence_secs, vm.max_secs
-                ),
-            ));
-        }
-        if vm.min_secs >= vm.max_secs {
-            return Err(bad(
-                "voicemail.min_secs",
-                format!(
-                    "{} must be below voicemail.max_secs ({})",
-                    vm.min_secs, vm.max_secs
-                ),
-            ));
-        }
-        if self.billing.default_ceiling.is_negative() {
-            return Err(bad(
-                "billing.default_ceiling",
-                format!("{} is negative", self.billing.default_ceiling),
-            ));
-        }
-        let trunk = &self.trunk;
-        if trunk.user.trim().is_empty() != trunk.password.is_empty() {
-            return Err(bad(
-                "trunk.user",
-                "trunk.user and trunk.password go together: set both or neither".into(),
-            ));
-        }
-        if !(1..=20).contains(&trunk.max_attempts) {
-            return Err(bad(
-                "trunk.max_attempts",
-                format!("{} is outside 1..=20", trunk.max_attempts),
-            ));
-        }
-        if !(1..=86_400).contains(&trunk.retry_secs) {
-            return Err(bad(
-                "trunk.retry_secs",
-                format!("{} is outside 1..=86400", trunk.retry_secs),
-            ));
-        }
-        let api = &self.api;
-        if !api.admin_token.is_empty() && api.admin_token.chars().count() < 16 {
-            return Err(bad(
-                "api.admin_token",
-                "must be at least 16 characters (empty: no admin access)".into(),
-            ));
-        }
-        if !(1024..=(1u64 << 32)).contains(&api.max_upload_bytes) {
-            return Err(bad(
-                "api.max_upload_bytes",
-                format!("{} is outside 1024..=4294967296", api.max_upload_bytes),
-            ));
-        }
-        for (key, secs) in [
-            ("api.header_timeout_secs", api.header_timeout_secs),
-            ("api.request_timeout_secs", api.request_timeout_secs),
-        ] {
-            if !(1..=3600).contains(&secs) {
-                return Err(bad(key, format!("{secs} is outside 1..=3600")));
-            }
-        }
-        let r = &self.render;
-        for (key, value, range) in [
-            ("render.timeout_secs", r.timeout_secs, 1..=3600),
-            ("render.cpu_secs", r.cpu_secs, 1..=3600),
-            ("render.memory_mb", r.memory_mb, 128..=1 << 20),
-            ("render.max_concurrent", r.max_concurrent as u64, 1..=256),
-            ("render.queue_secs", r.queue_secs, 0..=600),
-            ("render.max_pages", r.max_pages as u64, 1..=200),
-            ("render.max_pixels", r.max_pixels, 1..=1 << 32),
-        ] {
-            if !range.contains(&value) {
-                return Err(bad(
-                    key,
-                    format!("{value} is outside {}..={}", range.start(), range.end()),
-                ));
-            }
-        }
+        let named = |e: crate::settings::BadSetting| bad(e.key, e.message);
+        self.fax.check().map_err(&named)?;
+        self.media.check().map_err(&named)?;
+        self.spool.check().map_err(&named)?;
+        self.smtp.check().map_err(&named)?;
+        self.sip.check().map_err(&named)?;
+        self.voicemail.check().map_err(&named)?;
+        self.billing.check().map_err(&named)?;
+        self.trunk.check().map_err(&named)?;
+        self.api.check().map_err(&named)?;
+        self.render.check().map_err(&named)?;
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }

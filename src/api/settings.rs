@@ -27,6 +27,35 @@ pub struct ApiConfig {
     pub request_timeout_secs: u64,
 }
 
+impl ApiConfig {
+    /// The admin token is long enough; sizes and timeouts are in range.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        let api = self;
+        if !api.admin_token.is_empty() && api.admin_token.chars().count() < 16 {
+            return Err(BadSetting::new(
+                "api.admin_token",
+                "must be at least 16 characters (empty: no admin access)",
+            ));
+        }
+        if !(1024..=(1u64 << 32)).contains(&api.max_upload_bytes) {
+            return Err(BadSetting::new(
+                "api.max_upload_bytes",
+                format!("{} is outside 1024..=4294967296", api.max_upload_bytes),
+            ));
+        }
+        for (key, secs) in [
+            ("api.header_timeout_secs", api.header_timeout_secs),
+            ("api.request_timeout_secs", api.request_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&secs) {
+                return Err(BadSetting::new(key, format!("{secs} is outside 1..=3600")));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {

@@ -11,6 +11,20 @@ pub struct BillingConfig {
     pub default_ceiling: crate::billing::Money,
 }
 
+impl BillingConfig {
+    /// The default ceiling is not negative.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        if self.default_ceiling.is_negative() {
+            return Err(BadSetting::new(
+                "billing.default_ceiling",
+                format!("{} is negative", self.default_ceiling),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for BillingConfig {
     fn default() -> Self {
         BillingConfig {

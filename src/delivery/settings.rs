@@ -22,6 +22,17 @@ pub struct SmtpConfig {
     pub ca_file: String,
 }
 
+impl SmtpConfig {
+    /// The timeout is at least a second.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        if self.timeout_secs == 0 {
+            return Err(BadSetting::new("smtp.timeout_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 impl Default for SmtpConfig {
     fn default() -> Self {
         SmtpConfig {

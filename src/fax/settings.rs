@@ -23,6 +23,39 @@ pub struct FaxConfig {
 /// at 2 m a page still holds at most 31 496 rows (6.8 MB) at 400 lines per inch.
 pub const MAX_PAGE_LENGTH_MM_RANGE: RangeInclusive<u32> = 380..=2000;
 
+impl FaxConfig {
+    /// The station identifier is what T.30 can carry; the page limits are in range.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        let id = &self.station_id;
+        if id.chars().count() > 20
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '+' || c == ' ')
+        {
+            return Err(BadSetting::new(
+                "fax.station_id",
+                format!("{id:?}: at most 20 characters, digits, '+' and spaces only (T.30)"),
+            ));
+        }
+        if self.max_pages == 0 {
+            return Err(BadSetting::new("fax.max_pages", "must be at least 1"));
+        }
+        if !MAX_PAGE_LENGTH_MM_RANGE.contains(&self.max_page_length_mm) {
+            return Err(BadSetting::new(
+                "fax.max_page_length_mm",
+                format!(
+                    "{} is outside {}..={} (millimetres)",
+                    self.max_page_length_mm,
+                    MAX_PAGE_LENGTH_MM_RANGE.start(),
+                    MAX_PAGE_LENGTH_MM_RANGE.end()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for FaxConfig {
     fn default() -> Self {
         FaxConfig {

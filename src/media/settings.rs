@@ -21,6 +21,32 @@ pub struct MediaConfig {
     pub t38_max_datagram: u32,
 }
 
+impl MediaConfig {
+    /// The reorder depth, redundancy and datagram size are in range.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        if !(20..=1000).contains(&self.reorder_ms) {
+            return Err(BadSetting::new(
+                "media.reorder_ms",
+                format!("{} is outside 20..=1000", self.reorder_ms),
+            ));
+        }
+        if self.udptl_redundancy > 8 {
+            return Err(BadSetting::new(
+                "media.udptl_redundancy",
+                format!("{} is outside 0..=8", self.udptl_redundancy),
+            ));
+        }
+        if !(100..=1400).contains(&self.t38_max_datagram) {
+            return Err(BadSetting::new(
+                "media.t38_max_datagram",
+                format!("{} is outside 100..=1400", self.t38_max_datagram),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for MediaConfig {
     fn default() -> Self {
         MediaConfig {

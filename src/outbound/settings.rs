@@ -36,6 +36,33 @@ pub struct TrunkConfig {
     pub retry_secs: u64,
 }
 
+impl TrunkConfig {
+    /// Credentials go together; attempts and delay are in range.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        let trunk = self;
+        if trunk.user.trim().is_empty() != trunk.password.is_empty() {
+            return Err(BadSetting::new(
+                "trunk.user",
+                "trunk.user and trunk.password go together: set both or neither",
+            ));
+        }
+        if !(1..=20).contains(&trunk.max_attempts) {
+            return Err(BadSetting::new(
+                "trunk.max_attempts",
+                format!("{} is outside 1..=20", trunk.max_attempts),
+            ));
+        }
+        if !(1..=86_400).contains(&trunk.retry_secs) {
+            return Err(BadSetting::new(
+                "trunk.retry_secs",
+                format!("{} is outside 1..=86400", trunk.retry_secs),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for TrunkConfig {
     fn default() -> Self {
         TrunkConfig {
@@ -196,6 +223,31 @@ pub struct RenderConfig {
     pub max_pixels: u64,
     /// The renderer program; empty: this faxvox executable (`faxvox render-worker`).
     pub worker: String,
+}
+
+impl RenderConfig {
+    /// The renderer limits are in range.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        let r = self;
+        for (key, value, range) in [
+            ("render.timeout_secs", r.timeout_secs, 1..=3600),
+            ("render.cpu_secs", r.cpu_secs, 1..=3600),
+            ("render.memory_mb", r.memory_mb, 128..=1 << 20),
+            ("render.max_concurrent", r.max_concurrent as u64, 1..=256),
+            ("render.queue_secs", r.queue_secs, 0..=600),
+            ("render.max_pages", r.max_pages as u64, 1..=200),
+            ("render.max_pixels", r.max_pixels, 1..=1 << 32),
+        ] {
+            if !range.contains(&value) {
+                return Err(BadSetting::new(
+                    key,
+                    format!("{value} is outside {}..={}", range.start(), range.end()),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for RenderConfig {

@@ -89,6 +89,39 @@ pub struct VoicemailSection {
     pub min_secs: u32,
 }
 
+impl VoicemailSection {
+    /// The recording limits are in range and consistent with each other.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        let vm = self;
+        if !(1..=3600).contains(&vm.max_secs) {
+            return Err(BadSetting::new(
+                "voicemail.max_secs",
+                format!("{} is outside 1..=3600", vm.max_secs),
+            ));
+        }
+        if vm.silence_secs > vm.max_secs {
+            return Err(BadSetting::new(
+                "voicemail.silence_secs",
+                format!(
+                    "{} is above voicemail.max_secs ({})",
+                    vm.silence_secs, vm.max_secs
+                ),
+            ));
+        }
+        if vm.min_secs >= vm.max_secs {
+            return Err(BadSetting::new(
+                "voicemail.min_secs",
+                format!(
+                    "{} must be below voicemail.max_secs ({})",
+                    vm.min_secs, vm.max_secs
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for VoicemailSection {
     fn default() -> Self {
         VoicemailSection {

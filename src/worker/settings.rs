@@ -28,6 +28,20 @@ pub struct SpoolConfig {
     pub high_water_percent: u32,
 }
 
+impl SpoolConfig {
+    /// The high-water mark is in range.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        if !(10..=99).contains(&self.high_water_percent) {
+            return Err(BadSetting::new(
+                "spool.high_water_percent",
+                format!("{} is outside 10..=99", self.high_water_percent),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for SpoolConfig {
     fn default() -> Self {
         SpoolConfig {
