@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, Throughput};
+use faxvox::billing::BillingConfig;
 use faxvox::billing::{Billing, Money, Quote};
-use faxvox::config::BillingConfig;
 use faxvox::directory::{Directory, NewAccount};
 use sqlx::AnyPool;
 

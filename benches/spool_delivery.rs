@@ -250,11 +250,11 @@ async fn throughput(tiff: &[u8], smtp_url: &str) -> Throughput {
         .unwrap();
     let (spool, _) = Spool::open(
         &config.spool.dir,
-        worker::spool_options(&config),
+        worker::spool_options(&config.spool),
         SystemTime::now(),
     )
     .unwrap();
-    let transport = Transport::from_config(&config).unwrap();
+    let transport = Transport::from_config(&config.smtp, &config.delivery).unwrap();
     let worker = Worker::new(spool.clone(), directory.clone(), transport, &config).unwrap();
 
     let t0 = Instant::now();

@@ -5,18 +5,20 @@
 //! variable replaces one key (`FAXVOX_SPOOL_DIR=/srv/spool`). Unknown sections, unknown keys
 //! and bad values are errors that name the key, so a typo never silently falls back to a default.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-pub use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::sip::call::{CallConfig, T38Policy};
-use crate::sip::guard::GuardConfig;
-use crate::voicemail::VoicemailConfig;
+use crate::api::ApiConfig;
+use crate::billing::BillingConfig;
+use crate::delivery::{DeliveryConfig, SmtpConfig};
+use crate::fax::FaxConfig;
+use crate::media::MediaConfig;
+use crate::outbound::{RenderConfig, TrunkConfig};
+use crate::sip::settings::SipConfig;
+use crate::voicemail::VoicemailSection;
+use crate::worker::{RetentionConfig, SpoolConfig};
 
 /// The commented example printed by `faxvox config example`. A test checks it names every key
 /// and that its values are the defaults.
@@ -84,24 +86,6 @@ impl Default for LogConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SpoolConfig {
-    /// Folder holding one sub-folder per job (media plus manifest).
-    pub dir: PathBuf,
-    /// Percentage of the spool's filesystem above which new jobs are refused (SIP 503).
-    pub high_water_percent: u32,
-}
-
-impl Default for SpoolConfig {
-    fn default() -> Self {
-        SpoolConfig {
-            dir: PathBuf::from("var/spool"),
-            high_water_percent: 90,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// sqlx URL: `sqlite://FILE` (embedded default) or `postgres://…`.
     pub url: String,
@@ -111,659 +95,6 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             url: "sqlite://var/faxvox.db".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SmtpConfig {
-    /// Relay URL (`smtp://host:587`, `smtps://user:pass@host`) or `maildir:///path`.
-    /// Empty: mail goes to the local Maildir `var/maildir`.
-    pub url: String,
-    /// Sender address of every email.
-    pub from: String,
-    /// Address that gets a notice when a message cannot be delivered. Empty: none.
-    pub admin: String,
-    /// Seconds before an SMTP connection or command times out.
-    pub timeout_secs: u32,
-    /// PEM file of extra trusted CA certificates for the relay's TLS (a private CA). Empty:
-    /// the bundled public roots only.
-    pub ca_file: String,
-}
-
-impl Default for SmtpConfig {
-    fn default() -> Self {
-        SmtpConfig {
-            url: String::new(),
-            from: "faxvox@localhost".into(),
-            admin: String::new(),
-            timeout_secs: 30,
-            ca_file: String::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeliveryConfig {
-    /// Voicemail attachment format: "mp3" (compact, default) or "wav".
-    pub voicemail_format: String,
-    /// Attachments above this size are not attached; the email gives the job id instead.
-    pub max_attachment_bytes: u64,
-    /// Folder with operator templates overriding the built-in ones. Empty: built-in only.
-    pub templates_dir: String,
-    /// Local Maildir used when smtp.url is empty.
-    pub maildir: PathBuf,
-}
-
-impl Default for DeliveryConfig {
-    fn default() -> Self {
-        DeliveryConfig {
-            voicemail_format: "mp3".into(),
-            max_attachment_bytes: 10_000_000,
-            templates_dir: String::new(),
-            maildir: PathBuf::from("var/maildir"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetentionConfig {
-    /// Days a delivered message's media stays in the spool.
-    pub delivered_days: u32,
-    /// Days a message that could not be delivered (dead) stays in the spool.
-    pub dead_days: u32,
-    /// Months call/fax detail records are kept (also accepted as `retention.records`).
-    #[serde(alias = "records")]
-    pub records_months: u32,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        RetentionConfig {
-            delivered_days: 30,
-            dead_days: 90,
-            records_months: 12,
-        }
-    }
-}
-
-/// Out-of-plan billing of sent faxes (see `crate::billing`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BillingConfig {
-    /// Out-of-plan ceiling of accounts without their own (`faxvox billing ceiling`), in euros
-    /// excl. tax per calendar month (UTC), as a string: "150.00". Up to four decimals.
-    pub default_ceiling: crate::billing::Money,
-}
-
-impl Default for BillingConfig {
-    fn default() -> Self {
-        BillingConfig {
-            default_ceiling: crate::billing::DEFAULT_CEILING,
-        }
-    }
-}
-
-/// The SIP trunk that outbound faxes (`faxvox send`) are dialled through.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TrunkConfig {
-    /// `sip:HOST[:PORT][;transport=tcp]`; the destination number becomes the Request-URI
-    /// user. Empty: sending is disabled (`faxvox send` refuses, `serve` runs no dialer).
-    pub uri: String,
-    /// Digest user answering the trunk's 401/407 challenge (empty: no credentials).
-    pub user: String,
-    /// Digest password (with `user`).
-    pub password: String,
-    /// T.38 on this trunk: "off" (G.711 only), "accept" (answer the receiver's T.38
-    /// re-INVITE) or "request" (also ask ourselves after the CNG window).
-    pub t38: String,
-    /// Dial attempts per fax for busy / no answer before giving up.
-    pub max_attempts: u32,
-    /// Seconds between two attempts after busy / no answer.
-    pub retry_secs: u64,
-}
-
-impl Default for TrunkConfig {
-    fn default() -> Self {
-        TrunkConfig {
-            uri: String::new(),
-            user: String::new(),
-            password: String::new(),
-            t38: "accept".into(),
-            max_attempts: 3,
-            retry_secs: 300,
-        }
-    }
-}
-
-/// The HTTP API (`crate::api`): clients submit and follow faxes with bearer tokens.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ApiConfig {
-    /// `IP:PORT` to listen on, e.g. "127.0.0.1:8080" (behind a TLS reverse proxy). Empty: no
-    /// HTTP API.
-    pub listen: String,
-    /// Bearer token that sees and acts on every account's faxes (at least 16 characters).
-    /// Empty: no admin access.
-    pub admin_token: String,
-    /// Largest request body accepted, in bytes (all documents of one fax together); larger
-    /// requests are refused with 413 before they are buffered.
-    pub max_upload_bytes: u64,
-    /// Seconds a client has to send a request's headers (also the idle limit of a kept-alive
-    /// connection): a client that trickles its headers is disconnected after that.
-    pub header_timeout_secs: u64,
-    /// Seconds a client has to send a whole request, body included (408 after that); the
-    /// work done once the request is in (rasterising, queueing) is not counted.
-    pub request_timeout_secs: u64,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig {
-            listen: String::new(),
-            admin_token: String::new(),
-            max_upload_bytes: 20 * 1024 * 1024,
-            header_timeout_secs: 10,
-            request_timeout_secs: 60,
-        }
-    }
-}
-
-impl ApiConfig {
-    /// [`ApiConfig::header_timeout_secs`] as a duration (at least one second).
-    pub fn header_timeout(&self) -> Duration {
-        Duration::from_secs(self.header_timeout_secs.max(1))
-    }
-
-    /// [`ApiConfig::request_timeout_secs`] as a duration (at least one second).
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.request_timeout_secs.max(1))
-    }
-}
-
-/// Rasterising submitted documents (`crate::outbound::render`): each submission is rendered
-/// in a child process with these limits, so a hostile document costs a bounded amount of
-/// time, CPU and memory and never holds a thread of the gateway.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RenderConfig {
-    /// Wall-clock seconds one submission's documents may take; the renderer is killed then.
-    pub timeout_secs: u64,
-    /// CPU seconds of the renderer process (RLIMIT_CPU), a backstop to `timeout_secs`.
-    pub cpu_secs: u64,
-    /// Address space of the renderer process in MiB (RLIMIT_AS).
-    pub memory_mb: u64,
-    /// Renderers running at once; more submissions wait `queue_secs` for a turn.
-    pub max_concurrent: usize,
-    /// Seconds a submission waits for a free renderer before it is refused (HTTP 429).
-    pub queue_secs: u64,
-    /// Most pages in one fax, all documents together (at most 200).
-    pub max_pages: usize,
-    /// Most pixels one image may declare (PNG, JPEG, TIFF page, or image inside a PDF);
-    /// larger ones are refused before being decoded.
-    pub max_pixels: u64,
-    /// The renderer program; empty: this faxvox executable (`faxvox render-worker`).
-    pub worker: String,
-}
-
-impl Default for RenderConfig {
-    fn default() -> Self {
-        RenderConfig {
-            timeout_secs: 30,
-            cpu_secs: 60,
-            memory_mb: 2048,
-            max_concurrent: 2,
-            queue_secs: 10,
-            max_pages: 200,
-            max_pixels: 64_000_000,
-            worker: String::new(),
-        }
-    }
-}
-
-impl TrunkConfig {
-    /// Whether outbound sending is configured (`uri` set).
-    pub fn enabled(&self) -> bool {
-        !self.uri.trim().is_empty()
-    }
-
-    /// The T.38 policy of the trunk.
-    pub fn t38_policy(&self) -> T38Policy {
-        match self.t38.trim().to_ascii_lowercase().as_str() {
-            "off" => T38Policy::Off,
-            "request" => T38Policy::Request,
-            _ => T38Policy::Accept,
-        }
-    }
-
-    /// The retry delay as a duration (at least one second).
-    pub fn retry_delay(&self) -> Duration {
-        Duration::from_secs(self.retry_secs.max(1))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SipConfig {
-    /// Address and port the gateway listens on (UDP, and TCP when `tcp`).
-    pub listen: String,
-    /// Also accept SIP over TCP on the same port (large INVITEs, some trunks insist).
-    pub tcp: bool,
-    /// Networks (CIDR) whose INVITEs are answered without credentials (the trunk). Others
-    /// must authenticate with `auth_users` (digest, 401 challenge) or get 403 when there are
-    /// no users. `FAXVOX_SIP_TRUSTED` takes a comma list.
-    pub trusted: Vec<String>,
-    /// UDP ports for media, `FIRST-LAST`: each call takes an even RTP port and a UDPTL port.
-    pub rtp_ports: String,
-    /// Seconds a media port rests after its call before another call may get it, so late
-    /// packets of the old call never reach the new one. 0: reused at once.
-    pub rtp_port_rest_secs: u32,
-    /// Address media sockets bind to and SDP announces. Empty: the listen address, or the
-    /// loopback address when listening on every interface (0.0.0.0 / ::), so a production
-    /// gateway listening everywhere must set it.
-    pub media_ip: String,
-    /// Calls handled at once; beyond it new INVITEs get 503.
-    pub max_calls: u32,
-    /// Inbound SIP connections (TCP and TLS together) open at once; more are closed at once.
-    pub max_connections: u32,
-    /// Inbound SIP connections open at once from one IP address.
-    pub max_connections_per_source: u32,
-    /// Seconds a TLS client has to complete its handshake.
-    pub tls_handshake_secs: u32,
-    /// Seconds a new connection has to send its first complete SIP request (after the TLS
-    /// handshake) before it is closed.
-    pub first_request_secs: u32,
-    /// A connection that has sent nothing (not even a CRLF keep-alive) for this many seconds
-    /// is closed.
-    pub connection_idle_secs: u32,
-    /// Longest call in seconds from the answer; the gateway then hangs up (stuck peers).
-    pub max_call_secs: u32,
-    /// T.38: "request" (answer the peer's switch, ask ourselves after `ced_window_ms`),
-    /// "accept" (answer only) or "off" (fax over G.711 only).
-    pub t38: String,
-    /// How long a fax line waits for the caller's T.38 re-INVITE before sending its own (ms).
-    pub ced_window_ms: u32,
-    /// Address:port of the SIP-over-TLS listener. Empty: no TLS.
-    pub tls_listen: String,
-    /// PEM certificate chain of the TLS listener (required with `tls_listen`).
-    pub tls_cert: String,
-    /// PEM private key (PKCS#8 or RSA PKCS#1) of the TLS listener (required with `tls_listen`).
-    pub tls_key: String,
-    /// Realm of the digest challenge sent to untrusted callers.
-    pub auth_realm: String,
-    /// `"user:password"` entries: who may call from outside `trusted` (SIP digest, MD5,
-    /// qop=auth). `"user:ha1:<32 hex>"` gives the HA1 (MD5 of `user:realm:password`) instead
-    /// of the password. `FAXVOX_SIP_AUTH_USERS=user:pass,user2:pass2`.
-    pub auth_users: Vec<String>,
-    /// `"user:account"` entries: the digest user may only call the lines of that account
-    /// (403 otherwise). A user not listed may call any line.
-    pub auth_accounts: Vec<String>,
-    /// Requests per second one source outside `trusted` may send (out of dialog); beyond
-    /// it (and `untrusted_burst`) they are dropped without an answer. 0: no limit.
-    pub untrusted_rate: u32,
-    /// Requests an untrusted source may send at once before `untrusted_rate` applies.
-    pub untrusted_burst: u32,
-    /// SIP transactions in progress above which requests from untrusted sources are dropped
-    /// (trusted ones are still served). 0: no cap.
-    pub max_transactions: u32,
-    /// Failed digest attempts (within `auth_failure_window_secs`) after which a source is
-    /// ignored for `auth_lockout_secs`. 0: no lock-out.
-    pub auth_max_failures: u32,
-    /// The window in which failed digest attempts are counted (seconds).
-    pub auth_failure_window_secs: u32,
-    /// How long a source that failed too often is ignored (seconds).
-    pub auth_lockout_secs: u32,
-    /// Calls at once from one source outside `trusted` (an authenticated caller); beyond it
-    /// 503. 0: no limit. Trusted sources (the trunk) only count against `max_calls`.
-    pub max_calls_per_source: u32,
-    /// Calls at once to the lines of one account; beyond it 486. 0: no limit.
-    pub max_calls_per_account: u32,
-    /// Calls at once to one line (a number, aliases counted on their target); beyond it 486.
-    /// 0: no limit.
-    pub max_calls_per_line: u32,
-}
-
-impl Default for SipConfig {
-    fn default() -> Self {
-        SipConfig {
-            listen: "0.0.0.0:5060".into(),
-            tcp: true,
-            trusted: vec!["127.0.0.0/8".into(), "::1/128".into()],
-            rtp_ports: "20000-29999".into(),
-            rtp_port_rest_secs: 30,
-            media_ip: String::new(),
-            max_calls: 500,
-            max_connections: 1000,
-            max_connections_per_source: 32,
-            tls_handshake_secs: 10,
-            first_request_secs: 10,
-            connection_idle_secs: 120,
-            max_call_secs: 3600,
-            t38: "request".into(),
-            ced_window_ms: 3000,
-            tls_listen: String::new(),
-            tls_cert: String::new(),
-            tls_key: String::new(),
-            auth_realm: "faxvox".into(),
-            auth_users: Vec::new(),
-            auth_accounts: Vec::new(),
-            untrusted_rate: 10,
-            untrusted_burst: 20,
-            max_transactions: 1000,
-            auth_max_failures: 5,
-            auth_failure_window_secs: 60,
-            auth_lockout_secs: 300,
-            max_calls_per_source: 10,
-            max_calls_per_account: 50,
-            max_calls_per_line: 10,
-        }
-    }
-}
-
-/// Parses `FIRST-LAST` media ports: FIRST even (RTP takes even ports), FIRST < LAST, no
-/// privileged ports.
-fn parse_port_range(s: &str) -> Result<RangeInclusive<u16>, String> {
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, e.g. \"20000-29999\""))?;
-    let port = |p: &str| {
-        p.trim()
-            .parse::<u16>()
-            .map_err(|_| format!("{s:?}: {:?} is not a port number", p.trim()))
-    };
-    let (first, last) = (port(a)?, port(b)?);
-    if first < 1024 {
-        return Err(format!("{s:?}: ports below 1024 are reserved"));
-    }
-    if first % 2 != 0 {
-        return Err(format!(
-            "{s:?}: the first port must be even (RTP uses even ports)"
-        ));
-    }
-    if last <= first {
-        return Err(format!("{s:?}: the last port must be above the first"));
-    }
-    Ok(first..=last)
-}
-
-impl SipConfig {
-    /// The listen address as a socket address (already validated by [`Config::load`]).
-    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.listen.parse().map_err(|_| ConfigError::BadValue {
-            origin: "configuration".into(),
-            key: "sip.listen".into(),
-            message: format!("{:?}: expected IP:PORT, e.g. \"0.0.0.0:5060\"", self.listen),
-        })
-    }
-
-    /// The TLS listen address; `None` when `tls_listen` is empty (validated on load).
-    pub fn tls_listen_addr(&self) -> Option<SocketAddr> {
-        let t = self.tls_listen.trim();
-        (!t.is_empty()).then(|| t.parse().ok()).flatten()
-    }
-
-    /// The digest users as (user, password) pairs (validated on load; a malformed entry is
-    /// skipped here).
-    pub fn auth_user_list(&self) -> Vec<(String, String)> {
-        self.auth_users
-            .iter()
-            .filter_map(|e| parse_auth_user(e).ok())
-            .map(|(u, p)| (u.to_string(), p.to_string()))
-            .collect()
-    }
-
-    /// The account a digest user is tied to (`auth_accounts`), if any.
-    pub fn auth_account(&self, user: &str) -> Option<&str> {
-        self.auth_accounts
-            .iter()
-            .filter_map(|e| e.split_once(':'))
-            .find(|(u, _)| u.trim() == user)
-            .map(|(_, a)| a.trim())
-    }
-
-    /// The limits on untrusted sources (rate, transactions, digest lock-out).
-    pub fn guard_limits(&self) -> GuardConfig {
-        GuardConfig {
-            rate: self.untrusted_rate,
-            burst: self.untrusted_burst,
-            max_transactions: self.max_transactions as usize,
-            auth_max_failures: self.auth_max_failures,
-            auth_failure_window: Duration::from_secs(self.auth_failure_window_secs.into()),
-            auth_lockout: Duration::from_secs(self.auth_lockout_secs.into()),
-            ..GuardConfig::default()
-        }
-    }
-
-    /// The trusted networks (validated on load; an unparsable entry is skipped here).
-    pub fn trusted_nets(&self) -> Vec<IpNet> {
-        self.trusted
-            .iter()
-            .filter_map(|t| parse_net(t).ok())
-            .collect()
-    }
-
-    /// Whether an INVITE from `ip` may be answered. IPv4-mapped IPv6 addresses
-    /// (`::ffff:10.0.0.1`, seen on dual-stack sockets) are checked as IPv4.
-    pub fn is_trusted(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        self.trusted_nets().iter().any(|n| n.contains(&ip))
-    }
-
-    /// The limits on inbound TCP and TLS connections.
-    pub fn conn_limits(&self) -> crate::sip::conn::ConnLimits {
-        let secs = |s: u32| Duration::from_secs(u64::from(s.max(1)));
-        crate::sip::conn::ConnLimits {
-            max_total: self.max_connections.max(1) as usize,
-            max_per_source: self.max_connections_per_source.max(1) as usize,
-            handshake_timeout: secs(self.tls_handshake_secs),
-            first_request_timeout: secs(self.first_request_secs),
-            idle_timeout: secs(self.connection_idle_secs),
-        }
-    }
-
-    /// The media port range (validated on load).
-    pub fn rtp_port_range(&self) -> RangeInclusive<u16> {
-        parse_port_range(&self.rtp_ports).unwrap_or(20000..=29999)
-    }
-
-    /// How long a freed media port rests (`rtp_port_rest_secs`).
-    pub fn rtp_port_rest(&self) -> Duration {
-        Duration::from_secs(self.rtp_port_rest_secs.into())
-    }
-
-    /// The media port pool these settings describe: random ports of `rtp_ports` on
-    /// `media_ip`, resting `rtp_port_rest_secs` after use. `faxvox serve` makes one and shares
-    /// it between the gateway and the dialer.
-    pub fn port_pool(&self) -> crate::call::ports::PortPool {
-        crate::call::ports::PortPool::with_rest(
-            self.media_ip(),
-            self.rtp_port_range(),
-            self.rtp_port_rest(),
-        )
-    }
-
-    /// The address media binds to and SDP announces: `media_ip`, else the listen IP, else
-    /// (listening on every interface) the loopback address of the same family.
-    pub fn media_ip(&self) -> IpAddr {
-        if let Ok(ip) = self.media_ip.trim().parse::<IpAddr>() {
-            return ip;
-        }
-        let listen = self
-            .listen_addr()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        match listen {
-            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        }
-    }
-
-    /// True when [`SipConfig::media_ip`] fell back to loopback: remote peers cannot reach our
-    /// media, so the gateway should warn at startup.
-    pub fn media_ip_is_loopback_fallback(&self) -> bool {
-        self.media_ip.trim().is_empty() && self.listen_addr().is_ok_and(|a| a.ip().is_unspecified())
-    }
-
-    /// The T.38 policy (validated on load).
-    pub fn t38_policy(&self) -> T38Policy {
-        match self.t38.trim().to_ascii_lowercase().as_str() {
-            "off" => T38Policy::Off,
-            "accept" => T38Policy::Accept,
-            _ => T38Policy::Request,
-        }
-    }
-
-    /// `max_call_secs` as a duration; `None` when 0 (unlimited).
-    pub fn max_call_duration(&self) -> Option<Duration> {
-        (self.max_call_secs > 0).then(|| Duration::from_secs(self.max_call_secs.into()))
-    }
-
-    /// Call-control settings for an inbound call: T.38 policy, CED window, call length limit;
-    /// everything else at [`CallConfig`]'s defaults.
-    pub fn call_config(&self) -> CallConfig {
-        CallConfig {
-            t38: self.t38_policy(),
-            ced_window: Duration::from_millis(self.ced_window_ms.into()),
-            max_duration: self.max_call_duration(),
-            ..CallConfig::default()
-        }
-    }
-}
-
-/// Splits one `auth_users` entry `user:password` (the password may contain ':').
-fn parse_auth_user(entry: &str) -> Result<(&str, &str), String> {
-    let (user, password) = entry
-        .split_once(':')
-        .ok_or_else(|| "an entry is not \"user:password\"".to_string())?;
-    let user = user.trim();
-    if user.is_empty() || password.is_empty() {
-        return Err("an entry has an empty user or password (\"user:password\")".into());
-    }
-    if password.starts_with("ha1:") && crate::sip::digest::parse_ha1(password).is_none() {
-        return Err(format!(
-            "user {user:?}: \"ha1:\" must be followed by the 32 hex digits of the HA1 (MD5 of user:realm:password)"
-        ));
-    }
-    if user
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
-    {
-        return Err(format!(
-            "user {user:?}: no spaces, quotes or backslashes in a user name"
-        ));
-    }
-    Ok((user, password))
-}
-
-/// Reads a PEM file; the error names the file.
-fn read_pem(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {path:?}: {e}"))
-}
-
-/// Parses one `trusted` entry: `10.0.0.0/8`, `::1/128`, or a bare address (a single host).
-fn parse_net(s: &str) -> Result<IpNet, String> {
-    let s = s.trim();
-    if let Ok(net) = s.parse::<IpNet>() {
-        return Ok(net.trunc());
-    }
-    s.parse::<IpAddr>()
-        .map(IpNet::from)
-        .map_err(|_| format!("{s:?} is not a network (10.0.0.0/8, 192.0.2.7, ::1/128)"))
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct VoicemailSection {
-    /// Longest message in seconds; the recording stops there.
-    pub max_secs: u32,
-    /// Seconds of silence that end a message (trimmed from it); 0 disables the rule.
-    pub silence_secs: u32,
-    /// Messages shorter than this (seconds, after trimming) are sent as missed calls.
-    pub min_secs: u32,
-}
-
-impl Default for VoicemailSection {
-    fn default() -> Self {
-        VoicemailSection {
-            max_secs: 180,
-            silence_secs: 10,
-            min_secs: 1,
-        }
-    }
-}
-
-impl VoicemailSection {
-    /// A voicemail session configuration with these limits and `greeting` (8 kHz samples),
-    /// everything else at [`VoicemailConfig`]'s defaults.
-    pub fn session_config(&self, greeting: Vec<i16>) -> VoicemailConfig {
-        VoicemailConfig {
-            greeting,
-            max_record: Duration::from_secs(self.max_secs.into()),
-            trailing_silence: Duration::from_secs(self.silence_secs.into()),
-            min_message: Duration::from_secs(self.min_secs.into()),
-            ..VoicemailConfig::default()
-        }
-    }
-
-    /// `min_secs` as a duration.
-    pub fn min_message(&self) -> Duration {
-        Duration::from_secs(self.min_secs.into())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FaxConfig {
-    /// T.30 error correction mode; strongly recommended over IP.
-    pub ecm: bool,
-    /// Our station identifier (TSI/CSI), at most 20 characters of digits, `+` and spaces.
-    pub station_id: String,
-    /// Highest page count accepted in one call.
-    pub max_pages: u32,
-    /// Longest received page in millimetres: a longer page is cut there and the call ended,
-    /// so a sender cannot make the gateway hold an endless page in memory.
-    pub max_page_length_mm: u32,
-}
-
-/// Accepted range of `fax.max_page_length_mm`: a legal or B4 page (356, 364 mm) must fit, and
-/// at 2 m a page still holds at most 31 496 rows (6.8 MB) at 400 lines per inch.
-pub const MAX_PAGE_LENGTH_MM_RANGE: RangeInclusive<u32> = 380..=2000;
-
-impl Default for FaxConfig {
-    fn default() -> Self {
-        FaxConfig {
-            ecm: true,
-            station_id: String::new(),
-            max_pages: 200,
-            max_page_length_mm: crate::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MediaConfig {
-    /// Depth of the fixed RTP reorder buffer, in milliseconds (20 ms packets).
-    pub reorder_ms: u32,
-    /// Redundant IFP entries carried in each UDPTL datagram (0 to 8).
-    pub udptl_redundancy: u32,
-    /// T38FaxMaxDatagram we announce and assume when the peer gives none.
-    pub t38_max_datagram: u32,
-}
-
-impl Default for MediaConfig {
-    fn default() -> Self {
-        MediaConfig {
-            reorder_ms: 100,
-            udptl_redundancy: 3,
-            t38_max_datagram: 400,
         }
     }
 }
@@ -837,329 +168,17 @@ impl Config {
             key: key.into(),
             message,
         };
-        let id = &self.fax.station_id;
-        if id.chars().count() > 20
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '+' || c == ' ')
-        {
-            return Err(bad(
-                "fax.station_id",
-                format!("{id:?}: at most 20 characters, digits, '+' and spaces only (T.30)"),
-            ));
-        }
-        if self.fax.max_pages == 0 {
-            return Err(bad("fax.max_pages", "must be at least 1".into()));
-        }
-        if !MAX_PAGE_LENGTH_MM_RANGE.contains(&self.fax.max_page_length_mm) {
-            return Err(bad(
-                "fax.max_page_length_mm",
-                format!(
-                    "{} is outside {}..={} (millimetres)",
-                    self.fax.max_page_length_mm,
-                    MAX_PAGE_LENGTH_MM_RANGE.start(),
-                    MAX_PAGE_LENGTH_MM_RANGE.end()
-                ),
-            ));
-        }
-        if !(20..=1000).contains(&self.media.reorder_ms) {
-            return Err(bad(
-                "media.reorder_ms",
-                format!("{} is outside 20..=1000", self.media.reorder_ms),
-            ));
-        }
-        if self.media.udptl_redundancy > 8 {
-            return Err(bad(
-                "media.udptl_redundancy",
-                format!("{} is outside 0..=8", self.media.udptl_redundancy),
-            ));
-        }
-        if !(100..=1400).contains(&self.media.t38_max_datagram) {
-            return Err(bad(
-                "media.t38_max_datagram",
-                format!("{} is outside 100..=1400", self.media.t38_max_datagram),
-            ));
-        }
-        if !(10..=99).contains(&self.spool.high_water_percent) {
-            return Err(bad(
-                "spool.high_water_percent",
-                format!("{} is outside 10..=99", self.spool.high_water_percent),
-            ));
-        }
-        if !matches!(self.delivery.voicemail_format.as_str(), "mp3" | "wav") {
-            return Err(bad(
-                "delivery.voicemail_format",
-                format!(
-                    "{:?}: must be \"mp3\" or \"wav\"",
-                    self.delivery.voicemail_format
-                ),
-            ));
-        }
-        if self.smtp.timeout_secs == 0 {
-            return Err(bad("smtp.timeout_secs", "must be at least 1".into()));
-        }
-        let sip = &self.sip;
-        if let Err(ConfigError::BadValue { key, message, .. }) = sip.listen_addr() {
-            return Err(bad(&key, message));
-        }
-        if sip.trusted.is_empty() {
-            return Err(bad(
-                "sip.trusted",
-                "must list at least one network (nobody could call otherwise)".into(),
-            ));
-        }
-        for t in &sip.trusted {
-            parse_net(t).map_err(|m| bad("sip.trusted", m))?;
-        }
-        parse_port_range(&sip.rtp_ports).map_err(|m| bad("sip.rtp_ports", m))?;
-        let media_ip = sip.media_ip.trim();
-        if !media_ip.is_empty() {
-            match media_ip.parse::<IpAddr>() {
-                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
-                    return Err(bad(
-                        "sip.media_ip",
-                        format!("{media_ip:?}: must be one address peers can send to"),
-                    ))
-                }
-                Ok(_) => {}
-                Err(_) => {
-                    return Err(bad(
-                        "sip.media_ip",
-                        format!("{media_ip:?} is not an IP address"),
-                    ))
-                }
-            }
-        }
-        if sip.rtp_port_rest_secs > 3600 {
-            return Err(bad(
-                "sip.rtp_port_rest_secs",
-                "at most 3600 (an hour)".into(),
-            ));
-        }
-        if sip.max_calls == 0 {
-            return Err(bad("sip.max_calls", "must be at least 1".into()));
-        }
-        if sip.untrusted_rate > 0 && sip.untrusted_burst == 0 {
-            return Err(bad(
-                "sip.untrusted_burst",
-                "must be at least 1 when sip.untrusted_rate is set (0 would drop everything)"
-                    .into(),
-            ));
-        }
-        if sip.auth_max_failures > 0
-            && (sip.auth_failure_window_secs == 0 || sip.auth_lockout_secs == 0)
-        {
-            return Err(bad(
-                if sip.auth_failure_window_secs == 0 {
-                    "sip.auth_failure_window_secs"
-                } else {
-                    "sip.auth_lockout_secs"
-                },
-                "must be at least 1 when sip.auth_max_failures is set (0 there disables the lock-out)"
-                    .into(),
-            ));
-        }
-        if sip.max_connections == 0 {
-            return Err(bad("sip.max_connections", "must be at least 1".into()));
-        }
-        if sip.max_connections_per_source == 0
-            || sip.max_connections_per_source > sip.max_connections
-        {
-            return Err(bad(
-                "sip.max_connections_per_source",
-                format!(
-                    "{} is outside 1..={} (sip.max_connections)",
-                    sip.max_connections_per_source, sip.max_connections
-                ),
-            ));
-        }
-        for (key, secs, max) in [
-            ("sip.tls_handshake_secs", sip.tls_handshake_secs, 300),
-            ("sip.first_request_secs", sip.first_request_secs, 300),
-            ("sip.connection_idle_secs", sip.connection_idle_secs, 86_400),
-        ] {
-            if !(1..=max).contains(&secs) {
-                return Err(bad(key, format!("{secs} is outside 1..={max}")));
-            }
-        }
-        if !matches!(
-            sip.t38.trim().to_ascii_lowercase().as_str(),
-            "request" | "accept" | "off"
-        ) {
-            return Err(bad(
-                "sip.t38",
-                format!("{:?}: must be \"request\", \"accept\" or \"off\"", sip.t38),
-            ));
-        }
-        if sip.ced_window_ms > 60_000 {
-            return Err(bad(
-                "sip.ced_window_ms",
-                format!("{} is outside 0..=60000", sip.ced_window_ms),
-            ));
-        }
-        self.validate_sip_tls(origin)?;
-        let realm = sip.auth_realm.trim();
-        if realm.is_empty() || realm != sip.auth_realm || sip.auth_realm.contains(['"', '\\']) {
-            return Err(bad(
-                "sip.auth_realm",
-                format!(
-                    "{:?}: must be a non-empty name without quotes, backslashes or surrounding spaces",
-                    sip.auth_realm
-                ),
-            ));
-        }
-        let mut users = std::collections::HashSet::new();
-        for entry in &sip.auth_users {
-            let (user, _) = parse_auth_user(entry).map_err(|m| bad("sip.auth_users", m))?;
-            if !users.insert(user) {
-                return Err(bad(
-                    "sip.auth_users",
-                    format!("user {user:?} is listed twice"),
-                ));
-            }
-        }
-        let mut tied = std::collections::HashSet::new();
-        for entry in &sip.auth_accounts {
-            let (user, _) = entry
-                .split_once(':')
-                .map(|(u, a)| (u.trim(), a.trim()))
-                .filter(|(u, a)| !u.is_empty() && !a.is_empty())
-                .ok_or_else(|| {
-                    bad(
-                        "sip.auth_accounts",
-                        format!("{entry:?}: expected \"user:account\""),
-                    )
-                })?;
-            if !users.contains(user) {
-                return Err(bad(
-                    "sip.auth_accounts",
-                    format!("user {user:?} is not one of sip.auth_users"),
-                ));
-            }
-            if !tied.insert(user) {
-                return Err(bad(
-                    "sip.auth_accounts",
-                    format!("user {user:?} is tied to two accounts"),
-                ));
-            }
-        }
-        let vm = &self.voicemail;
-        if !(1..=3600).contains(&vm.max_secs) {
-            return Err(bad(
-                "voicemail.max_secs",
-                format!("{} is outside 1..=3600", vm.max_secs),
-            ));
-        }
-        if vm.silence_secs > vm.max_secs {
-            return Err(bad(
-                "voicemail.silence_secs",
-                format!(
-                    "{} is above voicemail.max_secs ({})",
-                    vm.silence_secs, vm.max_secs
-                ),
-            ));
-        }
-        if vm.min_secs >= vm.max_secs {
-            return Err(bad(
-                "voicemail.min_secs",
-                format!(
-                    "{} must be below voicemail.max_secs ({})",
-                    vm.min_secs, vm.max_secs
-                ),
-            ));
-        }
-        if self.billing.default_ceiling.is_negative() {
-            return Err(bad(
-                "billing.default_ceiling",
-                format!("{} is negative", self.billing.default_ceiling),
-            ));
-        }
-        let trunk = &self.trunk;
-        let uri = trunk.uri.trim();
-        // The same check the dialer makes, so `config check` catches what `serve` would refuse.
-        if !uri.is_empty() {
-            if let Err(e) = crate::outbound::trunk_target(uri, "+1") {
-                return Err(bad(
-                    "trunk.uri",
-                    format!("{e}; expected sip:HOST[:PORT], e.g. \"sip:trunk.example.net:5060\""),
-                ));
-            }
-        }
-        if trunk.user.trim().is_empty() != trunk.password.is_empty() {
-            return Err(bad(
-                "trunk.user",
-                "trunk.user and trunk.password go together: set both or neither".into(),
-            ));
-        }
-        if !matches!(
-            trunk.t38.trim().to_ascii_lowercase().as_str(),
-            "request" | "accept" | "off"
-        ) {
-            return Err(bad(
-                "trunk.t38",
-                format!(
-                    "{:?}: must be \"request\", \"accept\" or \"off\"",
-                    trunk.t38
-                ),
-            ));
-        }
-        if !(1..=20).contains(&trunk.max_attempts) {
-            return Err(bad(
-                "trunk.max_attempts",
-                format!("{} is outside 1..=20", trunk.max_attempts),
-            ));
-        }
-        if !(1..=86_400).contains(&trunk.retry_secs) {
-            return Err(bad(
-                "trunk.retry_secs",
-                format!("{} is outside 1..=86400", trunk.retry_secs),
-            ));
-        }
-        let api = &self.api;
-        let listen = api.listen.trim();
-        if !listen.is_empty() && listen.parse::<SocketAddr>().is_err() {
-            return Err(bad(
-                "api.listen",
-                format!("{listen:?}: expected IP:PORT, e.g. \"127.0.0.1:8080\" (empty: no API)"),
-            ));
-        }
-        if !api.admin_token.is_empty() && api.admin_token.chars().count() < 16 {
-            return Err(bad(
-                "api.admin_token",
-                "must be at least 16 characters (empty: no admin access)".into(),
-            ));
-        }
-        if !(1024..=(1u64 << 32)).contains(&api.max_upload_bytes) {
-            return Err(bad(
-                "api.max_upload_bytes",
-                format!("{} is outside 1024..=4294967296", api.max_upload_bytes),
-            ));
-        }
-        for (key, secs) in [
-            ("api.header_timeout_secs", api.header_timeout_secs),
-            ("api.request_timeout_secs", api.request_timeout_secs),
-        ] {
-            if !(1..=3600).contains(&secs) {
-                return Err(bad(key, format!("{secs} is outside 1..=3600")));
-            }
-        }
-        let r = &self.render;
-        for (key, value, range) in [
-            ("render.timeout_secs", r.timeout_secs, 1..=3600),
-            ("render.cpu_secs", r.cpu_secs, 1..=3600),
-            ("render.memory_mb", r.memory_mb, 128..=1 << 20),
-            ("render.max_concurrent", r.max_concurrent as u64, 1..=256),
-            ("render.queue_secs", r.queue_secs, 0..=600),
-            ("render.max_pages", r.max_pages as u64, 1..=200),
-            ("render.max_pixels", r.max_pixels, 1..=1 << 32),
-        ] {
-            if !range.contains(&value) {
-                return Err(bad(
-                    key,
-                    format!("{value} is outside {}..={}", range.start(), range.end()),
-                ));
-            }
-        }
+        let named = |e: crate::settings::BadSetting| bad(e.key, e.message);
+        self.fax.check().map_err(&named)?;
+        self.media.check().map_err(&named)?;
+        self.spool.check().map_err(&named)?;
+        self.smtp.check().map_err(&named)?;
+        self.sip.check().map_err(&named)?;
+        self.voicemail.check().map_err(&named)?;
+        self.billing.check().map_err(&named)?;
+        self.trunk.check().map_err(&named)?;
+        self.api.check().map_err(&named)?;
+        self.render.check().map_err(&named)?;
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }
@@ -1167,65 +186,60 @@ impl Config {
     }
 }
 
-impl Config {
-    /// `sip.tls_*`: `tls_listen` an address; with it, `tls_cert` and `tls_key` readable PEM
-    /// files holding a certificate and its key; without it, neither set.
-    fn validate_sip_tls(&self, origin: &str) -> Result<(), ConfigError> {
-        let bad = |key: &str, message: String| ConfigError::BadValue {
-            origin: origin.into(),
-            key: key.into(),
-            message,
-        };
-        let sip = &self.sip;
-        let listen = sip.tls_listen.trim();
-        let (cert, key) = (sip.tls_cert.trim(), sip.tls_key.trim());
-        if listen.is_empty() {
-            if !cert.is_empty() || !key.is_empty() {
-                return Err(bad(
-                    "sip.tls_listen",
-                    "is empty but sip.tls_cert / sip.tls_key are set: set tls_listen (e.g. \"0.0.0.0:5061\") to use them".into(),
-                ));
-            }
-            return Ok(());
+/// The gateway's sections.
+impl From<Config> for crate::gateway::GatewayConfig {
+    fn from(c: Config) -> Self {
+        crate::gateway::GatewayConfig {
+            sip: c.sip,
+            media: c.media,
+            fax: c.fax,
+            voicemail: c.voicemail,
         }
-        let addr: SocketAddr = listen.parse().map_err(|_| {
-            bad(
-                "sip.tls_listen",
-                format!("{listen:?}: expected IP:PORT, e.g. \"0.0.0.0:5061\""),
-            )
-        })?;
-        if let Ok(plain) = sip.listen_addr() {
-            if sip.tcp && plain.port() != 0 && plain.port() == addr.port() {
-                return Err(bad(
-                    "sip.tls_listen",
-                    format!(
-                        "{listen:?}: port {} is already SIP over TCP (sip.listen)",
-                        addr.port()
-                    ),
-                ));
-            }
+    }
+}
+
+/// The gateway's sections.
+impl From<&Config> for crate::gateway::GatewayConfig {
+    fn from(c: &Config) -> Self {
+        c.clone().into()
+    }
+}
+
+/// The delivery worker's sections.
+impl From<&Config> for crate::worker::WorkerConfig {
+    fn from(c: &Config) -> Self {
+        crate::worker::WorkerConfig {
+            smtp: c.smtp.clone(),
+            delivery: c.delivery.clone(),
+            retention: c.retention.clone(),
         }
-        if cert.is_empty() {
-            return Err(bad(
-                "sip.tls_cert",
-                "required with sip.tls_listen (a PEM file)".into(),
-            ));
+    }
+}
+
+/// The outbound dialer's sections.
+impl From<&Config> for crate::outbound::DialerConfig {
+    fn from(c: &Config) -> Self {
+        crate::outbound::DialerConfig {
+            sip: c.sip.clone(),
+            media: c.media.clone(),
+            fax: c.fax.clone(),
+            trunk: c.trunk.clone(),
+            billing: c.billing.clone(),
+            smtp: c.smtp.clone(),
+            delivery: c.delivery.clone(),
         }
-        if key.is_empty() {
-            return Err(bad(
-                "sip.tls_key",
-                "required with sip.tls_listen (a PEM file)".into(),
-            ));
+    }
+}
+
+/// The HTTP API's sections.
+impl From<&Config> for crate::api::ServiceConfig {
+    fn from(c: &Config) -> Self {
+        crate::api::ServiceConfig {
+            api: c.api.clone(),
+            billing: c.billing.clone(),
+            trunk: c.trunk.clone(),
+            render: c.render.clone(),
         }
-        let cert_pem = read_pem(cert).map_err(|m| bad("sip.tls_cert", m))?;
-        let key_pem = read_pem(key).map_err(|m| bad("sip.tls_key", m))?;
-        crate::sip::stack::check_tls_identity(&cert_pem, &key_pem).map_err(|m| {
-            if m.starts_with("private key") {
-                bad("sip.tls_key", format!("{key:?}: {m}"))
-            } else {
-                bad("sip.tls_cert", format!("{cert:?}: {m}"))
-            }
-        })
     }
 }
 
@@ -1311,6 +325,9 @@ fn classify(origin: &str, err: serde_path_to_error::Error<toml::de::Error>) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::call::T38Policy;
+    use std::net::IpAddr;
+    use std::time::Duration;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let env: Vec<(String, String)> = env
@@ -1396,7 +413,7 @@ mod tests {
     fn sip_and_voicemail_keys() {
         let c = load("", &[]).unwrap();
         assert!(c.sip.tcp);
-        assert_eq!(c.sip.rtp_port_range(), 20000..=29999);
+        assert_eq!(c.sip.rtp_ports.range(), 20000..=29999);
         assert_eq!(c.sip.media_ip(), IpAddr::from([127, 0, 0, 1]));
         assert!(c.sip.media_ip_is_loopback_fallback());
         assert!(c.sip.is_trusted("127.0.0.1".parse().unwrap()));
@@ -1427,7 +444,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.sip.media_ip(), IpAddr::from([192, 0, 2, 10]));
         assert!(!c.sip.media_ip_is_loopback_fallback());
-        assert_eq!(c.sip.t38_policy(), T38Policy::Off);
+        assert_eq!(c.sip.t38, T38Policy::Off);
         assert_eq!(c.sip.max_call_duration(), None);
         assert!(c.sip.is_trusted("10.1.2.200".parse().unwrap()));
         assert!(!c.sip.is_trusted("10.1.3.1".parse().unwrap()));
@@ -1546,7 +563,7 @@ mod tests {
     #[test]
     fn sip_tls_and_digest_keys() {
         let c = load("", &[]).unwrap();
-        assert_eq!(c.sip.tls_listen_addr(), None);
+        assert_eq!(c.sip.tls_listen, None);
         assert_eq!(c.sip.auth_realm, "faxvox");
         assert!(c.sip.auth_user_list().is_empty());
         let c = load(
@@ -1582,10 +599,7 @@ mod tests {
             )
         };
         let c = load(&tls("127.0.0.1:5061", &cert, &key), &[]).unwrap();
-        assert_eq!(
-            c.sip.tls_listen_addr(),
-            Some("127.0.0.1:5061".parse().unwrap())
-        );
+        assert_eq!(c.sip.tls_listen, Some("127.0.0.1:5061".parse().unwrap()));
         for (text, key_name, detail) in [
             (tls("nowhere", &cert, &key), "sip.tls_listen", "nowhere"),
             (tls("", &cert, &key), "sip.tls_listen", "tls_cert"),

@@ -18,12 +18,12 @@ use rsipstack::sip::{Header, SipMessage, Transport as SipTransport, Uri};
 use rsipstack::transaction::key::TransactionRole;
 use rsipstack::transport::SipConnection;
 
-use crate::config::MediaConfig;
 use crate::fax::{FaxOptions, FaxSession, T38Options, Transport};
 use crate::media::dtmf::DtmfReceiver;
 use crate::media::reorder::{ReorderBuffer, ReorderConfig};
 use crate::media::rtp::{RtpPacket, PT_PCMA, PT_PCMU};
 use crate::media::udptl::UdptlReceiver;
+use crate::media::MediaConfig;
 use crate::sip::digest::{parse_credentials, DigestAuth, DigestServer};
 use crate::sip::sdp::{AnswerPolicy, LocalMedia, SdpSession, SessionDescription};
 use crate::sip::stack::privacy_withholds_identity;

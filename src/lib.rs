@@ -27,6 +27,7 @@ pub mod media;
 pub mod money;
 pub mod outbound;
 pub mod redact;
+pub mod settings;
 pub mod sip;
 pub mod text;
 pub mod voicemail;

@@ -36,7 +36,10 @@
 //! more than that.
 
 pub mod openapi;
+pub mod settings;
 pub mod tokens;
+
+pub use settings::{ApiConfig, ServiceConfig};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -58,13 +61,12 @@ use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
 use crate::billing::{Billing, BillingError};
-use crate::config::{Config, TrunkConfig};
 use crate::directory::Directory;
 use crate::jobs::{FaxResult, OutboundFacts};
 use crate::money::Money;
 use crate::outbound::render::Renderer;
 use crate::outbound::submit::{submit, Submission, SubmitError};
-use crate::outbound::MAX_DOCUMENT_BYTES;
+use crate::outbound::{TrunkConfig, MAX_DOCUMENT_BYTES};
 
 /// Why the API could not start.
 #[derive(Debug, Error)]
@@ -96,7 +98,7 @@ struct Inner {
 
 impl ApiState {
     /// The API's view of the gateway: directory, billing (same pool), spool and settings.
-    pub fn new(config: &Config, directory: &Directory, spool: &Spool) -> ApiState {
+    pub fn new(config: &ServiceConfig, directory: &Directory, spool: &Spool) -> ApiState {
         ApiState {
             inner: Arc::new(Inner {
                 directory: directory.clone(),
@@ -152,17 +154,14 @@ impl ApiServer {
 
 /// Starts the API on `api.listen` when it is set (`None` when it is empty).
 pub async fn start(
-    config: &Config,
+    config: impl Into<ServiceConfig>,
     directory: &Directory,
     spool: &Spool,
 ) -> Result<Option<ApiServer>, ApiError> {
-    let listen = config.api.listen.trim();
-    if listen.is_empty() {
+    let config = &config.into();
+    let Some(addr) = config.api.listen else {
         return Ok(None);
-    }
-    let addr: SocketAddr = listen
-        .parse()
-        .map_err(|_| ApiError::BadListen(listen.to_string()))?;
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ApiError::Bind { addr, source })?;

@@ -42,11 +42,11 @@ use std::time::SystemTime;
 use sqlx::AnyPool;
 use thiserror::Error;
 
-use crate::config::BillingConfig;
 use crate::directory::{Backend, Directory, DirectoryError};
 
 pub mod ledger;
 pub mod rates;
+pub mod settings;
 pub mod statement;
 
 pub use crate::money::{Money, MoneyError};
@@ -55,6 +55,7 @@ pub use ledger::{
     StateChange,
 };
 pub use rates::{Quote, Rate, RateImportError};
+pub use settings::BillingConfig;
 
 /// `billing.default_ceiling` when the configuration says nothing: 150.00 €.
 pub const DEFAULT_CEILING: Money = Money(150 * Money::SCALE);

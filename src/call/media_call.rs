@@ -58,13 +58,12 @@ use faxvox_codecs::g711::Law;
 use faxvox_codecs::recording::WavRecorder;
 use tracing::{debug, info, warn};
 
-use crate::config::MediaConfig;
 use crate::fax::{FaxEvent, FaxOptions, FaxReport, FaxSession, Modems, T38Options, Transport};
 use crate::media::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, EventPacket};
 use crate::media::reorder::{Frame, ReorderBuffer, ReorderConfig, ReorderStats};
 use crate::media::rtp::{RtpPacket, RtpSender, RtpSenderConfig};
 use crate::media::udptl::{UdptlPacket, UdptlReceiver, UdptlReceiverStats, UdptlSender};
-use crate::media::FaxToneHeard;
+use crate::media::{FaxToneHeard, MediaConfig};
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::RateManagement;
 use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSession};
@@ -122,13 +121,13 @@ impl Default for MediaSettings {
 
 impl MediaSettings {
     /// `[media]` and `[fax]` from the configuration.
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    pub fn from_config(media: &MediaConfig, fax: &crate::fax::FaxConfig) -> Self {
         MediaSettings {
-            media: config.media.clone(),
-            station_id: config.fax.station_id.clone(),
-            ecm: config.fax.ecm,
-            fax_max_pages: config.fax.max_pages,
-            fax_max_page_length_mm: config.fax.max_page_length_mm,
+            media: media.clone(),
+            station_id: fax.station_id.clone(),
+            ecm: fax.ecm,
+            fax_max_pages: fax.max_pages,
+            fax_max_page_length_mm: fax.max_page_length_mm,
             ..MediaSettings::default()
         }
     }

@@ -18,11 +18,11 @@ use faxvox_codecs::tiff;
 use serde::Serialize;
 
 use super::media_call::{MediaCall, MediaRole, MediaSettings, Stream};
-use crate::config::MediaConfig;
 use crate::fax::session::{Direction as FaxDirection, FaxReport, TICK};
 use crate::media::netsim::{Link, LinkConfig};
 use crate::media::reorder::DEFAULT_REORDER_MS;
 use crate::media::udptl::EcMode;
+use crate::media::MediaConfig;
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::{T38Negotiation, T38Params};
 

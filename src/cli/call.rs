@@ -388,7 +388,7 @@ async fn one_call(
             ..CallConfig::default()
         },
         offer,
-        media: MediaSettings::from_config(config),
+        media: MediaSettings::from_config(&config.media, &config.fax),
         payload: dial_payload,
     };
     let result = dial::dial(stack, ports, &request).await;

@@ -30,7 +30,11 @@ fn redacted(config: &Config) -> Config {
     let mut c = config.clone();
     c.smtp.url = crate::redact::redact_url(&c.smtp.url);
     c.database.url = crate::redact::redact_url(&c.database.url);
-    c.trunk.uri = crate::redact::redact_url(&c.trunk.uri);
+    c.trunk.uri = c.trunk.uri.as_ref().map(|u| {
+        u.redacted()
+            .parse()
+            .expect("a redacted trunk URI is still a URI")
+    });
     if !c.api.admin_token.is_empty() {
         c.api.admin_token = "***".into();
     }
@@ -41,9 +45,9 @@ fn redacted(config: &Config) -> Config {
         .sip
         .auth_users
         .iter()
-        .map(|entry| match entry.split_once(':') {
-            Some((user, _)) => format!("{user}:***"),
-            None => "***".to_string(),
+        .map(|entry| crate::sip::settings::DigestUser {
+            user: entry.user.clone(),
+            password: "***".into(),
         })
         .collect();
     c
@@ -58,7 +62,7 @@ mod tests {
         let mut c = Config::default();
         c.database.url = "postgres://fax:pw1@db/faxvox?sslmode=require&password=pw2".into();
         c.smtp.url = "smtp://relay:pw3@mail.example:587?tls=required".into();
-        c.trunk.uri = "sip:gw:pw4@trunk.example;transport=tcp".into();
+        c.trunk.uri = Some("sip:gw:pw4@trunk.example;transport=tcp".parse().unwrap());
         let shown = toml::to_string_pretty(&redacted(&c)).unwrap();
         for secret in ["pw1", "pw2", "pw3", "pw4"] {
             assert!(!shown.contains(secret), "{secret} shown:\n{shown}");

@@ -57,7 +57,7 @@ async fn start_dialer(
     }
     let dialer = Arc::new(
         Dialer::start_with_ports(
-            config,
+            &config.into(),
             spool.clone(),
             directory.clone(),
             transport.clone(),
@@ -69,7 +69,12 @@ async fn start_dialer(
     );
     println!(
         "faxvox: sending faxes through {} from {}",
-        config.trunk.uri,
+        config
+            .trunk
+            .uri
+            .as_ref()
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
         dialer.local_addr()
     );
     let stop = Arc::new(Notify::new());
@@ -102,10 +107,14 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 crate::redact::redact_url(&config.database.url)
             )
         })?;
-    let transport = Transport::from_config(config)?;
+    let transport = Transport::from_config(&config.smtp, &config.delivery)?;
     let new_job = Arc::new(Notify::new());
     // One pool of media ports for the calls in and out: random ports, rested after use.
-    let ports = config.sip.port_pool();
+    let ports = crate::call::ports::PortPool::with_rest(
+        config.sip.media_ip(),
+        config.sip.rtp_ports.range(),
+        config.sip.rtp_port_rest(),
+    );
     let gateway = Gateway::with_ports(
         config.clone(),
         directory.clone(),
@@ -120,7 +129,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
             kept, "calls interrupted by the last stop: messages committed"
         );
     }
-    let listen = config.sip.listen_addr()?;
+    let listen = config.sip.listen;
     let (stack, incoming) = SipStack::start(stack_config(config)?)
         .await
         .with_context(|| format!("cannot listen for SIP on {listen}"))?;
@@ -172,7 +181,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
                 if let Some(dialer) = &dialer {
                     match dialer.reload_trunk(&new.trunk) {
                         Ok(()) => {
-                            info!(trunk = %crate::redact::redact_url(&new.trunk.uri), t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
+                            info!(trunk = %new.trunk.redacted_uri(), t38 = %new.trunk.t38, max_attempts = new.trunk.max_attempts, retry_secs = new.trunk.retry_secs, "trunk settings reloaded (SIGHUP)")
                         }
                         Err(e) => {
                             error!(error = %e, "trunk settings not reloaded; keeping the old ones")
@@ -198,7 +207,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
             worker::delivery_loop::run_delivery(
                 &mut worker,
                 &config,
-                config_path.as_deref(),
+                || Config::load(config_path.as_deref()),
                 poll,
                 &new_job,
                 stop.notified(),
@@ -310,7 +319,7 @@ fn check_descriptors(config: &Config) -> anyhow::Result<()> {
 /// `sip.auth_users` is not empty; the limits on untrusted sources (`sip.untrusted_rate`…).
 fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
     let sip = &config.sip;
-    let tls = match sip.tls_listen_addr() {
+    let tls = match sip.tls_listen {
         Some(listen) => Some(TlsListen {
             listen,
             cert_pem: std::fs::read(sip.tls_cert.trim())
@@ -328,7 +337,7 @@ fn stack_config(config: &Config) -> anyhow::Result<StackConfig> {
         nonce_ttl: DEFAULT_NONCE_TTL,
     });
     Ok(StackConfig {
-        listen: sip.listen_addr()?,
+        listen: sip.listen,
         tcp: sip.tcp,
         user_agent: format!("faxvox/{}", env!("CARGO_PKG_VERSION")),
         tls,

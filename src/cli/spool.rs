@@ -130,7 +130,7 @@ pub fn run(
 /// Opens the configured spool (running crash recovery first).
 pub(crate) fn open_spool(config: &Config) -> anyhow::Result<Spool> {
     let dir = &config.spool.dir;
-    let (spool, report) = Spool::open(dir, worker::spool_options(config), SystemTime::now())
+    let (spool, report) = Spool::open(dir, worker::spool_options(&config.spool), SystemTime::now())
         .with_context(|| format!("cannot open the spool {}", dir.display()))?;
     if !report.is_clean() {
         info!(?report, "spool recovery");
@@ -477,7 +477,7 @@ fn retry(config: &Config, id: Option<&str>, all: bool) -> anyhow::Result<ExitCod
 
 fn purge(config: &Config, dry_run: bool) -> anyhow::Result<ExitCode> {
     let spool = open_spool(config)?;
-    let retention = worker::retention(config);
+    let retention = worker::retention(&config.retention);
     let decisions = spool.purge(SystemTime::now(), &retention, dry_run)?;
     let r = &config.retention;
     println!(
@@ -548,7 +548,7 @@ fn work(
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let directory = open(config).await?;
-        let transport = Transport::from_config(config)?;
+        let transport = Transport::from_config(&config.smtp, &config.delivery)?;
         let mut worker = Worker::new(spool, directory.clone(), transport, config)?;
         let result = if until_idle {
             let report = worker.deliver_due().await;
@@ -583,7 +583,7 @@ async fn run_continuously(
     worker::delivery_loop::run_delivery(
         worker,
         config,
-        config_path,
+        || Config::load(config_path),
         Duration::from_secs(poll_secs),
         &never,
         stop,

@@ -320,11 +320,14 @@ impl Composer {
     }
 
     /// From `smtp.from`, `delivery.templates_dir` and `delivery.max_attachment_bytes`.
-    pub fn from_config(config: &crate::config::Config) -> Result<Composer, DeliveryError> {
+    pub fn from_config(
+        smtp: &super::SmtpConfig,
+        delivery: &super::DeliveryConfig,
+    ) -> Result<Composer, DeliveryError> {
         Composer::new(
-            &config.smtp.from,
-            Templates::from_config(&config.delivery)?,
-            config.delivery.max_attachment_bytes,
+            &smtp.from,
+            Templates::from_config(delivery)?,
+            delivery.max_attachment_bytes,
         )
     }
 

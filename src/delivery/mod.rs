@@ -17,6 +17,7 @@ pub mod compose;
 pub mod maildir;
 pub mod notice;
 pub mod phone;
+pub mod settings;
 pub mod templates;
 pub mod transport;
 
@@ -28,6 +29,7 @@ pub use compose::{
     OmitReason, PageCutDetails,
 };
 pub use notice::DeadJob;
+pub use settings::{DeliveryConfig, SmtpConfig, VoicemailFormat};
 pub use templates::Templates;
 pub use transport::{Rejection, SendOutcome, Transport, TransportKind};
 

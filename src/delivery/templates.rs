@@ -111,7 +111,7 @@ impl Templates {
     }
 
     /// Templates from `delivery.templates_dir` (empty: built-in only).
-    pub fn from_config(config: &crate::config::DeliveryConfig) -> Result<Templates, DeliveryError> {
+    pub fn from_config(config: &super::DeliveryConfig) -> Result<Templates, DeliveryError> {
         let dir = config.templates_dir.trim();
         Templates::load((!dir.is_empty()).then_some(Path::new(dir)))
     }

@@ -145,8 +145,11 @@ impl std::fmt::Debug for Transport {
 
 impl Transport {
     /// From `smtp.url`, `smtp.timeout_secs`, `smtp.ca_file` and `delivery.maildir`.
-    pub fn from_config(config: &crate::config::Config) -> Result<Transport, DeliveryError> {
-        let ca_file = config.smtp.ca_file.trim();
+    pub fn from_config(
+        smtp: &super::SmtpConfig,
+        delivery: &super::DeliveryConfig,
+    ) -> Result<Transport, DeliveryError> {
+        let ca_file = smtp.ca_file.trim();
         let ca = if ca_file.is_empty() {
             None
         } else {
@@ -154,10 +157,10 @@ impl Transport {
             Some(std::fs::read(&path).map_err(|source| DeliveryError::CaRead { path, source })?)
         };
         Transport::new(
-            &config.smtp.url,
-            Duration::from_secs(u64::from(config.smtp.timeout_secs)),
+            &smtp.url,
+            Duration::from_secs(u64::from(smtp.timeout_secs)),
             ca.as_deref(),
-            &config.delivery.maildir,
+            &delivery.maildir,
         )
     }
 
@@ -623,11 +626,12 @@ mod tests {
 
     #[tokio::test]
     async fn from_config_reads_the_ca_file() {
-        let mut c = crate::config::Config::default();
-        c.smtp.url = "smtp://127.0.0.1:25".into();
-        assert!(Transport::from_config(&c).is_ok());
-        c.smtp.ca_file = "/nonexistent/faxvox-ca.pem".into();
-        let e = Transport::from_config(&c).unwrap_err();
+        let mut c = super::super::SmtpConfig::default();
+        let d = super::super::DeliveryConfig::default();
+        c.url = "smtp://127.0.0.1:25".into();
+        assert!(Transport::from_config(&c, &d).is_ok());
+        c.ca_file = "/nonexistent/faxvox-ca.pem".into();
+        let e = Transport::from_config(&c, &d).unwrap_err();
         assert!(matches!(e, DeliveryError::CaRead { .. }), "{e}");
         assert!(e.to_string().contains("/nonexistent/faxvox-ca.pem"));
     }

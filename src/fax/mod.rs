@@ -5,6 +5,7 @@
 //! `spandsp` is the only module with `unsafe`; everything else builds on its safe wrappers.
 
 pub mod session;
+pub mod settings;
 #[allow(unsafe_code)]
 pub mod spandsp;
 pub mod tones;
@@ -13,4 +14,5 @@ pub use session::{
     CutPage, Direction, FaxError, FaxEvent, FaxOptions, FaxReport, FaxSession, PageReport,
     Transport, DEFAULT_MAX_PAGE_LENGTH_MM, FRAME_SAMPLES, SAMPLE_RATE, TICK,
 };
+pub use settings::{FaxConfig, MAX_PAGE_LENGTH_MM_RANGE};
 pub use spandsp::{Modems, ReceivedPage, T38Options};

@@ -24,12 +24,12 @@ use thiserror::Error;
 use tracing::{error, info};
 
 use crate::call::media_call::MediaOutcome;
-use crate::config::Config;
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::validate;
 use crate::fax::FaxReport;
 use crate::jobs::{FaxFacts, JobFacts};
 use crate::sip::call::Reason;
+use crate::voicemail::VoicemailSection;
 use crate::voicemail::{MissedReason, Outcome};
 
 /// The media names of the jobs a call leaves, defined with the other job facts.
@@ -122,12 +122,12 @@ impl CallCapture {
     /// From a call's media outcome, with the `[voicemail]` minimum length: see
     /// [`CallCapture::from_media`]. A fax line's channel always reports its fax session; when no
     /// session reported anything (media error) the account gets a missed-call notice.
-    pub fn from_outcome(outcome: &MediaOutcome, config: &Config) -> CallCapture {
+    pub fn from_outcome(outcome: &MediaOutcome, voicemail: &VoicemailSection) -> CallCapture {
         let kind = CallCapture::from_media(
             outcome.fax.as_ref(),
             outcome.fax_tiff.as_deref(),
             outcome.voicemail.as_ref(),
-            config.voicemail.min_message(),
+            voicemail.min_message(),
         );
         match (kind, &outcome.error) {
             (CallCapture::Missed { reason }, Some(error))

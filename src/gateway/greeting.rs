@@ -16,9 +16,9 @@ use faxvox_codecs::recording::{read_wav, wav_bytes};
 use thiserror::Error;
 use tracing::warn;
 
-use crate::config::Config;
 use crate::directory::Line;
 use crate::voicemail::VoicemailConfig;
+use crate::voicemail::VoicemailSection;
 
 /// Folder under `spool.dir` holding the stored greetings.
 pub const GREETINGS_DIR: &str = "greetings";
@@ -132,7 +132,7 @@ pub fn load_line_greeting(path: Option<&Path>) -> Vec<i16> {
 
 /// The voicemail session settings of a call to `line`: its greeting (or the built-in one) and
 /// the `[voicemail]` limits.
-pub fn voicemail_config(config: &Config, line: &Line) -> VoicemailConfig {
+pub fn voicemail_config(config: &VoicemailSection, line: &Line) -> VoicemailConfig {
     let greeting = load_line_greeting(line.greeting.as_deref().map(Path::new));
-    config.voicemail.session_config(greeting)
+    config.session_config(greeting)
 }

@@ -5,3 +5,6 @@ pub mod greeting;
 pub mod limits;
 pub mod recovery;
 pub mod server;
+pub mod settings;
+
+pub use settings::GatewayConfig;

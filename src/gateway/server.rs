@@ -19,11 +19,11 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{error, info, warn, Instrument};
 
+use super::GatewayConfig;
 use crate::call::drive::{drive, DriveReport};
 use crate::call::driver::MediaHandle;
 use crate::call::media_call::{MediaRole, MediaSettings};
 use crate::call::ports::PortPool;
-use crate::config::Config;
 use crate::directory::{validate, Directory, LineKind, Route};
 use crate::gateway::commit::{commit_call, CallCapture, CallSummary};
 use crate::gateway::limits::{CallCounts, Scope};
@@ -57,7 +57,7 @@ impl Drop for Slot {
 }
 
 struct Shared {
-    config: Config,
+    config: GatewayConfig,
     directory: Directory,
     spool: Spool,
     ports: PortPool,
@@ -84,24 +84,30 @@ impl Gateway {
     /// notified after each commit so the delivery worker picks the message up at once. Its
     /// media ports come from a pool of its own (see [`Gateway::with_ports`]).
     pub fn new(
-        config: Config,
+        config: impl Into<GatewayConfig>,
         directory: Directory,
         spool: Spool,
         new_job: Arc<Notify>,
     ) -> Result<Gateway, GatewayError> {
-        let ports = config.sip.port_pool();
+        let config = config.into();
+        let ports = crate::call::ports::PortPool::with_rest(
+            config.sip.media_ip(),
+            config.sip.rtp_ports.range(),
+            config.sip.rtp_port_rest(),
+        );
         Gateway::with_ports(config, directory, spool, new_job, ports)
     }
 
     /// Like [`Gateway::new`], taking media ports from `ports` (shared with the outbound
     /// dialer of the same process).
     pub fn with_ports(
-        config: Config,
+        config: impl Into<GatewayConfig>,
         directory: Directory,
         spool: Spool,
         new_job: Arc<Notify>,
         ports: PortPool,
     ) -> Result<Gateway, GatewayError> {
+        let config = config.into();
         let media_ip = config.sip.media_ip();
         let work_root = spool.root().join("calls");
         crate::fsutil::create_dir_all_private(&work_root).map_err(|source| {
@@ -409,11 +415,14 @@ impl Gateway {
                 folder: folder.clone(),
             },
             CallPurpose::Voice => MediaRole::Voicemail {
-                config: crate::gateway::greeting::voicemail_config(&sh.config, &route.line),
+                config: crate::gateway::greeting::voicemail_config(
+                    &sh.config.voicemail,
+                    &route.line,
+                ),
                 folder: folder.clone(),
             },
         };
-        let settings = MediaSettings::from_config(&sh.config);
+        let settings = MediaSettings::from_config(&sh.config.media, &sh.config.fax);
         call.on_invite(start.elapsed(), sdp.as_deref());
         if !call.is_finished() {
             if let Err(e) = call.answer(start.elapsed(), local, line_kind) {
@@ -438,7 +447,7 @@ impl Gateway {
         );
         let answered = report.answered_after.map(|d| started_at + d);
         let ended_at = started_at + report.ended_after;
-        let kind = CallCapture::from_outcome(&outcome, &sh.config);
+        let kind = CallCapture::from_outcome(&outcome, &sh.config.voicemail);
         let summary = CallSummary {
             call_id: call_id.clone(),
             account: route.account.id.clone(),

@@ -6,6 +6,7 @@ pub mod dtmf;
 pub mod netsim;
 pub mod reorder;
 pub mod rtp;
+pub mod settings;
 pub mod udptl;
 
 /// A fax tone the media layer heard from the peer (spandsp `modem_connect_tones_rx`).
@@ -20,3 +21,5 @@ pub enum FaxToneHeard {
     /// fax reception and the CED window starts.
     Cng,
 }
+
+pub use settings::{MediaConfig, PortRange};

@@ -130,9 +130,9 @@ impl Default for ReorderConfig {
     }
 }
 
-impl From<&crate::config::MediaConfig> for ReorderConfig {
+impl From<&crate::media::MediaConfig> for ReorderConfig {
     /// Takes `media.reorder_ms`; everything else stays at the G.711/20 ms defaults.
-    fn from(media: &crate::config::MediaConfig) -> Self {
+    fn from(media: &crate::media::MediaConfig) -> Self {
         ReorderConfig {
             depth_ms: media.reorder_ms,
             ..Default::default()
@@ -721,7 +721,7 @@ mod tests {
             (100, 160, 5)
         );
         assert_eq!(cfg(30).depth_frames(), 2);
-        let media = crate::config::MediaConfig {
+        let media = crate::media::MediaConfig {
             reorder_ms: 200,
             ..Default::default()
         };

@@ -394,7 +394,7 @@ impl UdptlSenderConfig {
     /// SDP answer settled on, and the peer's `T38FaxMaxDatagram` — falling back to
     /// `media.t38_max_datagram` when it is missing, zero or above 1400.
     pub fn negotiated(
-        media: &crate::config::MediaConfig,
+        media: &crate::media::MediaConfig,
         mode: EcMode,
         peer_max_datagram: Option<u32>,
     ) -> Self {
@@ -1503,7 +1503,7 @@ mod tests {
 
     #[test]
     fn negotiated_config_uses_media_section() {
-        let media = crate::config::MediaConfig {
+        let media = crate::media::MediaConfig {
             udptl_redundancy: 5,
             t38_max_datagram: 272,
             ..Default::default()

@@ -32,12 +32,11 @@ use tracing::{debug, error, info, warn, Instrument};
 
 use super::ladder::{self, AttemptMode};
 use super::report::{transmission_report, ReportError};
-use super::{status, trunk_target, ANONYMOUS};
+use super::{status, DialerConfig, TrunkConfig, ANONYMOUS};
 use crate::billing::{Billing, BillingError, Notice, ReservationState};
 use crate::call::dial::{dial, DialRequest, DialResult, Payload};
 use crate::call::media_call::MediaSettings;
 use crate::call::ports::PortPool;
-use crate::config::{Config, TrunkConfig};
 use crate::delivery::{CeilingNotice, Composer, DeliveryError, Locale, SendOutcome, Transport};
 use crate::directory::records::{CallKind, CallStatus, Direction, NewCallRecord};
 use crate::directory::{Backend, Directory};
@@ -87,7 +86,7 @@ pub struct Dialer {
     billing: Billing,
     transport: Transport,
     composer: Composer,
-    config: Config,
+    config: DialerConfig,
     /// `[trunk]`, replaced by [`Dialer::reload_trunk`] (SIGHUP); each attempt reads it anew.
     trunk: std::sync::RwLock<TrunkConfig>,
     stack: SipStack,
@@ -112,12 +111,16 @@ impl Dialer {
     /// trunk's retry policy (`trunk.retry_secs` between attempts). Beside a gateway, use
     /// [`Dialer::start_with_ports`] with the gateway's pool.
     pub async fn start(
-        config: &Config,
+        config: &DialerConfig,
         spool: Spool,
         directory: Directory,
         transport: Transport,
     ) -> Result<Dialer, DialerError> {
-        let ports = config.sip.port_pool();
+        let ports = crate::call::ports::PortPool::with_rest(
+            config.sip.media_ip(),
+            config.sip.rtp_ports.range(),
+            config.sip.rtp_port_rest(),
+        );
         Dialer::start_with_ports(config, spool, directory, transport, ports).await
     }
 
@@ -125,7 +128,7 @@ impl Dialer {
     /// same process uses, so the two never hand out the same port, nor one the other just
     /// freed.
     pub async fn start_with_ports(
-        config: &Config,
+        config: &DialerConfig,
         spool: Spool,
         directory: Directory,
         transport: Transport,
@@ -134,11 +137,7 @@ impl Dialer {
         if !config.trunk.enabled() {
             return Err(DialerError::Disabled);
         }
-        trunk_target(&config.trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
-        let listen = config
-            .sip
-            .listen_addr()
-            .map_err(|e| DialerError::BadTrunk(e.to_string()))?;
+        let listen = config.sip.listen;
         // The Contact of our INVITEs carries the bound address: never 0.0.0.0.
         let ip = if listen.ip().is_unspecified() {
             config.sip.media_ip()
@@ -173,13 +172,13 @@ impl Dialer {
             path: spool.root().to_path_buf(),
             source,
         })?;
-        info!(sip = %stack.local_addr(), trunk = %crate::redact::redact_url(&config.trunk.uri), "outbound dialer ready");
+        info!(sip = %stack.local_addr(), trunk = %config.trunk.redacted_uri(), "outbound dialer ready");
         Ok(Dialer {
             spool,
             directory: directory.clone(),
             billing: Billing::new(&directory, &config.billing),
             transport,
-            composer: Composer::from_config(config)?,
+            composer: Composer::from_config(&config.smtp, &config.delivery)?,
             config: config.clone(),
             trunk: std::sync::RwLock::new(config.trunk.clone()),
             stack,
@@ -232,7 +231,6 @@ impl Dialer {
                 "empty; sending cannot be turned off by a reload (restart faxvox serve)".into(),
             ));
         }
-        trunk_target(&trunk.uri, "+1").map_err(DialerError::BadTrunk)?;
         *self
             .trunk
             .write()
@@ -590,7 +588,7 @@ impl Dialer {
     /// The ladder's rules under the trunk settings `trunk`.
     fn policy(&self, trunk: &TrunkConfig) -> ladder::Policy {
         ladder::Policy::new(
-            trunk.t38_policy(),
+            trunk.t38,
             self.config.fax.ecm,
             trunk.max_attempts,
             trunk.retry_delay(),
@@ -605,8 +603,12 @@ impl Dialer {
         document: std::path::PathBuf,
         mode: AttemptMode,
     ) -> DialRequest {
-        let (to, tcp) = trunk_target(&trunk.uri, &facts.to).unwrap_or_default();
-        let mut media = MediaSettings::from_config(&self.config);
+        let (to, tcp) = trunk
+            .uri
+            .as_ref()
+            .map(|uri| uri.target(&facts.to))
+            .unwrap_or_default();
+        let mut media = MediaSettings::from_config(&self.config.media, &self.config.fax);
         media.ecm = mode.ecm;
         media.modems = mode.modems;
         if !facts.anonymous {

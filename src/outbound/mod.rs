@@ -25,8 +25,11 @@ pub mod ladder;
 pub mod reconcile;
 pub mod render;
 pub mod report;
+pub mod settings;
 pub mod status;
 pub mod submit;
+
+pub use settings::{DialerConfig, RenderConfig, TrunkConfig, TrunkUri};
 
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::Page;
@@ -96,42 +99,4 @@ pub fn rasterize_documents(
         }
     }
     Ok(pages)
-}
-
-/// The Request-URI for `number` through `trunk_uri` (`sip:HOST[:PORT][;params]`, a user part
-/// in it is replaced) and whether it asks for TCP (`;transport=tcp`).
-pub fn trunk_target(trunk_uri: &str, number: &str) -> Result<(String, bool), String> {
-    let uri = trunk_uri.trim();
-    let shown = || crate::redact::redact_url(uri);
-    let rest = uri
-        .strip_prefix("sip:")
-        .ok_or_else(|| format!("trunk.uri {:?} is not a sip: URI", shown()))?;
-    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-    if host.is_empty() {
-        return Err(format!("trunk.uri {:?} has no host", shown()));
-    }
-    let tcp = host
-        .split(';')
-        .skip(1)
-        .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
-    Ok((format!("sip:{number}@{host}"), tcp))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trunk_targets() {
-        assert_eq!(
-            trunk_target("sip:127.0.0.1:5060", "+33299001122").unwrap(),
-            ("sip:+33299001122@127.0.0.1:5060".to_string(), false)
-        );
-        assert_eq!(
-            trunk_target("sip:gw@trunk.example;transport=TCP", "+1555").unwrap(),
-            ("sip:+1555@trunk.example;transport=TCP".to_string(), true)
-        );
-        assert!(trunk_target("", "+1").is_err());
-        assert!(trunk_target("tel:+1", "+1").is_err());
-    }
 }

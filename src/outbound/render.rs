@@ -41,8 +41,8 @@ use tokio::sync::Semaphore;
 use tracing::{info, warn};
 
 use super::cover::{self, CoverDetails, CoverText};
+use super::RenderConfig;
 use super::{rasterize_documents, DocumentError, MAX_PAGES};
-use crate::config::RenderConfig;
 
 /// The hidden subcommand that runs [`worker_main`].
 pub const WORKER_COMMAND: &str = "render-worker";

@@ -13,9 +13,8 @@ use tracing::{info, warn};
 
 use super::cover::{CoverDetails, CoverError, CoverText};
 use super::render::{RenderError, RenderJob, Renderer};
-use super::DocumentError;
+use super::{DocumentError, TrunkConfig};
 use crate::billing::{Billing, BillingError, Quote};
-use crate::config::TrunkConfig;
 use crate::directory::{validate, Directory, DirectoryError};
 use crate::jobs::{OutboundFacts, DOCUMENT};
 

@@ -76,7 +76,8 @@ pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(32);
 pub const DEFAULT_MAX_GLARE_RETRIES: u32 = 2;
 
 /// Per-trunk T.38 policy (some carriers simply don't do T.38).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum T38Policy {
     /// Never offer T.38 and refuse the peer's T.38 offers (488): faxes go over G.711.
     Off,

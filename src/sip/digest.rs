@@ -60,11 +60,7 @@ impl std::fmt::Debug for DigestAuth {
 impl DigestAuth {
     /// Whether `ip` is inside `trusted`. IPv4-mapped IPv6 addresses are checked as IPv4.
     pub fn is_trusted(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        self.trusted.iter().any(|n| n.contains(&ip))
+        crate::sip::settings::in_networks(&self.trusted, ip)
     }
 }
 

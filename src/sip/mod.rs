@@ -13,5 +13,6 @@ pub mod digest;
 pub mod guard;
 pub mod leg;
 pub mod sdp;
+pub mod settings;
 pub mod stack;
 pub mod t38;

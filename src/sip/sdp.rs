@@ -33,7 +33,7 @@ use sdp_types::{Attribute, Connection, Media, NetType, Origin, Session, Time};
 use thiserror::Error;
 
 use super::t38::{T38Local, T38Negotiation, T38Params};
-use crate::config::MediaConfig;
+use crate::media::MediaConfig;
 
 pub use sdp_types::Direction;
 

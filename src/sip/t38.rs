@@ -23,8 +23,8 @@
 //! above 1400 becomes 400) unless a per-trunk override is set, and the result feeds
 //! [`UdptlSenderConfig::negotiated`].
 
-use crate::config::MediaConfig;
 use crate::media::udptl::{normalize_far_max_datagram, EcMode, UdptlSenderConfig};
+use crate::media::MediaConfig;
 use sdp_types::Attribute;
 
 /// The T.38 bit rate we claim when nothing else is configured: V.17, the fastest T.30 modem

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// Settings of one voicemail call. The defaults follow the anchors (Asterisk `maxsilence=10`,
 /// FreeSWITCH 1 kHz beep) and the complaints about them (units are explicit `Duration`s, never
 /// "seconds or milliseconds?").
@@ -71,5 +73,80 @@ impl Default for VoicemailConfig {
             fax_detect_window: Duration::from_secs(60),
             inband_dtmf: false,
         }
+    }
+}
+
+/// The `[voicemail]` section of the configuration: the limits every voicemail line records
+/// with (the greeting is per line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoicemailSection {
+    /// Longest message in seconds; the recording stops there.
+    pub max_secs: u32,
+    /// Seconds of silence that end a message (trimmed from it); 0 disables the rule.
+    pub silence_secs: u32,
+    /// Messages shorter than this (seconds, after trimming) are sent as missed calls.
+    pub min_secs: u32,
+}
+
+impl VoicemailSection {
+    /// The recording limits are in range and consistent with each other.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        use crate::settings::BadSetting;
+        let vm = self;
+        if !(1..=3600).contains(&vm.max_secs) {
+            return Err(BadSetting::new(
+                "voicemail.max_secs",
+                format!("{} is outside 1..=3600", vm.max_secs),
+            ));
+        }
+        if vm.silence_secs > vm.max_secs {
+            return Err(BadSetting::new(
+                "voicemail.silence_secs",
+                format!(
+                    "{} is above voicemail.max_secs ({})",
+                    vm.silence_secs, vm.max_secs
+                ),
+            ));
+        }
+        if vm.min_secs >= vm.max_secs {
+            return Err(BadSetting::new(
+                "voicemail.min_secs",
+                format!(
+                    "{} must be below voicemail.max_secs ({})",
+                    vm.min_secs, vm.max_secs
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for VoicemailSection {
+    fn default() -> Self {
+        VoicemailSection {
+            max_secs: 180,
+            silence_secs: 10,
+            min_secs: 1,
+        }
+    }
+}
+
+impl VoicemailSection {
+    /// A voicemail session configuration with these limits and `greeting` (8 kHz samples),
+    /// everything else at [`VoicemailConfig`]'s defaults.
+    pub fn session_config(&self, greeting: Vec<i16>) -> VoicemailConfig {
+        VoicemailConfig {
+            greeting,
+            max_record: Duration::from_secs(self.max_secs.into()),
+            trailing_silence: Duration::from_secs(self.silence_secs.into()),
+            min_message: Duration::from_secs(self.min_secs.into()),
+            ..VoicemailConfig::default()
+        }
+    }
+
+    /// `min_secs` as a duration.
+    pub fn min_message(&self) -> Duration {
+        Duration::from_secs(self.min_secs.into())
     }
 }

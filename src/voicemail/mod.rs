@@ -48,7 +48,7 @@ use std::time::Duration;
 use faxvox_codecs::recording::RecordingError;
 use serde::Serialize;
 
-pub use config::VoicemailConfig;
+pub use config::{VoicemailConfig, VoicemailSection};
 pub use session::{Phase, VoicemailSession};
 
 /// The only rate the session handles: 8 kHz (G.711).

@@ -2,38 +2,43 @@
 //! what is due, purge by retention every hour, sleep until the poll interval passes or a new
 //! job is announced; SIGHUP reloads the delivery settings.
 
+use std::fmt::Display;
 use std::future::Future;
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
 use tracing::{error, info};
 
-use super::{retention, Worker};
-use crate::config::Config;
+use super::{retention, Worker, WorkerConfig};
 
 /// How often retention purges run.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs `worker` until `stop` completes. `wake` cuts the sleep short (the gateway notifies it
-/// after each commit). `hourly` runs after each retention purge with the configuration in
-/// force (reloaded on SIGHUP), for the caller's own housekeeping; `reloaded` gets each
-/// configuration SIGHUP loaded, for the caller's own settings (the outbound trunk).
+/// after each commit). `config` is the caller's configuration, of which the worker takes its
+/// sections ([`WorkerConfig`]); on SIGHUP `load` reads it anew. `hourly` runs after each
+/// retention purge with the configuration in force, for the caller's own housekeeping;
+/// `reloaded` gets each configuration SIGHUP loaded, for the caller's own settings (the
+/// outbound trunk).
 #[allow(clippy::too_many_arguments)]
-pub async fn run_delivery<S, H, F, R>(
+pub async fn run_delivery<C, L, E, S, H, F, R>(
     worker: &mut Worker,
-    config: &Config,
-    config_path: Option<&Path>,
+    config: &C,
+    mut load: L,
     poll: Duration,
     wake: &Notify,
     stop: S,
     mut hourly: H,
     mut reloaded: R,
 ) where
+    C: Clone,
+    for<'a> &'a C: Into<WorkerConfig>,
+    L: FnMut() -> Result<C, E>,
+    E: Display,
     S: Future<Output = ()>,
-    H: FnMut(Config) -> F,
+    H: FnMut(C) -> F,
     F: Future<Output = ()>,
-    R: FnMut(&Config),
+    R: FnMut(&C),
 {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hup = match signal(SignalKind::hangup()) {
@@ -59,7 +64,8 @@ pub async fn run_delivery<S, H, F, R>(
         }
         if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
             let spool = worker.spool().clone();
-            let r = retention(&config);
+            let parts: WorkerConfig = (&config).into();
+            let r = retention(&parts.retention);
             match tokio::task::spawn_blocking(move || spool.purge(SystemTime::now(), &r, false))
                 .await
             {
@@ -85,14 +91,15 @@ pub async fn run_delivery<S, H, F, R>(
             _ = tokio::time::sleep(poll) => {}
             _ = wake.notified() => {}
             _ = &mut stop => break,
-            _ = sighup => match Config::load(config_path) {
+            _ = sighup => match load() {
                 Ok(new) => match worker.reload(&new) {
                     Ok(()) => {
+                        let parts: WorkerConfig = (&new).into();
                         info!(
-                            delivered_days = new.retention.delivered_days,
-                            dead_days = new.retention.dead_days,
-                            voicemail_format = %new.delivery.voicemail_format,
-                            max_attachment_bytes = new.delivery.max_attachment_bytes,
+                            delivered_days = parts.retention.delivered_days,
+                            dead_days = parts.retention.dead_days,
+                            voicemail_format = %parts.delivery.voicemail_format,
+                            max_attachment_bytes = parts.delivery.max_attachment_bytes,
                             "configuration reloaded (SIGHUP)"
                         );
                         reloaded(&new);

@@ -18,6 +18,7 @@
 pub mod delivery_loop;
 pub mod fax_status;
 pub mod render;
+pub mod settings;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -27,7 +28,6 @@ use serde::Serialize;
 use thiserror::Error;
 use tracing::{error, info, warn, Instrument};
 
-use crate::config::Config;
 use crate::delivery::{
     Composer, DeadJob, DeliveryError, Locale, Message, Rejection, SendOutcome, Transport,
 };
@@ -38,6 +38,7 @@ use crate::jobs::{DeliveryRecord, RejectedRecipient, REPORT_MEDIA};
 /// writers find them too).
 pub use crate::jobs::{FaxFacts, JobFacts};
 pub use render::VoicemailFormat;
+pub use settings::{RetentionConfig, SpoolConfig, WorkerConfig};
 
 /// The job kinds this worker delivers by email; the others are left in the spool for their
 /// own worker (outbound faxes: the dialer).
@@ -75,10 +76,10 @@ pub struct Settings {
 
 impl Settings {
     /// From the configuration.
-    pub fn from_config(config: &Config) -> Settings {
+    pub fn from_config(config: &WorkerConfig) -> Settings {
         let admin = config.smtp.admin.trim();
         Settings {
-            voicemail_format: VoicemailFormat::from_config(&config.delivery.voicemail_format),
+            voicemail_format: config.delivery.voicemail_format,
             admin: (!admin.is_empty()).then(|| admin.to_string()),
         }
     }
@@ -214,13 +215,14 @@ impl Worker {
         spool: Spool,
         directory: Directory,
         transport: Transport,
-        config: &Config,
+        config: impl Into<WorkerConfig>,
     ) -> Result<Worker, WorkerError> {
+        let config = &config.into();
         Ok(Worker {
             spool,
             directory,
             transport,
-            composer: Composer::from_config(config)?,
+            composer: Composer::from_config(&config.smtp, &config.delivery)?,
             settings: Settings::from_config(config),
             name: format!(
                 "{}:{}",
@@ -261,9 +263,10 @@ impl Worker {
 
     /// Applies a new configuration (SIGHUP): templates, sender, attachment limit, voicemail
     /// format, admin address and the mail transport. On error nothing changes.
-    pub fn reload(&mut self, config: &Config) -> Result<(), WorkerError> {
-        let composer = Composer::from_config(config)?;
-        let transport = Transport::from_config(config)?;
+    pub fn reload(&mut self, config: impl Into<WorkerConfig>) -> Result<(), WorkerError> {
+        let config = &config.into();
+        let composer = Composer::from_config(&config.smtp, &config.delivery)?;
+        let transport = Transport::from_config(&config.smtp, &config.delivery)?;
         self.composer = composer;
         self.transport = transport;
         self.settings = Settings::from_config(config);
@@ -664,7 +667,7 @@ pub async fn deliver_due(
     spool: &Spool,
     directory: &Directory,
     transport: &Transport,
-    config: &Config,
+    config: impl Into<WorkerConfig>,
 ) -> Result<WorkReport, WorkerError> {
     let worker = Worker::new(spool.clone(), directory.clone(), transport.clone(), config)?
         .with_clock(move || now);
@@ -672,16 +675,16 @@ pub async fn deliver_due(
 }
 
 /// Spool options from the configuration (`spool.high_water_percent`).
-pub fn spool_options(config: &Config) -> faxvox_spool::SpoolOptions {
+pub fn spool_options(spool: &SpoolConfig) -> faxvox_spool::SpoolOptions {
     faxvox_spool::SpoolOptions::default()
-        .with_high_water(f64::from(config.spool.high_water_percent) / 100.0)
+        .with_high_water(f64::from(spool.high_water_percent) / 100.0)
 }
 
 /// Retention from the configuration (`retention.delivered_days`, `retention.dead_days`).
-pub fn retention(config: &Config) -> faxvox_spool::Retention {
+pub fn retention(retention: &RetentionConfig) -> faxvox_spool::Retention {
     const DAY: u64 = 86_400;
     faxvox_spool::Retention {
-        delivered: Duration::from_secs(u64::from(config.retention.delivered_days) * DAY),
-        dead: Duration::from_secs(u64::from(config.retention.dead_days) * DAY),
+        delivered: Duration::from_secs(u64::from(retention.delivered_days) * DAY),
+        dead: Duration::from_secs(u64::from(retention.dead_days) * DAY),
     }
 }

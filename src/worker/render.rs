@@ -25,26 +25,7 @@ pub const FAX_PDF: &str = "fax.pdf";
 /// Name of the rendered voicemail (MP3 format) in the job folder.
 pub const VOICEMAIL_MP3: &str = "voicemail.mp3";
 
-/// Attachment format of voicemails (`delivery.voicemail_format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum VoicemailFormat {
-    /// Compact and plays everywhere (default).
-    #[default]
-    Mp3,
-    /// The 8 kHz 16-bit PCM recording as captured.
-    Wav,
-}
-
-impl VoicemailFormat {
-    /// From the configuration value (`mp3` or `wav`; the config loader already refused others).
-    pub fn from_config(s: &str) -> VoicemailFormat {
-        if s.eq_ignore_ascii_case("wav") {
-            VoicemailFormat::Wav
-        } else {
-            VoicemailFormat::Mp3
-        }
-    }
-}
+pub use crate::delivery::VoicemailFormat;
 
 /// What rendering needs; owned so it can move to the blocking pool.
 pub(crate) struct RenderInput {

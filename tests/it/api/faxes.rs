@@ -64,9 +64,13 @@ impl Site {
         config.spool.dir = tmp.path().join("spool");
         // An address nobody answers on: nothing dials here anyway (no dialer runs).
         let unused = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        config.trunk.uri = format!("sip:{}", unused.local_addr().unwrap());
+        config.trunk.uri = Some(
+            format!("sip:{}", unused.local_addr().unwrap())
+                .parse()
+                .unwrap(),
+        );
         drop(unused);
-        config.api.listen = "127.0.0.1:0".into();
+        config.api.listen = Some("127.0.0.1:0".parse().unwrap());
         config.api.admin_token = ADMIN.into();
         config.api.max_upload_bytes = max_upload;
         // The renderer child is the faxvox binary (this test binary is not it).
@@ -79,7 +83,7 @@ impl Site {
         billing.import_rates(&rates, now).await.unwrap();
         let (spool, _) = Spool::open(
             &config.spool.dir,
-            faxvox::worker::spool_options(&config),
+            faxvox::worker::spool_options(&config.spool),
             now,
         )
         .unwrap();

@@ -61,13 +61,13 @@ impl Site {
         }
         let mut config = Config::default();
         config.spool.dir = tmp.path().join("spool");
-        config.api.listen = "127.0.0.1:0".into();
+        config.api.listen = Some("127.0.0.1:0".parse().unwrap());
         config.api.admin_token = ADMIN.into();
         config.api.header_timeout_secs = header_timeout;
         config.api.request_timeout_secs = request_timeout;
         let (spool, _) = Spool::open(
             &config.spool.dir,
-            faxvox::worker::spool_options(&config),
+            faxvox::worker::spool_options(&config.spool),
             now,
         )
         .unwrap();

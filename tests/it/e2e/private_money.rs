@@ -18,8 +18,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use faxvox::billing::BillingConfig;
 use faxvox::billing::{Billing, Money, Quote, ReservationState};
-use faxvox::config::BillingConfig;
 use faxvox::directory::{Directory, LineKind, NewAccount, NewLine};
 use faxvox::outbound::reconcile::{reconcile, spool_origin, GRACE};
 use faxvox::outbound::submit::release_unqueued;

@@ -9,7 +9,7 @@ use faxvox::call::drive::drive;
 use faxvox::call::driver::MediaHandle;
 use faxvox::call::media_call::{MediaRole, MediaSettings};
 use faxvox::call::ports::PortPool;
-use faxvox::config::MediaConfig;
+use faxvox::media::MediaConfig;
 use faxvox::sip::call::{Action, Call, CallConfig, CallPurpose, Reason, ServerTxn};
 use faxvox::sip::leg::Leg;
 use faxvox::sip::sdp::LocalMedia;

@@ -39,7 +39,6 @@ async fn gateway_with_disk(dir: &std::path::Path, used_permille: Arc<AtomicU32>)
     let mut config = Config::default();
     config.spool.dir = dir.join("spool");
     config.database.url = format!("sqlite://{}?mode=rwc", dir.join("faxvox.db").display());
-    config.sip.rtp_ports = "0-0".into();
     let directory = Directory::open(&config.database.url).await.unwrap();
     if directory.account("acme").await.unwrap().is_none() {
         directory

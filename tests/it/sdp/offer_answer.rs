@@ -3,8 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use faxvox::config::MediaConfig;
 use faxvox::media::udptl::EcMode;
+use faxvox::media::MediaConfig;
 use faxvox::sip::sdp::{
     AnswerPolicy, Direction, LocalMedia, MediaKind, NegotiationError, SdpSession,
     SessionDescription,

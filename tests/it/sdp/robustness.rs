@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use faxvox::config::MediaConfig;
+use faxvox::media::MediaConfig;
 use faxvox::sip::sdp::{AnswerPolicy, LocalMedia, SdpError, SdpSession, SessionDescription};
 use proptest::prelude::*;
 

@@ -3,8 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use faxvox::config::MediaConfig;
 use faxvox::media::udptl::EcMode;
+use faxvox::media::MediaConfig;
 use faxvox::sip::sdp::{Answer, AnswerPolicy, LocalMedia, SdpSession, SessionDescription};
 use faxvox::sip::t38::{RateManagement, T38Local, UdpEc};
 

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use faxvox::config::MediaConfig;
+use faxvox::media::MediaConfig;
 use faxvox::sip::call::{
     Action, Call, CallConfig, CallError, CallPurpose, ClientTxn, FaxToneHeard, Reason, ServerTxn,
     T38Policy,

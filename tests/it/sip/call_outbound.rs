@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use faxvox::config::MediaConfig;
+use faxvox::media::MediaConfig;
 use faxvox::sip::call::{
     Action, Call, CallConfig, CallError, CallPurpose, ClientTxn, FaxToneHeard, InitialOffer,
     Reason, ServerTxn, T38Policy, DEFAULT_CNG_WINDOW,

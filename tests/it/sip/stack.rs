@@ -8,7 +8,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use faxvox::config::MediaConfig;
+use faxvox::media::MediaConfig;
 use faxvox::sip::call::{Action, Call, CallConfig, CallPurpose, Reason, ServerTxn, T38Policy};
 use faxvox::sip::digest::DigestAuth;
 use faxvox::sip::sdp::LocalMedia;

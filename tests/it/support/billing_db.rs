@@ -7,8 +7,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
+use faxvox::billing::BillingConfig;
 use faxvox::billing::{Billing, Money};
-use faxvox::config::BillingConfig;
 use faxvox::directory::{Directory, NewAccount};
 
 pub struct TestDb {
