@@ -164,7 +164,10 @@ mod tests {
         }
         let heard = d.heard().expect("beep heard") - epoch;
         let end = Duration::from_millis(800 + u64::from(BEEP_MS));
-        assert!(heard >= end && heard <= end + Duration::from_millis(40), "{heard:?}");
+        assert!(
+            heard >= end && heard <= end + Duration::from_millis(40),
+            "{heard:?}"
+        );
     }
 
     #[test]
