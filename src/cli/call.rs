@@ -139,6 +139,9 @@ struct CallResult {
     fax_result: Option<String>,
     rtp_sent: u64,
     rtp_received: u64,
+    /// Voice calls waiting for the beep: when it was heard (seconds of media), `null` when not
+    /// waiting or none came before the limit.
+    beep_secs: Option<f64>,
 }
 
 /// The JSON summary line.
@@ -334,6 +337,7 @@ impl CallResult {
             fax_result: None,
             rtp_sent: 0,
             rtp_received: 0,
+            beep_secs: None,
         }
     }
 }
@@ -427,5 +431,6 @@ async fn one_call(
         fax_result,
         rtp_sent: outcome.rtp.packets_sent,
         rtp_received: outcome.rtp.packets_received,
+        beep_secs: outcome.beep_heard.map(|d| d.as_secs_f64()),
     }
 }
