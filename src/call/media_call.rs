@@ -2256,4 +2256,94 @@ mod tests {
         let out = call.finish(TICK * 1000);
         assert!(out.error.is_some());
     }
+
+    /// `fax.max_pages`: a receiver limited to one page ends the call after it (Finished) and
+    /// keeps exactly that page, pixel for pixel, although the sender had two.
+    #[test]
+    fn page_limit_ends_the_reception_after_the_last_allowed_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut second = small_page();
+        second.bitmap.fill_rect(200, 150, 400, 40);
+        let pages = vec![small_page(), second];
+        let doc = dir.path().join("two.tif");
+        std::fs::write(&doc, faxvox_codecs::tiff::write_g4_tiff(&pages)).unwrap();
+        let tx = MediaCall::new(
+            "limit-tx".into(),
+            MediaRole::SendFax { document: doc },
+            MediaSettings::default(),
+        );
+        let rx = MediaCall::new(
+            "limit-rx".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings {
+                fax_max_pages: 1,
+                ..MediaSettings::default()
+            },
+        );
+        let mut p = Pair::new(tx, rx);
+        p.a.apply(p.now, media(None, Some(t38(B_UDPTL))));
+        p.b.apply(p.now, media(None, Some(t38(A_UDPTL))));
+        assert!(
+            p.run_until(Duration::from_secs(90), |p| p
+                .b_events
+                .contains(&MediaEvent::Finished)),
+            "receiver finished at the page limit"
+        );
+        // The call ends here, as the gateway would hang up.
+        let (rx, tx) = (p.b.finish(p.now), p.a.finish(p.now));
+        let r = rx.fax.as_ref().expect("receiver report");
+        assert_eq!(r.pages, 1, "{r:#?}");
+        let tiff = rx.fax_tiff.as_ref().expect("received TIFF");
+        let got = faxvox_codecs::tiff::read_pages(&std::fs::read(tiff).unwrap()).unwrap();
+        assert_eq!(got.pages.len(), 1);
+        assert!(got.pages[0].bitmap == pages[0].bitmap, "page 1 differs");
+        let t = tx.fax.as_ref().expect("sender report");
+        assert!(
+            !t.success || t.pages < 2,
+            "the sender must not have sent both pages: {t:#?}"
+        );
+    }
+
+    /// While nothing came from the SDP address, a source whose packets are not in sequence is
+    /// not learned (scattered sequence numbers, as a scan with guessed packets).
+    #[test]
+    fn a_source_out_of_sequence_is_not_learned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut call = MediaCall::new(
+            "scatter".into(),
+            MediaRole::ReceiveFax {
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let intruder = addr("198.51.100.9:5000");
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        let (mut got, mut sdp_got) = (0, 0);
+        let mut now = Duration::ZERO;
+        for i in 0..40u16 {
+            let d = crate::media::rtp::write_packet(
+                false,
+                0,
+                i.wrapping_mul(7919),
+                160 * u32::from(i),
+                1,
+                &[0xFF; 160],
+            );
+            call.handle_datagram(now, Stream::Rtp, intruder, &d);
+            call.handle_tick(now);
+            for (_, dest, _) in drain(&mut call) {
+                got += usize::from(dest == intruder);
+                sdp_got += usize::from(dest == addr(B_RTP));
+            }
+            now += TICK;
+        }
+        let out = call.finish(now);
+        assert_eq!(got, 0);
+        assert!(sdp_got > 5, "output stays on the SDP address: {sdp_got}");
+        assert_eq!(out.rtp.latched, None);
+        assert_eq!(out.rtp.foreign, 40);
+        assert_eq!(out.rtp.packets_received, 0);
+    }
 }
