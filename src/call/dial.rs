@@ -25,11 +25,13 @@ pub enum Payload {
         /// The TIFF (G4/G3 pages, 1728 px wide).
         document: PathBuf,
     },
-    /// Play 8 kHz audio, then DTMF, then `tail` of silence (voice test calls).
+    /// Play 8 kHz audio, then DTMF, then `tail` of silence (voice test calls); with
+    /// `wait_beep`, only once the voicemail beep was heard (or that long has passed).
     Voice {
         audio: Arc<Vec<i16>>,
         dtmf: Option<String>,
         tail: Duration,
+        wait_beep: Option<Duration>,
     },
 }
 
@@ -168,12 +170,18 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
         Payload::Fax { document } => MediaRole::SendFax {
             document: document.clone(),
         },
-        Payload::Voice { audio, dtmf, tail } => MediaRole::Play {
+        Payload::Voice {
+            audio,
+            dtmf,
+            tail,
+            wait_beep,
+        } => MediaRole::Play {
             audio: audio.as_ref().clone(),
             dtmf: dtmf.clone(),
             dtmf_at: None,
             tail: *tail,
             record: None,
+            wait_beep: *wait_beep,
         },
     };
     let (media, mut events) =

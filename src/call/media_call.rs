@@ -66,7 +66,7 @@ use crate::media::udptl::{UdptlPacket, UdptlReceiver, UdptlReceiverStats, UdptlS
 use crate::media::{FaxToneHeard, MediaConfig};
 use crate::sip::sdp::{Direction, NegotiatedAudio, NegotiatedMedia, NegotiatedT38};
 use crate::sip::t38::RateManagement;
-use crate::voicemail::{Outcome, VoicemailConfig, VoicemailEvent, VoicemailSession};
+use crate::voicemail::{BeepDetector, Outcome, VoicemailConfig, VoicemailEvent, VoicemailSession};
 
 /// The media tick: one 20 ms G.711 frame.
 pub const TICK: Duration = Duration::from_millis(20);
@@ -169,6 +169,11 @@ pub enum MediaRole {
         tail: Duration,
         /// Record the received audio into this WAV file (must not exist).
         record: Option<PathBuf>,
+        /// Wait for the voicemail beep ([`BeepDetector`]) before playing, as a person waits
+        /// for the greeting to end, but at most this long from the start of the media: then
+        /// play anyway (a line without a beep still gets the message, late). `None`: play
+        /// from the start.
+        wait_beep: Option<Duration>,
     },
 }
 
@@ -218,6 +223,9 @@ pub struct MediaOutcome {
     pub played_to_end: bool,
     /// Play role: the recording of what was heard, finalised.
     pub recording: Option<PathBuf>,
+    /// Play role waiting for the beep: when its end was heard (media time); `None` when not
+    /// waiting or it never came.
+    pub beep_heard: Option<Duration>,
     /// RTP counters.
     pub rtp: RtpStats,
     /// Well-formed UDPTL datagrams received.
@@ -264,6 +272,7 @@ impl MediaOutcome {
             became_fax: false,
             played_to_end: false,
             recording: None,
+            beep_heard: None,
             rtp: RtpStats::default(),
             udptl_packets_received: 0,
             udptl_packets_sent: 0,
@@ -678,6 +687,17 @@ struct Playback {
     done: bool,
     record: Option<WavRecorder>,
     record_path: Option<PathBuf>,
+    /// Listening for the beep before playing (until heard or timed out).
+    beep: Option<BeepWait>,
+    /// When the beep's end was heard.
+    beep_heard: Option<Duration>,
+}
+
+/// The test caller waiting for the beep.
+struct BeepWait {
+    detector: BeepDetector,
+    /// Ticks to wait at most.
+    ticks_left: u64,
 }
 
 struct DtmfPlan {
@@ -717,7 +737,7 @@ impl Session {
         match self {
             Session::Fax(f) => matches!(f.fax.transport(), Transport::Audio(_)),
             Session::Voicemail { .. } => true,
-            Session::Play(p) => p.record.is_some(),
+            Session::Play(p) => p.record.is_some() || p.beep.is_some(),
             Session::Failed => false,
         }
     }
@@ -833,6 +853,7 @@ impl MediaCall {
                 dtmf_at,
                 tail,
                 record,
+                wait_beep,
             } => {
                 let recorder = match record.as_ref().map(WavRecorder::create).transpose() {
                     Ok(r) => r,
@@ -852,6 +873,11 @@ impl MediaCall {
                     done: false,
                     record: recorder,
                     record_path: record,
+                    beep: wait_beep.map(|limit| BeepWait {
+                        detector: BeepDetector::new(),
+                        ticks_left: (limit.as_millis() / TICK.as_millis()) as u64,
+                    }),
+                    beep_heard: None,
                 }));
             }
         }
@@ -1398,16 +1424,37 @@ impl MediaCall {
         };
         let tick = p.ticks;
         p.ticks += 1;
-        // What we hear.
-        if let Some(rec) = p.record.as_mut() {
-            let result = match a.pop() {
-                Ok(pcm) => rec.write(pcm),
-                Err(missing) => rec.write(&[0i16; FRAME][..missing.min(FRAME)]),
+        // What we hear: recorded, and listened to for the beep.
+        if p.record.is_some() || p.beep.is_some() {
+            const SILENCE: [i16; FRAME] = [0; FRAME];
+            let heard = match a.pop() {
+                Ok(pcm) => pcm,
+                Err(missing) => &SILENCE[..missing.min(FRAME)],
             };
-            if let Err(e) = result {
-                warn!(call_id = %self.call_id, error = %e, "test caller recording failed");
-                p.record = None;
+            if let Some(rec) = p.record.as_mut() {
+                if let Err(e) = rec.write(heard) {
+                    warn!(call_id = %self.call_id, error = %e, "test caller recording failed");
+                    p.record = None;
+                }
             }
+            if let Some(wait) = p.beep.as_mut() {
+                wait.detector.feed(self.now, heard);
+                if let Some(at) = wait.detector.heard() {
+                    info!(call_id = %self.call_id, beep_end_ms = at.as_millis() as u64, "beep heard: playing");
+                    p.beep_heard = Some(at);
+                    p.beep = None;
+                } else if wait.ticks_left == 0 {
+                    warn!(call_id = %self.call_id, "no beep heard in time: playing anyway");
+                    p.beep = None;
+                } else {
+                    wait.ticks_left -= 1;
+                }
+            }
+        }
+        // Silent until the beep, as a person listening to the greeting.
+        if p.beep.is_some() {
+            self.rtp_sent += a.send_frame(&mut self.outbox, &[0i16; FRAME]);
+            return;
         }
         // Digits in progress: no audio meanwhile.
         if let Some(plan) = p.plan.as_mut() {
@@ -1489,6 +1536,7 @@ impl MediaCall {
         self.now = now;
         let mut played_to_end = false;
         let mut recording = None;
+        let mut beep_heard = None;
         match &mut self.session {
             Session::Fax(f) => {
                 f.fax.hangup(now);
@@ -1504,6 +1552,7 @@ impl MediaCall {
             }
             Session::Play(p) => {
                 played_to_end = p.done;
+                beep_heard = p.beep_heard;
                 if let Some(rec) = p.record.take() {
                     match rec.finish() {
                         Ok(_) => recording = p.record_path.clone(),
@@ -1548,6 +1597,7 @@ impl MediaCall {
             became_fax: self.became_fax,
             played_to_end,
             recording,
+            beep_heard,
             rtp,
             udptl_packets_received: self.udptl_received,
             udptl_packets_sent: self.udptl_sent,
@@ -1912,6 +1962,7 @@ mod tests {
                 dtmf_at: None,
                 tail: Duration::ZERO,
                 record: None,
+                wait_beep: None,
             },
             MediaSettings::default(),
         );
@@ -1947,6 +1998,106 @@ mod tests {
             .filter(|e| e.as_ref().unwrap().path().extension() == Some("wav".as_ref()))
             .count();
         assert_eq!(wavs, 0);
+    }
+
+    /// A voicemail call from a test caller that plays 2 s of audio: `wait_beep` set,
+    /// returns the message the gateway kept and when the caller heard the beep.
+    fn leave_message(wait_beep: Option<Duration>) -> (Option<Outcome>, Option<Duration>) {
+        let dir = tempfile::tempdir().unwrap();
+        let caller = MediaCall::new(
+            "beep-caller".into(),
+            MediaRole::Play {
+                audio: tones::tone(&[350.0, 620.0], 2000, -20.0, 10),
+                dtmf: None,
+                dtmf_at: None,
+                tail: ms(200),
+                record: None,
+                wait_beep,
+            },
+            MediaSettings::default(),
+        );
+        let vm = MediaCall::new(
+            "beep-callee".into(),
+            MediaRole::Voicemail {
+                config: VoicemailConfig {
+                    greeting: tones::tone(&[440.0], 1500, -20.0, 10),
+                    ..VoicemailConfig::default()
+                },
+                folder: dir.path().to_path_buf(),
+            },
+            MediaSettings::default(),
+        );
+        let mut p = Pair::new(caller, vm);
+        p.a.apply(p.now, media(Some(audio(B_RTP, Law::Alaw)), None));
+        p.b.apply(p.now, media(Some(audio(A_RTP, Law::Alaw)), None));
+        assert!(p.run_until(Duration::from_secs(10), |p| p
+            .a_events
+            .contains(&MediaEvent::Finished)));
+        let now = p.now;
+        let caller = p.a.finish(now);
+        assert!(caller.played_to_end);
+        (p.b.finish(now).voicemail, caller.beep_heard)
+    }
+
+    /// The caller waits for the beep (1.5 s greeting + 0.5 s beep), then the gateway records
+    /// its whole 2 s message; without waiting, the greeting covers most of it.
+    #[test]
+    fn a_caller_waiting_for_the_beep_is_recorded_whole() {
+        let (vm, beep) = leave_message(Some(Duration::from_secs(30)));
+        let beep = beep.expect("beep heard");
+        // The beep ends at 2 s on the gateway's clock; the caller hears it through the network
+        // and its reorder buffer's playout delay.
+        assert!(beep >= ms(2000) && beep <= ms(2400), "{beep:?}");
+        match vm {
+            Some(Outcome::Message { duration, .. }) => {
+                assert!(duration >= ms(1980) && duration <= ms(2700), "{duration:?}")
+            }
+            other => panic!("no message: {other:?}"),
+        }
+        let (vm, beep) = leave_message(None);
+        assert_eq!(beep, None);
+        assert!(
+            matches!(vm, Some(Outcome::MissedCall { .. })),
+            "over the greeting, 0.1 s is left after the beep: {vm:?}"
+        );
+    }
+
+    /// No beep within the limit: the caller plays anyway.
+    #[test]
+    fn without_a_beep_the_caller_plays_after_the_limit() {
+        let mut call = MediaCall::new(
+            "no-beep".into(),
+            MediaRole::Play {
+                audio: vec![1000; 1600],
+                dtmf: None,
+                dtmf_at: None,
+                tail: Duration::ZERO,
+                record: None,
+                wait_beep: Some(ms(400)),
+            },
+            MediaSettings::default(),
+        );
+        call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+        let mut now = Duration::ZERO;
+        let mut first_sound = None;
+        while !call.is_finished() && now < Duration::from_secs(2) {
+            call.handle_tick(now);
+            for (_, _, bytes) in drain(&mut call) {
+                let p = RtpPacket::parse(&bytes).unwrap();
+                if first_sound.is_none() && p.payload.iter().any(|&b| b != 0xFF) {
+                    first_sound = Some(now);
+                }
+            }
+            now += TICK;
+        }
+        assert_eq!(
+            first_sound,
+            Some(ms(400)),
+            "silent for 400 ms, then the audio"
+        );
+        let out = call.finish(now);
+        assert!(out.played_to_end);
+        assert_eq!(out.beep_heard, None);
     }
 
     /// One 20 ms RTP packet of silence.
@@ -2049,6 +2200,7 @@ mod tests {
                 dtmf_at: None,
                 tail: Duration::ZERO,
                 record: None,
+                wait_beep: None,
             },
             MediaSettings::default(),
         );

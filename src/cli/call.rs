@@ -116,6 +116,13 @@ pub struct VoiceArgs {
     /// Silence after the audio (and digits) before hanging up, in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub tail_ms: u64,
+    /// Play at once, over the greeting, instead of waiting for the voicemail beep first.
+    #[arg(long)]
+    pub no_wait_beep: bool,
+    /// Waiting for the beep: play anyway after this many seconds without one (a line with no
+    /// beep still gets the message).
+    #[arg(long, default_value_t = 60, conflicts_with = "no_wait_beep")]
+    pub beep_timeout_secs: u64,
 }
 
 /// One call's result, as printed.
@@ -132,6 +139,9 @@ struct CallResult {
     fax_result: Option<String>,
     rtp_sent: u64,
     rtp_received: u64,
+    /// Voice calls waiting for the beep: when it was heard (seconds of media), `null` when not
+    /// waiting or none came before the limit.
+    beep_secs: Option<f64>,
 }
 
 /// The JSON summary line.
@@ -156,6 +166,7 @@ enum Payload {
         audio: Arc<Vec<i16>>,
         dtmf: Option<String>,
         tail: Duration,
+        wait_beep: Option<Duration>,
     },
 }
 
@@ -197,6 +208,7 @@ pub fn run(cmd: CallCommand, config: &Config) -> anyhow::Result<ExitCode> {
                     audio: Arc::new(audio),
                     dtmf: a.dtmf,
                     tail: Duration::from_millis(a.tail_ms),
+                    wait_beep: (!a.no_wait_beep).then(|| Duration::from_secs(a.beep_timeout_secs)),
                 },
             )
         }
@@ -325,6 +337,7 @@ impl CallResult {
             fax_result: None,
             rtp_sent: 0,
             rtp_received: 0,
+            beep_secs: None,
         }
     }
 }
@@ -355,13 +368,19 @@ async fn one_call(
                 document: tiff.clone(),
             },
         ),
-        Payload::Voice { audio, dtmf, tail } => (
+        Payload::Voice {
+            audio,
+            dtmf,
+            tail,
+            wait_beep,
+        } => (
             T38Policy::Off,
             InitialOffer::Audio,
             dial::Payload::Voice {
                 audio: audio.clone(),
                 dtmf: dtmf.clone(),
                 tail: *tail,
+                wait_beep: *wait_beep,
             },
         ),
     };
@@ -412,5 +431,6 @@ async fn one_call(
         fax_result,
         rtp_sent: outcome.rtp.packets_sent,
         rtp_received: outcome.rtp.packets_received,
+        beep_secs: outcome.beep_heard.map(|d| d.as_secs_f64()),
     }
 }

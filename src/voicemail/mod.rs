@@ -37,6 +37,7 @@
 //!
 //! Every log line carries the session's `call_id` field.
 
+mod beep;
 mod config;
 mod player;
 mod recorder;
@@ -48,6 +49,7 @@ use std::time::Duration;
 use faxvox_codecs::recording::RecordingError;
 use serde::Serialize;
 
+pub use beep::BeepDetector;
 pub use config::{VoicemailConfig, VoicemailSection};
 pub use session::{Phase, VoicemailSession};
 

@@ -82,6 +82,7 @@ fn the_test_caller_sends_e164_and_its_name() {
     let wav = gw.write("short.wav", &peers::wav(&played));
     let run = gw.call(&[
         "voice",
+        "--no-wait-beep",
         "--to",
         &gw.uri(VM_LINE),
         "--from",

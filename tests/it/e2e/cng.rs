@@ -27,8 +27,10 @@ fn cng_on_a_voicemail_line_switches_the_call_to_fax() {
     let (cng, origin) = peers::cng_audio(9.5);
     eprintln!("CNG from {origin}, {:.1} s", cng.len() as f32 / 8000.0);
     let wav = gw.write("cng.wav", &peers::wav(&cng));
+    // A fax machine does not wait for the beep: CNG from the answer on.
     let run = gw.call(&[
         "voice",
+        "--no-wait-beep",
         "--to",
         &gw.uri(VM_LINE),
         "--wav",

@@ -146,6 +146,7 @@ fn a_caller_who_says_nothing_leaves_a_missed_call_email() {
     let wav = gw.write("short.wav", &peers::wav(&played));
     let run = gw.call(&[
         "voice",
+        "--no-wait-beep",
         "--to",
         &gw.uri(VM_LINE),
         "--from",

@@ -106,6 +106,8 @@ fn an_intruder_on_another_host_neither_hears_nor_spoils_a_voicemail() {
         .command(&[
             "call",
             "voice",
+            // The silence before the speech stands for the greeting and beep.
+            "--no-wait-beep",
             "--timeout-secs",
             "45",
             "--to",

@@ -77,6 +77,7 @@ fn setup(play_ms: u64) -> Setup {
             dtmf_at: None,
             tail: Duration::ZERO,
             record: None,
+            wait_beep: None,
         },
         MediaSettings::default(),
     );

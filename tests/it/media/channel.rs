@@ -318,6 +318,7 @@ async fn voicemail_records_the_message_and_hash_ends_it() {
             dtmf_at: None,
             tail: Duration::from_millis(200),
             record: Some(heard.clone()),
+            wait_beep: None,
         },
         MediaSettings::default(),
     );

@@ -252,22 +252,38 @@ fn ncc(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Where `recorded` best matches a stretch of `played`: recorded ≈ played from `lag_ms` on.
-/// Lags from 0 to `max_lag_ms`; returns (lag in ms, normalised correlation of 20 ms envelopes).
-pub fn find_in(played: &[i16], recorded: &[i16], max_lag_ms: u32) -> (u32, f32) {
+/// Lags from 0 to `max_lag_ms` (the recording started while the caller was already playing,
+/// over the greeting), and down to −[`MAX_LEAD_MS`] (a caller that waited for the beep: the
+/// recording starts with the silence of its reaction before the played audio); returns (lag
+/// in ms, normalised correlation of 20 ms envelopes).
+pub fn find_in(played: &[i16], recorded: &[i16], max_lag_ms: u32) -> (i32, f32) {
     let p = envelope(played);
     let r = envelope(recorded);
-    let mut best = (0u32, f32::MIN);
+    let mut best = (0i32, f32::MIN);
     for lag in 0..=(max_lag_ms / 20) as usize {
         if lag >= p.len() {
             break;
         }
         let c = ncc(&p[lag..], &r);
         if c > best.1 {
-            best = (lag as u32 * 20, c);
+            best = (lag as i32 * 20, c);
+        }
+    }
+    for lead in 1..=(MAX_LEAD_MS / 20) as usize {
+        if lead >= r.len() {
+            break;
+        }
+        let c = ncc(&p, &r[lead..]);
+        if c > best.1 {
+            best = (-(lead as i32) * 20, c);
         }
     }
     best
 }
+
+/// How much silence a recording may hold before the played audio for [`find_in`]: a caller
+/// that waits for the beep hears it through the network and a playout delay, then speaks.
+pub const MAX_LEAD_MS: u32 = 1000;
 
 // ------------------------------------------------------------------------------------------
 // pcap
