@@ -212,10 +212,8 @@ fn link_dying_mid_page_ecm_fails_cleanly() {
     assert_failed_cleanly(&out);
     assert_eq!(out.receiver.pages, 0);
     assert!(out.simulated_s < 120.0, "{}", out.simulated_s);
-    // Note: the vendored spandsp salvages no uncommitted ECM block here: its DCS parser sets the
-    // receiver's octets_per_ecm_frame to 64 when 256 was negotiated (t30.c, inverted test of
-    // T30_DCS_BIT_64_OCTET_ECM_FRAMES), so its recovery loop rejects every 256-octet frame.
     // Committed blocks/pages are kept; see the non-ECM test for salvage of a partial page.
+    // (The DCS parser of spandsp read the 64-octet frame bit backwards; spandsp-sys/PATCHES.md.)
 }
 
 #[test]
