@@ -4501,6 +4501,10 @@ static void process_state_f_post_rcp_mcf(t30_state_t *s, const uint8_t *msg, int
     fcf = msg[2] & 0xFE;
     switch (fcf)
     {
+    case T30_PPS:
+        /* faxvox patch: our MCF was lost and the sender repeats its PPS: answer it again. */
+        repeat_last_command(s);
+        break;
     case T30_CRP:
         repeat_last_command(s);
         break;
@@ -6038,6 +6042,14 @@ static void repeat_last_command(t30_state_t *s)
         case T30_STATE_IV_PPS_Q:
             /* No response after sending a page */
             t30_set_status(s, T30_ERR_TX_PHDDEAD);
+            break;
+        case T30_STATE_F_POST_RCP_MCF:
+            /* faxvox patch: we confirmed the last page (MCF to EOP) and only the sender's DCN
+               was lost: the document is complete, so the call ends with the status it has. */
+            if (s->next_rx_step == T30_EOP  ||  s->next_rx_step == T30_PRI_EOP)
+                break;
+            /*endif*/
+            t30_set_status(s, T30_ERR_RETRYDCN);
             break;
         default:
             /* Disconnect after permitted retries */
