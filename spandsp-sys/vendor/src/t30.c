@@ -383,6 +383,9 @@ enum
     variable. */
 #define PPR_LIMIT_BEFORE_CTC_OR_EOR     4
 
+/*! faxvox patch: how many times T2 may expire in F_DOC_ECM before we give up on the block. */
+#define T2_DOC_ECM_RESTARTS             8
+
 /* HDLC message header byte values */
 #define ADDRESS_FIELD                   0xFF
 #define CONTROL_FIELD_NON_FINAL_FRAME   0x03
@@ -6016,6 +6019,7 @@ static void set_state(t30_state_t *s, int state)
     {
         span_log(&s->logging, SPAN_LOG_FLOW, "Changing from state %s to %s\n", state_names[s->state], state_names[state]);
         s->state = state;
+        s->t2_doc_restarts = 0;
     }
     /*endif*/
     s->step = 0;
@@ -6314,6 +6318,20 @@ static void timer_t2_expired(t30_state_t *s)
         send_simple_frame(s, T30_FTT);
         return;
     case T30_STATE_F_DOC_ECM:
+        /* faxvox patch: we missed the start of an ECM block (a lost packet in the training is
+           enough), and the sender is still sending it: a 256-frame block lasts 36 s at
+           14400 bit/s. Going back to phase B would send DIS over it and answer the PPS that
+           ends the block with DCN. Wait for the PPS instead (we answer it with PPR), within a
+           bound so that a dead line still ends the call. */
+        if (++s->t2_doc_restarts <= T2_DOC_ECM_RESTARTS)
+        {
+            span_log(&s->logging, SPAN_LOG_FLOW, "Still waiting for the ECM block (%d)\n", s->t2_doc_restarts);
+            timer_t2_start(s);
+            return;
+        }
+        /*endif*/
+        t30_set_status(s, T30_ERR_RX_T2EXPFAX);
+        break;
     case T30_STATE_F_DOC_NON_ECM:
         /* While waiting for FAX page */
         t30_set_status(s, T30_ERR_RX_T2EXPFAX);

@@ -284,6 +284,8 @@ struct t30_state_s
     int error_correcting_mode_retries;
     /*! \brief The current count of consecutive T30_PPR messages. */
     int ppr_count;
+    /*! \brief faxvox patch: T2 restarts while waiting for image data in the current state. */
+    int t2_doc_restarts;
     /*! \brief The current count of consecutive T30_RNR messages. */
     int receiver_not_ready_count;
     /*! \brief The number of octets to be used per ECM frame. */
