@@ -8,7 +8,6 @@
 //! bytes.
 
 #![forbid(unsafe_code)]
-#![forbid(unsafe_code)]
 
 pub mod bitmap;
 pub mod ccitt;

@@ -83,7 +83,6 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
 
 mod disk;
 mod error;
