@@ -1,11 +1,34 @@
 //! faxvox: a fax-to-email and voicemail media gateway.
 //!
-//! Layout (see README): `config` reads the one TOML file; `media` moves packets (RTP, UDPTL,
-//! reorder buffer, RFC 4733, simulated networks); `fax` drives spandsp's T.30 engines as
-//! sans-IO sessions; `voicemail` is the sans-IO voicemail session; `sip` holds SDP and the
-//! per-call state machine; `directory` the accounts and lines; `delivery` composes and sends
-//! email; `worker` delivers spool jobs; `cli` is the `faxvox` command. Pure media transforms
-//! live in `faxvox-codecs`, the durable job spool in `faxvox-spool`.
+//! # Layers
+//! Top-level modules depend only downwards (`scripts/check-layers` keeps it so):
+//! - leaves: [`jobs`] (what a spool job holds), [`money`], [`text`], [`redact`], [`fsutil`],
+//!   [`settings`] (value types shared by the modules' settings);
+//! - protocols: [`media`] (RTP, UDPTL, reorder buffer, RFC 4733, network simulator), then
+//!   [`sip`] (per-call state machine, SDP, T.38, digest, guard; `sip::stack` wraps rsipstack),
+//!   [`fax`] (spandsp sessions) and [`voicemail`];
+//! - per call: [`call`], the sans-IO [`call::media_call::MediaCall`] and its tokio driver, the
+//!   port pool, the drive loop of one call, outgoing calls and the fax simulator;
+//! - services: [`directory`], [`billing`], [`delivery`], [`gateway`], [`outbound`], [`worker`],
+//!   then [`api`];
+//! - the edge: [`cli`], with [`config`], which gathers the settings each module owns and is
+//!   named nowhere else.
+//!
+//! Pure media transforms live in `faxvox-codecs`, the durable job spool in `faxvox-spool`.
+//!
+//! # The journey of a fax
+//! In: `cli::serve` starts the stack; `sip::stack::router` classifies the INVITE and applies
+//! the guard; `gateway::server` admits and routes it (directory lookup, limits) and answers
+//! through `sip::call`; `call::driver` feeds the datagrams to `call::media_call`, which runs
+//! `fax::session` over G.711 or T.38 (or `voicemail::session`); `call::drive` ends the call and
+//! `gateway::commit` writes the spool job and call record; `worker` renders the PDF and
+//! `delivery` emails it.
+//!
+//! Out: `cli::send` or the `api` call `outbound::submit` (own caller id, price, room under the
+//! ceiling, bounded rendering, reservation, spool job); `outbound::dialer` claims the job,
+//! `outbound::ladder::next` decides each step, `call::dial` places the call; on the end the
+//! ledger settles the confirmed pages and `outbound::status` queues the status email that
+//! `worker::fax_status` composes. README "How the code is built" names the files.
 
 // `unsafe` is allowed in one module only: the spandsp FFI wrappers (`fax::spandsp`).
 #![deny(unsafe_code)]
