@@ -1529,6 +1529,41 @@ impl MediaCall {
 
     // ------------------------------------------------------------------ the end
 
+    /// After `fax.max_pages` was reached, the TIFF keeps exactly that many pages: during the
+    /// grace that lets the MCF reach the sender, a fast sender may already have sent (part of)
+    /// the next page, which spandsp writes into the file at hang-up. Pages are re-encoded
+    /// losslessly (G4), so the kept ones stay pixel for pixel what was received.
+    fn keep_allowed_pages(&mut self) {
+        let max = self.settings.fax_max_pages as usize;
+        let Some(path) = self.fax_report.as_ref().and_then(|r| r.tiff.clone()) else {
+            return;
+        };
+        let trimmed = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| faxvox_codecs::tiff::read_pages(&bytes).map_err(|e| e.to_string()))
+            .and_then(|doc| {
+                if doc.pages.len() <= max {
+                    return Ok(None);
+                }
+                let extra = doc.pages.len() - max;
+                let bytes = faxvox_codecs::tiff::write_g4_tiff(&doc.pages[..max]);
+                let tmp = path.with_extension("tiff.part");
+                std::fs::write(&tmp, bytes)
+                    .and_then(|()| std::fs::rename(&tmp, &path))
+                    .map(|()| Some(extra))
+                    .map_err(|e| e.to_string())
+            });
+        match trimmed {
+            Ok(Some(extra)) => {
+                info!(call_id = %self.call_id, max_pages = max, dropped = extra, "page limit: the pages after the limit were dropped from the received TIFF");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                warn!(call_id = %self.call_id, error = %e, "page limit: the received TIFF could not be trimmed to the limit");
+            }
+        }
+    }
+
     /// The call is over: ends the sessions at `now` and returns the results (fax report and
     /// TIFF closed, recording finalised). Datagrams still queued are dropped.
     pub fn finish(mut self, now: Duration) -> MediaOutcome {
@@ -1539,8 +1574,12 @@ impl MediaCall {
         let mut beep_heard = None;
         match &mut self.session {
             Session::Fax(f) => {
+                let limited = f.page_limit_end.is_some();
                 f.fax.hangup(now);
                 self.fax_events();
+                if limited {
+                    self.keep_allowed_pages();
+                }
             }
             Session::Voicemail { vm, .. } => {
                 vm.on_hangup(now);
