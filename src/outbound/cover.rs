@@ -21,7 +21,7 @@
 use faxvox_codecs::pdf_text::{
     self, em_units, helvetica_width, printable, text_ops, win_ansi, wrap_into, Fallback,
 };
-use faxvox_codecs::raster::{self, RasterOptions};
+use faxvox_codecs::raster::{self, RasterError, RasterOptions};
 use faxvox_codecs::{Page, Resolution};
 use printpdf::{
     BuiltinFont, Line, LinePoint, Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Point, Pt,
@@ -258,18 +258,28 @@ pub fn cover_pdf(text: &CoverText, details: &CoverDetails) -> Vec<u8> {
         .save(&PdfSaveOptions::default(), &mut warnings)
 }
 
+/// Why the cover page could not be turned into a fax page (an internal fault, not the
+/// sender's: the text was validated before).
+#[derive(Debug, Error)]
+pub enum CoverRenderError {
+    #[error(transparent)]
+    Raster(#[from] RasterError),
+    #[error("the cover page rendered as {0} pages")]
+    PageCount(usize),
+}
+
 /// The cover page as a fax page: 1728 pixels wide, fine resolution, A4.
-pub fn render(text: &CoverText, details: &CoverDetails) -> Result<Page, String> {
+pub fn render(text: &CoverText, details: &CoverDetails) -> Result<Page, CoverRenderError> {
     let pdf = cover_pdf(text, details);
     let opts = RasterOptions {
         resolution: Resolution::FINE,
         max_pages: 1,
         ..RasterOptions::default()
     };
-    let mut pages = raster::rasterize(&pdf, &opts).map_err(|e| e.to_string())?;
+    let mut pages = raster::rasterize(&pdf, &opts)?;
     match pages.len() {
         1 => Ok(pages.remove(0)),
-        n => Err(format!("the cover page rendered as {n} pages")),
+        n => Err(CoverRenderError::PageCount(n)),
     }
 }
 

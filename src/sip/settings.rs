@@ -15,6 +15,7 @@ use crate::media::PortRange;
 use crate::settings::{blank_is_none, text, BadSetting, InvalidSetting};
 use crate::sip::call::{CallConfig, T38Policy};
 use crate::sip::guard::GuardConfig;
+use crate::sip::stack::TlsIdentityError;
 
 /// The gateway's SIP side: listeners, admission, limits, T.38 and digest authentication.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -388,11 +389,12 @@ impl SipConfig {
             |path: &str| std::fs::read(path).map_err(|e| format!("cannot read {path:?}: {e}"));
         let cert_pem = read(cert).map_err(|m| BadSetting::new("sip.tls_cert", m))?;
         let key_pem = read(key).map_err(|m| BadSetting::new("sip.tls_key", m))?;
-        crate::sip::stack::check_tls_identity(&cert_pem, &key_pem).map_err(|m| {
-            if m.starts_with("private key") {
-                BadSetting::new("sip.tls_key", format!("{key:?}: {m}"))
-            } else {
-                BadSetting::new("sip.tls_cert", format!("{cert:?}: {m}"))
+        crate::sip::stack::check_tls_identity(&cert_pem, &key_pem).map_err(|e| match e {
+            TlsIdentityError::PrivateKey(_) => {
+                BadSetting::new("sip.tls_key", format!("{key:?}: {e}"))
+            }
+            TlsIdentityError::Certificate(_) => {
+                BadSetting::new("sip.tls_cert", format!("{cert:?}: {e}"))
             }
         })
     }

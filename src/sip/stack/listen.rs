@@ -43,17 +43,30 @@ impl std::fmt::Debug for TlsListen {
     }
 }
 
+/// Which half of a TLS identity is wrong, and why (the message names it first).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsIdentityError {
+    #[error("certificate: {0}")]
+    Certificate(String),
+    #[error(
+        "private key: {0} (a PKCS#8 or RSA PKCS#1 PEM key matching the certificate is needed)"
+    )]
+    PrivateKey(String),
+}
+
 /// Checks a PEM certificate chain and private key the way the TLS listener loads them: at
 /// least one certificate, a PKCS#8 or PKCS#1 key, and the key matching the certificate.
 /// The error says which of the two is wrong.
-pub fn check_tls_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), String> {
+pub fn check_tls_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), TlsIdentityError> {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::CertificateDer;
     let certs = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("certificate: not valid PEM ({e})"))?;
+        .map_err(|e| TlsIdentityError::Certificate(format!("not valid PEM ({e})")))?;
     if certs.is_empty() {
-        return Err("certificate: no CERTIFICATE block in the PEM file".into());
+        return Err(TlsIdentityError::Certificate(
+            "no CERTIFICATE block in the PEM file".into(),
+        ));
     }
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     ReloadableCertResolver::new(cert_pem, key_pem, provider)
@@ -61,9 +74,9 @@ pub fn check_tls_identity(cert_pem: &[u8], key_pem: &[u8]) -> Result<(), String>
         .map_err(|e| {
             let e = e.to_string();
             if e.contains("key") || e.contains("Key") {
-                format!("private key: {e} (a PKCS#8 or RSA PKCS#1 PEM key matching the certificate is needed)")
+                TlsIdentityError::PrivateKey(e)
             } else {
-                format!("certificate: {e}")
+                TlsIdentityError::Certificate(e)
             }
         })
 }
@@ -148,7 +161,7 @@ pub(super) struct BoundTls {
 
 /// Checks the TLS identity of `tls` and binds its listener.
 pub(super) fn bind_tls(tls: &TlsListen) -> Result<BoundTls, StackError> {
-    check_tls_identity(&tls.cert_pem, &tls.key_pem).map_err(StackError::Tls)?;
+    check_tls_identity(&tls.cert_pem, &tls.key_pem).map_err(|e| StackError::Tls(e.to_string()))?;
     let acceptor = tls_acceptor(tls)?;
     let listener = bind_stream_listener(tls.listen, "tls")?;
     let addr = listener.local_addr().map_err(|source| StackError::Bind {

@@ -81,7 +81,7 @@ use rsipstack::transport::TransportLayer;
 pub use super::leg::{feed, LegEvent};
 pub use incoming::{privacy_withholds_identity, IncomingCall, IncomingCalls};
 pub use leg::SipLeg;
-pub use listen::{check_tls_identity, TlsListen};
+pub use listen::{check_tls_identity, TlsIdentityError, TlsListen};
 pub use outgoing::{OutgoingCall, OutgoingInvite, SipCredentials};
 
 /// Incoming calls queued for the application before new INVITEs get 503.
