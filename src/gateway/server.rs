@@ -248,7 +248,7 @@ impl Gateway {
             sh.config.sip.max_calls_per_source
         };
         let source = inc.source.ip().to_string();
-        let Some(_per_source) = sh.counts.take(Scope::Source, &source, source_limit) else {
+        let Some(per_source) = sh.counts.take(Scope::Source, &source, source_limit) else {
             warn!(call_id = %call_id, source = %source, limit = source_limit, "too many calls from this source: 503");
             inc.reject(503, "Service Unavailable").await;
             return;
@@ -271,7 +271,7 @@ impl Gateway {
             }
         }
         let account_limit = sh.config.sip.max_calls_per_account;
-        let Some(_per_account) = sh
+        let Some(per_account) = sh
             .counts
             .take(Scope::Account, &route.account.id, account_limit)
         else {
@@ -280,7 +280,7 @@ impl Gateway {
             return;
         };
         let line_limit = sh.config.sip.max_calls_per_line;
-        let Some(_per_line) = sh.counts.take(Scope::Line, &route.line.number, line_limit) else {
+        let Some(per_line) = sh.counts.take(Scope::Line, &route.line.number, line_limit) else {
             warn!(call_id = %call_id, line = %route.line.number, limit = line_limit, "too many calls to this line: 486");
             inc.reject(486, "Busy Here").await;
             return;
@@ -302,7 +302,8 @@ impl Gateway {
             }
         };
         self.run_call(inc, route, sockets).await;
-        drop(slot);
+        drop((per_line, per_account, per_source, slot));
+        info!(call_id = %call_id, "call ended; its slots are free");
     }
 
     /// Routing by the dialled number; the error is the status to refuse the call with: 404

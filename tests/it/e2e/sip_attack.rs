@@ -202,14 +202,19 @@ fn second_call_to_a_line_at_its_limit_gets_486() {
     );
     assert_eq!(statuses(&runs), [200, 486], "{}", gw.log());
     assert!(gw.log().contains("too many calls to this line"));
-    // The slot came back: the next call is answered.
+    // The slot came back: once the answered call has ended, the next call is answered.
+    assert!(
+        gw.wait_log("call ended; its slots are free", Duration::from_secs(30)),
+        "{}",
+        gw.log()
+    );
     let again = gw.call(
         &voice_args(&gw, VM_LINE, &wav, &[])
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>(),
     );
-    assert_eq!(statuses(&[again]), [200]);
+    assert_eq!(statuses(&[again]), [200], "{}", gw.log());
     gw.assert_alive("after the line limit");
 }
 
