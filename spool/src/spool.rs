@@ -3,13 +3,12 @@
 //! spool's options, listing, admin operations and the internals they share (locks,
 //! manifests, quarantine).
 
-use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +22,7 @@ use crate::manifest::{
 };
 use crate::policy::RetryPolicy;
 use crate::time::serde_rfc3339;
+use index::DueIndex;
 
 /// Folder under the spool root where broken jobs are moved.
 pub const QUARANTINE_DIR: &str = "quarantine";
@@ -114,6 +114,7 @@ impl SpoolOptions {
 
 mod builder;
 mod claim;
+mod index;
 mod purge;
 mod recovery;
 
@@ -220,10 +221,12 @@ pub struct Spool {
     root: PathBuf,
     quarantine: PathBuf,
     opts: SpoolOptions,
-    /// Ids seen delivered (terminal), so claims skip reading their manifests.
-    delivered: Arc<Mutex<HashSet<JobId>>>,
+    /// Which jobs a claim may take, kept in memory so a claim does not read the whole spool.
+    index: Arc<Mutex<DueIndex>>,
     /// Job records read by listings ([`Spool::list`], [`Spool::list_page`]) since open.
     listed_reads: Arc<AtomicU64>,
+    /// Manifests read to build or refresh the due index since open.
+    index_reads: Arc<AtomicU64>,
 }
 
 /// One page of [`Spool::list_page`].
@@ -257,8 +260,9 @@ impl Spool {
             root,
             quarantine,
             opts,
-            delivered: Arc::default(),
+            index: Arc::default(),
             listed_reads: Arc::default(),
+            index_reads: Arc::default(),
         };
         let report = spool.recover(now)?;
         Ok((spool, report))
@@ -407,6 +411,8 @@ impl Spool {
         fsutil::sync_dir(&self.root).map_err(ioe("fsync", &self.root))?;
         fsutil::sync_dir(&self.quarantine).map_err(ioe("fsync", &self.quarantine))?;
         let _ = fs::remove_file(dest.join(QUARANTINE_NOTE));
+        self.index().place_manifest(&m);
+        self.note_admin_change();
         tracing::info!(job = %id, "released from quarantine");
         Ok(())
     }
@@ -675,6 +681,7 @@ impl Spool {
             dest = self.quarantine.join(format!("{id}~{n}"));
         }
         fsutil::rename_noreplace(dir, &dest).map_err(ioe("move to quarantine", dir))?;
+        self.index().forget(id);
         fsutil::sync_dir(&self.quarantine).map_err(ioe("fsync", &self.quarantine))?;
         fsutil::sync_dir(&self.root).map_err(ioe("fsync", &self.root))?;
         let note = QuarantineNote {
@@ -718,7 +725,127 @@ impl Spool {
             }
         };
         f(&mut m)?;
-        self.write_manifest(&dir, &m)
+        self.write_manifest(&dir, &m)?;
+        self.index().place_manifest(&m);
+        self.note_admin_change();
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- due index
+
+    fn index(&self) -> MutexGuard<'_, DueIndex> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells the other processes on this spool that an admin operation changed a job's
+    /// state, so they read the spool again at their next claim.
+    fn note_admin_change(&self) {
+        let path = self.quarantine.join(index::CHANGED_FILE);
+        if let Err(e) = fs::write(&path, fsutil::random_hex(8)) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot note an admin change for other processes");
+        }
+    }
+
+    /// Reads one job's manifest (without its lock: the claim re-reads it under the lock) and
+    /// indexes it by its state.
+    fn reindex(&self, id: &JobId) {
+        self.index_reads.fetch_add(1, AtomicOrdering::Relaxed);
+        let dir = self.root.join(id.as_str());
+        match read_manifest(&dir, id) {
+            Ok(ManifestRead::Ok(m)) => {
+                let abandoned = self.abandoned(&dir, &m.state);
+                self.index()
+                    .place(&m.id, m.kind, m.created, &m.state, abandoned);
+            }
+            Ok(ManifestRead::Broken(_)) => self.index().place_broken(id),
+            Ok(ManifestRead::Gone) => self.index().forget(id),
+            Err(e) => {
+                tracing::error!(job = %id, error = %e, "cannot read job");
+                // Looked at again by the next full scan.
+                self.index().remove(id);
+            }
+        }
+    }
+
+    /// Before a claim: a full scan when the index was never built, when another process ran
+    /// an admin operation, or every [`index::RESCAN_EVERY`]; the jobs of claims dropped
+    /// without an outcome are read again.
+    fn refresh_index(&self) -> Result<()> {
+        let changed = index::read_changed(&self.quarantine);
+        let full = {
+            let ix = self.index();
+            !ix.built
+                || ix.changed != changed
+                || ix
+                    .scanned_at
+                    .is_none_or(|t| t.elapsed() >= index::RESCAN_EVERY)
+        };
+        if full {
+            self.full_scan(changed)?;
+        }
+        let recheck = std::mem::take(&mut self.index().recheck);
+        for id in recheck {
+            self.reindex(&id);
+        }
+        Ok(())
+    }
+
+    /// Reads every live manifest but the delivered ones and rebuilds the index.
+    fn full_scan(&self, changed: Option<Vec<u8>>) -> Result<()> {
+        let root_mtime = fs::metadata(&self.root).and_then(|m| m.modified()).ok();
+        let live = self.live_ids()?;
+        let todo: Vec<JobId> = {
+            let mut ix = self.index();
+            ix.clear(&live);
+            live.iter()
+                .filter(|id| !ix.is_delivered(id))
+                .cloned()
+                .collect()
+        };
+        for id in todo {
+            self.reindex(&id);
+        }
+        let mut ix = self.index();
+        ix.built = true;
+        ix.changed = changed;
+        ix.root_mtime = root_mtime;
+        ix.scanned_at = Some(std::time::Instant::now());
+        Ok(())
+    }
+
+    /// When the spool root changed since the last look (a job committed or purged, maybe by
+    /// another process): indexes the job folders this process has not seen. Returns whether
+    /// it found any.
+    fn scan_new(&self) -> Result<bool> {
+        let root_mtime = fs::metadata(&self.root).and_then(|m| m.modified()).ok();
+        if root_mtime.is_some() && self.index().root_mtime == root_mtime {
+            return Ok(false);
+        }
+        let live = self.live_ids()?;
+        let new: Vec<JobId> = {
+            let mut ix = self.index();
+            ix.root_mtime = root_mtime;
+            ix.retain_live(&live);
+            live.into_iter().filter(|id| !ix.is_known(id)).collect()
+        };
+        let found = !new.is_empty();
+        for id in new {
+            self.reindex(&id);
+        }
+        Ok(found)
+    }
+
+    /// Jobs the due index can hand out now or later (tests, benchmarks).
+    #[doc(hidden)]
+    pub fn indexed_jobs(&self) -> usize {
+        self.index().len()
+    }
+
+    /// Manifests read to build or refresh the due index since open: a claim that finds its
+    /// job in the index reads none (tests, benchmarks).
+    #[doc(hidden)]
+    pub fn index_reads(&self) -> u64 {
+        self.index_reads.load(AtomicOrdering::Relaxed)
     }
 
     fn not_live(&self, id: &JobId) -> SpoolError {

@@ -315,6 +315,7 @@ impl JobBuilder {
             // durability is in doubt. Reporting failure would invite a duplicate.
             tracing::error!(job = %self.id, error = %e, "fsync of spool root failed after commit");
         }
+        self.spool.index().place_manifest(&m);
         for mv in self.moved.iter().filter(|m| m.copied) {
             if let Err(e) = fs::remove_file(&mv.from) {
                 tracing::warn!(path = %mv.from.display(), error = %e, "cannot remove original after copy");

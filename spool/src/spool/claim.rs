@@ -3,15 +3,18 @@
 //! [`Spool::complete`] or [`Spool::fail`].
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
+use super::index::Alive;
 use super::{last_error_suffix, read_manifest, ManifestRead, Spool, WORKER_FILE};
 use crate::error::{Result, SpoolError};
 use crate::fsutil::{self, Flock, Wait};
 use crate::id::JobId;
-use crate::manifest::{JobKind, JobState, Lease, Manifest, StateName};
+use crate::manifest::{JobKind, JobState, Lease, Manifest};
 use crate::time;
 
 /// A job held by a worker. Pass it back to [`Spool::complete`] or [`Spool::fail`].
@@ -33,7 +36,7 @@ pub struct Claimed {
     pub manifest: Manifest,
     /// The claim's liveness lock on `.worker`; released when the last clone is dropped or the
     /// process dies. `None` when a lease was taken over from a worker that is still alive.
-    _alive: Option<std::sync::Arc<Flock>>,
+    _alive: Option<Arc<Alive>>,
 }
 
 impl Claimed {
@@ -98,53 +101,46 @@ impl Spool {
         lease: Duration,
         kinds: &[JobKind],
     ) -> Result<Option<Claimed>> {
-        let mut due: Vec<(SystemTime, JobId)> = Vec::new();
-        let live = self.live_ids()?;
-        // Delivered is terminal: once seen, its manifest is never read again by
-        // claims (a spool keeps a month of them). Forget ids that were purged.
-        let candidates: Vec<JobId> = {
-            let mut seen = self.delivered.lock().unwrap_or_else(|p| p.into_inner());
-            seen.retain(|id| live.binary_search(id).is_ok());
-            live.into_iter().filter(|id| !seen.contains(id)).collect()
-        };
-        let mut newly_delivered = Vec::new();
-        for id in candidates {
-            let dir = self.root.join(id.as_str());
-            match read_manifest(&dir, &id) {
-                Ok(ManifestRead::Ok(m))
-                    if kinds.contains(&m.kind)
-                        && (m.state.is_due(now) || self.abandoned(&dir, &m.state)) =>
-                {
-                    due.push((m.created, id))
-                }
-                Ok(ManifestRead::Ok(m)) if m.state.name() == StateName::Delivered => {
-                    newly_delivered.push(id);
-                }
-                Ok(ManifestRead::Ok(_)) | Ok(ManifestRead::Gone) => {}
-                // Looked at again under the lock, and quarantined.
-                Ok(ManifestRead::Broken(_)) => due.push((UNIX_EPOCH, id)),
-                Err(e) => tracing::error!(job = %id, error = %e, "cannot read job"),
-            }
-        }
-        self.delivered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(newly_delivered);
-        due.sort();
+        self.refresh_index()?;
+        let mut put_back = Vec::new();
         let mut first_error = None;
-        for (_, id) in due {
+        let mut looked_for_new = false;
+        let claimed = loop {
+            let next = self.index().pop(now, kinds);
+            let id = match next {
+                Some(id) => id,
+                // Nothing due in the index: look for jobs other processes committed, once.
+                None if !looked_for_new => {
+                    looked_for_new = true;
+                    match self.scan_new() {
+                        Ok(true) => continue,
+                        Ok(false) => break None,
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                            break None;
+                        }
+                    }
+                }
+                None => break None,
+            };
             match self.try_claim(now, &id, worker, lease) {
-                Ok(Some(c)) => return Ok(Some(c)),
-                Ok(None) => {}
+                Ok(Some(c)) => break Some(c),
+                // Busy, not due after all, or changed meanwhile: indexed anew after this claim.
+                Ok(None) => put_back.push(id),
                 Err(e) => {
                     tracing::error!(job = %id, error = %e, "claim failed; trying the next job");
                     first_error.get_or_insert(e);
+                    put_back.push(id);
                 }
             }
+        };
+        for id in put_back {
+            self.reindex(&id);
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(None),
+        match (claimed, first_error) {
+            (Some(c), _) => Ok(Some(c)),
+            (None, Some(e)) => Err(e),
+            (None, None) => Ok(None),
         }
     }
 
@@ -170,7 +166,14 @@ impl Spool {
         // Taken before the manifest says "sending", so there is no moment where the job is
         // ours on disk but looks abandoned to another worker.
         let alive = match Flock::acquire(&dir.join(WORKER_FILE), true, Wait::Try) {
-            Ok(l) => l.map(std::sync::Arc::new),
+            Ok(l) => l.map(|lock| {
+                Arc::new(Alive {
+                    _lock: lock,
+                    settled: AtomicBool::new(false),
+                    id: id.clone(),
+                    index: Arc::downgrade(&self.index),
+                })
+            }),
             Err(e) => return Err(SpoolError::io("lock", dir.join(WORKER_FILE), e)),
         };
         let mut note = String::new();
@@ -227,6 +230,7 @@ impl Spool {
         };
         m.transition(now, JobState::Sending { lease: new_lease }, note)?;
         self.write_manifest(&dir, &m)?;
+        self.index().place_manifest(&m);
         Ok(Some(Claimed {
             id: id.clone(),
             dir,
@@ -241,7 +245,7 @@ impl Spool {
 
     /// Whether a `sending` job's worker is gone: nobody holds its `.worker` lock although the
     /// manifest says it is being sent (the worker process died; the kernel dropped the lock).
-    fn abandoned(&self, dir: &Path, state: &JobState) -> bool {
+    pub(super) fn abandoned(&self, dir: &Path, state: &JobState) -> bool {
         if !matches!(state, JobState::Sending { .. }) {
             return false;
         }
@@ -401,6 +405,12 @@ impl Spool {
         }
         f(&mut m)?;
         self.write_manifest(&dir, &m)?;
+        self.index().place_manifest(&m);
+        if !matches!(m.state, JobState::Sending { .. }) {
+            if let Some(alive) = &claimed._alive {
+                alive.settled.store(true, Ordering::Relaxed);
+            }
+        }
         Ok(m)
     }
 }

@@ -149,6 +149,7 @@ impl Spool {
         // finishes, never a half job that looks live.
         let doomed = self.root.join(format!("{PURGE_PREFIX}{id}"));
         fs::rename(dir, &doomed).map_err(ioe("rename for purge", dir))?;
+        self.index().forget(id);
         fsutil::sync_dir(&self.root).map_err(ioe("fsync", &self.root))?;
         fs::remove_dir_all(&doomed).map_err(ioe("delete", &doomed))
     }

@@ -124,6 +124,7 @@ impl Spool {
                 fsutil::rename_noreplace(path, &dest).map_err(ioe("commit", path))?;
                 fsutil::sync_dir(&self.root).map_err(ioe("fsync", &self.root))?;
                 tracing::warn!(job = %id, "finished a commit interrupted by a crash");
+                self.index().place_manifest(&m);
                 report.rolled_forward.push(id);
                 return Ok(());
             }

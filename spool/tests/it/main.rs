@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod disk_guard;
+mod due_index;
 mod lifecycle;
 mod listing;
 mod modes;
