@@ -9,8 +9,15 @@
 //! (b) jobs per second from enqueue to "accepted" for N = 100 fax jobs through the worker
 //!     library (`faxvox::worker::Worker`: claim, TIFF → PDF, compose, send, record), with the
 //!     Maildir transport and with SMTP to a local aiosmtpd sink (`tests/it/support/smtp.rs`).
+//! (c) claim time with 100 and 10 000 jobs waiting for a retry (`Spool::claim_due` of one fresh
+//!     job through the in-memory due index), against the reference a claim that scans the
+//!     whole spool (the first claim of a freshly opened spool, which builds its index by reading
+//!     every manifest: what every claim cost before the index).
+//! (d) the voicemail attachment: MP3 of a 10 s message (`encode_mp3`, Standard: 16 kHz,
+//!     24 kbit/s) against the encoder as it was (`encode_mp3_reference`: FFT resampler, LAME
+//!     -q 5) and the floor of writing the WAV (`wav_bytes`), all in the same run.
 //!
-//! Whole run: well under 2 minutes.
+//! Whole run: about 2 minutes.
 
 #[path = "../tests/it/support/smtp.rs"]
 #[allow(dead_code)]
@@ -28,7 +35,7 @@ use faxvox::directory::{Directory, LineKind, NewAccount, NewLine};
 use faxvox::worker::{self, FaxFacts, JobFacts, Worker};
 use faxvox_codecs::tiff::write_g4_tiff;
 use faxvox_codecs::{Bitmap, Page, Resolution};
-use faxvox_spool::{format_rfc3339, JobKind, Media, Spool, SpoolOptions};
+use faxvox_spool::{format_rfc3339, FailOutcome, JobId, JobKind, Media, Spool, SpoolOptions};
 use serde_json::{Map, Value};
 
 const N_JOBS: usize = 100;
@@ -284,10 +291,184 @@ fn print_throughput(name: &str, t: &Throughput) {
     );
 }
 
+/// A spool with `n` jobs waiting for their retry in an hour: one real job failed once, copied
+/// `n - 1` times as folders (no fsync: the set-up is not what is measured).
+fn retry_queue(root: &Path, n: u32) {
+    let opts = SpoolOptions::default();
+    let (spool, _) = Spool::open(root, opts, SystemTime::now()).unwrap();
+    let now = SystemTime::now();
+    let id = spool
+        .enqueue(
+            now,
+            JobKind::Fax,
+            import_facts(),
+            &[("fax.tiff", Media::Bytes(b"II*\0"))],
+        )
+        .unwrap();
+    let c = spool
+        .claim_due(now, "bench", Duration::from_secs(600))
+        .unwrap()
+        .unwrap();
+    let out = spool.fail(now, &c, "421 try later", false).unwrap();
+    assert!(matches!(out, FailOutcome::Retrying { .. }));
+    let dir = root.join(id.as_str());
+    let manifest = fs::read_to_string(dir.join("manifest.json")).unwrap();
+    for i in 1..n {
+        let new = JobId::generate(now + Duration::from_millis(u64::from(i)));
+        let to = root.join(new.as_str());
+        fs::create_dir(&to).unwrap();
+        fs::write(to.join(".lock"), b"").unwrap();
+        fs::write(to.join("fax.tiff"), b"II*\0").unwrap();
+        fs::write(
+            to.join("manifest.json"),
+            manifest.replace(id.as_str(), new.as_str()),
+        )
+        .unwrap();
+    }
+}
+
+/// One claim of a just-committed job while `spool` holds the queue; only the claim is timed.
+fn timed_claim(spool: &Spool) -> Duration {
+    let now = SystemTime::now();
+    spool
+        .enqueue(
+            now,
+            JobKind::Voicemail,
+            import_facts(),
+            &[("m.wav", Media::Bytes(b"RIFF"))],
+        )
+        .unwrap();
+    let t = Instant::now();
+    let c = spool
+        .claim_due(now, "bench", Duration::from_secs(600))
+        .unwrap()
+        .unwrap();
+    let took = t.elapsed();
+    assert_eq!(
+        c.manifest.kind,
+        JobKind::Voicemail,
+        "the fresh job, not a retry"
+    );
+    spool.complete(now, &c, "250 OK").unwrap();
+    took
+}
+
+fn claim_time(c: &mut Criterion) {
+    let mut lines = Vec::new();
+    for n in [100u32, 10_000] {
+        let tmp = tempfile::tempdir_in(tmp_root()).unwrap();
+        let root = tmp.path().join("spool");
+        retry_queue(&root, n);
+        // Reference: a claim that reads every manifest (a fresh handle's first claim).
+        let scans: Vec<Duration> = (0..3)
+            .map(|_| {
+                let (spool, _) =
+                    Spool::open(&root, SpoolOptions::default(), SystemTime::now()).unwrap();
+                let t = Instant::now();
+                assert!(spool
+                    .claim_due(SystemTime::now(), "bench", Duration::from_secs(600))
+                    .unwrap()
+                    .is_none());
+                t.elapsed()
+            })
+            .collect();
+        let scan = scans.iter().min().copied().unwrap();
+        let (spool, _) = Spool::open(&root, SpoolOptions::default(), SystemTime::now()).unwrap();
+        assert!(spool
+            .claim_due(SystemTime::now(), "bench", Duration::from_secs(600))
+            .unwrap()
+            .is_none());
+        let reads = spool.index_reads();
+        c.bench_function(&format!("claim_due/{n}-queued"), |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| timed_claim(&spool)).sum())
+        });
+        let mut samples: Vec<Duration> = (0..200).map(|_| timed_claim(&spool)).collect();
+        samples.sort();
+        assert_eq!(spool.index_reads(), reads, "claims did not read the queue");
+        lines.push(format!(
+            "{n:>6} queued: claim p50 {:.3} ms, p99 {:.3} ms; full-scan claim (reference) {:.1} ms = {:.0}x the p50",
+            ms(pct(&samples, 0.5)),
+            ms(pct(&samples, 0.99)),
+            ms(scan),
+            scan.as_secs_f64() / pct(&samples, 0.5).as_secs_f64()
+        ));
+    }
+    println!();
+    println!("== (c) claim time by queue size (jobs waiting for a retry) ==");
+    for l in lines {
+        println!("{l}");
+    }
+}
+
+/// 10 s of speech-like audio at 8 kHz: voiced bursts with pauses.
+fn speech_10s() -> Vec<i16> {
+    let mut rng = Lcg(3);
+    (0..80_000u32)
+        .map(|i| {
+            let t = f64::from(i) / 8000.0;
+            let voiced = (t * 3.0).fract() < 0.7;
+            let f0 = 140.0 + 30.0 * (t * 0.7).sin();
+            let tone = (0..12)
+                .map(|h| {
+                    let h = f64::from(h + 1);
+                    (2.0 * std::f64::consts::PI * f0 * h * t).sin() / h
+                })
+                .sum::<f64>();
+            let noise = f64::from(rng.next() % 2000) - 1000.0;
+            let v = if voiced {
+                6000.0 * tone + noise
+            } else {
+                noise * 0.2
+            };
+            v.clamp(-32768.0, 32767.0) as i16
+        })
+        .collect()
+}
+
+fn mp3_encode(c: &mut Criterion) {
+    use faxvox_codecs::recording::{encode_mp3, encode_mp3_reference, wav_bytes, Mp3Quality};
+    let pcm = speech_10s();
+    let mut g = c.benchmark_group("voicemail_10s");
+    g.bench_function("mp3_standard", |b| {
+        b.iter(|| encode_mp3(&pcm, Mp3Quality::Standard).unwrap())
+    });
+    g.bench_function("mp3_standard_reference_before", |b| {
+        b.iter(|| encode_mp3_reference(&pcm, Mp3Quality::Standard).unwrap())
+    });
+    g.bench_function("mp3_compact", |b| {
+        b.iter(|| encode_mp3(&pcm, Mp3Quality::Compact).unwrap())
+    });
+    g.bench_function("wav_write_reference", |b| b.iter(|| wav_bytes(&pcm)));
+    g.finish();
+    let time = |f: &dyn Fn()| {
+        let t = Instant::now();
+        for _ in 0..20 {
+            f();
+        }
+        t.elapsed() / 20
+    };
+    let new = time(&|| drop(encode_mp3(&pcm, Mp3Quality::Standard).unwrap()));
+    let old = time(&|| drop(encode_mp3_reference(&pcm, Mp3Quality::Standard).unwrap()));
+    let wav = time(&|| drop(wav_bytes(&pcm)));
+    println!();
+    println!("== (d) 10 s voicemail attachment, same run ==");
+    println!(
+        "MP3 standard {:.2} ms, before {:.2} ms ({:.2}x faster), WAV write {:.3} ms; 500 messages = {:.1} s of one core (before {:.1} s)",
+        ms(new),
+        ms(old),
+        old.as_secs_f64() / new.as_secs_f64(),
+        ms(wav),
+        500.0 * new.as_secs_f64(),
+        500.0 * old.as_secs_f64()
+    );
+}
+
 fn main() {
     let tiff = fax_tiff_50k();
     let mut c = Criterion::default().configure_from_args().without_plots();
     enqueue_latency(&mut c, &tiff);
+    claim_time(&mut c);
+    mp3_encode(&mut c);
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -45,6 +45,10 @@ impl Default for SmtpConfig {
     }
 }
 
+/// Default of `delivery.concurrency`: enough to hide the relay's round trips behind each other
+/// when hundreds of messages arrive at once, few enough for any relay's connection limit.
+pub const DEFAULT_CONCURRENCY: u32 = 16;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeliveryConfig {
@@ -56,6 +60,9 @@ pub struct DeliveryConfig {
     pub templates_dir: String,
     /// Local Maildir used when smtp.url is empty.
     pub maildir: PathBuf,
+    /// Messages delivered at once (each one rendering or talking to the relay), and the
+    /// most SMTP connections kept open to the relay (0 counts as 1).
+    pub concurrency: u32,
 }
 
 impl Default for DeliveryConfig {
@@ -65,6 +72,7 @@ impl Default for DeliveryConfig {
             max_attachment_bytes: 10_000_000,
             templates_dir: String::new(),
             maildir: PathBuf::from("var/maildir"),
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }

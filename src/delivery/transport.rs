@@ -33,7 +33,8 @@ use tracing::{debug, info, warn};
 use super::compose::Composed;
 use super::DeliveryError;
 
-/// Most pooled SMTP connections kept open at once.
+/// Most pooled SMTP connections kept open at once, when the caller does not say
+/// ([`Transport::from_config`] takes `delivery.concurrency`).
 const POOL_MAX: u32 = 4;
 /// Idle pooled connections are closed after this long (servers drop them anyway).
 const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -156,11 +157,12 @@ impl Transport {
             let path = PathBuf::from(ca_file);
             Some(std::fs::read(&path).map_err(|source| DeliveryError::CaRead { path, source })?)
         };
-        Transport::new(
+        Transport::with_pool(
             &smtp.url,
             Duration::from_secs(u64::from(smtp.timeout_secs)),
             ca.as_deref(),
             &delivery.maildir,
+            delivery.concurrency.max(1),
         )
     }
 
@@ -173,6 +175,18 @@ impl Transport {
         timeout: Duration,
         ca_pem: Option<&[u8]>,
         default_maildir: &Path,
+    ) -> Result<Transport, DeliveryError> {
+        Transport::with_pool(url, timeout, ca_pem, default_maildir, POOL_MAX)
+    }
+
+    /// Like [`Transport::new`], keeping up to `pool_max` SMTP connections open for reuse (one
+    /// per message sent at once: each send takes a pooled connection or opens one).
+    pub fn with_pool(
+        url: &str,
+        timeout: Duration,
+        ca_pem: Option<&[u8]>,
+        default_maildir: &Path,
+        pool_max: u32,
     ) -> Result<Transport, DeliveryError> {
         let url = url.trim();
         let bad = |reason: &str| DeliveryError::BadUrl {
@@ -264,7 +278,11 @@ impl Transport {
             .port(port)
             .tls(lettre_tls)
             .timeout(Some(timeout))
-            .pool_config(PoolConfig::new().max_size(POOL_MAX).idle_timeout(POOL_IDLE));
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(pool_max.max(1))
+                    .idle_timeout(POOL_IDLE),
+            );
         if let Some(u) = &user {
             builder = builder
                 .credentials(Credentials::new(u.clone(), password))

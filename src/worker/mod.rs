@@ -26,6 +26,7 @@ use std::time::{Duration, SystemTime};
 use faxvox_spool::{format_rfc3339, Claimed, FailOutcome, JobKind, Spool, SpoolError};
 use serde::Serialize;
 use thiserror::Error;
+use tokio::sync::Semaphore;
 use tracing::{error, info, warn, Instrument};
 
 use crate::delivery::{
@@ -195,16 +196,30 @@ struct NoticeFacts {
     time_zone: String,
 }
 
-/// Delivers spool jobs by email. Cheap to share by reference; one pass at a time.
+/// Delivers spool jobs by email, up to `delivery.concurrency` at once. Cheap to clone (a pass
+/// runs each job on a clone); one pass at a time.
+#[derive(Clone)]
 pub struct Worker {
     spool: Spool,
     directory: Directory,
     transport: Transport,
-    composer: Composer,
+    composer: Arc<Composer>,
     settings: Settings,
     name: String,
     lease: Duration,
     clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    /// Jobs delivered at once (`delivery.concurrency`).
+    concurrency: usize,
+    /// Renders (PDF, MP3) running at once on the blocking pool: one per core the process may
+    /// use, so a burst of messages never takes more CPU from the calls than that.
+    renders: Arc<Semaphore>,
+}
+
+/// Renders at once: the cores this process may run on (`taskset` counts).
+fn render_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 impl Worker {
@@ -222,8 +237,10 @@ impl Worker {
             spool,
             directory,
             transport,
-            composer: Composer::from_config(&config.smtp, &config.delivery)?,
+            composer: Arc::new(Composer::from_config(&config.smtp, &config.delivery)?),
             settings: Settings::from_config(config),
+            concurrency: config.delivery.concurrency.max(1) as usize,
+            renders: Arc::new(Semaphore::new(render_slots())),
             name: format!(
                 "{}:{}",
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "faxvox".into()),
@@ -267,37 +284,82 @@ impl Worker {
         let config = &config.into();
         let composer = Composer::from_config(&config.smtp, &config.delivery)?;
         let transport = Transport::from_config(&config.smtp, &config.delivery)?;
-        self.composer = composer;
+        self.composer = Arc::new(composer);
         self.transport = transport;
         self.settings = Settings::from_config(config);
+        self.concurrency = config.delivery.concurrency.max(1) as usize;
         Ok(())
     }
 
-    /// Claims and delivers due jobs one by one until none is due, and reports what became of
-    /// each. A job failing temporarily is due again only after its backoff, so a pass always
-    /// ends.
+    /// Jobs delivered at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Replaces the number of jobs delivered at once (at least 1).
+    pub fn with_concurrency(mut self, jobs: usize) -> Self {
+        self.concurrency = jobs.max(1);
+        self
+    }
+
+    /// Claims and delivers due jobs, up to [`Worker::concurrency`] at once, until none is due,
+    /// and reports what became of each (in the order they were claimed). A job failing
+    /// temporarily is due again only after its backoff, so a pass always ends. Whenever a
+    /// job ends the worker claims again, so a message committed during the pass joins it.
     pub async fn deliver_due(&self) -> WorkReport {
         let mut report = WorkReport::default();
+        let mut done: Vec<(usize, JobReport)> = Vec::new();
+        let mut running = tokio::task::JoinSet::new();
+        let mut claimed_count = 0usize;
+        let mut dry = false;
         loop {
-            let now = (self.clock)();
-            // Outbound faxes belong to the dialer (`crate::outbound::dialer`), not to email.
-            let claimed = match self
-                .spool
-                .claim_due_of(now, &self.name, self.lease, EMAILED)
-            {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) => {
-                    error!(error = %e, "cannot claim jobs");
-                    report.errors.push(e.to_string());
-                    break;
+            while !dry && running.len() < self.concurrency {
+                match self.claim().await {
+                    Ok(Some(claimed)) => {
+                        let seq = claimed_count;
+                        claimed_count += 1;
+                        let span = tracing::info_span!("job", job = %claimed.id);
+                        let worker = self.clone();
+                        running.spawn(
+                            async move { (seq, worker.deliver(claimed).await) }.instrument(span),
+                        );
+                    }
+                    Ok(None) => dry = true,
+                    Err(e) => {
+                        error!(error = %e, "cannot claim jobs");
+                        report.errors.push(e.to_string());
+                        dry = true;
+                    }
                 }
-            };
-            let span = tracing::info_span!("job", job = %claimed.id);
-            let job = self.deliver(claimed).instrument(span).await;
-            report.jobs.push(job);
+            }
+            match running.join_next().await {
+                Some(Ok(job)) => {
+                    done.push(job);
+                    // A slot is free: look for jobs committed meanwhile (unless claiming
+                    // failed: the next pass tries again).
+                    dry = !report.errors.is_empty();
+                }
+                Some(Err(e)) => {
+                    error!(error = %e, "a delivery task failed; its job is taken back when its claim lock is gone");
+                    report.errors.push(format!("delivery task failed: {e}"));
+                }
+                None => break,
+            }
         }
+        done.sort_by_key(|(seq, _)| *seq);
+        report.jobs = done.into_iter().map(|(_, job)| job).collect();
         report
+    }
+
+    /// Claims the next due job on the blocking pool (the claim writes and fsyncs its
+    /// manifest; the calls' media tasks share this runtime).
+    async fn claim(&self) -> Result<Option<Claimed>, SpoolError> {
+        let now = (self.clock)();
+        let spool = self.spool.clone();
+        let name = self.name.clone();
+        let lease = self.lease;
+        // Outbound faxes belong to the dialer (`crate::outbound::dialer`), not to email.
+        on_blocking(move || spool.claim_due_of(now, &name, lease, EMAILED)).await
     }
 
     /// One claimed job, from account lookup to the recorded result.
@@ -307,7 +369,15 @@ impl Worker {
         let mut notice = NoticeFacts::default();
         let result = self.attempt(&mut claimed, &mut notice).await;
         let outcome = match result {
-            Ok(note) => match self.spool.complete((self.clock)(), &claimed, &note) {
+            Ok(note) => match {
+                let (spool, now, c, n) = (
+                    self.spool.clone(),
+                    (self.clock)(),
+                    claimed.clone(),
+                    note.clone(),
+                );
+                on_blocking(move || spool.complete(now, &c, &n)).await
+            } {
                 Ok(()) => {
                     info!(note, "delivered");
                     JobOutcome::Delivered { note }
@@ -440,12 +510,21 @@ impl Worker {
                 }
             }
         };
-        if let Err(e) = self
-            .spool
-            .update_facts((self.clock)(), claimed, |f| record.store(f))
-        {
-            // The send happened; a lost lease means another worker has the job now.
-            error!(error = %e, "cannot record the delivery result in the job");
+        let stored = {
+            let (spool, now, mut c) = (self.spool.clone(), (self.clock)(), claimed.clone());
+            on_blocking(move || {
+                spool
+                    .update_facts(now, &mut c, |f| record.store(f))
+                    .map(|()| c)
+            })
+            .await
+        };
+        match stored {
+            Ok(c) => *claimed = c,
+            Err(e) => {
+                // The send happened; a lost lease means another worker has the job now.
+                error!(error = %e, "cannot record the delivery result in the job");
+            }
         }
         result
     }
@@ -507,6 +586,12 @@ impl Worker {
             stamp,
         };
         let span = tracing::Span::current();
+        // Bounded: a burst of messages encodes a few at a time, never one thread per message.
+        let _slot = self
+            .renders
+            .acquire()
+            .await
+            .map_err(|e| Failure::Temporary(format!("rendering stopped: {e}")))?;
         let rendered = tokio::task::spawn_blocking(move || {
             let _enter = span.enter();
             render::render(&input)
@@ -574,7 +659,11 @@ impl Worker {
             Failure::Permanent { reason, rejected } => (reason, true, rejected),
         };
         let now = (self.clock)();
-        match self.spool.fail(now, claimed, &error, permanent) {
+        let failed = {
+            let (spool, c, e) = (self.spool.clone(), claimed.clone(), error.clone());
+            on_blocking(move || spool.fail(now, &c, &e, permanent)).await
+        };
+        match failed {
             Ok(FailOutcome::Retrying { next_attempt }) => {
                 let next_attempt = format_rfc3339(next_attempt);
                 warn!(error, next_attempt, "delivery failed; will retry");
@@ -656,6 +745,15 @@ impl Worker {
                 format!("notice to {admin} refused: {reply}")
             }
         }
+    }
+}
+
+/// Runs `f` on the blocking pool (spool writes fsync). A panic in `f` is resumed here.
+async fn on_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("blocking spool task cancelled: {e}"),
     }
 }
 
