@@ -16,6 +16,9 @@
 //! (d) the voicemail attachment: MP3 of a 10 s message (`encode_mp3`, Standard: 16 kHz,
 //!     24 kbit/s) against the encoder as it was (`encode_mp3_reference`: FFT resampler, LAME
 //!     -q 5) and the floor of writing the WAV (`wav_bytes`), all in the same run.
+//! (e) an INVITE burst's route lookups: 2 000 `Directory::resolve` of one number started at
+//!     once on a SQLite file, through the route cache, against the reference the same lookups
+//!     straight from the database (`resolve_uncached`: three queries each on the pool).
 //!
 //! Whole run: about 2 minutes.
 
@@ -463,6 +466,49 @@ fn mp3_encode(c: &mut Criterion) {
     );
 }
 
+async fn route_burst(cached: bool) -> (Duration, Duration, Duration) {
+    let tmp = tempfile::tempdir_in(tmp_root()).unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("faxvox.db").display());
+    let directory = Directory::open(&url).await.unwrap();
+    directory
+        .add_account(&NewAccount::new("acme", vec!["alice@example.com".into()]))
+        .await
+        .unwrap();
+    directory
+        .add_line(&NewLine {
+            number: "+33299001122".into(),
+            account: "acme".into(),
+            kind: LineKind::Voicemail,
+            target: None,
+        })
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let lookups: Vec<_> = (0..2000)
+        .map(|_| {
+            let d = directory.clone();
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let r = if cached {
+                    d.resolve("+33299001122").await
+                } else {
+                    d.resolve_uncached("+33299001122").await
+                };
+                assert!(r.unwrap().is_some());
+                t.elapsed()
+            })
+        })
+        .collect();
+    let mut each = Vec::new();
+    for l in lookups {
+        each.push(l.await.unwrap());
+    }
+    let total = t0.elapsed();
+    each.sort();
+    directory.close().await;
+    (total, pct(&each, 0.5), pct(&each, 0.99))
+}
+
 fn main() {
     let tiff = fax_tiff_50k();
     let mut c = Criterion::default().configure_from_args().without_plots();
@@ -490,5 +536,18 @@ fn main() {
     );
     print_throughput("Maildir", &maildir);
     print_throughput("SMTP (aiosmtpd, tls=none)", &over_smtp);
+
+    let cached = rt.block_on(route_burst(true));
+    let uncached = rt.block_on(route_burst(false));
+    println!();
+    println!("== (e) 2000 route lookups started at once (SQLite file) ==");
+    for (name, (total, p50, p99)) in [("route cache", cached), ("database (reference)", uncached)] {
+        println!(
+            "{name:<22} all done in {:>7.1} ms; per lookup p50 {:>7.2} ms, p99 {:>7.2} ms",
+            ms(total),
+            ms(p50),
+            ms(p99)
+        );
+    }
     c.final_summary();
 }

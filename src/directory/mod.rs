@@ -17,6 +17,7 @@ use std::fmt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -215,11 +216,71 @@ pub enum Backend {
     Postgres,
 }
 
-/// Handle on the directory database. Cheap to clone (the pool is shared).
+/// Handle on the directory database. Cheap to clone (the pool and the route cache are
+/// shared).
 #[derive(Clone, Debug)]
 pub struct Directory {
     pool: AnyPool,
     backend: Backend,
+    routes: Arc<RouteCache>,
+}
+
+/// How long a resolved route is served from memory. Changes made through this process's
+/// [`Directory`] clear the cache at once; changes made by another process (`faxvox account` on
+/// the same database, another gateway on PostgreSQL) are seen after at most this long.
+pub const ROUTE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Recently resolved routes, so that a burst of INVITEs to the same numbers does not queue
+/// three queries per call on the database pool. Only numbers that resolved are kept (a number
+/// added by another process answers at once); concurrent misses of one number make one lookup.
+#[derive(Debug, Default)]
+struct RouteCache {
+    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, Route)>>,
+    /// One lookup at a time per number missing from the cache.
+    inflight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Bumped by every change made through this process: a lookup that started before a
+    /// change does not store its (maybe stale) result.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl RouteCache {
+    fn get(&self, number: &str) -> Option<Route> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        match entries.get(number) {
+            Some((at, route)) if at.elapsed() < ROUTE_TTL => Some(route.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, number: &str, route: &Route, generation: u64) {
+        use std::sync::atomic::Ordering;
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        if entries.len() >= 10_000 {
+            entries.retain(|_, (at, _)| at.elapsed() < ROUTE_TTL);
+        }
+        entries.insert(
+            number.to_string(),
+            (std::time::Instant::now(), route.clone()),
+        );
+    }
+
+    fn clear(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        entries.clear();
+    }
+
+    fn gate(&self, number: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if inflight.len() >= 10_000 {
+            inflight.retain(|_, m| Arc::strong_count(m) > 1);
+        }
+        inflight.entry(number.to_string()).or_default().clone()
+    }
 }
 
 /// How to reach the database, worked out from the configured URL.
@@ -481,7 +542,11 @@ impl Directory {
             make_db_private(file);
         }
         migrations::migrator().await?.run(&pool).await?;
-        Ok(Directory { pool, backend })
+        Ok(Directory {
+            pool,
+            backend,
+            routes: Arc::default(),
+        })
     }
 
     /// The connection pool, for modules that keep their own tables in the same database
@@ -505,6 +570,13 @@ impl Directory {
     /// Ids are unique regardless of case (`Acme` and `acme` would confuse operators), emails
     /// keep their order (the first is the main recipient).
     pub async fn add_account(&self, new: &NewAccount) -> Result<Account> {
+        self.routes.clear();
+        let result = self.add_account_uncached(new).await;
+        self.routes.clear();
+        result
+    }
+
+    async fn add_account_uncached(&self, new: &NewAccount) -> Result<Account> {
         validate::check_account_id(&new.id)?;
         let name = validate::normalize_name(new.name.as_deref().unwrap_or(""))?;
         let time_zone = validate::normalize_time_zone(&new.time_zone)?;
@@ -620,6 +692,13 @@ impl Directory {
     /// An alias must point at an existing fax or voicemail line of the same account: never at
     /// another alias, so there are no chains and no loops, and resolving takes one step.
     pub async fn add_line(&self, new: &NewLine) -> Result<Line> {
+        self.routes.clear();
+        let result = self.add_line_uncached(new).await;
+        self.routes.clear();
+        result
+    }
+
+    async fn add_line_uncached(&self, new: &NewLine) -> Result<Line> {
         let number = validate::normalize_number(&new.number)?;
         let target = match (new.kind, &new.target) {
             (LineKind::Alias, None) => return Err(DirectoryError::MissingTarget(number)),
@@ -736,19 +815,44 @@ impl Directory {
     /// Sets (or with `None` clears) the greeting file of a line; returns the updated line.
     pub async fn set_greeting(&self, number: &str, greeting: Option<&str>) -> Result<Line> {
         let normalized = validate::normalize_number(number)?;
+        self.routes.clear();
         sqlx::query("UPDATE lines SET greeting = $1 WHERE number = $2")
             .bind(greeting)
             .bind(&normalized)
             .execute(&self.pool)
             .await?;
+        self.routes.clear();
         self.line(&normalized)
             .await?
             .ok_or(DirectoryError::UnknownLine(normalized))
     }
 
     /// Where a call to `number` goes: the answering line (an alias is followed to its target)
-    /// and the account that gets the message. `None` when the number is not ours.
+    /// and the account that gets the message. `None` when the number is not ours. Served
+    /// from the route cache for [`ROUTE_TTL`] (see there for what that means for changes).
     pub async fn resolve(&self, number: &str) -> Result<Option<Route>> {
+        if let Some(route) = self.routes.get(number) {
+            return Ok(Some(route));
+        }
+        let gate = self.routes.gate(number);
+        let _one = gate.lock().await;
+        if let Some(route) = self.routes.get(number) {
+            return Ok(Some(route));
+        }
+        let generation = self
+            .routes
+            .generation
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let route = self.resolve_uncached(number).await?;
+        if let Some(r) = &route {
+            self.routes.put(number, r, generation);
+        }
+        Ok(route)
+    }
+
+    /// [`Directory::resolve`] straight from the database (the benchmark's reference).
+    #[doc(hidden)]
+    pub async fn resolve_uncached(&self, number: &str) -> Result<Option<Route>> {
         let Some(dialled) = self.line(number).await? else {
             return Ok(None);
         };
@@ -793,6 +897,72 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A burst of lookups of one number makes one database lookup; a change made through the
+    /// directory is seen by the next lookup; unknown numbers are never cached; another
+    /// process's change is seen once the entry is older than [`ROUTE_TTL`].
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn route_cache_serves_bursts_and_follows_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", tmp.path().join("d.db").display());
+        let dir = Directory::open(&url).await.unwrap();
+        dir.add_account(&NewAccount::new("acme", vec!["a@example.com".into()]))
+            .await
+            .unwrap();
+        let line = |number: &str, kind, target: Option<&str>| NewLine {
+            number: number.into(),
+            account: "acme".into(),
+            kind,
+            target: target.map(str::to_string),
+        };
+        dir.add_line(&line("+33299001122", LineKind::Voicemail, None))
+            .await
+            .unwrap();
+        let lookups: Vec<_> = (0..200)
+            .map(|_| {
+                let d = dir.clone();
+                tokio::spawn(async move { d.resolve("+33299001122").await })
+            })
+            .collect();
+        for l in lookups {
+            let route = l.await.unwrap().unwrap().unwrap();
+            assert_eq!(route.line.kind, LineKind::Voicemail);
+            assert_eq!(route.account.id, "acme");
+        }
+        assert_eq!(dir.routes.entries.lock().unwrap().len(), 1);
+
+        // Unknown: not cached, so adding the line answers at once.
+        assert!(dir.resolve("+33299001133").await.unwrap().is_none());
+        dir.add_line(&line("+33299001133", LineKind::Alias, Some("+33299001122")))
+            .await
+            .unwrap();
+        let alias = dir.resolve("+33299001133").await.unwrap().unwrap();
+        assert!(alias.via_alias());
+
+        // A change through this directory clears the cache.
+        dir.set_greeting("+33299001122", Some("hello.wav"))
+            .await
+            .unwrap();
+        let route = dir.resolve("+33299001122").await.unwrap().unwrap();
+        assert_eq!(route.line.greeting.as_deref(), Some("hello.wav"));
+
+        // Another process (a second pool on the file) changes the line: served from the cache
+        // until the entry is ROUTE_TTL old, then read again.
+        let other = Directory::open(&url).await.unwrap();
+        other.set_greeting("+33299001122", None).await.unwrap();
+        let cached = dir.resolve("+33299001122").await.unwrap().unwrap();
+        assert_eq!(cached.line.greeting.as_deref(), Some("hello.wav"));
+        dir.routes
+            .entries
+            .lock()
+            .unwrap()
+            .values_mut()
+            .for_each(|(at, _)| *at -= ROUTE_TTL);
+        let fresh = dir.resolve("+33299001122").await.unwrap().unwrap();
+        assert_eq!(fresh.line.greeting, None);
+        other.close().await;
+        dir.close().await;
+    }
 
     #[test]
     fn urls() {

@@ -367,7 +367,8 @@ impl Worker {
         let kind = claimed.manifest.kind;
         info!(kind = %kind, attempt = claimed.attempt, "delivering");
         let mut notice = NoticeFacts::default();
-        let result = self.attempt(&mut claimed, &mut notice).await;
+        let mut delivery = None;
+        let result = self.attempt(&mut claimed, &mut notice, &mut delivery).await;
         let outcome = match result {
             Ok(note) => match {
                 let (spool, now, c, n) = (
@@ -376,7 +377,8 @@ impl Worker {
                     claimed.clone(),
                     note.clone(),
                 );
-                on_blocking(move || spool.complete(now, &c, &n)).await
+                on_blocking(move || spool.complete_with_facts(now, &c, &n, |f| store(delivery, f)))
+                    .await
             } {
                 Ok(()) => {
                     info!(note, "delivered");
@@ -389,7 +391,10 @@ impl Worker {
                     }
                 }
             },
-            Err(failure) => self.record_failure(&claimed, failure, notice).await,
+            Err(failure) => {
+                self.record_failure(&claimed, failure, notice, delivery)
+                    .await
+            }
         };
         JobReport {
             job: claimed.id.to_string(),
@@ -399,10 +404,12 @@ impl Worker {
     }
 
     /// Everything up to the SMTP result; `Ok` carries the delivery note.
+    /// `delivery` gets the delivery record once the email was sent (accepted or not).
     async fn attempt(
         &self,
         claimed: &mut Claimed,
         notice: &mut NoticeFacts,
+        delivery: &mut Option<DeliveryRecord>,
     ) -> Result<String, Failure> {
         let facts = JobFacts::from_map(claimed.facts()).map_err(|e| permanent(e.to_string()))?;
         notice.account_name = facts.account.clone().unwrap_or_default();
@@ -510,22 +517,8 @@ impl Worker {
                 }
             }
         };
-        let stored = {
-            let (spool, now, mut c) = (self.spool.clone(), (self.clock)(), claimed.clone());
-            on_blocking(move || {
-                spool
-                    .update_facts(now, &mut c, |f| record.store(f))
-                    .map(|()| c)
-            })
-            .await
-        };
-        match stored {
-            Ok(c) => *claimed = c,
-            Err(e) => {
-                // The send happened; a lost lease means another worker has the job now.
-                error!(error = %e, "cannot record the delivery result in the job");
-            }
-        }
+        // Stored with the attempt's outcome, in the same manifest write.
+        *delivery = Some(record);
         result
     }
 
@@ -653,6 +646,7 @@ impl Worker {
         claimed: &Claimed,
         failure: Failure,
         notice: NoticeFacts,
+        delivery: Option<DeliveryRecord>,
     ) -> JobOutcome {
         let (error, permanent, rejected) = match failure {
             Failure::Temporary(e) => (e, false, Vec::new()),
@@ -661,7 +655,10 @@ impl Worker {
         let now = (self.clock)();
         let failed = {
             let (spool, c, e) = (self.spool.clone(), claimed.clone(), error.clone());
-            on_blocking(move || spool.fail(now, &c, &e, permanent)).await
+            on_blocking(move || {
+                spool.fail_with_facts(now, &c, &e, permanent, |f| store(delivery, f))
+            })
+            .await
         };
         match failed {
             Ok(FailOutcome::Retrying { next_attempt }) => {
@@ -745,6 +742,13 @@ impl Worker {
                 format!("notice to {admin} refused: {reply}")
             }
         }
+    }
+}
+
+/// Writes the attempt's delivery record (if the email was sent) into the job's facts.
+fn store(delivery: Option<DeliveryRecord>, facts: &mut serde_json::Map<String, serde_json::Value>) {
+    if let Some(record) = delivery {
+        record.store(facts);
     }
 }
 

@@ -293,7 +293,20 @@ impl Spool {
     /// `sending` → `delivered`: the hand-off is confirmed. `note` is the proof
     /// (e.g. the SMTP reply) shown to the admin.
     pub fn complete(&self, now: SystemTime, claimed: &Claimed, note: &str) -> Result<()> {
+        self.complete_with_facts(now, claimed, note, |_| {})
+    }
+
+    /// [`Spool::complete`] with the job's facts changed in the same manifest write (the
+    /// delivery record): one write, two fsyncs, less per delivery.
+    pub fn complete_with_facts(
+        &self,
+        now: SystemTime,
+        claimed: &Claimed,
+        note: &str,
+        facts: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<()> {
         self.with_lease(now, claimed, |m| {
+            facts(&mut m.facts);
             m.transition(
                 now,
                 JobState::Delivered {
@@ -316,9 +329,22 @@ impl Spool {
         error: &str,
         permanent: bool,
     ) -> Result<FailOutcome> {
+        self.fail_with_facts(now, claimed, error, permanent, |_| {})
+    }
+
+    /// [`Spool::fail`] with the job's facts changed in the same manifest write.
+    pub fn fail_with_facts(
+        &self,
+        now: SystemTime,
+        claimed: &Claimed,
+        error: &str,
+        permanent: bool,
+        facts: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<FailOutcome> {
         let retry = self.opts.retry;
         let mut outcome = None;
         self.with_lease(now, claimed, |m| {
+            facts(&mut m.facts);
             m.last_error = Some(error.to_string());
             let first = m.first_attempt.unwrap_or(now);
             let (state, note, out) = if permanent {

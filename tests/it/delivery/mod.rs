@@ -1,4 +1,5 @@
 //! Email composition, Maildir and SMTP delivery.
 
+mod burst;
 mod compose;
 mod smtp;
