@@ -1,5 +1,5 @@
-//! The delivery worker: takes due jobs from the spool one by one and turns each into an email
-//! that reaches the account's mailboxes, or into a precise reason why not.
+//! The delivery worker: takes due jobs from the spool, up to `delivery.concurrency` at once, and
+//! turns each into an email that reaches the account's mailboxes, or into a precise reason why not.
 //!
 //! For every claimed job: look up the account (the job's `account` fact, else the called
 //! number), render the attachment into the job folder ([`render`]: TIFF → `fax.pdf`, WAV →
@@ -370,16 +370,7 @@ impl Worker {
         let mut delivery = None;
         let result = self.attempt(&mut claimed, &mut notice, &mut delivery).await;
         let outcome = match result {
-            Ok(note) => match {
-                let (spool, now, c, n) = (
-                    self.spool.clone(),
-                    (self.clock)(),
-                    claimed.clone(),
-                    note.clone(),
-                );
-                on_blocking(move || spool.complete_with_facts(now, &c, &n, |f| store(delivery, f)))
-                    .await
-            } {
+            Ok(note) => match self.complete(&claimed, &note, delivery).await {
                 Ok(()) => {
                     info!(note, "delivered");
                     JobOutcome::Delivered { note }
@@ -401,6 +392,22 @@ impl Worker {
             kind: kind.to_string(),
             outcome,
         }
+    }
+
+    /// `sending` → `delivered`, with the delivery record, on the blocking pool.
+    async fn complete(
+        &self,
+        claimed: &Claimed,
+        note: &str,
+        delivery: Option<DeliveryRecord>,
+    ) -> Result<(), SpoolError> {
+        let (spool, now, c, n) = (
+            self.spool.clone(),
+            (self.clock)(),
+            claimed.clone(),
+            note.to_string(),
+        );
+        on_blocking(move || spool.complete_with_facts(now, &c, &n, |f| store(delivery, f))).await
     }
 
     /// Everything up to the SMTP result; `Ok` carries the delivery note.
