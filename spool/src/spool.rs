@@ -754,8 +754,13 @@ impl Spool {
         match read_manifest(&dir, id) {
             Ok(ManifestRead::Ok(m)) => {
                 let abandoned = self.abandoned(&dir, &m.state);
-                self.index()
-                    .place(&m.id, m.kind, m.created, &m.state, abandoned);
+                let mut ix = self.index();
+                ix.place(&m.id, m.kind, m.created, &m.state, abandoned);
+                if matches!(m.state, JobState::Sending { .. }) && !abandoned {
+                    // Held by a live worker that is not one of this process's claims (those
+                    // are indexed by the claim itself, never read here while held).
+                    ix.foreign_sending.insert(m.id.clone());
+                }
             }
             Ok(ManifestRead::Broken(_)) => self.index().place_broken(id),
             Ok(ManifestRead::Gone) => self.index().forget(id),
@@ -772,16 +777,29 @@ impl Spool {
     /// without an outcome are read again.
     fn refresh_index(&self) -> Result<()> {
         let changed = index::read_changed(&self.quarantine);
-        let full = {
+        let (full, periodic) = {
             let ix = self.index();
-            !ix.built
-                || ix.changed != changed
-                || ix
-                    .scanned_at
-                    .is_none_or(|t| t.elapsed() >= index::RESCAN_EVERY)
+            (
+                !ix.built || ix.changed != changed,
+                ix.scanned_at
+                    .is_none_or(|t| t.elapsed() >= index::RESCAN_EVERY),
+            )
         };
         if full {
             self.full_scan(changed)?;
+        } else if periodic {
+            // What other processes may have changed without a word: folders this process has
+            // not seen (names only), and the jobs their workers hold (taken back if the
+            // worker died). Nothing else is read again.
+            self.scan_new(true)?;
+            let foreign = {
+                let mut ix = self.index();
+                ix.scanned_at = Some(std::time::Instant::now());
+                std::mem::take(&mut ix.foreign_sending)
+            };
+            for id in foreign {
+                self.reindex(&id);
+            }
         }
         let recheck = std::mem::take(&mut self.index().recheck);
         for id in recheck {
@@ -816,9 +834,9 @@ impl Spool {
     /// When the spool root changed since the last look (a job committed or purged, maybe by
     /// another process): indexes the job folders this process has not seen. Returns whether
     /// it found any.
-    fn scan_new(&self) -> Result<bool> {
+    fn scan_new(&self, force: bool) -> Result<bool> {
         let root_mtime = fs::metadata(&self.root).and_then(|m| m.modified()).ok();
-        if root_mtime.is_some() && self.index().root_mtime == root_mtime {
+        if !force && root_mtime.is_some() && self.index().root_mtime == root_mtime {
             return Ok(false);
         }
         let live = self.live_ids()?;

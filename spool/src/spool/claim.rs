@@ -112,7 +112,7 @@ impl Spool {
                 // Nothing due in the index: look for jobs other processes committed, once.
                 None if !looked_for_new => {
                     looked_for_new = true;
-                    match self.scan_new() {
+                    match self.scan_new(false) {
                         Ok(true) => continue,
                         Ok(false) => break None,
                         Err(e) => {

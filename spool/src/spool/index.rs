@@ -6,8 +6,10 @@
 //! first claim and kept up to date by this process's own state changes (commit, claim,
 //! complete, fail, admin operations, quarantine, purge). What other processes change is
 //! picked up by a scan of the new folder names when the spool root changed and the index has
-//! nothing due, at once when another process ran an admin operation (it rewrites
-//! [`CHANGED_FILE`]), and by a full scan every [`RESCAN_EVERY`] as a safety net.
+//! nothing due, by a full scan at once when another process ran an admin operation (it
+//! rewrites [`CHANGED_FILE`]), and every [`RESCAN_EVERY`] by a scan of the folder names and a
+//! look at the jobs other processes' workers hold (taken back if their worker died). No claim
+//! reads the manifests of the whole queue again.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
@@ -24,8 +26,9 @@ use crate::manifest::{JobKind, JobState, Manifest};
 /// so that the other processes on the spool rescan it at their next claim.
 pub(super) const CHANGED_FILE: &str = ".changed";
 
-/// A full rescan at most this often, for what other processes changed without telling (a
-/// job of another process's worker that died, a foreign retry schedule).
+/// How often the folder names are scanned and other processes' claims looked at, for what
+/// other processes changed without telling (a job committed while this index had work, a
+/// claim whose worker died).
 pub(super) const RESCAN_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where one indexed job waits.
@@ -53,6 +56,9 @@ pub(super) struct DueIndex {
     delivered: HashSet<JobId>,
     /// Jobs to read again before the next claim: a claim dropped without an outcome.
     pub(super) recheck: Vec<JobId>,
+    /// `sending` jobs held by another process's live worker, read again every
+    /// [`RESCAN_EVERY`] (taken back if that worker died).
+    pub(super) foreign_sending: HashSet<JobId>,
     /// The spool root's mtime at the last scan of its names.
     pub(super) root_mtime: Option<SystemTime>,
     /// The content of [`CHANGED_FILE`] at the last full scan.
@@ -168,6 +174,7 @@ impl DueIndex {
         self.waiting.clear();
         self.slots.clear();
         self.known.clear();
+        self.foreign_sending.clear();
         self.delivered.retain(|id| live.binary_search(id).is_ok());
     }
 
