@@ -62,6 +62,11 @@ pub struct Common {
     /// Calls in progress at once.
     #[arg(long, default_value_t = 1)]
     pub concurrency: u32,
+    /// New calls started per second at most (0: all at once). 2 000 INVITEs sent in the same
+    /// millisecond all wait, time out and are resent together; a ramp (10 s for 2 000 at the
+    /// default) still has them all in progress at once, since each call lasts longer.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
     /// Give up on a call after this many seconds.
     #[arg(long, default_value_t = 600)]
     pub timeout_secs: u64,
@@ -230,6 +235,9 @@ pub fn run(cmd: CallCommand, config: &Config) -> anyhow::Result<ExitCode> {
             )
         }
     };
+    if common.rate.is_nan() || common.rate < 0.0 {
+        bail!("--rate must be a number of calls per second, 0 or more");
+    }
     if !common.to.starts_with("sip:") {
         bail!("--to must be a SIP URI like sip:+33123456789@127.0.0.1:5060");
     }
@@ -275,8 +283,16 @@ async fn place_calls(
     let sem = Arc::new(Semaphore::new(common.concurrency.max(1) as usize));
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let mut pace = (common.rate.is_finite() && common.rate > 0.0).then(|| {
+        let mut every = tokio::time::interval(Duration::from_secs_f64(1.0 / common.rate));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every
+    });
     for index in 0..common.calls {
         let permit = sem.clone().acquire_owned().await?;
+        if let Some(every) = pace.as_mut() {
+            every.tick().await;
+        }
         let (stack, ports, payload, common, config) = (
             stack.clone(),
             ports.clone(),
