@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 use tracing::info;
@@ -78,6 +78,9 @@ pub struct DialResult {
     pub report: Option<DriveReport>,
     /// The media outcome (fax report, RTP counters) of an answered call.
     pub media: Option<MediaOutcome>,
+    /// Wall-clock time the call was started (just before its INVITE was built): the origin of
+    /// the report's durations, so a caller can put them on the same clock as a mail server.
+    pub started_at: Option<SystemTime>,
 }
 
 impl DialResult {
@@ -113,6 +116,7 @@ impl DialResult {
 pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> DialResult {
     let call_id = req.call_id.as_str();
     let start = tokio::time::Instant::now();
+    let started_at = SystemTime::now();
     let sockets = match ports.bind() {
         Ok(s) => s,
         Err(e) => return DialResult::failed(call_id, None, format!("no media port: {e}")),
@@ -161,9 +165,17 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
     let (mut leg, status, answer) = match outgoing {
         Ok(o) => (o.leg, o.status, o.sdp),
         Err(StackError::Rejected { status, reason }) => {
-            return DialResult::failed(call_id, Some(status), reason)
+            return DialResult {
+                started_at: Some(started_at),
+                ..DialResult::failed(call_id, Some(status), reason)
+            }
         }
-        Err(e) => return DialResult::failed(call_id, None, e.to_string()),
+        Err(e) => {
+            return DialResult {
+                started_at: Some(started_at),
+                ..DialResult::failed(call_id, None, e.to_string())
+            }
+        }
     };
     call.on_invite_response(start.elapsed(), status, answer.as_deref());
     let role = match &req.payload {
@@ -206,5 +218,6 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
         answered: true,
         report: Some(report),
         media: Some(outcome),
+        started_at: Some(started_at),
     }
 }

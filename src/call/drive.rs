@@ -22,6 +22,9 @@ pub struct DriveReport {
     /// Time from the start of `drive` to the 200 OK of the initial INVITE (inbound) or the
     /// start of the media (outbound).
     pub answered_after: Option<Duration>,
+    /// Time from the start of `drive` to the hang-up: ours (the media finished) or the peer's
+    /// BYE, before the BYE transaction completes; `None` if neither happened.
+    pub hung_up_after: Option<Duration>,
     /// Time from the start of `drive` to the end.
     pub ended_after: Duration,
     /// The media was switched to T.38 at some point.
@@ -59,6 +62,7 @@ pub async fn drive<L: Leg>(
                 }
                 Action::Terminated(reason) => {
                     report.reason = Some(*reason);
+                    report.hung_up_after.get_or_insert(now());
                 }
                 Action::SendResponse {
                     txn: ServerTxn::Invite,
@@ -99,6 +103,7 @@ pub async fn drive<L: Leg>(
                 }
                 Some(MediaEvent::Finished) => {
                     debug!(call_id = %call.call_id(), "media finished: hanging up");
+                    report.hung_up_after.get_or_insert(now());
                     call.hangup(now());
                 }
                 Some(MediaEvent::Dtmf(digit)) => {
@@ -106,6 +111,7 @@ pub async fn drive<L: Leg>(
                 }
                 None => {
                     media_open = false;
+                    report.hung_up_after.get_or_insert(now());
                     call.hangup(now());
                 }
             },

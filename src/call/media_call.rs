@@ -223,7 +223,8 @@ pub struct MediaOutcome {
     pub voicemail: Option<Outcome>,
     /// A voicemail call turned into a fax reception on CNG (or a T.38 re-INVITE).
     pub became_fax: bool,
-    /// Play role: the audio, digits and tail were all sent before the hang-up.
+    /// Play role: the audio and digits were all sent before the hang-up (the tail need not
+    /// be: a voicemail hangs up on its own after the stop digit, often within the tail).
     pub played_to_end: bool,
     /// Play role: the recording of what was heard, finalised.
     pub recording: Option<PathBuf>,
@@ -1370,7 +1371,11 @@ impl MediaCall {
                 }
             }
             Session::Play(p) => {
-                played_to_end = p.done;
+                played_to_end = p.done
+                    || (p.beep.is_none()
+                        && p.pos >= p.audio.len()
+                        && p.dtmf.is_none()
+                        && p.plan.is_none());
                 beep_heard = p.beep_heard;
                 if let Some(rec) = p.record.take() {
                     match rec.finish() {
@@ -1820,6 +1825,46 @@ mod tests {
         let out = call.finish(now);
         assert!(out.played_to_end);
         assert_eq!(out.beep_heard, None);
+    }
+
+    /// A voicemail hangs up on its own shortly after the stop digit, often within the
+    /// caller's tail: the message and the digit were sent, so the caller played to the end.
+    /// Hung up during the audio, it did not.
+    #[test]
+    fn a_hang_up_in_the_tail_still_counts_as_played_to_end() {
+        let play = || {
+            let mut call = MediaCall::new(
+                "tail".into(),
+                MediaRole::Play {
+                    audio: vec![1000; 1600],
+                    dtmf: Some("#".into()),
+                    dtmf_at: None,
+                    tail: ms(500),
+                    record: None,
+                    wait_beep: None,
+                },
+                MediaSettings::default(),
+            );
+            call.apply(Duration::ZERO, media(Some(audio(B_RTP, Law::Ulaw)), None));
+            call
+        };
+        // 200 ms of audio, then the digit (160 ms + 100 ms gap), then 500 ms of tail.
+        let run = |call: &mut MediaCall, until: Duration| {
+            let mut now = Duration::ZERO;
+            while !call.is_finished() && now < until {
+                call.handle_tick(now);
+                drain(call);
+                now += TICK;
+            }
+            now
+        };
+        let mut call = play();
+        let now = run(&mut call, ms(600));
+        assert!(!call.is_finished(), "still in the tail at {now:?}");
+        assert!(call.finish(now).played_to_end);
+        let mut call = play();
+        let now = run(&mut call, ms(100));
+        assert!(!call.finish(now).played_to_end, "cut during the audio");
     }
 
     /// One 20 ms RTP packet of silence.

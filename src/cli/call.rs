@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use rand::Rng;
@@ -62,6 +62,11 @@ pub struct Common {
     /// Calls in progress at once.
     #[arg(long, default_value_t = 1)]
     pub concurrency: u32,
+    /// New calls started per second at most (0: all at once). 2 000 INVITEs sent in the same
+    /// millisecond all wait, time out and are resent together; a ramp (10 s for 2 000 at the
+    /// default) still has them all in progress at once, since each call lasts longer.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
     /// Give up on a call after this many seconds.
     #[arg(long, default_value_t = 600)]
     pub timeout_secs: u64,
@@ -142,6 +147,20 @@ struct CallResult {
     /// Voice calls waiting for the beep: when it was heard (seconds of media), `null` when not
     /// waiting or none came before the limit.
     beep_secs: Option<f64>,
+    /// Wall-clock times in Unix seconds, to set against the gateway's and the mail server's
+    /// clocks (e.g. hang-up to email): the INVITE was sent…
+    invite_at: Option<f64>,
+    /// …the call was answered (its media started)…
+    answered_at: Option<f64>,
+    /// …voice: the message started playing (beep heard, the wait given up, or at once)…
+    play_at: Option<f64>,
+    /// …the call was hung up (our BYE after the tail, or the peer's BYE)…
+    hangup_at: Option<f64>,
+    /// …and the call was over (its BYE transaction done).
+    ended_at: Option<f64>,
+    /// Voice played to the end: how much longer than the audio, digits and tail the playing
+    /// took, in seconds (to a tick or two): a caller that keeps up stays near 0.
+    late_secs: Option<f64>,
 }
 
 /// The JSON summary line.
@@ -153,6 +172,9 @@ struct Summary {
     wall_secs: f64,
     mean_call_secs: f64,
     pages: u64,
+    /// Voice: the median and the worst `late_secs` of the calls played to the end.
+    late_secs_p50: Option<f64>,
+    late_secs_max: Option<f64>,
 }
 
 #[derive(Clone)]
@@ -213,6 +235,9 @@ pub fn run(cmd: CallCommand, config: &Config) -> anyhow::Result<ExitCode> {
             )
         }
     };
+    if common.rate.is_nan() || common.rate < 0.0 {
+        bail!("--rate must be a number of calls per second, 0 or more");
+    }
     if !common.to.starts_with("sip:") {
         bail!("--to must be a SIP URI like sip:+33123456789@127.0.0.1:5060");
     }
@@ -258,8 +283,16 @@ async fn place_calls(
     let sem = Arc::new(Semaphore::new(common.concurrency.max(1) as usize));
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let mut pace = (common.rate.is_finite() && common.rate > 0.0).then(|| {
+        let mut every = tokio::time::interval(Duration::from_secs_f64(1.0 / common.rate));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every
+    });
     for index in 0..common.calls {
         let permit = sem.clone().acquire_owned().await?;
+        if let Some(every) = pace.as_mut() {
+            every.tick().await;
+        }
         let (stack, ports, payload, common, config) = (
             stack.clone(),
             ports.clone(),
@@ -317,6 +350,15 @@ async fn place_calls(
             results.iter().map(|r| r.secs).sum::<f64>() / results.len() as f64
         },
         pages: results.iter().filter_map(|r| r.pages).map(u64::from).sum(),
+        late_secs_p50: None,
+        late_secs_max: None,
+    };
+    let mut late: Vec<f64> = results.iter().filter_map(|r| r.late_secs).collect();
+    late.sort_by(f64::total_cmp);
+    let summary = Summary {
+        late_secs_p50: late.get(late.len() / 2).copied(),
+        late_secs_max: late.last().copied(),
+        ..summary
     };
     println!("{}", serde_json::to_string(&summary)?);
     stack.shutdown();
@@ -338,8 +380,31 @@ impl CallResult {
             rtp_sent: 0,
             rtp_received: 0,
             beep_secs: None,
+            invite_at: None,
+            answered_at: None,
+            play_at: None,
+            hangup_at: None,
+            ended_at: None,
+            late_secs: None,
         }
     }
+}
+
+/// Unix seconds of `origin + offset`.
+fn unix_secs(origin: SystemTime, offset: Duration) -> f64 {
+    (origin + offset)
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+/// How long the media takes to send `n` RFC 4733 digits: the media call's 160 ms digits
+/// (each with its two repeated end packets, 40 ms) and the 100 ms gaps between them.
+fn digits_secs(n: usize) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    n as f64 * (0.160 + 0.040) + (n - 1) as f64 * 0.100
 }
 
 /// One call through [`crate::call::dial`], reported as a [`CallResult`].
@@ -412,8 +477,35 @@ async fn one_call(
     };
     let result = dial::dial(stack, ports, &request).await;
     let (Some(report), Some(outcome)) = (&result.report, &result.media) else {
-        return CallResult::failed(index, call_id, result.status, &result.reason);
+        let mut r = CallResult::failed(index, call_id, result.status, &result.reason);
+        r.invite_at = result.started_at.map(|t| unix_secs(t, Duration::ZERO));
+        return r;
     };
+    // The playing starts at the answer, or once the beep was heard (or waited for in vain).
+    let play_offset = match payload {
+        Payload::Voice { wait_beep, .. } => {
+            Some(outcome.beep_heard.or(*wait_beep).unwrap_or_default())
+        }
+        Payload::Fax { .. } => None,
+    };
+    let late_secs = match payload {
+        Payload::Voice {
+            audio, dtmf, tail, ..
+        } if outcome.played_to_end => {
+            let nominal = audio.len() as f64 / 8000.0
+                + digits_secs(dtmf.as_deref().map_or(0, |d| d.chars().count()))
+                + tail.as_secs_f64();
+            report
+                .hung_up_after
+                .zip(report.answered_after)
+                .zip(play_offset)
+                .map(|((hung_up, answered), play)| {
+                    hung_up.saturating_sub(answered + play).as_secs_f64() - nominal
+                })
+        }
+        _ => None,
+    };
+    let at = |offset: Option<Duration>| result.started_at.zip(offset).map(|(t, o)| unix_secs(t, o));
     let (ok, pages, fax_result) = match (payload, &outcome.fax) {
         (Payload::Fax { .. }, Some(r)) => (r.success, Some(r.pages), Some(r.result_text.clone())),
         (Payload::Fax { .. }, None) => (false, Some(0), None),
@@ -432,5 +524,14 @@ async fn one_call(
         rtp_sent: outcome.rtp.packets_sent,
         rtp_received: outcome.rtp.packets_received,
         beep_secs: outcome.beep_heard.map(|d| d.as_secs_f64()),
+        invite_at: at(Some(Duration::ZERO)),
+        answered_at: at(report.answered_after),
+        play_at: at(report
+            .answered_after
+            .zip(play_offset)
+            .map(|(answered, play)| answered + play)),
+        hangup_at: at(report.hung_up_after),
+        ended_at: at(Some(report.ended_after)),
+        late_secs,
     }
 }

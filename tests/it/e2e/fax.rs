@@ -119,11 +119,15 @@ fn fax_over_g711_and_t38_arrives_as_identical_pdf_pages() {
         eprintln!("{name}: the {} page, pixel for pixel", sends[which].0);
     }
 
-    let records = gw.call_records();
-    let faxes = records
-        .iter()
-        .filter(|r| r.kind.as_deref() == Some("fax"))
-        .count();
+    // A record is written after the commit that wakes delivery: it may follow the email.
+    let fax_records = |records: &[support::gateway::CallRecord]| {
+        records
+            .iter()
+            .filter(|r| r.kind.as_deref() == Some("fax"))
+            .count()
+    };
+    let records = gw.wait_records(Duration::from_secs(10), |r| fax_records(r) >= 2);
+    let faxes = fax_records(&records);
     assert!(faxes >= 2, "call records: {records:?}");
     gw.assert_alive("after the faxes");
 }

@@ -172,7 +172,10 @@ fn a_caller_who_says_nothing_leaves_a_missed_call_email() {
             || text.contains("+33 6 12 34 56 78"),
         "the missed-call email does not name the caller:\n{text}"
     );
-    let recs = gw.call_records();
+    // The record is written after the commit that wakes delivery: it may follow the email.
+    let recs = gw.wait_records(Duration::from_secs(10), |recs| {
+        recs.iter().any(|r| r.kind.as_deref() == Some("missed"))
+    });
     assert!(
         recs.iter().any(|r| r.kind.as_deref() == Some("missed")),
         "no missed call record: {recs:?}"
@@ -218,7 +221,8 @@ fn a_caller_asking_for_privacy_is_withheld() {
             "{leak:?} leaked into the email:\n{text}"
         );
     }
-    let recs = gw.call_records();
+    // The record is written after the commit that wakes delivery: it may follow the email.
+    let recs = gw.wait_records(Duration::from_secs(10), |recs| !recs.is_empty());
     assert_eq!(recs.len(), 1, "{recs:?}");
     let caller = recs[0].caller.clone().unwrap_or_default();
     assert!(

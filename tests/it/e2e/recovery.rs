@@ -75,11 +75,15 @@ fn a_message_interrupted_by_a_crash_is_delivered_after_restart() {
         r >= 0.8,
         "recovered audio does not match what was played (r = {r:.3})"
     );
+    // Recovery commits the message (delivery may send it at once), then logs and writes the
+    // record: both may follow the email.
     assert!(
-        gw.log().contains("interrupted call recovered"),
+        gw.wait_log("interrupted call recovered", Duration::from_secs(10)),
         "no recovery line in the log"
     );
-    let recs = gw.call_records();
+    let recs = gw.wait_records(Duration::from_secs(10), |recs| {
+        recs.iter().any(|r| r.kind.as_deref() == Some("voicemail"))
+    });
     assert!(
         recs.iter().any(|r| r.kind.as_deref() == Some("voicemail")),
         "no voicemail call record: {recs:?}"

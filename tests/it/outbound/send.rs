@@ -289,8 +289,12 @@ fn fax_sent_through_the_trunk_arrives_and_is_charged_exactly() {
         gw.sip_port, port,
         "the gateway moved to another port; trunk.uri points at the old one"
     );
+    // The dialer starts after the SIP server answers OPTIONS: wait for its line.
     assert!(
-        gw.log().contains("sending faxes through sip:127.0.0.1:"),
+        gw.wait_log(
+            "sending faxes through sip:127.0.0.1:",
+            Duration::from_secs(20)
+        ),
         "dialer not started:\n{}",
         gw.log()
     );

@@ -574,6 +574,24 @@ impl Gateway {
         }
     }
 
+    /// Waits until the call records as a whole satisfy `pred` (or `timeout` passes); returns
+    /// them either way. A record is written after its message is committed, so it may come
+    /// after the email: tests wait for it instead of reading once.
+    pub fn wait_records(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&[CallRecord]) -> bool,
+    ) -> Vec<CallRecord> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let records = self.call_records();
+            if pred(&records) || Instant::now() > deadline {
+                return records;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Stops the gateway (SIGKILL; the tests do not depend on a graceful stop).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {

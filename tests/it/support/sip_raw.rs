@@ -223,7 +223,13 @@ impl SipClient {
             }
             let slice = deadline.min(next_resend) - now;
             match self.recv_for(&req, slice) {
-                Some(r) if r.status < 200 => heard = true,
+                // A provisional response ends the retransmissions: from then on only the
+                // final response is awaited (the resend timer must not turn the wait into a
+                // spin that never reads the socket, as it did when the 200 came late).
+                Some(r) if r.status < 200 => {
+                    heard = true;
+                    next_resend = deadline;
+                }
                 Some(r) => {
                     if r.status >= 300 {
                         self.ack_failure(&req, &r, target);
