@@ -18,7 +18,7 @@ use faxvox_codecs::tiff;
 use serde::Serialize;
 
 use super::media_call::{MediaCall, MediaRole, MediaSettings, Stream};
-use crate::fax::session::{Direction as FaxDirection, FaxReport, TICK};
+use crate::fax::session::{Direction as FaxDirection, FaxReport, LossRecoveryScope, TICK};
 use crate::media::netsim::{Link, LinkConfig};
 use crate::media::reorder::DEFAULT_REORDER_MS;
 use crate::media::udptl::EcMode;
@@ -87,6 +87,9 @@ pub struct SimOptions {
     pub receiver_ident: String,
     /// Receiver's longest page, mm (`fax.max_page_length_mm`).
     pub max_page_length_mm: u32,
+    /// Both sides run our T.30 recovery from lost packets; off, upstream spandsp's engine
+    /// (the reference of the loss sweep).
+    pub loss_recovery: bool,
 }
 
 impl Default for SimOptions {
@@ -107,6 +110,7 @@ impl Default for SimOptions {
             sender_ident: "+1 555 0100".into(),
             receiver_ident: "+1 555 0199".into(),
             max_page_length_mm: crate::fax::session::DEFAULT_MAX_PAGE_LENGTH_MM,
+            loss_recovery: true,
         }
     }
 }
@@ -306,6 +310,8 @@ pub fn simulate(
     opts: &SimOptions,
 ) -> Result<SimOutcome, SimError> {
     let wall = Instant::now();
+    // Both media calls make their fax sessions on this thread, inside this scope.
+    let _engine = LossRecoveryScope::new(opts.loss_recovery);
     let seed = opts.seed;
     let link_cfg = |seed: u64| LinkConfig {
         loss_pct: opts.loss_pct,

@@ -28,6 +28,17 @@ pub enum TransportOption {
     T38,
 }
 
+/// The `--engine` option: which T.30 engine both sides run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineOption {
+    /// spandsp with faxvox's recovery from lost packets (spandsp-sys/PATCHES.md), as the
+    /// gateway runs it.
+    Faxvox,
+    /// Upstream spandsp's T.30 behaviour (the patches switched off, 3 tries of a command):
+    /// the reference our recovery is measured against.
+    Upstream,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnOff {
     On,
@@ -59,6 +70,9 @@ pub struct Args {
     /// receiver cuts pages at `fax.max_page_length_mm`.
     #[arg(long)]
     pub tiff_as_is: bool,
+    /// T.30 engine of both sides.
+    #[arg(long, value_enum, default_value_t = EngineOption::Faxvox)]
+    pub engine: EngineOption,
 }
 
 /// What `fax-sim` prints.
@@ -98,6 +112,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
             config.media.t38_max_datagram,
         )),
         max_page_length_mm: config.fax.max_page_length_mm,
+        loss_recovery: args.engine == EngineOption::Faxvox,
         ..SimOptions::default()
     };
     let outcome = sim::simulate(&document, work.path(), &opts)?;

@@ -40,7 +40,9 @@
 //! # Ok::<(), faxvox::fax::FaxError>(())
 //! ```
 
+use std::cell::Cell;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -158,11 +160,16 @@ pub struct FaxOptions {
     /// ended, so a sender cannot make the receiver hold an endless page in memory. With
     /// `keep_partial_pages` off, the cut page itself is lost.
     pub max_page_length_mm: u32,
+    /// Our T.30 recovery from lost packets (spandsp-sys/PATCHES.md; over G.711 also ten tries
+    /// of a command). Off only to measure upstream spandsp as the reference (`fax-sim
+    /// --engine upstream`).
+    pub loss_recovery: bool,
 }
 
 impl FaxOptions {
     /// Defaults: ECM on, all modems, partial pages kept, 30 minute backstop, pages cut at
-    /// [`DEFAULT_MAX_PAGE_LENGTH_MM`].
+    /// [`DEFAULT_MAX_PAGE_LENGTH_MM`], loss recovery on (unless a [`LossRecoveryScope`] on
+    /// this thread says otherwise).
     pub fn new(call_id: impl Into<String>, transport: Transport) -> Self {
         FaxOptions {
             call_id: call_id.into(),
@@ -174,7 +181,40 @@ impl FaxOptions {
             keep_partial_pages: true,
             max_duration: Duration::from_secs(30 * 60),
             max_page_length_mm: DEFAULT_MAX_PAGE_LENGTH_MM,
+            loss_recovery: DEFAULT_LOSS_RECOVERY.with(Cell::get),
         }
+    }
+}
+
+thread_local! {
+    /// The `loss_recovery` [`FaxOptions::new`] gives on this thread; see [`LossRecoveryScope`].
+    static DEFAULT_LOSS_RECOVERY: Cell<bool> = const { Cell::new(true) };
+}
+
+/// While it lives, sessions whose options [`FaxOptions::new`] makes on this thread get
+/// `loss_recovery` as given, instead of on. For the simulator: its media calls build their
+/// sessions' options themselves, and it runs both sides of a call on one thread, so a scope
+/// around the call reaches both while calls on other threads (parallel tests) keep theirs.
+#[must_use = "the default returns to what it was when the scope is dropped"]
+pub struct LossRecoveryScope {
+    previous: bool,
+    /// Bound to the thread whose default it changed.
+    _thread: PhantomData<*const ()>,
+}
+
+impl LossRecoveryScope {
+    /// Sets this thread's default to `on` until the scope is dropped.
+    pub fn new(on: bool) -> Self {
+        LossRecoveryScope {
+            previous: DEFAULT_LOSS_RECOVERY.with(|d| d.replace(on)),
+            _thread: PhantomData,
+        }
+    }
+}
+
+impl Drop for LossRecoveryScope {
+    fn drop(&mut self) {
+        DEFAULT_LOSS_RECOVERY.with(|d| d.set(self.previous));
     }
 }
 
@@ -401,9 +441,15 @@ impl FaxSession {
         };
         let calling = direction == Direction::Transmit;
         Ok(match opts.transport {
-            Transport::Audio(_) => Engine::Audio(AudioFax::new(calling, &setup, &opts.call_id)?),
+            Transport::Audio(_) => {
+                let mut fax = AudioFax::new(calling, &setup, &opts.call_id)?;
+                fax.set_loss_recovery(opts.loss_recovery);
+                Engine::Audio(fax)
+            }
             Transport::T38(t38) => {
-                Engine::T38(T38Terminal::new(calling, &setup, &t38, &opts.call_id)?)
+                let mut t38 = T38Terminal::new(calling, &setup, &t38, &opts.call_id)?;
+                t38.t30().set_loss_recovery(opts.loss_recovery);
+                Engine::T38(t38)
             }
         })
     }

@@ -68,6 +68,8 @@ const T38_DATA_RATE_MANAGEMENT_LOCAL_TCF: c_int = 1;
 const T38_DATA_RATE_MANAGEMENT_TRANSFERRED_TCF: c_int = 2;
 /// How often T.30 over G.711 sends an unanswered command before giving up (spandsp: 3).
 const AUDIO_MAX_COMMAND_TRIES: c_int = 10;
+/// spandsp's own number of tries of a command (`DEFAULT_MAX_COMMAND_TRIES` in t30.c).
+const UPSTREAM_MAX_COMMAND_TRIES: c_int = 3;
 const SPAN_LOG_FLOW: c_int = 5;
 const SPAN_LOG_SHOW_SEVERITY: c_int = 0x0400;
 const SPAN_LOG_SHOW_PROTOCOL: c_int = 0x0800;
@@ -840,6 +842,14 @@ impl T30<'_> {
         unsafe { sys::t30_receive_output_error(self.ptr.as_ptr()) }
     }
 
+    /// Switches the patched T.30's recovery from lost packets (spandsp-sys/PATCHES.md) on (the
+    /// default) or off; off, the engine behaves as upstream spandsp, the reference the loss
+    /// sweep measures our recovery against. Set before the call starts.
+    pub fn set_loss_recovery(&mut self, on: bool) {
+        // SAFETY: ptr is live.
+        unsafe { sys::t30_set_faxvox_recovery(self.ptr.as_ptr(), on) }
+    }
+
     /// Receive side: spandsp's recovery flags, for diagnostics:
     /// (output closed, missing tail, partial page in an unsupported coding).
     pub fn recovery_flags(&mut self) -> (bool, bool, bool) {
@@ -909,6 +919,20 @@ impl AudioFax {
             );
         }
         Ok(me)
+    }
+
+    /// Switches our recovery from lost packets on (the default: the T.30 patches and
+    /// [`AUDIO_MAX_COMMAND_TRIES`] tries of a command) or off (upstream spandsp: no patches,
+    /// 3 tries). Set before the call starts.
+    pub fn set_loss_recovery(&mut self, on: bool) {
+        self.t30().set_loss_recovery(on);
+        let tries = if on {
+            AUDIO_MAX_COMMAND_TRIES
+        } else {
+            UPSTREAM_MAX_COMMAND_TRIES
+        };
+        // SAFETY: t30 is live (owned by self.state).
+        unsafe { sys::t30_set_max_command_tries(self.t30.as_ptr(), tries) }
     }
 
     /// Feeds received audio (8 kHz linear). Also advances T.30 timers by `samples.len()`.

@@ -2282,7 +2282,11 @@ static int analyze_rx_dcs(t30_state_t *s, const uint8_t *msg, int len)
 
     s->error_correcting_mode = (test_ctrl_bit(dcs_frame, T30_DCS_BIT_ECM_MODE) != 0);
     /* faxvox patch: the bit set means 64-octet frames (upstream read it backwards). */
-    s->octets_per_ecm_frame = test_ctrl_bit(dcs_frame, T30_DCS_BIT_64_OCTET_ECM_FRAMES)  ?  64  :  256;
+    if (s->faxvox_recovery)
+        s->octets_per_ecm_frame = test_ctrl_bit(dcs_frame, T30_DCS_BIT_64_OCTET_ECM_FRAMES)  ?  64  :  256;
+    else
+        s->octets_per_ecm_frame = test_ctrl_bit(dcs_frame, T30_DCS_BIT_64_OCTET_ECM_FRAMES)  ?  256  :  64;
+    /*endif*/
 
     s->x_resolution = -1;
     s->y_resolution = -1;
@@ -4143,7 +4147,11 @@ static void process_state_f_tcf(t30_state_t *s, const uint8_t *msg, int len)
         /* faxvox patch: the TCF was lost or we failed to train on it (a lost packet on a
            G.711 link is enough), so we stayed silent and the sender's T4 expired. It repeats
            DCS + TCF: start the trainability test again, as in the F_CFR and F_FTT states. */
-        process_rx_dcs(s, msg, len);
+        if (s->faxvox_recovery)
+            process_rx_dcs(s, msg, len);
+        else
+            unexpected_final_frame(s, msg, len);
+        /*endif*/
         break;
     case T30_CRP:
         repeat_last_command(s);
@@ -4506,7 +4514,11 @@ static void process_state_f_post_rcp_mcf(t30_state_t *s, const uint8_t *msg, int
     {
     case T30_PPS:
         /* faxvox patch: our MCF was lost and the sender repeats its PPS: answer it again. */
-        repeat_last_command(s);
+        if (s->faxvox_recovery)
+            repeat_last_command(s);
+        else
+            unexpected_final_frame(s, msg, len);
+        /*endif*/
         break;
     case T30_CRP:
         repeat_last_command(s);
@@ -6050,7 +6062,7 @@ static void repeat_last_command(t30_state_t *s)
         case T30_STATE_F_POST_RCP_MCF:
             /* faxvox patch: we confirmed the last page (MCF to EOP) and only the sender's DCN
                was lost: the document is complete, so the call ends with the status it has. */
-            if (s->next_rx_step == T30_EOP  ||  s->next_rx_step == T30_PRI_EOP)
+            if (s->faxvox_recovery  &&  (s->next_rx_step == T30_EOP  ||  s->next_rx_step == T30_PRI_EOP))
                 break;
             /*endif*/
             t30_set_status(s, T30_ERR_RETRYDCN);
@@ -6323,7 +6335,7 @@ static void timer_t2_expired(t30_state_t *s)
            14400 bit/s. Going back to phase B would send DIS over it and answer the PPS that
            ends the block with DCN. Wait for the PPS instead (we answer it with PPR), within a
            bound so that a dead line still ends the call. */
-        if (++s->t2_doc_restarts <= T2_DOC_ECM_RESTARTS)
+        if (s->faxvox_recovery  &&  ++s->t2_doc_restarts <= T2_DOC_ECM_RESTARTS)
         {
             span_log(&s->logging, SPAN_LOG_FLOW, "Still waiting for the ECM block (%d)\n", s->t2_doc_restarts);
             timer_t2_start(s);
@@ -6389,20 +6401,25 @@ static void timer_t2_flagged_expired(t30_state_t *s)
 static void timer_t2_dropped_expired(t30_state_t *s)
 {
     span_log(&s->logging, SPAN_LOG_FLOW, "T2-dropped expired in phase %s, state %s. The line is now quiet.\n", phase_names[s->phase], state_names[s->state]);
-    switch (s->state)
+    if (s->faxvox_recovery)
     {
-    case T30_STATE_F_DOC_ECM:
-    case T30_STATE_F_POST_DOC_ECM:
-    case T30_STATE_F_DOC_NON_ECM:
-    case T30_STATE_F_POST_DOC_NON_ECM:
-        /* faxvox patch: the frame we just heard was corrupt (a lost packet on a G.711 link is
-           enough). Acting as if T2 had expired would drop back to phase B and send DIS, which
-           the sender, waiting for a response to its post-page command, answers with DCN. The
-           sender repeats an unanswered command after T4, so wait for it for a full T2. */
-        timer_t2_start(s);
-        return;
+        switch (s->state)
+        {
+        case T30_STATE_F_DOC_ECM:
+        case T30_STATE_F_POST_DOC_ECM:
+        case T30_STATE_F_DOC_NON_ECM:
+        case T30_STATE_F_POST_DOC_NON_ECM:
+            /* faxvox patch: the frame we just heard was corrupt (a lost packet on a G.711 link
+               is enough). Acting as if T2 had expired would drop back to phase B and send DIS,
+               which the sender, waiting for a response to its post-page command, answers with
+               DCN. The sender repeats an unanswered command after T4, so wait for it for a
+               full T2. */
+            timer_t2_start(s);
+            return;
+        }
+        /*endswitch*/
     }
-    /*endswitch*/
+    /*endif*/
     timer_t2_expired(s);
 }
 /*- End of function --------------------------------------------------------*/
@@ -7725,6 +7742,8 @@ SPAN_DECLARE(t30_state_t *) t30_init(t30_state_t *s,
     s->local_min_scan_time_code = T30_MIN_SCAN_0MS;
     s->max_command_tries = DEFAULT_MAX_COMMAND_TRIES;
     s->max_response_tries = DEFAULT_MAX_RESPONSE_TRIES;
+    /* faxvox patch: our recovery from lost packets is on unless switched off. */
+    s->faxvox_recovery = true;
     span_log_init(&s->logging, SPAN_LOG_NONE, NULL);
     span_log_set_protocol(&s->logging, "T.30");
 

@@ -803,6 +803,13 @@ SPAN_DECLARE(void) t30_set_max_command_tries(t30_state_t *s, int tries)
 }
 /*- End of function --------------------------------------------------------*/
 
+/* faxvox patch */
+SPAN_DECLARE(void) t30_set_faxvox_recovery(t30_state_t *s, bool enabled)
+{
+    s->faxvox_recovery = enabled;
+}
+/*- End of function --------------------------------------------------------*/
+
 SPAN_DECLARE(void) t30_set_max_response_tries(t30_state_t *s, int tries)
 {
     s->max_response_tries = tries;

@@ -476,6 +476,13 @@ SPAN_DECLARE(void) t30_set_retransmit_capable(t30_state_t *s, bool enabled);
     \param tries The mmaximum number of tries. Default is 3 */
 SPAN_DECLARE(void) t30_set_max_command_tries(t30_state_t *s, int tries);
 
+/*! faxvox patch: switch the faxvox recovery from lost packets (every change marked
+    "faxvox patch" in t30.c) on or off. Off, the T.30 engine behaves as upstream spandsp.
+    \brief Select the faxvox recovery from lost packets.
+    \param s The T.30 context.
+    \param enabled True for the faxvox recovery (the default), false for upstream's behaviour. */
+SPAN_DECLARE(void) t30_set_faxvox_recovery(t30_state_t *s, bool enabled);
+
 /*! Specify the maximum number of times a response will be tried by a T.30 context before giving up.
     \brief Select maximum response tries.
     \param s The T.30 context.

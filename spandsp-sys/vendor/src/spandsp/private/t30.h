@@ -286,6 +286,9 @@ struct t30_state_s
     int ppr_count;
     /*! \brief faxvox patch: T2 restarts while waiting for image data in the current state. */
     int t2_doc_restarts;
+    /*! \brief faxvox patch: true for the faxvox recovery from lost packets, false to behave
+        as upstream spandsp. */
+    bool faxvox_recovery;
     /*! \brief The current count of consecutive T30_RNR messages. */
     int receiver_not_ready_count;
     /*! \brief The number of octets to be used per ECM frame. */
