@@ -354,3 +354,30 @@ pub fn pages_to_pdf(pages: &[Page], opts: &PdfOptions) -> Result<Conversion, Err
 fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
     writer::write_pdf(&images, &opts.title, &writer::pdf_date(opts.creation_unix))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Bitmap;
+
+    #[test]
+    fn eofb_ends_a_whole_strip_only() {
+        let mut b = Bitmap::new(1728, 100);
+        b.fill_rect(100, 10, 900, 30);
+        let g4 = ccitt::encode_g4(&b);
+        assert!(ends_with_eofb(&g4, false));
+        let lsb: Vec<u8> = g4.iter().map(|x| x.reverse_bits()).collect();
+        assert!(ends_with_eofb(&lsb, true));
+        assert!(!ends_with_eofb(&lsb, false));
+        // Zero padding after the EOFB is fine; a cut strip is not.
+        let mut padded = g4.clone();
+        padded.extend_from_slice(&[0, 0, 0]);
+        assert!(ends_with_eofb(&padded, false));
+        assert!(!ends_with_eofb(&g4[..g4.len() - 2], false));
+        assert!(!ends_with_eofb(&g4[..g4.len() / 2], false));
+        assert!(!ends_with_eofb(&[0x00, 0x10], false));
+        assert!(!ends_with_eofb(&[], false));
+        // EOFB alone, byte-aligned.
+        assert!(ends_with_eofb(&[0x00, 0x10, 0x01], false));
+    }
+}

@@ -41,8 +41,8 @@ pub(super) fn write_pdf(images: &[G4Image], title: &str, date: &str) -> Vec<u8> 
     for (i, img) in images.iter().enumerate() {
         let page = page_object(i);
         let (w_pt, h_pt) = (
-            number(img.width as f32 * 72.0 / img.resolution.x_dpi),
-            number(img.height as f32 * 72.0 / img.resolution.y_dpi),
+            number(img.width as f64 * 72.0 / img.resolution.x_dpi as f64),
+            number(img.height as f64 * 72.0 / img.resolution.y_dpi as f64),
         );
         w.begin(page);
         let _ = write!(
@@ -104,7 +104,7 @@ fn page_object(i: usize) -> usize {
 }
 
 /// A PDF number with at most four decimals and no trailing zeros ("609.8824", "842").
-fn number(v: f32) -> String {
+fn number(v: f64) -> String {
     if !v.is_finite() {
         return "0".into();
     }
@@ -154,7 +154,7 @@ mod tests {
     fn numbers_and_strings() {
         assert_eq!(number(1728.0 * 72.0 / 204.0), "609.8824");
         assert_eq!(number(842.0), "842");
-        assert_eq!(number(f32::NAN), "0");
+        assert_eq!(number(f64::NAN), "0");
         let mut out = Vec::new();
         text_string(&mut out, "Fax (a\\b)");
         assert_eq!(out, b"(Fax \\(a\\\\b\\))");
