@@ -75,7 +75,7 @@ pub(super) fn write_pdf(images: &[G4Image], title: &str, date: &str) -> Vec<u8> 
     let size = w.offsets.len() + 1;
     let _ = write!(w.out, "xref\n0 {size}\n0000000000 65535 f \n");
     for off in &w.offsets {
-        let _ = write!(w.out, "{off:010} 00000 n \n");
+        let _ = writeln!(w.out, "{off:010} 00000 n ");
     }
     let _ = write!(
         w.out,
@@ -95,7 +95,7 @@ impl Writer {
     fn begin(&mut self, n: usize) {
         debug_assert_eq!(n, self.offsets.len() + 1);
         self.offsets.push(self.out.len());
-        let _ = write!(self.out, "{n} 0 obj\n");
+        let _ = writeln!(self.out, "{n} 0 obj");
     }
 }
 
