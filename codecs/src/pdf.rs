@@ -4,19 +4,18 @@
 //! Clean G4 pages are copied byte for byte from the TIFF (bit-reversed when the TIFF is
 //! LSB-first), as libtiff's `tiff2pdf` does; everything else (G3, RLE, uncompressed, PackBits,
 //! damaged G4, multi-strip G4) is decoded and re-encoded losslessly with our G4 encoder. This
-//! keeps PDFs as small as the fax itself and conversion in the millisecond range.
+//! keeps PDFs as small as the fax itself and conversion in the millisecond range. The gateway
+//! decodes each G4 page once to know it is clean; the offline command may trust a G4 strip that
+//! ends properly ([`ConvertOptions::trust_g4`]). The file around the images is written directly
+//! (`writer`).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-use printpdf::{
-    DictItem, ExternalStream, ExternalXObject, Op, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect,
-    XObject, XObjectId, XObjectTransform,
-};
 
 use crate::ccitt::{self, G4Encoder};
 use crate::tiff::{self, PageCompression, RawPage, TiffError};
 use crate::{Page, Resolution};
+
+mod writer;
 
 /// Most pixels one conversion decodes (4 Gpx, about 500 superfine pages); later pages are
 /// dropped with a warning so that a small hostile file cannot keep a worker busy for minutes.
@@ -92,10 +91,24 @@ struct G4Image {
     resolution: Resolution,
 }
 
+/// How a TIFF is turned into PDF pages: threads, and how far clean-looking G4 is trusted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConvertOptions {
+    /// Pages decoded at once, the calling thread included (`0` means 1). Pages are
+    /// independent; the output is identical whatever the number.
+    pub threads: usize,
+    /// Copy a single-strip G4 page that ends with an end-of-facsimile-block code (EOFB) without
+    /// decoding it first. Truncated strips (the usual damage) have no EOFB and are still
+    /// decoded and repaired; damage inside a strip reaches the PDF as it is, the way libtiff's
+    /// `tiff2pdf` copies it. For the offline command, where the file is at hand; the gateway
+    /// validates every page (`false`), so its emails carry the warnings.
+    pub trust_g4: bool,
+}
+
 /// Converts a fax TIFF (G3, G4, RLE, uncompressed, PackBits; any fill order; multi-page) to
 /// PDF. Damaged pages are kept partially with a warning; unsupported pages are an error.
 pub fn tiff_to_pdf(tiff_bytes: &[u8], opts: &PdfOptions) -> Result<Conversion, Error> {
-    tiff_to_pdf_threads(tiff_bytes, opts, 1)
+    tiff_to_pdf_with(tiff_bytes, opts, ConvertOptions::default())
 }
 
 /// Like [`tiff_to_pdf`], decoding up to `threads` pages at once (pages are independent).
@@ -107,6 +120,22 @@ pub fn tiff_to_pdf_threads(
     tiff_bytes: &[u8],
     opts: &PdfOptions,
     threads: usize,
+) -> Result<Conversion, Error> {
+    tiff_to_pdf_with(
+        tiff_bytes,
+        opts,
+        ConvertOptions {
+            threads,
+            trust_g4: false,
+        },
+    )
+}
+
+/// [`tiff_to_pdf`] with explicit [`ConvertOptions`].
+pub fn tiff_to_pdf_with(
+    tiff_bytes: &[u8],
+    opts: &PdfOptions,
+    convert: ConvertOptions,
 ) -> Result<Conversion, Error> {
     let parsed = tiff::parse(tiff_bytes)?;
     let mut warnings = parsed.warnings;
@@ -120,8 +149,26 @@ pub fn tiff_to_pdf_threads(
         }
     }
     let pages = &parsed.pages[..kept];
+    let trusted: Vec<bool> = pages
+        .iter()
+        .map(|raw| {
+            convert.trust_g4
+                && copyable(raw)
+                && raw
+                    .strips
+                    .first()
+                    .and_then(|r| tiff_bytes.get(r.clone()))
+                    .is_some_and(|data| ends_with_eofb(data, raw.lsb_first))
+        })
+        .collect();
+    // Copying needs no thread of its own.
+    let threads = if trusted.iter().all(|&t| t) {
+        1
+    } else {
+        convert.threads
+    };
     let results = run_parallel(pages.len(), threads, |i| {
-        convert_page(tiff_bytes, &pages[i])
+        convert_page(tiff_bytes, &pages[i], trusted[i])
     });
     let mut images = Vec::with_capacity(pages.len());
     let mut infos = Vec::with_capacity(pages.len());
@@ -146,13 +193,44 @@ pub fn tiff_to_pdf_threads(
     })
 }
 
-/// One TIFF page to a G4 image: the strip itself when it is a single clean G4 strip, else
-/// decoded and re-encoded (damaged rows white).
-fn convert_page(bytes: &[u8], raw: &RawPage) -> (G4Image, PdfPageInfo, Option<String>) {
-    let copyable = raw.compression == PageCompression::G4
+/// A page whose strip can go into the PDF unchanged, if its data is clean: one G4 strip
+/// holding all rows, with a known length.
+fn copyable(raw: &RawPage) -> bool {
+    raw.compression == PageCompression::G4
         && raw.strips.len() == 1
         && raw.strips_needed() == 1
-        && !raw.lengths_guessed;
+        && !raw.lengths_guessed
+}
+
+/// Whether G4 data (LSB-first bytes when `lsb_first`) ends with EOFB (two EOL codes, `000000000001` twice), followed
+/// only by zero fill bits. A strip cut short anywhere does not.
+fn ends_with_eofb(data: &[u8], lsb_first: bool) -> bool {
+    // Skip the trailing zero bytes, then look at the last 32 bits: the 24-bit EOFB then zero
+    // fill bits, at most 7 of them within the last byte.
+    let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    if end < 3 {
+        return false;
+    }
+    let mut word = 0u32;
+    for &b in &data[end.saturating_sub(4)..end] {
+        let b = if lsb_first { b.reverse_bits() } else { b };
+        word = (word << 8) | b as u32;
+    }
+    let fill = word.trailing_zeros();
+    if fill > 7 {
+        return false;
+    }
+    // With fewer than 4 bytes the missing high bytes read as zero: they must not count as EOFB.
+    (word >> fill) & 0xff_ffff == 0x00_1001 && fill + 24 <= 8 * end as u32
+}
+
+/// One TIFF page to a G4 image: the strip itself when it is a single clean G4 strip (or
+/// `trusted`), else decoded and re-encoded (damaged rows white).
+fn convert_page(
+    bytes: &[u8],
+    raw: &RawPage,
+    trusted: bool,
+) -> (G4Image, PdfPageInfo, Option<String>) {
     let info = |rows_decoded, copied| PdfPageInfo {
         width: raw.width,
         height: raw.height,
@@ -167,7 +245,11 @@ fn convert_page(bytes: &[u8], raw: &RawPage) -> (G4Image, PdfPageInfo, Option<St
         black_is_1: raw.min_is_black,
         resolution: raw.resolution,
     };
-    if copyable {
+    if trusted {
+        let data = raw.strip_data(bytes, 0).into_owned();
+        return (image(data), info(raw.height, true), None);
+    }
+    if copyable(raw) {
         let check = tiff::decode_page_rows(bytes, raw, &mut |_| {});
         if check.clean {
             let data = raw.strip_data(bytes, 0).into_owned();
@@ -269,134 +351,33 @@ pub fn pages_to_pdf(pages: &[Page], opts: &PdfOptions) -> Result<Conversion, Err
     })
 }
 
-fn name(s: &str) -> DictItem {
-    DictItem::Name(s.as_bytes().to_vec())
-}
-
 fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
-    let mut doc = PdfDocument::new(&opts.title);
-    let date = opts
-        .creation_unix
-        .and_then(|t| printpdf::DateTime::from_unix_timestamp(t).ok())
-        .unwrap_or_else(printpdf::DateTime::now);
-    let info = &mut doc.metadata.info;
-    info.producer = "faxvox".to_string();
-    info.creator = "faxvox".to_string();
-    info.creation_date = date;
-    info.modification_date = date;
-    info.metadata_date = date;
-
-    let mut pages = Vec::with_capacity(images.len());
-    for (n, img) in images.into_iter().enumerate() {
-        let mut parms = BTreeMap::new();
-        parms.insert("K".to_string(), DictItem::Int(-1));
-        parms.insert("Columns".to_string(), DictItem::Int(img.width as i64));
-        parms.insert("Rows".to_string(), DictItem::Int(img.height as i64));
-        parms.insert("BlackIs1".to_string(), DictItem::Bool(img.black_is_1));
-        let mut dict = BTreeMap::new();
-        dict.insert("Type".to_string(), name("XObject"));
-        dict.insert("Subtype".to_string(), name("Image"));
-        dict.insert("Width".to_string(), DictItem::Int(img.width as i64));
-        dict.insert("Height".to_string(), DictItem::Int(img.height as i64));
-        dict.insert("ColorSpace".to_string(), name("DeviceGray"));
-        dict.insert("BitsPerComponent".to_string(), DictItem::Int(1));
-        dict.insert("Filter".to_string(), name("CCITTFaxDecode"));
-        dict.insert("DecodeParms".to_string(), DictItem::Dict { map: parms });
-        // Short resource names (printpdf's own are 32 random characters, twice per page).
-        let id = XObjectId(format!("Im{}", n + 1));
-        let xobject = ExternalXObject {
-            stream: ExternalStream {
-                dict,
-                content: img.data,
-                compress: false,
-            },
-            width: None,
-            height: None,
-            dpi: None,
-        };
-        doc.resources
-            .xobjects
-            .map
-            .insert(id.clone(), XObject::External(xobject));
-        let w_pt = img.width as f32 * 72.0 / img.resolution.x_dpi;
-        let h_pt = img.height as f32 * 72.0 / img.resolution.y_dpi;
-        let ops = vec![Op::UseXobject {
-            id,
-            transform: XObjectTransform {
-                scale_x: Some(w_pt),
-                scale_y: Some(h_pt),
-                ..Default::default()
-            },
-        }];
-        let rect = Rect::from_wh(Pt(w_pt), Pt(h_pt));
-        pages.push(PdfPage {
-            media_box: rect.clone(),
-            trim_box: rect.clone(),
-            crop_box: rect,
-            ops,
-        });
-    }
-    doc.with_pages(pages);
-    let save = PdfSaveOptions {
-        optimize: true,
-        subset_fonts: false,
-        secure: true,
-        image_optimization: None,
-    };
-    let mut pdf_warnings = Vec::new();
-    let mut lo = doc.to_lopdf_document(&save, &mut pdf_warnings);
-    trim(&mut lo);
-    lo.compress();
-    let mut out = Vec::new();
-    match lo.save_to(&mut out) {
-        Ok(()) => out,
-        // Writing to memory does not fail; if it ever did, printpdf's own output is still valid.
-        Err(_) => doc.save(&save, &mut pdf_warnings),
-    }
+    writer::write_pdf(&images, &opts.title, &writer::pdf_date(opts.creation_unix))
 }
 
-/// Removes what printpdf writes for general documents but a fax PDF does not need (and libtiff's
-/// tiff2pdf does not write): TrimBox/CropBox equal to the MediaBox, empty Annots, references to
-/// empty Font/ExtGState/Shading dictionaries, empty Info entries. Keeps the file no bigger than
-/// tiff2pdf's for the same fax.
-fn trim(lo: &mut lopdf::Document) {
-    let pages: Vec<lopdf::ObjectId> = lo.get_pages().into_values().collect();
-    let mut resources = Vec::new();
-    for id in pages {
-        if let Ok(page) = lo.get_object_mut(id).and_then(|o| o.as_dict_mut()) {
-            page.remove(b"TrimBox");
-            page.remove(b"CropBox");
-            if page
-                .get(b"Annots")
-                .and_then(|a| a.as_array())
-                .is_ok_and(|a| a.is_empty())
-            {
-                page.remove(b"Annots");
-            }
-            if let Ok(r) = page.get(b"Resources").and_then(|r| r.as_reference()) {
-                resources.push(r);
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Bitmap;
+
+    #[test]
+    fn eofb_ends_a_whole_strip_only() {
+        let mut b = Bitmap::new(1728, 100);
+        b.fill_rect(100, 10, 900, 30);
+        let g4 = ccitt::encode_g4(&b);
+        assert!(ends_with_eofb(&g4, false));
+        let lsb: Vec<u8> = g4.iter().map(|x| x.reverse_bits()).collect();
+        assert!(ends_with_eofb(&lsb, true));
+        assert!(!ends_with_eofb(&lsb, false));
+        // Zero padding after the EOFB is fine; a cut strip is not.
+        let mut padded = g4.clone();
+        padded.extend_from_slice(&[0, 0, 0]);
+        assert!(ends_with_eofb(&padded, false));
+        assert!(!ends_with_eofb(&g4[..g4.len() - 2], false));
+        assert!(!ends_with_eofb(&g4[..g4.len() / 2], false));
+        assert!(!ends_with_eofb(&[0x00, 0x10], false));
+        assert!(!ends_with_eofb(&[], false));
+        // EOFB alone, byte-aligned.
+        assert!(ends_with_eofb(&[0x00, 0x10, 0x01], false));
     }
-    for id in resources {
-        if let Ok(res) = lo.get_object_mut(id).and_then(|o| o.as_dict_mut()) {
-            res.remove(b"Font");
-            res.remove(b"ExtGState");
-            res.remove(b"Shading");
-        }
-    }
-    if let Ok(info_id) = lo.trailer.get(b"Info").and_then(|i| i.as_reference()) {
-        if let Ok(info) = lo.get_object_mut(info_id).and_then(|o| o.as_dict_mut()) {
-            let empty: Vec<Vec<u8>> = info
-                .iter()
-                .filter(|(_, v)| matches!(v, lopdf::Object::String(s, _) if s.is_empty()))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in empty {
-                info.remove(&k);
-            }
-            info.remove(b"Trapped");
-        }
-    }
-    lo.prune_objects();
 }

@@ -66,6 +66,32 @@ fn truncated_strip_gives_partial_page_and_warning() {
     assert_pdf_matches(&conv.pdf, &expected, dir.path(), "truncated");
 }
 
+/// The offline command's trusting mode copies G4 strips that end with EOFB without decoding
+/// them, but a truncated strip has none: it is still decoded, repaired and reported.
+#[test]
+fn trusting_mode_still_repairs_truncated_g4() {
+    let dir = tempdir();
+    let pages = small_document();
+    let mut file = tiff::write_g4_tiff(&pages);
+    let (_, len) = strip_of(&file, 1);
+    patch_tag(&mut file, 1, 279, (len / 2) as u32);
+    let checked = pdf::tiff_to_pdf(&file, &opts()).expect("pdf");
+    let trusted = pdf::tiff_to_pdf_with(
+        &file,
+        &opts(),
+        pdf::ConvertOptions {
+            threads: 2,
+            trust_g4: true,
+        },
+    )
+    .expect("pdf");
+    assert_eq!(trusted.warnings, checked.warnings);
+    assert_eq!(trusted.pages, checked.pages);
+    assert!(trusted.pages[0].copied && !trusted.pages[1].copied && trusted.pages[2].copied);
+    let d = tiff::read_pages(&file).expect("partial read");
+    assert_pdf_matches(&trusted.pdf, &d.pages, dir.path(), "trusted truncated");
+}
+
 #[test]
 fn strip_running_past_end_of_file() {
     let pages = small_document();

@@ -111,6 +111,39 @@ fn g4_variants_copy_the_strip() {
     assert!(copied.iter().all(|&c| c));
 }
 
+/// Trusting mode (the offline command) copies clean G4 without decoding it first: same pages,
+/// same pixels, byte-identical PDF.
+#[test]
+fn trusted_g4_gives_the_same_pdf() {
+    let dir = tempdir();
+    let pages = test_document();
+    for lsb_first in [false, true] {
+        let file = tiff::write_tiff(
+            &pages,
+            &WriteOptions {
+                compression: WriteCompression::G4,
+                min_is_black: lsb_first,
+                lsb_first,
+            },
+        );
+        let checked = pdf::tiff_to_pdf(&file, &opts()).expect("pdf");
+        let trusted = pdf::tiff_to_pdf_with(
+            &file,
+            &opts(),
+            pdf::ConvertOptions {
+                threads: 3,
+                trust_g4: true,
+            },
+        )
+        .expect("pdf");
+        assert_eq!(trusted.pages, checked.pages);
+        assert!(trusted.pages.iter().all(|p| p.copied));
+        assert!(trusted.warnings.is_empty());
+        assert_eq!(trusted.pdf, checked.pdf);
+        assert_pdf_matches(&trusted.pdf, &pages, dir.path(), "trusted");
+    }
+}
+
 #[test]
 fn embedded_g4_equals_file_strip() {
     let pages = test_document();

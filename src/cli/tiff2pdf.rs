@@ -1,13 +1,18 @@
 //! `faxvox tiff2pdf IN.tif OUT.pdf`: converts a fax TIFF to PDF offline, the same conversion the
 //! delivery worker runs. Damaged pages convert partially (warnings on stderr, exit code 0);
 //! unreadable or unsupported files are an error (exit code 1).
+//!
+//! A clean-looking G4 page (one strip ending with its end-of-block code) is copied into the PDF
+//! without decoding, as libtiff's `tiff2pdf` does; `--verify` decodes every page first, the way
+//! the gateway does. The output replaces the file atomically but is not synced to disk unless
+//! `--sync` asks for it: a conversion at hand can be run again.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use faxvox_codecs::pdf::{self, PdfOptions};
+use faxvox_codecs::pdf::{self, ConvertOptions, PdfOptions};
 
 use crate::config::Config;
 
@@ -17,6 +22,12 @@ pub struct Args {
     pub input: PathBuf,
     /// Output PDF file (written atomically).
     pub output: PathBuf,
+    /// Decode every page before copying it, to find damage inside G4 data (warnings).
+    #[arg(long)]
+    pub verify: bool,
+    /// Sync the PDF to disk before exiting.
+    #[arg(long)]
+    pub sync: bool,
 }
 
 pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
@@ -35,12 +46,16 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get().min(8))
         .unwrap_or(1);
-    let conversion = pdf::tiff_to_pdf_threads(&input, &opts, threads)
+    let convert = ConvertOptions {
+        threads,
+        trust_g4: !args.verify,
+    };
+    let conversion = pdf::tiff_to_pdf_with(&input, &opts, convert)
         .with_context(|| format!("cannot convert {}", args.input.display()))?;
     for w in &conversion.warnings {
         eprintln!("warning: {w}");
     }
-    crate::fsutil::write_atomic(&args.output, &conversion.pdf)
+    write_output(&args.output, &conversion.pdf, args.sync)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let copied = conversion.pages.iter().filter(|p| p.copied).count();
     println!(
@@ -57,6 +72,34 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Replaces `path` with `data` atomically (a temporary file renamed over it); synced to disk
+/// (file and directory) only when `sync` is set.
+pub(crate) fn write_output(path: &Path, data: &[u8], sync: bool) -> std::io::Result<()> {
+    if sync {
+        return crate::fsutil::write_atomic(path, data);
+    }
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a file path", path.display()),
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = fs::write(&tmp, data).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -83,6 +126,8 @@ mod tests {
         let args = Args {
             input,
             output: output.clone(),
+            verify: false,
+            sync: false,
         };
         let code = run(&args, &Config::default()).expect("converts");
         assert_eq!(code, ExitCode::SUCCESS);
@@ -107,6 +152,8 @@ mod tests {
         let args = Args {
             input: input.clone(),
             output: output.clone(),
+            verify: false,
+            sync: false,
         };
         let err = run(&args, &Config::default()).unwrap_err();
         assert!(format!("{err:#}").contains("not a TIFF file"), "{err:#}");
@@ -115,6 +162,8 @@ mod tests {
         let args = Args {
             input: dir.path().join("missing.tif"),
             output: output.clone(),
+            verify: false,
+            sync: false,
         };
         let err = run(&args, &Config::default()).unwrap_err();
         assert!(format!("{err:#}").contains("cannot read"), "{err:#}");
@@ -123,6 +172,8 @@ mod tests {
         let args = Args {
             input,
             output: dir.path().join("no-such-dir").join("out.pdf"),
+            verify: false,
+            sync: true,
         };
         let err = run(&args, &Config::default()).unwrap_err();
         assert!(format!("{err:#}").contains("cannot write"), "{err:#}");
