@@ -476,7 +476,7 @@ fn serve_one(slot: &mut Slot, at: Instant, now: Instant, batch: &mut RecvBatch) 
         let t = now.saturating_duration_since(epoch);
         let mut read = false;
         for _ in 0..MAX_CATCH_UP {
-            if !slot.call.poll_timeout().is_some_and(|due| due <= t) {
+            if slot.call.poll_timeout().is_none_or(|due| due > t) {
                 break;
             }
             if !read {
