@@ -107,6 +107,9 @@ pub struct MediaSettings {
     /// Longest received page (`fax.max_page_length_mm`): a longer page is cut there and the
     /// call ended.
     pub fax_max_page_length_mm: u32,
+    /// Our T.30 recovery from lost packets (see [`FaxOptions::loss_recovery`]); off only for
+    /// the simulator's upstream reference engine.
+    pub fax_loss_recovery: bool,
 }
 
 impl Default for MediaSettings {
@@ -119,6 +122,7 @@ impl Default for MediaSettings {
             fax_max_duration: Duration::from_secs(30 * 60),
             fax_max_pages: 200,
             fax_max_page_length_mm: crate::fax::DEFAULT_MAX_PAGE_LENGTH_MM,
+            fax_loss_recovery: true,
         }
     }
 }
@@ -696,6 +700,7 @@ impl MediaCall {
         o.modems = self.settings.modems;
         o.max_duration = self.settings.fax_max_duration;
         o.max_page_length_mm = self.settings.fax_max_page_length_mm;
+        o.loss_recovery = self.settings.fax_loss_recovery;
         o
     }
 

@@ -18,7 +18,7 @@ use faxvox_codecs::tiff;
 use serde::Serialize;
 
 use super::media_call::{MediaCall, MediaRole, MediaSettings, Stream};
-use crate::fax::session::{Direction as FaxDirection, FaxReport, LossRecoveryScope, TICK};
+use crate::fax::session::{Direction as FaxDirection, FaxReport, TICK};
 use crate::media::netsim::{Link, LinkConfig};
 use crate::media::reorder::DEFAULT_REORDER_MS;
 use crate::media::udptl::EcMode;
@@ -310,8 +310,6 @@ pub fn simulate(
     opts: &SimOptions,
 ) -> Result<SimOutcome, SimError> {
     let wall = Instant::now();
-    // Both media calls make their fax sessions on this thread, inside this scope.
-    let _engine = LossRecoveryScope::new(opts.loss_recovery);
     let seed = opts.seed;
     let link_cfg = |seed: u64| LinkConfig {
         loss_pct: opts.loss_pct,
@@ -333,6 +331,7 @@ pub fn simulate(
         ecm: opts.ecm,
         // No page limit: the simulator sends whatever the document has.
         fax_max_pages: 0,
+        fax_loss_recovery: opts.loss_recovery,
         ..MediaSettings::default()
     };
     let (stream, sender_addr, receiver_addr) = match opts.transport {

@@ -40,9 +40,7 @@
 //! # Ok::<(), faxvox::fax::FaxError>(())
 //! ```
 
-use std::cell::Cell;
 use std::collections::VecDeque;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -168,8 +166,7 @@ pub struct FaxOptions {
 
 impl FaxOptions {
     /// Defaults: ECM on, all modems, partial pages kept, 30 minute backstop, pages cut at
-    /// [`DEFAULT_MAX_PAGE_LENGTH_MM`], loss recovery on (unless a [`LossRecoveryScope`] on
-    /// this thread says otherwise).
+    /// [`DEFAULT_MAX_PAGE_LENGTH_MM`], loss recovery on.
     pub fn new(call_id: impl Into<String>, transport: Transport) -> Self {
         FaxOptions {
             call_id: call_id.into(),
@@ -181,40 +178,8 @@ impl FaxOptions {
             keep_partial_pages: true,
             max_duration: Duration::from_secs(30 * 60),
             max_page_length_mm: DEFAULT_MAX_PAGE_LENGTH_MM,
-            loss_recovery: DEFAULT_LOSS_RECOVERY.with(Cell::get),
+            loss_recovery: true,
         }
-    }
-}
-
-thread_local! {
-    /// The `loss_recovery` [`FaxOptions::new`] gives on this thread; see [`LossRecoveryScope`].
-    static DEFAULT_LOSS_RECOVERY: Cell<bool> = const { Cell::new(true) };
-}
-
-/// While it lives, sessions whose options [`FaxOptions::new`] makes on this thread get
-/// `loss_recovery` as given, instead of on. For the simulator: its media calls build their
-/// sessions' options themselves, and it runs both sides of a call on one thread, so a scope
-/// around the call reaches both while calls on other threads (parallel tests) keep theirs.
-#[must_use = "the default returns to what it was when the scope is dropped"]
-pub struct LossRecoveryScope {
-    previous: bool,
-    /// Bound to the thread whose default it changed.
-    _thread: PhantomData<*const ()>,
-}
-
-impl LossRecoveryScope {
-    /// Sets this thread's default to `on` until the scope is dropped.
-    pub fn new(on: bool) -> Self {
-        LossRecoveryScope {
-            previous: DEFAULT_LOSS_RECOVERY.with(|d| d.replace(on)),
-            _thread: PhantomData,
-        }
-    }
-}
-
-impl Drop for LossRecoveryScope {
-    fn drop(&mut self) {
-        DEFAULT_LOSS_RECOVERY.with(|d| d.set(self.previous));
     }
 }
 
