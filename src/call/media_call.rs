@@ -46,8 +46,8 @@
 //!
 //! **Cost.** Received payload buffers cycle between the datagram and the reorder buffer, G.711
 //! scratch space is reused, and outgoing RTP is written into buffers that come back after each
-//! [`MediaCall::poll_transmit`]; the per-packet allocations left are the IFPs and UDPTL
-//! datagrams the T.38 layers hand over.
+//! [`MediaCall::poll_transmit`]; outgoing UDPTL is encoded into the same reused buffers. The
+//! per-packet allocations left are the IFPs the T.38 layers hand over.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -1088,10 +1088,20 @@ impl MediaCall {
             let (Some(leg), Some(dest)) = (self.t38.as_mut(), self.udptl_target.dest()) else {
                 continue;
             };
-            match leg.tx.send_ifp(&ifp, count) {
-                Ok(datagrams) => {
-                    for d in datagrams {
-                        self.outbox.push(Stream::Udptl, dest, d);
+            // Encoded once into a reused buffer; repeats are copies into reused buffers.
+            let mut datagram = self.outbox.buffer();
+            match leg.tx.send_ifp_into(&ifp, count, &mut datagram) {
+                Ok(()) => {
+                    for i in 1..=count {
+                        let bytes = if i == count {
+                            std::mem::take(&mut datagram)
+                        } else {
+                            let mut copy = self.outbox.buffer();
+                            copy.clear();
+                            copy.extend_from_slice(&datagram);
+                            copy
+                        };
+                        self.outbox.push(Stream::Udptl, dest, bytes);
                         self.udptl_sent += 1;
                     }
                 }

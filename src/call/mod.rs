@@ -9,4 +9,5 @@ pub mod driver;
 pub mod media_call;
 pub mod peer;
 pub mod ports;
+pub mod recv_batch;
 pub mod sim;

@@ -86,8 +86,23 @@ async fn start_dialer(
 /// How often calls whose commit failed are tried again.
 const RECOVERY_EVERY: Duration = Duration::from_secs(300);
 
+/// The runtime for the CPUs this process may use (its affinity mask, e.g. `taskset -c 1`):
+/// one worker per CPU, so the media drivers (one per worker) never share a CPU; with one CPU,
+/// a current-thread runtime, so the serving loop, the SIP stack and the media drivers run on
+/// one thread and never wake each other across threads.
+fn runtime_for_cpus() -> tokio::runtime::Builder {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(cpus);
+        b
+    }
+}
+
 pub fn run(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = runtime_for_cpus()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

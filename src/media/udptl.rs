@@ -209,13 +209,28 @@ fn open_type_len(data: &[u8]) -> usize {
 }
 
 /// Minimal two's-complement octets of a non-negative integer (PER unconstrained INTEGER).
-fn integer_octets(v: u32) -> Vec<u8> {
+struct IntegerOctets {
+    bytes: [u8; 4],
+    start: usize,
+}
+
+impl IntegerOctets {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    fn len(&self) -> usize {
+        4 - self.start
+    }
+}
+
+fn integer_octets(v: u32) -> IntegerOctets {
     let bytes = v.to_be_bytes();
     let mut start = 0;
     while start < 3 && bytes[start] == 0 && bytes[start + 1] & 0x80 == 0 {
         start += 1;
     }
-    bytes[start..].to_vec()
+    IntegerOctets { bytes, start }
 }
 
 impl UdptlPacket {
@@ -237,7 +252,7 @@ impl UdptlPacket {
                 out.push(0x80);
                 let span = integer_octets(*span);
                 out.push(span.len() as u8);
-                out.extend_from_slice(&span);
+                out.extend_from_slice(span.as_slice());
                 push_length(&mut out, entries.len());
                 for e in entries {
                     push_length(&mut out, e.len());
@@ -475,6 +490,10 @@ pub struct UdptlSenderStats {
 }
 
 /// Builds outgoing UDPTL datagrams. See the module docs.
+///
+/// [`send_ifp_into`](Self::send_ifp_into) writes the datagram into a buffer the caller reuses;
+/// the IFP history and FEC parity live in buffers the sender reuses, so a call allocates
+/// nothing per IFP once they have grown.
 #[derive(Debug, Clone)]
 pub struct UdptlSender {
     config: UdptlSenderConfig,
@@ -482,6 +501,8 @@ pub struct UdptlSender {
     seq: u16,
     /// IFPs sent so far, newest at the back, as many as recovery can reference.
     history: VecDeque<Vec<u8>>,
+    /// FEC parity entries of the datagram being built (capacity reused).
+    parity: Vec<Vec<u8>>,
     sent: u64,
     stats: UdptlSenderStats,
 }
@@ -508,6 +529,7 @@ impl UdptlSender {
             limits,
             seq: config.initial_seq,
             history: VecDeque::new(),
+            parity: Vec::new(),
             sent: 0,
             stats: UdptlSenderStats::default(),
         }
@@ -537,6 +559,24 @@ impl UdptlSender {
     /// how spandsp's T.38 packet handler asks for indicator repeats. `count == 0` sends nothing
     /// and does not consume a sequence number.
     pub fn send_ifp(&mut self, ifp: &[u8], count: u32) -> Result<Vec<Vec<u8>>, UdptlError> {
+        let mut datagram = Vec::new();
+        self.send_ifp_into(ifp, count, &mut datagram)?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(vec![datagram; count as usize])
+    }
+
+    /// Like [`send_ifp`](Self::send_ifp), writing the datagram once into `out` (cleared
+    /// first; the caller sends it `count` times). With `count == 0`, `out` stays empty and no
+    /// sequence number is consumed.
+    pub fn send_ifp_into(
+        &mut self,
+        ifp: &[u8],
+        count: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), UdptlError> {
+        out.clear();
         if ifp.is_empty() {
             return Err(UdptlError::EmptyIfp);
         }
@@ -544,44 +584,57 @@ impl UdptlSender {
             return Err(UdptlError::IfpTooLong(ifp.len()));
         }
         if count == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
-        let datagram = self.build(ifp);
+        self.build(ifp, out);
         self.seq = self.seq.wrapping_add(1);
         self.sent += 1;
-        self.history.push_back(ifp.to_vec());
         let keep = usize::from(MAX_REDUNDANCY_ENTRIES.max(MAX_FEC_COVERAGE));
-        while self.history.len() > keep {
-            self.history.pop_front();
-        }
+        let mut slot = if self.history.len() >= keep {
+            self.history.pop_front().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        slot.clear();
+        slot.extend_from_slice(ifp);
+        self.history.push_back(slot);
         self.stats.ifps += 1;
         self.stats.datagrams += u64::from(count);
-        Ok(vec![datagram; count as usize])
+        Ok(())
     }
 
-    fn build(&mut self, ifp: &[u8]) -> Vec<u8> {
+    /// The `i`-th newest IFP sent (0: the last one).
+    fn back(&self, i: usize) -> &[u8] {
+        &self.history[self.history.len() - 1 - i]
+    }
+
+    fn build(&mut self, ifp: &[u8], out: &mut Vec<u8>) {
         let limit = usize::from(self.config.far_max_datagram);
         let available = self.history.len();
-        let mut packet = UdptlPacket {
-            seq: self.seq,
-            primary: ifp.to_vec(),
-            recovery: ErrorRecovery::Redundancy(Vec::new()),
-        };
-        match self.config.mode {
-            EcMode::None => {}
+        let head = 2 + open_type_len(ifp);
+        let len = match self.config.mode {
+            EcMode::None => {
+                let len = head + 1 + length_len(0);
+                self.write_redundancy(ifp, 0, out);
+                len
+            }
             EcMode::Redundancy => {
                 // Wind up from 0 entries; newest first; drop the oldest until it fits.
                 let want = usize::from(self.config.redundancy_entries).min(available);
-                let mut secondaries: Vec<Vec<u8>> =
-                    self.history.iter().rev().take(want).cloned().collect();
-                packet.recovery = ErrorRecovery::Redundancy(secondaries.clone());
-                while packet.encoded_len() > limit && !secondaries.is_empty() {
-                    secondaries.pop();
-                    packet.recovery = ErrorRecovery::Redundancy(secondaries.clone());
+                let mut sizes = [0usize; MAX_REDUNDANCY_ENTRIES as usize + 1];
+                for k in 1..=want {
+                    sizes[k] = sizes[k - 1] + open_type_len(self.back(k - 1));
                 }
-                if secondaries.len() < want {
+                let total = |k: usize| head + 1 + length_len(k) + sizes[k];
+                let mut k = want;
+                while total(k) > limit && k > 0 {
+                    k -= 1;
+                }
+                if k < want {
                     self.stats.trimmed += 1;
                 }
+                self.write_redundancy(ifp, k, out);
+                total(k)
             }
             EcMode::Fec => {
                 // Asterisk's wind-up: only cover IFPs actually sent.
@@ -590,8 +643,7 @@ impl UdptlSender {
                 let wound = full.min(available / span);
                 let mut entries = wound;
                 loop {
-                    packet.recovery = self.fec_recovery(span, entries);
-                    if packet.encoded_len() <= limit || entries == 0 {
+                    if head + self.fec_len(span, entries) <= limit || entries == 0 {
                         break;
                     }
                     entries -= 1;
@@ -599,43 +651,96 @@ impl UdptlSender {
                 if entries < wound {
                     self.stats.trimmed += 1;
                 }
+                self.fill_parity(span, entries);
+                write_fec(
+                    self.seq,
+                    ifp,
+                    if entries == 0 { 0 } else { span as u32 },
+                    &self.parity[..entries],
+                    out,
+                );
+                head + self.fec_len(span, entries)
             }
-        }
-        if packet.encoded_len() > limit {
+        };
+        debug_assert_eq!(len, out.len());
+        if len > limit {
             self.stats.oversize += 1;
             tracing::warn!(
-                seq = packet.seq,
+                seq = self.seq,
                 ifp_len = ifp.len(),
                 far_max_datagram = limit,
                 "UDPTL datagram exceeds the far end's T38FaxMaxDatagram; data loss may occur"
             );
         }
-        packet.encode()
     }
 
-    /// FEC entries for the datagram about to be sent (sequence `self.seq`), `entries` wide.
-    fn fec_recovery(&self, span: usize, entries: usize) -> ErrorRecovery {
-        let n = self.history.len();
-        let mut out = Vec::with_capacity(entries);
+    /// Writes the datagram with the `k` newest IFPs as secondaries.
+    fn write_redundancy(&self, ifp: &[u8], k: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        push_open_type(out, ifp);
+        out.push(0x00);
+        push_length(out, k);
+        for i in 0..k {
+            push_open_type(out, self.back(i));
+        }
+    }
+
+    /// The IFP `back` places behind the datagram about to be sent that FEC entry `m` of
+    /// `entries` covers at position `t` (see the module docs).
+    fn covered(&self, span: usize, entries: usize, m: usize, t: usize) -> &[u8] {
+        let back = span * entries - m - t * entries;
+        &self.history[self.history.len() - back]
+    }
+
+    /// Size of the FEC recovery part with `entries` entries (each as long as the longest IFP
+    /// it covers).
+    fn fec_len(&self, span: usize, entries: usize) -> usize {
+        let span_octets = integer_octets(if entries == 0 { 0 } else { span as u32 });
+        let mut len = 2 + span_octets.len() + length_len(entries);
         for m in 0..entries {
-            let mut parity: Vec<u8> = Vec::new();
+            let e = (0..span)
+                .map(|t| self.covered(span, entries, m, t).len())
+                .max()
+                .unwrap_or(0);
+            len += length_len(e) + e;
+        }
+        len
+    }
+
+    /// Computes the `entries` parity entries into `self.parity[..entries]`.
+    fn fill_parity(&mut self, span: usize, entries: usize) {
+        if self.parity.len() < entries {
+            self.parity.resize_with(entries, Vec::new);
+        }
+        let mut parity = std::mem::take(&mut self.parity);
+        for (m, p) in parity.iter_mut().enumerate().take(entries) {
+            p.clear();
             for t in 0..span {
-                // Covered IFP is seq + m − span·entries + t·entries, i.e. this many back:
-                let back = span * entries - m - t * entries;
-                let ifp = &self.history[n - back];
-                if parity.len() < ifp.len() {
-                    parity.resize(ifp.len(), 0);
+                let ifp = self.covered(span, entries, m, t);
+                if p.len() < ifp.len() {
+                    p.resize(ifp.len(), 0);
                 }
-                for (p, b) in parity.iter_mut().zip(ifp) {
-                    *p ^= b;
+                for (x, b) in p.iter_mut().zip(ifp) {
+                    *x ^= b;
                 }
             }
-            out.push(parity);
         }
-        ErrorRecovery::Fec {
-            span: if entries == 0 { 0 } else { span as u32 },
-            entries: out,
-        }
+        self.parity = parity;
+    }
+}
+
+/// Writes a datagram with FEC recovery data.
+fn write_fec(seq: u16, ifp: &[u8], span: u32, entries: &[Vec<u8>], out: &mut Vec<u8>) {
+    out.extend_from_slice(&seq.to_be_bytes());
+    push_open_type(out, ifp);
+    out.push(0x80);
+    let span = integer_octets(span);
+    out.push(span.len() as u8);
+    out.extend_from_slice(span.as_slice());
+    push_length(out, entries.len());
+    for e in entries {
+        push_length(out, e.len());
+        out.extend_from_slice(e);
     }
 }
 
@@ -1771,6 +1876,133 @@ mod tests {
                 prop_assert_eq!(usize::from(*seq), i);
                 prop_assert!(data.starts_with(&sent[i]), "ifp {} wrong", i);
                 prop_assert!(data[sent[i].len()..].iter().all(|b| *b == 0));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod encode_into_tests {
+    use super::*;
+
+    /// The sender as it was before datagrams were encoded into reused buffers: a
+    /// [`UdptlPacket`] built from cloned IFPs, then [`UdptlPacket::encode`].
+    struct Reference {
+        config: UdptlSenderConfig,
+        seq: u16,
+        history: VecDeque<Vec<u8>>,
+    }
+
+    impl Reference {
+        fn new(tx: &UdptlSender) -> Reference {
+            Reference {
+                config: *tx.config(),
+                seq: tx.next_seq(),
+                history: VecDeque::new(),
+            }
+        }
+
+        fn fec(&self, span: usize, entries: usize) -> ErrorRecovery {
+            let n = self.history.len();
+            let mut out = Vec::new();
+            for m in 0..entries {
+                let mut parity: Vec<u8> = Vec::new();
+                for t in 0..span {
+                    let ifp = &self.history[n - (span * entries - m - t * entries)];
+                    if parity.len() < ifp.len() {
+                        parity.resize(ifp.len(), 0);
+                    }
+                    for (p, b) in parity.iter_mut().zip(ifp) {
+                        *p ^= b;
+                    }
+                }
+                out.push(parity);
+            }
+            ErrorRecovery::Fec {
+                span: if entries == 0 { 0 } else { span as u32 },
+                entries: out,
+            }
+        }
+
+        fn send(&mut self, ifp: &[u8]) -> Vec<u8> {
+            let limit = usize::from(self.config.far_max_datagram);
+            let mut packet = UdptlPacket {
+                seq: self.seq,
+                primary: ifp.to_vec(),
+                recovery: ErrorRecovery::Redundancy(Vec::new()),
+            };
+            match self.config.mode {
+                EcMode::None => {}
+                EcMode::Redundancy => {
+                    let want = usize::from(self.config.redundancy_entries).min(self.history.len());
+                    let mut s: Vec<Vec<u8>> =
+                        self.history.iter().rev().take(want).cloned().collect();
+                    packet.recovery = ErrorRecovery::Redundancy(s.clone());
+                    while packet.encoded_len() > limit && !s.is_empty() {
+                        s.pop();
+                        packet.recovery = ErrorRecovery::Redundancy(s.clone());
+                    }
+                }
+                EcMode::Fec => {
+                    let span = usize::from(self.config.fec_span);
+                    let mut entries =
+                        usize::from(self.config.fec_entries).min(self.history.len() / span);
+                    loop {
+                        packet.recovery = self.fec(span, entries);
+                        if packet.encoded_len() <= limit || entries == 0 {
+                            break;
+                        }
+                        entries -= 1;
+                    }
+                }
+            }
+            self.seq = self.seq.wrapping_add(1);
+            self.history.push_back(ifp.to_vec());
+            while self.history.len() > usize::from(MAX_REDUNDANCY_ENTRIES.max(MAX_FEC_COVERAGE)) {
+                self.history.pop_front();
+            }
+            packet.encode()
+        }
+    }
+
+    /// IFP `i` of a run: lengths from 1 to about 300 octets (both length forms), varied bytes.
+    fn ifp(i: usize) -> Vec<u8> {
+        let len = 1 + (i * 37) % 300;
+        (0..len).map(|k| (i * 31 + k * 7) as u8).collect()
+    }
+
+    #[test]
+    fn encoding_into_a_reused_buffer_gives_the_same_bytes() {
+        for mode in [EcMode::None, EcMode::Redundancy, EcMode::Fec] {
+            for far_max_datagram in [72u16, 160, 400, 1400] {
+                let config = UdptlSenderConfig {
+                    mode,
+                    far_max_datagram,
+                    initial_seq: 65530,
+                    ..Default::default()
+                };
+                let mut tx = UdptlSender::new(config);
+                let mut reference = Reference::new(&tx);
+                let mut out = Vec::new();
+                for i in 0..60 {
+                    let ifp = ifp(i);
+                    let capacity = out.capacity();
+                    tx.send_ifp_into(&ifp, 1, &mut out).unwrap();
+                    let want = reference.send(&ifp);
+                    assert_eq!(out, want, "{mode:?} {far_max_datagram} IFP {i}");
+                    if i > 20 && out.len() <= capacity {
+                        assert_eq!(out.capacity(), capacity, "the buffer is reused as is");
+                    }
+                }
+                // Repeats are the same datagram; no sequence number for count 0.
+                let seq = tx.next_seq();
+                tx.send_ifp_into(&[0x06], 0, &mut out).unwrap();
+                assert!(out.is_empty());
+                assert_eq!(tx.next_seq(), seq);
+                let copies = tx.send_ifp(&[0x06], 3).unwrap();
+                assert_eq!(copies.len(), 3);
+                assert_eq!(copies[0], reference.send(&[0x06]));
+                assert!(copies.iter().all(|c| *c == copies[0]));
             }
         }
     }
