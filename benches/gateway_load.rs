@@ -712,8 +712,8 @@ struct Step {
     bad_mails: BTreeMap<String, u32>,
     /// Hang-up → accepted by the SMTP sink, seconds, one per email matched to its call.
     latencies: Vec<f64>,
-    /// Voicemails: (lowest envelope correlation, largest |length − played|).
-    voice_worst: Option<(f64, f64)>,
+    /// Voicemails: (envelope correlation, |length − played| s) of every decodable recording.
+    voice_stats: Vec<(f64, f64)>,
     load_start: String,
     load_end: String,
     peaks: Peaks,
@@ -741,6 +741,18 @@ impl Step {
         v.sort_by(f64::total_cmp);
         let at = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
         Some((at(0.5), at(0.99), v[v.len() - 1]))
+    }
+
+    /// Voicemails: (min r, median r, median length error, max length error).
+    fn voice_summary(&self) -> Option<(f64, f64, f64, f64)> {
+        if self.voice_stats.is_empty() {
+            return None;
+        }
+        let mut r: Vec<f64> = self.voice_stats.iter().map(|v| v.0).collect();
+        let mut e: Vec<f64> = self.voice_stats.iter().map(|v| v.1).collect();
+        r.sort_by(f64::total_cmp);
+        e.sort_by(f64::total_cmp);
+        Some((r[0], r[r.len() / 2], e[e.len() / 2], e[e.len() - 1]))
     }
 
     fn caller_cpu_per_chan_sec(&self) -> f64 {
@@ -832,9 +844,11 @@ fn check_mail(kind: Kind, raw: &[u8], inputs: &Inputs) -> MailCheck {
     let mut voice = None;
     let result = match kind {
         Kind::Fax => check_fax_pdf(att.contents(), &inputs.page.bitmap),
-        Kind::Voice => check_voice(att.contents(), &inputs.played_env).map(|(r, len_err)| {
-            voice = Some((r, len_err));
-        }),
+        Kind::Voice => {
+            let (stats, result) = check_voice(att.contents(), &inputs.played_env);
+            voice = stats;
+            result
+        }
     };
     MailCheck { job, voice, result }
 }
@@ -925,34 +939,35 @@ fn pdf_fax_image(pdf: &[u8]) -> Result<Bitmap, String> {
 
 /// Decodes the emailed audio and lines it up with the played audio (20 ms envelopes); the
 /// recording must correlate (r ≥ [`MIN_CORRELATION`]) and hold the played length
-/// (± [`VOICE_LENGTH_TOLERANCE_SECS`]) from where it lines up. Returns (r, |length error|).
-fn check_voice(audio: &[u8], played_env: &[f32]) -> Result<(f64, f64), String> {
+/// (± [`VOICE_LENGTH_TOLERANCE_SECS`]) from where it lines up. Returns (r, |length error|)
+/// when the audio decodes, and the verdict (error messages without figures, so they group).
+fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<(f64, f64)>, Result<(), String>) {
     let limits = faxvox_codecs::greeting::GreetingLimits {
         max_bytes: 64 << 20,
         max_duration_ms: 3_600_000,
     };
-    let rec = faxvox_codecs::greeting::decode_greeting_with(audio, &limits)
-        .map_err(|e| format!("audio does not decode: {e}"))?;
+    let rec = match faxvox_codecs::greeting::decode_greeting_with(audio, &limits) {
+        Ok(rec) => rec,
+        Err(e) => return (None, Err(format!("audio does not decode: {e}"))),
+    };
     let rec_s = rec.len() as f64 / 8000.0;
     let (lag_ms, r) = align(played_env, &support::peers::envelope(&rec));
     // lag > 0: the recording misses the first lag ms; lag < 0: it starts with −lag ms of
     // silence. Either way the played audio it holds lasts rec_s + lag.
     let held = rec_s + f64::from(lag_ms) / 1000.0;
     let len_err = (held - f64::from(VOICE_SECS)).abs();
-    if r < MIN_CORRELATION {
-        return Err(format!(
-            "audio does not match the played audio (r {:.1}, {rec_s:.1} s)",
-            (r * 10.0).floor() / 10.0
-        ));
-    }
-    if len_err > VOICE_LENGTH_TOLERANCE_SECS {
-        return Err(format!(
-            "recording holds {:.0} ms of the played {VOICE_SECS} s (off by more than {:.1} s)",
-            held * 1000.0,
-            VOICE_LENGTH_TOLERANCE_SECS
-        ));
-    }
-    Ok((r, len_err))
+    let verdict = if r < MIN_CORRELATION {
+        Err(format!(
+            "audio does not match the played audio (envelope r < {MIN_CORRELATION})"
+        ))
+    } else if len_err > VOICE_LENGTH_TOLERANCE_SECS {
+        Err(format!(
+            "recording is not the played {VOICE_SECS} s (off by more than {VOICE_LENGTH_TOLERANCE_SECS} s)"
+        ))
+    } else {
+        Ok(())
+    };
+    (Some((r, len_err)), verdict)
 }
 
 /// Best lag (ms; negative: the recording leads with silence) and normalised correlation of
@@ -1200,7 +1215,7 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
     let mut bad: BTreeMap<String, u32> = BTreeMap::new();
     let mut latencies = Vec::new();
     let mut unmatched = 0;
-    let mut voice_worst: Option<(f64, f64)> = None;
+    let mut voice_stats = Vec::new();
     for (i, p) in new_mail.iter().enumerate() {
         let raw = fs::read(p).unwrap_or_default();
         let check = check_mail(kind, &raw, inputs);
@@ -1208,9 +1223,8 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
             Ok(()) => mails_good += 1,
             Err(e) => *bad.entry(e).or_insert(0) += 1,
         }
-        if let Some((r, len_err)) = check.voice {
-            let w = voice_worst.get_or_insert((r, len_err));
-            *w = (w.0.min(r), w.1.max(len_err));
+        if let Some(v) = check.voice {
+            voice_stats.push(v);
         }
         let accepted = fs::read(p.with_extension("json"))
             .ok()
@@ -1281,7 +1295,7 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
         mails_good,
         bad_mails: bad,
         latencies,
-        voice_worst,
+        voice_stats,
         load_start,
         load_end,
         peaks,
@@ -1319,8 +1333,11 @@ fn step_json(s: &Step, bare_rx_per_sec: f64) -> Value {
             "p50": p50, "p99": p99, "max": max, "matched": s.latencies.len(),
             "clock": "gateway call record (answered + duration_ms) vs SMTP sink time.time(), same host wall clock",
         })),
-        "voice_lowest_correlation": s.voice_worst.map(|w| w.0),
-        "voice_largest_length_error_secs": s.voice_worst.map(|w| w.1),
+        "voice_audio": s.voice_summary().map(|v| json!({
+            "decoded": s.voice_stats.len(),
+            "correlation_min": v.0, "correlation_median": v.1,
+            "length_error_secs_median": v.2, "length_error_secs_max": v.3,
+        })),
         "wall_secs": s.wall_secs,
         "mean_call_secs": s.mean_call_secs,
         "channel_secs": s.channel_secs,
@@ -1572,8 +1589,11 @@ fn main() {
                     ),
                     None => String::new(),
                 },
-                match s.voice_worst {
-                    Some((r, e)) => format!(", audio: lowest r {r:.3}, largest length error {e:.2} s"),
+                match s.voice_summary() {
+                    Some((rmin, rmed, emed, emax)) => format!(
+                        ", audio of {}: r min {rmin:.2} median {rmed:.2}, length error median {emed:.2} s max {emax:.2} s",
+                        s.voice_stats.len()
+                    ),
                     None => String::new(),
                 },
                 s.gw_core_busy_pct
