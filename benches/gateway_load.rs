@@ -79,8 +79,8 @@ const VOICE_LENGTH_TOLERANCE_SECS: f64 = 0.5;
 /// Lowest envelope correlation between the played and the emailed audio (as the e2e tests).
 const MIN_CORRELATION: f64 = 0.8;
 /// How far the recording may start after (the caller began before the beep) or before (it
-/// heard the beep late and paused) the played audio when lining them up.
-const MAX_ALIGN_MS: u32 = 3000;
+/// heard the beep late and paused: callers under load do) the played audio when lining them up.
+const MAX_ALIGN_MS: u32 = 8000;
 /// Goal of the issue: gateway CPU per fax channel-second over the bare receiver's.
 const GOAL_VS_BARE: f64 = 1.5;
 /// Goal of the issue: hang-up → email accepted, p99, at 500 simultaneous voicemails.
