@@ -28,9 +28,9 @@
 //!   channel-second, and the correctness check: one email per call, every fax a one-page PDF
 //!   whose G4 image, decoded with our codecs, equals the page sent pixel for pixel (the first
 //!   one also rendered by poppler's `pdftoppm` at the fax resolution, checking the page size
-//!   and the extraction), every voicemail an MP3 that decodes to the played 10 s (± 0.5 s,
-//!   measured from where it lines up with the played audio) whose 20 ms envelope correlates
-//!   with the played one (r ≥ 0.8). A step is correct only if every call succeeded and every
+//!   and the extraction), every voicemail an MP3 that decodes to the played 10 s (± 0.5 s)
+//!   whose 20 ms envelope correlates with the played one (r ≥ 0.8); how much of the played
+//!   audio each recording holds (from where it lines up) is reported beside. A step is correct only if every call succeeded and every
 //!   email is.
 //! - Hang-up → email accepted by the SMTP server, per message: the sink's acceptance time
 //!   against the hang-up in the gateway's call record (`answered` + `duration_ms`, matched by
@@ -712,8 +712,9 @@ struct Step {
     bad_mails: BTreeMap<String, u32>,
     /// Hang-up → accepted by the SMTP sink, seconds, one per email matched to its call.
     latencies: Vec<f64>,
-    /// Voicemails: (envelope correlation, |length − played| s) of every decodable recording.
-    voice_stats: Vec<(f64, f64)>,
+    /// Voicemails: (envelope correlation, |length − played| s, played audio held s) of every
+    /// decodable recording.
+    voice_stats: Vec<(f64, f64, f64)>,
     load_start: String,
     load_end: String,
     peaks: Peaks,
@@ -743,16 +744,20 @@ impl Step {
         Some((at(0.5), at(0.99), v[v.len() - 1]))
     }
 
-    /// Voicemails: (min r, median r, median length error, max length error).
-    fn voice_summary(&self) -> Option<(f64, f64, f64, f64)> {
+    /// Voicemails: (min r, median r, median length error, max length error, min and median
+    /// seconds of the played audio held).
+    fn voice_summary(&self) -> Option<(f64, f64, f64, f64, f64, f64)> {
         if self.voice_stats.is_empty() {
             return None;
         }
-        let mut r: Vec<f64> = self.voice_stats.iter().map(|v| v.0).collect();
-        let mut e: Vec<f64> = self.voice_stats.iter().map(|v| v.1).collect();
-        r.sort_by(f64::total_cmp);
-        e.sort_by(f64::total_cmp);
-        Some((r[0], r[r.len() / 2], e[e.len() / 2], e[e.len() - 1]))
+        let sorted = |f: fn(&(f64, f64, f64)) -> f64| {
+            let mut v: Vec<f64> = self.voice_stats.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let (r, e, h) = (sorted(|v| v.0), sorted(|v| v.1), sorted(|v| v.2));
+        let mid = r.len() / 2;
+        Some((r[0], r[mid], e[mid], e[e.len() - 1], h[0], h[mid]))
     }
 
     fn caller_cpu_per_chan_sec(&self) -> f64 {
@@ -808,8 +813,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// What one email holds: its job (`X-Faxvox-Job`) and the check of its attachment.
 struct MailCheck {
     job: Option<String>,
-    /// Voicemail: (envelope correlation, |recorded − played| seconds).
-    voice: Option<(f64, f64)>,
+    /// Voicemail: (envelope correlation, |recorded − played| s, played audio held s).
+    voice: Option<(f64, f64, f64)>,
     result: Result<(), String>,
 }
 
@@ -939,9 +944,9 @@ fn pdf_fax_image(pdf: &[u8]) -> Result<Bitmap, String> {
 
 /// Decodes the emailed audio and lines it up with the played audio (20 ms envelopes); the
 /// recording must correlate (r ≥ [`MIN_CORRELATION`]) and hold the played length
-/// (± [`VOICE_LENGTH_TOLERANCE_SECS`]) from where it lines up. Returns (r, |length error|)
-/// when the audio decodes, and the verdict (error messages without figures, so they group).
-fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<(f64, f64)>, Result<(), String>) {
+/// (± [`VOICE_LENGTH_TOLERANCE_SECS`]). Returns (r, |length error|, seconds of the played
+/// audio held) when the audio decodes, and the verdict (error messages without figures, so they group).
+fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<(f64, f64, f64)>, Result<(), String>) {
     let limits = faxvox_codecs::greeting::GreetingLimits {
         max_bytes: 64 << 20,
         max_duration_ms: 3_600_000,
@@ -952,10 +957,12 @@ fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<(f64, f64)>, Result<
     };
     let rec_s = rec.len() as f64 / 8000.0;
     let (lag_ms, r) = align(played_env, &support::peers::envelope(&rec));
-    // lag > 0: the recording misses the first lag ms; lag < 0: it starts with −lag ms of
-    // silence. Either way the played audio it holds lasts rec_s + lag.
+    // The verdict is on the attachment's duration (the rule). Beside it, how much of
+    // the played audio the recording holds: lag > 0, it misses the first lag ms; lag < 0, it
+    // starts with −lag ms of silence (the caller's reaction to the beep); either way the
+    // played audio it holds lasts rec_s + lag, short of 10 s when the end was cut.
     let held = rec_s + f64::from(lag_ms) / 1000.0;
-    let len_err = (held - f64::from(VOICE_SECS)).abs();
+    let len_err = (rec_s - f64::from(VOICE_SECS)).abs();
     let verdict = if r < MIN_CORRELATION {
         Err(format!(
             "audio does not match the played audio (envelope r < {MIN_CORRELATION})"
@@ -967,7 +974,7 @@ fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<(f64, f64)>, Result<
     } else {
         Ok(())
     };
-    (Some((r, len_err)), verdict)
+    (Some((r, len_err, held)), verdict)
 }
 
 /// Best lag (ms; negative: the recording leads with silence) and normalised correlation of
@@ -1337,6 +1344,7 @@ fn step_json(s: &Step, bare_rx_per_sec: f64) -> Value {
             "decoded": s.voice_stats.len(),
             "correlation_min": v.0, "correlation_median": v.1,
             "length_error_secs_median": v.2, "length_error_secs_max": v.3,
+            "played_audio_held_secs_min": v.4, "played_audio_held_secs_median": v.5,
         })),
         "wall_secs": s.wall_secs,
         "mean_call_secs": s.mean_call_secs,
@@ -1590,8 +1598,8 @@ fn main() {
                     None => String::new(),
                 },
                 match s.voice_summary() {
-                    Some((rmin, rmed, emed, emax)) => format!(
-                        ", audio of {}: r min {rmin:.2} median {rmed:.2}, length error median {emed:.2} s max {emax:.2} s",
+                    Some((rmin, rmed, emed, emax, hmin, hmed)) => format!(
+                        ", audio of {}: r min {rmin:.2} median {rmed:.2}, length error median {emed:.2} s max {emax:.2} s, played audio held min {hmin:.2} s median {hmed:.2} s",
                         s.voice_stats.len()
                     ),
                     None => String::new(),
