@@ -714,7 +714,7 @@ struct Step {
     latencies: Vec<f64>,
     /// Voicemails: (envelope correlation, |length − played| s, played audio held s) of every
     /// decodable recording.
-    voice_stats: Vec<(f64, f64, f64)>,
+    voice_stats: Vec<VoiceStats>,
     load_start: String,
     load_end: String,
     peaks: Peaks,
@@ -750,7 +750,7 @@ impl Step {
         if self.voice_stats.is_empty() {
             return None;
         }
-        let sorted = |f: fn(&(f64, f64, f64)) -> f64| {
+        let sorted = |f: fn(&VoiceStats) -> f64| {
             let mut v: Vec<f64> = self.voice_stats.iter().map(f).collect();
             v.sort_by(f64::total_cmp);
             v
@@ -810,11 +810,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// One recording: (envelope correlation, |duration − played| s, played audio held s).
+type VoiceStats = (f64, f64, f64);
+
 /// What one email holds: its job (`X-Faxvox-Job`) and the check of its attachment.
 struct MailCheck {
     job: Option<String>,
     /// Voicemail: (envelope correlation, |recorded − played| s, played audio held s).
-    voice: Option<(f64, f64, f64)>,
+    voice: Option<VoiceStats>,
     result: Result<(), String>,
 }
 
@@ -946,7 +949,7 @@ fn pdf_fax_image(pdf: &[u8]) -> Result<Bitmap, String> {
 /// recording must correlate (r ≥ [`MIN_CORRELATION`]) and hold the played length
 /// (± [`VOICE_LENGTH_TOLERANCE_SECS`]). Returns (r, |length error|, seconds of the played
 /// audio held) when the audio decodes, and the verdict (error messages without figures, so they group).
-fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<(f64, f64, f64)>, Result<(), String>) {
+fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<VoiceStats>, Result<(), String>) {
     let limits = faxvox_codecs::greeting::GreetingLimits {
         max_bytes: 64 << 20,
         max_duration_ms: 3_600_000,
