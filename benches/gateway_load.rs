@@ -6,29 +6,44 @@
 //! `faxvox` binary and hands its path over as `CARGO_BIN_EXE_faxvox`).
 //!
 //! - A gateway is installed in a temporary folder under Cargo's target tmp dir (real disk):
-//!   SQLite, spool, Maildir delivery (no SMTP), one fax line and one voicemail line, a wide
-//!   `sip.rtp_ports` range, a high `sip.max_calls` and no per-line or per-account limit.
+//!   SQLite, spool, delivery over SMTP to the tests' aiosmtpd sink in lean mode (it stores the
+//!   bytes and stamps when it accepted each message), one fax line and one voicemail line, a
+//!   wide `sip.rtp_ports` range, a high `sip.max_calls` and no per-line or per-account limit.
 //!   `faxvox serve` and the callers run with the soft open-file limit raised to the hard one
 //!   (`ulimit -n` in a `sh` wrapper).
+//! - Pinning, on a machine with two or more CPUs: `faxvox serve` and the bare spandsp
+//!   references run under `taskset -c 1`, every caller and the SMTP sink under `taskset -c 0`
+//!   (`FAXVOX_BENCH_GATEWAY_CPU`, `FAXVOX_BENCH_CALLER_CPU` change the CPU lists; `none`
+//!   leaves a side unpinned), so the gateway's figures are its own core's. The machine load
+//!   (`/proc/loadavg`) is printed at the start and end of every step.
 //! - Fax ladder (`FAXVOX_BENCH_FAX_STEPS`, default `10,50,100,200,400,700,1000`): each step is
 //!   one `faxvox call fax --no-t38 --calls N --concurrency N` of a generated one-page,
 //!   mostly white standard-resolution page. Voicemail ladder (`FAXVOX_BENCH_VOICE_STEPS`,
 //!   default `50,200,500,1000,2000`): `faxvox call voice --wav <10 s speech-like> --dtmf '#'`.
-//!   A ladder stops at its first step that is not fully correct.
+//!   A ladder stops at its first step that is not fully correct, unless
+//!   `FAXVOX_BENCH_KEEP_GOING` is set (the capacity run wants every step's figures).
 //! - Per step: calls ok/failed (caller JSON), the gateway's CPU seconds while the calls ran and
 //!   while it then delivered (`/proc/<pid>/stat`), the caller's CPU (`times` in the wrapper),
-//!   machine CPU busy %, peak gateway fds/threads/RSS, CPU per channel-second, and the
-//!   correctness check: one Maildir message per successful call, every fax a one-page PDF,
-//!   every voicemail an audio attachment.
+//!   machine CPU busy % (and the gateway core's), peak gateway fds/threads/RSS, CPU per
+//!   channel-second, and the correctness check: one email per call, every fax a one-page PDF
+//!   whose G4 image, decoded with our codecs, equals the page sent pixel for pixel (the first
+//!   one also rendered by poppler's `pdftoppm` at the fax resolution, checking the page size
+//!   and the extraction), every voicemail an MP3 that decodes to the played 10 s (± 0.5 s)
+//!   whose 20 ms envelope correlates with the played one (r ≥ 0.8); how much of the played
+//!   audio each recording holds (from where it lines up) is reported beside. A step is correct only if every call succeeded and every
+//!   email is.
+//! - Hang-up → email accepted by the SMTP server, per message: the sink's acceptance time
+//!   against the hang-up in the gateway's call record (`answered` + `duration_ms`, matched by
+//!   the email's `X-Faxvox-Job`); both are the machine's wall clock. p50/p99/max per step.
 //! - Baselines measured in the same run on the same page: a bare spandsp receiver fed the
 //!   recorded audio of a bare sender (receive side only, no RTP, no session layer), the bare
 //!   two-ended loop, and `faxvox fax-sim --transport g711`; the table gives the gateway's CPU
-//!   per fax channel-second divided by the bare receiver's CPU per fax-second.
+//!   per fax channel-second divided by the bare receiver's CPU per fax-second (goal ≤ 1.5).
 //! - Total time is capped by `FAXVOX_BENCH_MAX_SECS` (default 900): a step is skipped when its
 //!   estimated duration no longer fits. Results: a table on stdout and
 //!   `target/gateway_load.json`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,6 +60,7 @@ use serde_json::{json, Value};
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 use support::gateway::Gateway;
+use support::smtp::{SinkOptions, SmtpSink};
 
 const FAX_NUMBER: &str = "+33100000001";
 const VOICE_NUMBER: &str = "+33100000002";
@@ -58,6 +74,17 @@ const RTP_PORTS: &str = "16000-31999";
 const MAX_CALLS: u32 = 5000;
 /// Seconds of speech-like audio played into the voicemail line.
 const VOICE_SECS: u32 = 10;
+/// A voicemail's recording may differ from the played length by this much.
+const VOICE_LENGTH_TOLERANCE_SECS: f64 = 0.5;
+/// Lowest envelope correlation between the played and the emailed audio (as the e2e tests).
+const MIN_CORRELATION: f64 = 0.8;
+/// How far the recording may start after (the caller began before the beep) or before (it
+/// heard the beep late and paused: callers under load do) the played audio when lining them up.
+const MAX_ALIGN_MS: u32 = 8000;
+/// Goal of the issue: gateway CPU per fax channel-second over the bare receiver's.
+const GOAL_VS_BARE: f64 = 1.5;
+/// Goal of the issue: hang-up → email accepted, p99, at 500 simultaneous voicemails.
+const GOAL_LATENCY_P99_SECS: f64 = 2.0;
 
 // ---------------------------------------------------------------------------------------------
 // Generated media
@@ -197,8 +224,16 @@ fn proc_cpu_ticks(pid: &str) -> Option<u64> {
 
 /// (busy, total) jiffies of the whole machine from /proc/stat.
 fn machine_ticks() -> (u64, u64) {
+    cpu_ticks("cpu")
+}
+
+/// (busy, total) jiffies of one line of /proc/stat: `cpu` (all) or `cpuN`.
+fn cpu_ticks(which: &str) -> (u64, u64) {
     let stat = fs::read_to_string("/proc/stat").unwrap_or_default();
-    let line = stat.lines().next().unwrap_or_default();
+    let line = stat
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(which))
+        .unwrap_or_default();
     let v: Vec<u64> = line
         .split_whitespace()
         .skip(1)
@@ -208,6 +243,80 @@ fn machine_ticks() -> (u64, u64) {
     let total: u64 = v.iter().take(8).sum();
     let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
     (total.saturating_sub(idle), total)
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), as printed by `uptime`.
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The CPUs a process may run on (`Cpus_allowed_list` in /proc/<pid>/status).
+fn cpus_allowed(pid: &str) -> String {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap_or("?")
+        .trim()
+        .to_string()
+}
+
+/// Where the gateway and the callers run: `taskset -c` CPU lists, `None` for unpinned.
+#[derive(Clone, Default)]
+struct Pins {
+    gateway: Option<String>,
+    caller: Option<String>,
+}
+
+impl Pins {
+    /// `FAXVOX_BENCH_GATEWAY_CPU` / `FAXVOX_BENCH_CALLER_CPU` (a CPU list, or `none`); by
+    /// default CPU 1 and CPU 0 when the machine has two or more, else unpinned.
+    fn from_env(cores: usize) -> Pins {
+        let pick = |var: &str, default: &str| -> Option<String> {
+            match std::env::var(var) {
+                Ok(v) if v.trim().is_empty() || v.trim() == "none" => None,
+                Ok(v) => {
+                    let v = v.trim().to_string();
+                    assert!(
+                        v.chars()
+                            .all(|c| c.is_ascii_digit() || c == ',' || c == '-'),
+                        "{var}={v:?}: expected a CPU list such as 1 or 0-1"
+                    );
+                    Some(v)
+                }
+                Err(_) if cores >= 2 => Some(default.to_string()),
+                Err(_) => None,
+            }
+        };
+        Pins {
+            gateway: pick("FAXVOX_BENCH_GATEWAY_CPU", "1"),
+            caller: pick("FAXVOX_BENCH_CALLER_CPU", "0"),
+        }
+    }
+
+    /// The /proc/stat line of the gateway's core when it is pinned to exactly one.
+    fn gateway_core(&self) -> Option<String> {
+        let g = self.gateway.as_deref()?;
+        g.parse::<u32>().ok().map(|n| format!("cpu{n}"))
+    }
+}
+
+/// Pins the calling thread (the bench's main thread, alone while the baselines run) to a CPU
+/// list with `taskset -p`; returns the list it had, to restore.
+fn pin_self(cpus: &str) -> Option<String> {
+    let tid = std::process::id().to_string();
+    let before = cpus_allowed(&tid);
+    let ok = Command::new("taskset")
+        .args(["-p", "-c", cpus, &tid])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(before)
 }
 
 fn fd_count(pid: &str) -> usize {
@@ -307,6 +416,28 @@ fn phase_e(fax: &mut AudioFax, done: &mut Option<i32>) {
     }
 }
 
+/// CPU seconds of the calling thread so far (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution).
+fn thread_cpu_secs() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec (two 64-bit fields on 64-bit Linux) to a valid
+    // pointer; the C library is linked by std.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
 /// CPU seconds of this process so far (the bench is single-threaded while it measures).
 fn self_cpu(tck: f64) -> f64 {
     proc_cpu_ticks("self").unwrap_or(0) as f64 / tck
@@ -317,14 +448,16 @@ struct Bare {
     fax_secs: f64,
     /// Both engines (sender and receiver) exchanging 20 ms blocks directly.
     both_cpu: f64,
-    /// The receiver alone, fed the sender's recorded audio.
+    /// The receiver alone, fed the sender's recorded audio (fastest round: the reference).
     rx_cpu: f64,
+    /// The receiver alone, median round.
+    rx_cpu_median: f64,
 }
 
 /// The bare two-ended loop (recording what the sender sent, block by block), then the
 /// receiver alone replaying that recording, each `rounds` times, the fastest taken. Timed by
-/// the wall clock: the bench is single-threaded and CPU-bound here, and one call takes a few
-/// clock ticks only; the whole baseline's CPU time (ticks) is checked against the sum.
+/// the thread's CPU clock (nanoseconds; one call takes a few clock ticks only), not the wall
+/// clock: on a shared core the wall clock also counts the other processes' turns.
 fn bare_spandsp(doc: &Path, dir: &Path, tck: f64, rounds: usize) -> Bare {
     let cpu0 = self_cpu(tck);
     let wall0 = Instant::now();
@@ -332,7 +465,7 @@ fn bare_spandsp(doc: &Path, dir: &Path, tck: f64, rounds: usize) -> Bare {
     let mut both_cpu = f64::MAX;
     let mut recording: Vec<[i16; 160]> = Vec::new();
     for _ in 0..rounds {
-        let t0 = Instant::now();
+        let t0 = thread_cpu_secs();
         let mut tx = AudioFax::new(true, &t30("TX", Document::Transmit(doc)), "bare-tx").unwrap();
         let mut rx =
             AudioFax::new(false, &t30("RX", Document::Receive(&rx_path)), "bare-rx").unwrap();
@@ -349,11 +482,11 @@ fn bare_spandsp(doc: &Path, dir: &Path, tck: f64, rounds: usize) -> Bare {
             phase_e(&mut rx, &mut rx_done);
         }
         assert_eq!((tx_done, rx_done), (Some(0), Some(0)), "bare call failed");
-        both_cpu = both_cpu.min(t0.elapsed().as_secs_f64());
+        both_cpu = both_cpu.min(thread_cpu_secs() - t0);
     }
-    let mut rx_cpu = f64::MAX;
+    let mut rx_rounds = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let t0 = Instant::now();
+        let t0 = thread_cpu_secs();
         let mut rx =
             AudioFax::new(false, &t30("RX", Document::Receive(&rx_path)), "bare-rx").unwrap();
         let mut b = [0i16; 160];
@@ -364,8 +497,9 @@ fn bare_spandsp(doc: &Path, dir: &Path, tck: f64, rounds: usize) -> Bare {
             phase_e(&mut rx, &mut rx_done);
         }
         assert_eq!(rx_done, Some(0), "bare receiver on the recording failed");
-        rx_cpu = rx_cpu.min(t0.elapsed().as_secs_f64());
+        rx_rounds.push(thread_cpu_secs() - t0);
     }
+    rx_rounds.sort_by(f64::total_cmp);
     let (cpu, wall) = (self_cpu(tck) - cpu0, wall0.elapsed().as_secs_f64());
     println!(
         "bare spandsp baseline: {cpu:.2} CPU s for {wall:.2} s wall ({:.0}% of one core)",
@@ -374,7 +508,8 @@ fn bare_spandsp(doc: &Path, dir: &Path, tck: f64, rounds: usize) -> Bare {
     Bare {
         fax_secs: recording.len() as f64 * 0.02,
         both_cpu,
-        rx_cpu,
+        rx_cpu: rx_rounds[0],
+        rx_cpu_median: rx_rounds[rx_rounds.len() / 2],
     }
 }
 
@@ -382,11 +517,12 @@ fn bare_spandsp(doc: &Path, dir: &Path, tck: f64, rounds: usize) -> Bare {
 // The installation
 // ---------------------------------------------------------------------------------------------
 
-/// `sh -c` wrapper: raise the soft open-file limit to the hard one, run the command, then write
-/// its CPU time (`times`) to `$FAXVOX_BENCH_TIMES` when set. `exec` when no accounting is needed
+/// `sh -c` wrapper: raise the soft open-file limit to the hard one, run the command (under
+/// `taskset -c CPU` when given), then write its CPU time (`times`) to `$FAXVOX_BENCH_TIMES`
+/// when set. `exec` when no accounting is needed
 /// (the gateway: its pid is then faxvox's pid). The bench's own `FAXVOX_*` variables are not
 /// passed on: faxvox would take them for configuration keys.
-fn wrapped(bin: &Path, args: &[String], times: Option<&Path>) -> Command {
+fn wrapped(bin: &Path, args: &[String], times: Option<&Path>, cpu: Option<&str>) -> Command {
     let script = match times {
         Some(_) => {
             "t=\"$FAXVOX_BENCH_TIMES\"; unset FAXVOX_BENCH_TIMES; ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; \
@@ -395,7 +531,11 @@ fn wrapped(bin: &Path, args: &[String], times: Option<&Path>) -> Command {
         None => "ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec \"$@\"",
     };
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(script).arg("sh").arg(bin).args(args);
+    cmd.arg("-c").arg(script).arg("sh");
+    if let Some(cpu) = cpu {
+        cmd.args(["taskset", "-c", cpu]);
+    }
+    cmd.arg(bin).args(args);
     for (k, _) in std::env::vars() {
         if k.starts_with("FAXVOX_") || k == "RUST_LOG" {
             cmd.env_remove(k);
@@ -408,17 +548,27 @@ fn wrapped(bin: &Path, args: &[String], times: Option<&Path>) -> Command {
 }
 
 /// The gateway under load: the tests' [`Gateway`] (installation, `serve` started through a
-/// launcher that raises its open-file limit) with the bench's configuration on top.
+/// launcher that raises its open-file limit and pins it) with the bench's configuration on
+/// top, mailing to the tests' SMTP sink.
 struct Site {
     gw: Gateway,
+    sink: SmtpSink,
     bin: PathBuf,
     gw_pid: String,
     tck: f64,
+    pins: Pins,
 }
 
 impl Site {
-    fn new(bin: PathBuf, dir: &Path, tck: f64) -> Site {
-        let mut gw = Gateway::maildir_only_in(dir);
+    fn new(bin: PathBuf, dir: &Path, tck: f64, pins: Pins) -> Site {
+        let sink = SmtpSink::start(&SinkOptions {
+            lean: true,
+            secs: Some(6 * 3600),
+            out: Some(dir.to_path_buf()),
+            cpu: pins.caller.clone(),
+            ..SinkOptions::default()
+        });
+        let mut gw = Gateway::with_smtp_in(dir, &sink);
         gw.append_config(&format!(
             "\n[sip]\nlisten = \"127.0.0.1:{sip_port}\"\nrtp_ports = \"{RTP_PORTS}\"\n\
              media_ip = \"127.0.0.1\"\nmax_calls = {MAX_CALLS}\nmax_call_secs = 600\n\
@@ -429,12 +579,20 @@ impl Site {
         // Over the tests' defaults for `serve`: the wide port range, the default port rest.
         gw.set("FAXVOX_SIP_RTP_PORTS", RTP_PORTS);
         gw.set("FAXVOX_SIP_RTP_PORT_REST_SECS", "30");
-        gw.set_launcher("ulimit -n \"$(ulimit -Hn)\" 2>/dev/null");
+        let mut launcher = "ulimit -n \"$(ulimit -Hn)\" 2>/dev/null".to_string();
+        if let Some(cpu) = &pins.gateway {
+            // Replaces the launcher's own `exec "$0" "$@"`; taskset execs faxvox in turn, so
+            // the pid is still faxvox's.
+            launcher.push_str(&format!("\nexec taskset -c {cpu} \"$0\" \"$@\""));
+        }
+        gw.set_launcher(&launcher);
         Site {
             gw,
+            sink,
             bin,
             gw_pid: String::new(),
             tck,
+            pins,
         }
     }
 
@@ -475,9 +633,24 @@ impl Site {
         self.gw.uri(number)
     }
 
-    fn maildir_new(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = fs::read_dir(self.gw.path().join("maildir").join("new"))
-            .map(|d| d.flatten().map(|e| e.path()).collect())
+    /// Messages the SMTP sink stored so far: (sequence number, `.eml` path), in order. The
+    /// `.json` beside it is written last, so a listed message is complete.
+    fn mails(&self) -> Vec<(u32, PathBuf)> {
+        let mut v: Vec<(u32, PathBuf)> = fs::read_dir(self.sink.dir.path())
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let p = e.path();
+                        let n = p
+                            .file_name()?
+                            .to_str()?
+                            .strip_suffix(".json")?
+                            .parse()
+                            .ok()?;
+                        Some((n, p.with_extension("eml")))
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -530,9 +703,20 @@ struct Step {
     gw_cpu_delivery: f64,
     caller_cpu: f64,
     machine_busy_pct: f64,
+    /// Busy % of the gateway's core while the calls ran (all processes on it), when pinned.
+    gw_core_busy_pct: Option<f64>,
     delivery_secs: f64,
     mails: usize,
     mails_good: usize,
+    /// What the checks found wrong, grouped.
+    bad_mails: BTreeMap<String, u32>,
+    /// Hang-up → accepted by the SMTP sink, seconds, one per email matched to its call.
+    latencies: Vec<f64>,
+    /// Voicemails: (envelope correlation, |length − played| s, played audio held s) of every
+    /// decodable recording.
+    voice_stats: Vec<VoiceStats>,
+    load_start: String,
+    load_end: String,
     peaks: Peaks,
     failure_reasons: BTreeMap<String, u32>,
     log_warnings: BTreeMap<String, u32>,
@@ -547,6 +731,33 @@ impl Step {
         } else {
             0.0
         }
+    }
+
+    /// (p50, p99, max) of the hang-up → email latencies.
+    fn latency(&self) -> Option<(f64, f64, f64)> {
+        if self.latencies.is_empty() {
+            return None;
+        }
+        let mut v = self.latencies.clone();
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Some((at(0.5), at(0.99), v[v.len() - 1]))
+    }
+
+    /// Voicemails: (min r, median r, median length error, max length error, min and median
+    /// seconds of the played audio held).
+    fn voice_summary(&self) -> Option<(f64, f64, f64, f64, f64, f64)> {
+        if self.voice_stats.is_empty() {
+            return None;
+        }
+        let sorted = |f: fn(&VoiceStats) -> f64| {
+            let mut v: Vec<f64> = self.voice_stats.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let (r, e, h) = (sorted(|v| v.0), sorted(|v| v.1), sorted(|v| v.2));
+        let mid = r.len() / 2;
+        Some((r[0], r[mid], e[mid], e[e.len() - 1], h[0], h[mid]))
     }
 
     fn caller_cpu_per_chan_sec(&self) -> f64 {
@@ -599,55 +810,260 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Checks one delivered message: a fax has one PDF attachment of one page, a voicemail an
-/// audio attachment of a plausible size.
-fn mail_good(kind: Kind, path: &Path) -> Result<(), String> {
-    let raw = fs::read(path).map_err(|e| e.to_string())?;
-    let m = MessageParser::default()
-        .parse(&raw[..])
-        .ok_or("unparsable message")?;
+/// One recording: (envelope correlation, |duration − played| s, played audio held s).
+type VoiceStats = (f64, f64, f64);
+
+/// What one email holds: its job (`X-Faxvox-Job`) and the check of its attachment.
+struct MailCheck {
+    job: Option<String>,
+    /// Voicemail: (envelope correlation, |recorded − played| s, played audio held s).
+    voice: Option<VoiceStats>,
+    result: Result<(), String>,
+}
+
+/// Checks one delivered message: a fax has one PDF attachment of one page whose image is the
+/// page sent, pixel for pixel; a voicemail an MP3 of the played audio (length and envelope).
+fn check_mail(kind: Kind, raw: &[u8], inputs: &Inputs) -> MailCheck {
+    let Some(m) = MessageParser::default().parse(raw) else {
+        return MailCheck {
+            job: None,
+            voice: None,
+            result: Err("unparsable message".into()),
+        };
+    };
+    let job = m.header_raw("X-Faxvox-Job").map(|j| j.trim().to_string());
     let wanted = match kind {
         Kind::Fax => "application",
         Kind::Voice => "audio",
     };
-    let att = m
-        .attachments()
-        .find(|a| {
-            a.content_type()
-                .is_some_and(|c| c.ctype().eq_ignore_ascii_case(wanted))
-        })
-        .ok_or_else(|| {
-            format!(
+    let Some(att) = m.attachments().find(|a| {
+        a.content_type()
+            .is_some_and(|c| c.ctype().eq_ignore_ascii_case(wanted))
+    }) else {
+        return MailCheck {
+            job,
+            voice: None,
+            result: Err(format!(
                 "no {wanted}/* attachment (subject {:?})",
                 m.subject().unwrap_or_default()
-            )
-        })?;
-    match kind {
-        Kind::Fax => {
-            let pages = pdf_pages(att.contents());
-            if pages != 1 {
-                return Err(format!("PDF with {pages} pages"));
-            }
-        }
+            )),
+        };
+    };
+    let mut voice = None;
+    let result = match kind {
+        Kind::Fax => check_fax_pdf(att.contents(), &inputs.page.bitmap),
         Kind::Voice => {
-            // MP3 at 8 kHz mono: a few KB per second; anything under 1 KB is not a message.
-            if att.contents().len() < 1000 {
-                return Err(format!("audio of {} bytes", att.contents().len()));
-            }
+            let (stats, result) = check_voice(att.contents(), &inputs.played_env);
+            voice = stats;
+            result
         }
+    };
+    MailCheck { job, voice, result }
+}
+
+/// The PDF has one page and its CCITT G4 image, decoded with our codecs, is `sent`.
+fn check_fax_pdf(pdf: &[u8], sent: &Bitmap) -> Result<(), String> {
+    let pages = pdf_pages(pdf);
+    if pages != 1 {
+        return Err(format!("PDF with {pages} pages"));
+    }
+    let got = pdf_fax_image(pdf)?;
+    if (got.width(), got.height()) != (sent.width(), sent.height()) {
+        return Err(format!(
+            "PDF image {}x{}, page sent {}x{}",
+            got.width(),
+            got.height(),
+            sent.width(),
+            sent.height()
+        ));
+    }
+    if &got != sent {
+        let y = (0..got.height())
+            .find(|&y| got.row(y) != sent.row(y))
+            .unwrap_or(0);
+        return Err(format!(
+            "PDF image differs from the page sent (from row {y})"
+        ));
     }
     Ok(())
 }
 
+/// The first `/CCITTFaxDecode` image of a PDF written by faxvox (uncompressed object, direct
+/// `/Length`), decoded strictly with our G4 decoder, as displayed (set bit = black).
+fn pdf_fax_image(pdf: &[u8]) -> Result<Bitmap, String> {
+    use faxvox_codecs::ccitt::{self, Coding};
+    let at = find(pdf, b"/CCITTFaxDecode").ok_or("no /CCITTFaxDecode image in the PDF")?;
+    let obj = pdf[..at]
+        .windows(3)
+        .rposition(|w| w == b"obj")
+        .ok_or("no object header before the image")?;
+    let st = at + find(&pdf[at..], b"stream").ok_or("no stream after the image dictionary")?;
+    let dict = String::from_utf8_lossy(&pdf[obj..st]);
+    let int = |key: &str| -> Result<u32, String> {
+        let i = dict
+            .find(key)
+            .ok_or_else(|| format!("image dictionary without {key}"))?;
+        let rest = dict[i + key.len()..].trim_start();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let after = rest[digits.len()..].trim_start();
+        if after.starts_with("0 R") {
+            return Err(format!("{key} is an indirect reference"));
+        }
+        digits
+            .parse()
+            .map_err(|_| format!("{key} is not a number: {rest:.20}"))
+    };
+    let (w, h, len) = (int("/Columns")?, int("/Rows")?, int("/Length")? as usize);
+    let compact: String = dict.split_whitespace().collect();
+    let black_is_1 = compact.contains("/BlackIs1true");
+    let inverted = compact.contains("/Decode[10]");
+    let mut start = st + b"stream".len();
+    if pdf[start..].starts_with(b"\r\n") {
+        start += 2;
+    } else if pdf[start..].starts_with(b"\n") {
+        start += 1;
+    }
+    let data = pdf
+        .get(start..start + len)
+        .ok_or("image stream shorter than its /Length")?;
+    let stride = w.div_ceil(8) as usize;
+    let mut packed = vec![0u8; stride * h as usize];
+    let mut y = 0usize;
+    let status = ccitt::decode(data, w, h, Coding::G4, true, |changes| {
+        ccitt::fill_row_from_changes(&mut packed[y * stride..(y + 1) * stride], w, changes);
+        y += 1;
+    });
+    if let Some(e) = status.error {
+        return Err(format!("G4 image: {e} after {} rows", status.rows));
+    }
+    // BlackIs1 true: the filter gives 1 for coded black, which DeviceGray shows as white.
+    if black_is_1 != inverted {
+        for b in &mut packed {
+            *b = !*b;
+        }
+    }
+    Bitmap::from_packed(w, h, packed).ok_or_else(|| "image size".to_string())
+}
+
+/// Decodes the emailed audio and lines it up with the played audio (20 ms envelopes); the
+/// recording must correlate (r ≥ [`MIN_CORRELATION`]) and hold the played length
+/// (± [`VOICE_LENGTH_TOLERANCE_SECS`]). Returns (r, |length error|, seconds of the played
+/// audio held) when the audio decodes, and the verdict (error messages without figures, so they group).
+fn check_voice(audio: &[u8], played_env: &[f32]) -> (Option<VoiceStats>, Result<(), String>) {
+    let limits = faxvox_codecs::greeting::GreetingLimits {
+        max_bytes: 64 << 20,
+        max_duration_ms: 3_600_000,
+    };
+    let rec = match faxvox_codecs::greeting::decode_greeting_with(audio, &limits) {
+        Ok(rec) => rec,
+        Err(e) => return (None, Err(format!("audio does not decode: {e}"))),
+    };
+    let rec_s = rec.len() as f64 / 8000.0;
+    let (lag_ms, r) = align(played_env, &support::peers::envelope(&rec));
+    // The verdict is on the attachment's duration (the issue's rule). Beside it, how much of
+    // the played audio the recording holds: lag > 0, it misses the first lag ms; lag < 0, it
+    // starts with −lag ms of silence (the caller's reaction to the beep); either way the
+    // played audio it holds lasts rec_s + lag, short of 10 s when the end was cut.
+    let held = rec_s + f64::from(lag_ms) / 1000.0;
+    let len_err = (rec_s - f64::from(VOICE_SECS)).abs();
+    let verdict = if r < MIN_CORRELATION {
+        Err(format!(
+            "audio does not match the played audio (envelope r < {MIN_CORRELATION})"
+        ))
+    } else if len_err > VOICE_LENGTH_TOLERANCE_SECS {
+        Err(format!(
+            "recording is not the played {VOICE_SECS} s (off by more than {VOICE_LENGTH_TOLERANCE_SECS} s)"
+        ))
+    } else {
+        Ok(())
+    };
+    (Some((r, len_err, held)), verdict)
+}
+
+/// Best lag (ms; negative: the recording leads with silence) and normalised correlation of
+/// two 20 ms envelopes, within ± [`MAX_ALIGN_MS`].
+fn align(played: &[f32], rec: &[f32]) -> (i32, f64) {
+    let max = (MAX_ALIGN_MS / 20) as usize;
+    let mut best = (0i32, f64::MIN);
+    for lag in 0..=max.min(played.len().saturating_sub(1)) {
+        let c = ncc(&played[lag..], rec);
+        if c > best.1 {
+            best = (lag as i32 * 20, c);
+        }
+    }
+    for lead in 1..=max.min(rec.len().saturating_sub(1)) {
+        let c = ncc(played, &rec[lead..]);
+        if c > best.1 {
+            best = (-(lead as i32) * 20, c);
+        }
+    }
+    best
+}
+
+/// Normalised cross-correlation over the overlap.
+fn ncc(a: &[f32], b: &[f32]) -> f64 {
+    let n = a.len().min(b.len());
+    if n < 10 {
+        return 0.0;
+    }
+    let (a, b) = (&a[..n], &b[..n]);
+    let ma = a.iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64;
+    let mb = b.iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64;
+    let (mut num, mut da, mut db) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x) - ma, f64::from(y) - mb);
+        num += x * y;
+        da += x * x;
+        db += y * y;
+    }
+    if da == 0.0 || db == 0.0 {
+        0.0
+    } else {
+        num / (da * db).sqrt()
+    }
+}
+
+/// Renders a PDF with poppler at the page's resolution and compares it with the page sent:
+/// the cross-check of [`pdf_fax_image`] (page size, extraction, BlackIs1), once per step.
+fn poppler_check(pdf: &[u8], page: &Page, dir: &Path) -> Result<(), String> {
+    let pdftoppm = Path::new("/usr/bin/pdftoppm");
+    if !pdftoppm.exists() {
+        return Err("no /usr/bin/pdftoppm (poppler-utils)".into());
+    }
+    let pages = support::poppler::render_pdf_at(
+        pdftoppm,
+        pdf,
+        dir,
+        "poppler-check",
+        &page.resolution.x_dpi.to_string(),
+        &page.resolution.y_dpi.to_string(),
+    );
+    match pages.as_slice() {
+        [one] if one == &page.bitmap => Ok(()),
+        [one] => Err(format!(
+            "poppler renders {}x{}, not the {}x{} page sent",
+            one.width(),
+            one.height(),
+            page.bitmap.width(),
+            page.bitmap.height()
+        )),
+        more => Err(format!("poppler renders {} pages", more.len())),
+    }
+}
+
 struct Inputs {
     fax_doc: PathBuf,
+    page: Page,
     voice_wav: PathBuf,
+    /// 20 ms envelope of the audio played into the voicemail line.
+    played_env: Vec<f32>,
 }
 
 fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Instant) -> Step {
     let work = site.gw.path().join(format!("step-{}-{n}", kind.name()));
     fs::create_dir_all(&work).unwrap();
-    let before_mail: HashSet<PathBuf> = site.maildir_new().into_iter().collect();
+    let mail_seen = site.mails().last().map(|m| m.0).unwrap_or(0);
+    let load_start = loadavg();
     let log_from = site.log_len();
     let ns = n.to_string();
     let mut args: Vec<String> = vec!["call".into(), kind.name().into()];
@@ -682,15 +1098,17 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
     let times = work.join("caller.times");
     let stdout_path = work.join("caller.out");
     let stderr_path = work.join("caller.err");
-    let mut cmd = wrapped(&site.bin, &args, Some(&times));
+    let mut cmd = wrapped(&site.bin, &args, Some(&times), site.pins.caller.as_deref());
     site.env(&mut cmd);
     cmd.env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(File::create(&stdout_path).unwrap())
         .stderr(File::create(&stderr_path).unwrap());
 
+    let core = site.pins.gateway_core();
     let gw0 = site.gw_cpu();
     let m0 = machine_ticks();
+    let c0 = core.as_deref().map(cpu_ticks);
     let t0 = Instant::now();
     let mut child = cmd.spawn().expect("spawn faxvox call");
     let (stop, sampler) = sampler(site.gw_pid.clone(), child.id().to_string());
@@ -698,6 +1116,7 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
     let wall_secs = t0.elapsed().as_secs_f64();
     let gw1 = site.gw_cpu();
     let m1 = machine_ticks();
+    let c1 = core.as_deref().map(cpu_ticks);
 
     // Delivery: wait for one message per successful call (or no progress for 60 s).
     let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
@@ -749,9 +1168,10 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
     let mut last_count = 0usize;
     let mut last_progress = Instant::now();
     let fresh = |site: &Site| -> Vec<PathBuf> {
-        site.maildir_new()
+        site.mails()
             .into_iter()
-            .filter(|p| !before_mail.contains(p))
+            .filter(|m| m.0 > mail_seen)
+            .map(|m| m.1)
             .collect()
     };
     let mut note = String::new();
@@ -788,14 +1208,62 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
     stop.store(true, Ordering::Relaxed);
     let peaks = sampler.join().unwrap();
 
+    let load_end = loadavg();
+
+    // The checks: every email's attachment, and its hang-up → acceptance latency.
     let new_mail = fresh(site);
+    let ends: HashMap<String, f64> = site
+        .gw
+        .call_times()
+        .into_iter()
+        .filter_map(|c| {
+            let unix = c.ended?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Some((c.job_id?, unix.as_secs_f64()))
+        })
+        .collect();
     let mut mails_good = 0;
     let mut bad: BTreeMap<String, u32> = BTreeMap::new();
-    for p in &new_mail {
-        match mail_good(kind, p) {
+    let mut latencies = Vec::new();
+    let mut unmatched = 0;
+    let mut voice_stats = Vec::new();
+    for (i, p) in new_mail.iter().enumerate() {
+        let raw = fs::read(p).unwrap_or_default();
+        let check = check_mail(kind, &raw, inputs);
+        match check.result {
             Ok(()) => mails_good += 1,
             Err(e) => *bad.entry(e).or_insert(0) += 1,
         }
+        if let Some(v) = check.voice {
+            voice_stats.push(v);
+        }
+        let accepted = fs::read(p.with_extension("json"))
+            .ok()
+            .and_then(|j| serde_json::from_slice::<Value>(&j).ok())
+            .and_then(|j| j["accepted_unix"].as_f64());
+        match (check.job.and_then(|j| ends.get(&j).copied()), accepted) {
+            (Some(end), Some(acc)) => latencies.push(acc - end),
+            _ => unmatched += 1,
+        }
+        if i == 0 && kind == Kind::Fax {
+            let pdf = MessageParser::default().parse(&raw[..]).and_then(|m| {
+                m.attachments()
+                    .find(|a| {
+                        a.content_type()
+                            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("application"))
+                    })
+                    .map(|a| a.contents().to_vec())
+            });
+            if let Some(pdf) = pdf {
+                if let Err(e) = poppler_check(&pdf, &inputs.page, &work) {
+                    *bad.entry(format!("first PDF, poppler: {e}")).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    if unmatched > 0 {
+        note.push_str(&format!(
+            " {unmatched} emails not matched to a call's hang-up"
+        ));
     }
     if !bad.is_empty() {
         note.push_str(&format!(" bad mails: {bad:?}"));
@@ -813,7 +1281,12 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
         .unwrap_or(f64::NAN);
     let busy = (m1.0 - m0.0) as f64;
     let total = (m1.1 - m0.1).max(1) as f64;
-    let correct = ok == n && new_mail.len() == n as usize && mails_good == n as usize;
+    let gw_core_busy_pct = match (c0, c1) {
+        (Some(a), Some(b)) => Some(100.0 * (b.0 - a.0) as f64 / (b.1 - a.1).max(1) as f64),
+        _ => None,
+    };
+    let correct =
+        ok == n && new_mail.len() == n as usize && mails_good == n as usize && bad.is_empty();
     Step {
         kind,
         n,
@@ -826,9 +1299,15 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
         gw_cpu_delivery: gw2 - gw1,
         caller_cpu,
         machine_busy_pct: 100.0 * busy / total,
+        gw_core_busy_pct,
         delivery_secs,
         mails: new_mail.len(),
         mails_good,
+        bad_mails: bad,
+        latencies,
+        voice_stats,
+        load_start,
+        load_end,
         peaks,
         failure_reasons,
         log_warnings,
@@ -847,12 +1326,29 @@ fn steps_from_env(var: &str, default: &str) -> Vec<u32> {
 }
 
 fn step_json(s: &Step, bare_rx_per_sec: f64) -> Value {
+    let latency = s.latency();
     json!({
         "kind": s.kind.name(),
         "calls": s.n,
+        "calls_placed": s.n,
         "ok": s.ok,
         "failed": s.failed,
         "correct": s.correct,
+        "emails_correct": s.mails_good,
+        "bad_emails": s.bad_mails,
+        "load_avg_start": s.load_start,
+        "load_avg_end": s.load_end,
+        "gateway_core_busy_pct": s.gw_core_busy_pct,
+        "hangup_to_email_accepted_secs": latency.map(|(p50, p99, max)| json!({
+            "p50": p50, "p99": p99, "max": max, "matched": s.latencies.len(),
+            "clock": "gateway call record (answered + duration_ms) vs SMTP sink time.time(), same host wall clock",
+        })),
+        "voice_audio": s.voice_summary().map(|v| json!({
+            "decoded": s.voice_stats.len(),
+            "correlation_min": v.0, "correlation_median": v.1,
+            "length_error_secs_median": v.2, "length_error_secs_max": v.3,
+            "played_audio_held_secs_min": v.4, "played_audio_held_secs_median": v.5,
+        })),
         "wall_secs": s.wall_secs,
         "mean_call_secs": s.mean_call_secs,
         "channel_secs": s.channel_secs,
@@ -863,6 +1359,8 @@ fn step_json(s: &Step, bare_rx_per_sec: f64) -> Value {
         "gateway_cpu_per_channel_sec": s.gw_cpu_per_chan_sec(),
         "caller_cpu_per_channel_sec": s.caller_cpu_per_chan_sec(),
         "gateway_vs_bare_spandsp_rx": if s.kind == Kind::Fax { json!(s.gw_cpu_per_chan_sec() / bare_rx_per_sec) } else { Value::Null },
+        "gateway_vs_bare_spandsp_rx_goal": if s.kind == Kind::Fax { json!(GOAL_VS_BARE) } else { Value::Null },
+        "voice_gateway_cpu_per_channel_sec": if s.kind == Kind::Voice { json!(s.gw_cpu_per_chan_sec()) } else { Value::Null },
         "delivery_secs": s.delivery_secs,
         "delivery_cpu_per_message": if s.mails > 0 { json!(s.gw_cpu_delivery / s.mails as f64) } else { Value::Null },
         "mails": s.mails,
@@ -909,10 +1407,18 @@ fn main() {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    let pins = Pins::from_env(cores);
+    let keep_going = std::env::var_os("FAXVOX_BENCH_KEEP_GOING").is_some();
     println!(
         "gateway_load: {} ({cores} cores), folder {}, open-file limit for children {nofile}, cap {max_secs} s",
         bin.display(),
         dir.display()
+    );
+    println!(
+        "pinning: gateway and bare spandsp on CPU {}, callers and SMTP sink on CPU {}; load average {}",
+        pins.gateway.as_deref().unwrap_or("any"),
+        pins.caller.as_deref().unwrap_or("any"),
+        loadavg()
     );
 
     // Inputs.
@@ -920,18 +1426,34 @@ fn main() {
     let fax_doc = dir.join("page.tif");
     fs::write(&fax_doc, write_g4_tiff(std::slice::from_ref(&page))).unwrap();
     let voice_wav = dir.join("speech.wav");
-    fs::write(&voice_wav, speech_wav(VOICE_SECS)).unwrap();
-    let inputs = Inputs { fax_doc, voice_wav };
+    let wav = speech_wav(VOICE_SECS);
+    fs::write(&voice_wav, &wav).unwrap();
+    let played: Vec<i16> = wav[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let inputs = Inputs {
+        fax_doc,
+        page,
+        voice_wav,
+        played_env: support::peers::envelope(&played),
+    };
 
-    // Baselines.
+    // Baselines, on the gateway's core (the bench is single-threaded until the gateway runs).
+    let restore = pins.gateway.as_deref().and_then(pin_self);
+    println!(
+        "bare spandsp baselines on CPU {}",
+        cpus_allowed(&std::process::id().to_string())
+    );
     let bare = bare_spandsp(&inputs.fax_doc, &dir, tck, 20);
     let bare_rx_per_sec = bare.rx_cpu / bare.fax_secs;
     let bare_both_per_sec = bare.both_cpu / bare.fax_secs;
     println!(
-        "bare spandsp: {:.1} s fax; receiver alone {:.3} CPU s ({:.0}x real time), both ends {:.3} CPU s ({:.0}x)",
+        "bare spandsp: {:.1} s fax; receiver alone {:.4} CPU s ({:.0}x real time; median round {:.4} s), both ends {:.4} CPU s ({:.0}x)",
         bare.fax_secs,
         bare.rx_cpu,
         1.0 / bare_rx_per_sec,
+        bare.rx_cpu_median,
         bare.both_cpu,
         1.0 / bare_both_per_sec
     );
@@ -948,7 +1470,7 @@ fn main() {
             "--transport".into(),
             "g711".into(),
         ];
-        let out = wrapped(&bin, &args, Some(&t))
+        let out = wrapped(&bin, &args, Some(&t), pins.gateway.as_deref())
             .current_dir(&dir)
             .output()
             .expect("run fax-sim");
@@ -976,8 +1498,12 @@ fn main() {
         1.0 / sim_per_sec
     );
 
+    if let Some(before) = restore {
+        pin_self(&before);
+    }
+
     // The gateway.
-    let mut site = Site::new(bin.clone(), &dir, tck);
+    let mut site = Site::new(bin.clone(), &dir, tck, pins.clone());
     site.ok(&[
         "account",
         "add",
@@ -1007,9 +1533,11 @@ fn main() {
     ]);
     site.start();
     println!(
-        "faxvox serve pid {} on {} (rtp_ports {RTP_PORTS}, max_calls {MAX_CALLS})",
+        "faxvox serve pid {} on {} (rtp_ports {RTP_PORTS}, max_calls {MAX_CALLS}), runs on CPU {}; SMTP sink on port {}",
         site.gw_pid,
-        site.uri("")
+        site.uri(""),
+        cpus_allowed(&site.gw_pid),
+        site.sink.port
     );
 
     let mut steps: Vec<Step> = Vec::new();
@@ -1036,7 +1564,7 @@ fn main() {
                 skipped.push(format!("{} {n}: gateway gone", kind.name()));
                 break;
             }
-            println!("-- {} x{n} …", kind.name());
+            println!("-- {} x{n} … (load average {})", kind.name(), loadavg());
             let s = run_step(&mut site, &inputs, kind, n, deadline);
             println!(
                 "   ok {}/{} in {:.1} s (mean call {:.1} s), gateway {:.1} CPU s ({:.4}/ch-s), caller {:.1} CPU s, machine {:.0}% busy, delivery {:.1} s, mails {}/{} good{}",
@@ -1059,6 +1587,32 @@ fn main() {
             if !s.log_warnings.is_empty() {
                 println!("   gateway warnings: {:?}", s.log_warnings);
             }
+            println!(
+                "   placed {}, ok {}, emails correct {}/{}{}{}; gateway core busy {}; load average {} → {}",
+                s.n,
+                s.ok,
+                s.mails_good,
+                s.n,
+                match s.latency() {
+                    Some((p50, p99, max)) => format!(
+                        ", hang-up → email accepted p50 {p50:.2} s p99 {p99:.2} s max {max:.2} s ({} matched)",
+                        s.latencies.len()
+                    ),
+                    None => String::new(),
+                },
+                match s.voice_summary() {
+                    Some((rmin, rmed, emed, emax, hmin, hmed)) => format!(
+                        ", audio of {}: r min {rmin:.2} median {rmed:.2}, length error median {emed:.2} s max {emax:.2} s, played audio held min {hmin:.2} s median {hmed:.2} s",
+                        s.voice_stats.len()
+                    ),
+                    None => String::new(),
+                },
+                s.gw_core_busy_pct
+                    .map(|p| format!("{p:.0}%"))
+                    .unwrap_or("-".into()),
+                s.load_start,
+                s.load_end
+            );
             call_est = s.wall_secs.max(10.0) * 1.5;
             per_mail_est = if s.mails > 0 {
                 (s.delivery_secs / s.mails as f64).max(0.01) * 1.3
@@ -1067,7 +1621,7 @@ fn main() {
             };
             let correct = s.correct;
             steps.push(s);
-            if !correct {
+            if !correct && !keep_going {
                 break;
             }
         }
@@ -1078,7 +1632,7 @@ fn main() {
     // Table.
     println!();
     println!(
-        "{:<6} {:>5} {:>5} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>6} {:>7} {:>6} {:>9}",
+        "{:<6} {:>5} {:>5} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>9} {:>7} {:>6} {:>9} {:>6} {:>6} {:>6}  load start → end",
         "kind",
         "calls",
         "ok",
@@ -1094,11 +1648,14 @@ fn main() {
         "mails",
         "gw fds",
         "thr",
-        "gw RSS MB"
+        "gw RSS MB",
+        "core%",
+        "p50 s",
+        "p99 s",
     );
     for s in &steps {
         println!(
-            "{:<6} {:>5} {:>5} {:>5} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>8.0} {:>7.4} {:>9} {:>8.1} {:>6} {:>7} {:>6} {:>9.0}",
+            "{:<6} {:>5} {:>5} {:>5} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>8.0} {:>7.4} {:>9} {:>8.1} {:>9} {:>7} {:>6} {:>9.0} {:>6} {:>6} {:>6}  {} → {}",
             s.kind.name(),
             s.n,
             s.ok,
@@ -1118,7 +1675,18 @@ fn main() {
             format!("{}/{}", s.mails_good, s.mails),
             s.peaks.gw_fds,
             s.peaks.gw_threads,
-            s.peaks.gw_rss_kib as f64 / 1024.0
+            s.peaks.gw_rss_kib as f64 / 1024.0,
+            s.gw_core_busy_pct
+                .map(|p| format!("{p:.0}"))
+                .unwrap_or("-".into()),
+            s.latency()
+                .map(|l| format!("{:.2}", l.0))
+                .unwrap_or("-".into()),
+            s.latency()
+                .map(|l| format!("{:.2}", l.1))
+                .unwrap_or("-".into()),
+            s.load_start,
+            s.load_end
         );
     }
     let best = |k: Kind| {
@@ -1151,6 +1719,35 @@ fn main() {
     for s in &skipped {
         println!("not run: {s}");
     }
+    // The issue's figures, step by step.
+    for s in &steps {
+        let per = s.gw_cpu_per_chan_sec();
+        let cpu = match s.kind {
+            Kind::Fax => format!(
+                "gateway CPU per fax channel-second {per:.5} = {:.2}x the bare receiver (goal <= {GOAL_VS_BARE})",
+                per / bare_rx_per_sec
+            ),
+            Kind::Voice => format!("gateway CPU per voicemail channel-second {per:.5}"),
+        };
+        let lat = match s.latency() {
+            Some((p50, p99, _)) if s.kind == Kind::Voice => format!(
+                "; hang-up → email accepted p50 {p50:.2} s, p99 {p99:.2} s (goal p99 < {GOAL_LATENCY_P99_SECS} s at 500)"
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "{} x{}: placed {}, ok {}, emails correct {}/{} ({}); {cpu}{lat}; load {} → {}",
+            s.kind.name(),
+            s.n,
+            s.n,
+            s.ok,
+            s.mails_good,
+            s.n,
+            if s.correct { "CORRECT" } else { "NOT correct" },
+            s.load_start,
+            s.load_end
+        );
+    }
     println!(
         "bare spandsp receiver: {:.6} CPU s per fax-second ({:.0}x real time per core); \
          fax-sim g711 both ends: {:.6} CPU s per fax-second",
@@ -1166,13 +1763,17 @@ fn main() {
     }
 
     let report = json!({
-        "machine": { "cores": cores, "clk_tck": tck, "nofile_hard": nofile },
+        "machine": { "cores": cores, "clk_tck": tck, "nofile_hard": nofile, "load_avg_end": loadavg() },
+        "pinning": { "gateway_cpu": pins.gateway, "caller_cpu": pins.caller, "smtp_sink_cpu": pins.caller, "bare_spandsp_cpu": pins.gateway },
+        "delivery": "SMTP to aiosmtpd (tests/it/support/smtp_sink.py --lean)",
         "max_secs": max_secs,
         "total_secs": started.elapsed().as_secs_f64(),
         "gateway": { "rtp_ports": RTP_PORTS, "max_calls": MAX_CALLS, "alive_at_end": alive },
         "baseline": {
             "fax_secs": bare.fax_secs,
             "bare_rx_cpu_secs": bare.rx_cpu,
+            "bare_rx_cpu_secs_median_round": bare.rx_cpu_median,
+            "clock": "thread CPU time (CLOCK_THREAD_CPUTIME_ID), fastest of 20 rounds, on the gateway's core",
             "bare_rx_cpu_per_fax_sec": bare_rx_per_sec,
             "bare_rx_realtime_factor": 1.0 / bare_rx_per_sec,
             "bare_both_ends_cpu_secs": bare.both_cpu,
@@ -1190,6 +1791,7 @@ fn main() {
     println!("written {}", out_json.display());
     if keep {
         site.gw.dir.disable_cleanup(true);
+        site.sink.dir.disable_cleanup(true);
         let kept = tmp.keep();
         println!("kept {}", kept.display());
     }

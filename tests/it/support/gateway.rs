@@ -89,6 +89,18 @@ impl CallRun {
     }
 }
 
+/// When a call ended by the gateway's clock, and the spool job it produced (the job id is the
+/// email's `X-Faxvox-Job`).
+#[derive(Debug, Clone)]
+pub struct CallTimes {
+    pub call_id: String,
+    pub kind: String,
+    pub job_id: Option<String>,
+    /// Answer time + duration (the record's `answered` and `duration_ms`); `None` when the
+    /// call was never answered.
+    pub ended: Option<std::time::SystemTime>,
+}
+
 /// One call detail record, as stored by the gateway (text columns only).
 #[derive(Debug, Clone, Default)]
 pub struct CallRecord {
@@ -136,6 +148,14 @@ impl Gateway {
     pub fn maildir_only_in(parent: &Path) -> Gateway {
         let dir = tempfile::tempdir_in(parent).unwrap();
         Gateway::install(dir, "", 0)
+    }
+
+    /// An installation (not running yet) in a new folder under `parent` whose mail goes to
+    /// `smtp` over plain SMTP: the load bench, on real disk, timing hang-up to email.
+    pub fn with_smtp_in(parent: &Path, smtp: &SmtpSink) -> Gateway {
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        let url = format!("smtp://127.0.0.1:{}?tls=none", smtp.port);
+        Gateway::install(dir, &url, smtp.port)
     }
 
     fn install(dir: tempfile::TempDir, smtp_url: &str, smtp_port: u16) -> Gateway {
@@ -553,6 +573,49 @@ impl Gateway {
                 .collect();
             pool.close().await;
             records
+        })
+    }
+
+    /// Every call record's hang-up time and job (see [`CallTimes`]).
+    pub fn call_times(&self) -> Vec<CallTimes> {
+        use sqlx::Row;
+        let db = self.path().join("faxvox.db");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&db)
+                .read_only(true);
+            let Ok(pool) = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await
+            else {
+                return Vec::new();
+            };
+            let sql = "SELECT call_id, kind, job_id, answered, duration_ms FROM call_records \
+                       ORDER BY id";
+            let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap_or_default();
+            let times = rows
+                .iter()
+                .map(|r| {
+                    let answered: Option<String> = r.try_get("answered").ok().flatten();
+                    let ms: i64 = r.try_get("duration_ms").unwrap_or(0);
+                    CallTimes {
+                        call_id: r.try_get("call_id").unwrap_or_default(),
+                        kind: r.try_get("kind").unwrap_or_default(),
+                        job_id: r.try_get("job_id").ok().flatten(),
+                        ended: answered
+                            .as_deref()
+                            .and_then(faxvox_spool::parse_rfc3339)
+                            .map(|a| a + Duration::from_millis(ms.max(0) as u64)),
+                    }
+                })
+                .collect();
+            pool.close().await;
+            times
         })
     }
 

@@ -8,11 +8,24 @@ use faxvox_codecs::Bitmap;
 
 /// Renders every page of a PDF with poppler at 204 × 196 dpi, black and white.
 pub fn render_pdf(pdftoppm: &Path, pdf: &[u8], dir: &Path, name: &str) -> Vec<Bitmap> {
+    render_pdf_at(pdftoppm, pdf, dir, name, "204", "196")
+}
+
+/// Renders every page of a PDF with poppler at `x_dpi` × `y_dpi`, black and white (the load
+/// bench's standard-resolution pages: 204 × 98).
+pub fn render_pdf_at(
+    pdftoppm: &Path,
+    pdf: &[u8],
+    dir: &Path,
+    name: &str,
+    x_dpi: &str,
+    y_dpi: &str,
+) -> Vec<Bitmap> {
     let src = dir.join(format!("{name}.pdf"));
     std::fs::write(&src, pdf).unwrap();
     let prefix = dir.join(name);
     let out = Command::new(pdftoppm)
-        .args(["-rx", "204", "-ry", "196", "-mono"])
+        .args(["-rx", x_dpi, "-ry", y_dpi, "-mono"])
         .arg(&src)
         .arg(&prefix)
         .output()

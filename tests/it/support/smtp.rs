@@ -23,6 +23,15 @@ pub struct SinkOptions {
     pub data_reply: Option<String>,
     /// Recipients refused at RCPT, with the reply.
     pub reject_rcpt: Vec<(String, String)>,
+    /// Store only the bytes, the envelope and the acceptance time (`--lean`): for the load
+    /// bench, where Python parsing every message would be the bottleneck.
+    pub lean: bool,
+    /// Seconds the sink lives at most (`--secs`; the script's default when `None`).
+    pub secs: Option<u64>,
+    /// Folder to store messages in (the bench's, on real disk); a new temporary one if `None`.
+    pub out: Option<PathBuf>,
+    /// CPU list the sink is pinned to (`taskset -c`), e.g. the bench callers' core.
+    pub cpu: Option<String>,
 }
 
 pub struct SmtpSink {
@@ -89,8 +98,18 @@ impl SmtpSink {
             Path::new(PYTHON).exists(),
             "{PYTHON} missing: the SMTP tests need Debian's python3 and python3-aiosmtpd"
         );
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(PYTHON);
+        let dir = match &opts.out {
+            Some(parent) => tempfile::tempdir_in(parent).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
+        let mut cmd = match &opts.cpu {
+            Some(cpu) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", cpu, PYTHON]);
+                c
+            }
+            None => Command::new(PYTHON),
+        };
         cmd.arg(script)
             .arg("--out")
             .arg(dir.path())
@@ -114,6 +133,12 @@ impl SmtpSink {
         }
         for (addr, reply) in &opts.reject_rcpt {
             cmd.arg("--reject-rcpt").arg(addr).arg(reply);
+        }
+        if opts.lean {
+            cmd.arg("--lean");
+        }
+        if let Some(secs) = opts.secs {
+            cmd.arg("--secs").arg(secs.to_string());
         }
         let mut child = cmd.spawn().expect("start smtp_sink.py");
         let stdin = child.stdin.take().unwrap();
