@@ -303,7 +303,7 @@ impl Gateway {
         };
         self.run_call(inc, route, sockets).await;
         drop((per_line, per_account, per_source, slot));
-        info!(call_id = %call_id, "call ended; its slots are free");
+        info!(call_id = %call_id, "call slots released");
     }
 
     /// Routing by the dialled number; the error is the status to refuse the call with: 404

@@ -103,11 +103,15 @@ fn page_object(i: usize) -> usize {
     FIRST_PAGE_OBJECT + 3 * i
 }
 
-/// A PDF number with at most four decimals and no trailing zeros ("609.8824", "842").
+/// A PDF number with at most four decimals and no trailing zeros ("609.8823", "842"),
+/// rounded towards zero: a page size rounded up (609.8824 pt for 1728 dots at 204 dpi) makes
+/// renderers that round the pixel size up draw 1729 columns instead of 1728.
 fn number(v: f64) -> String {
     if !v.is_finite() {
         return "0".into();
     }
+    // The small bias keeps values that are exact in decimal (0.3) from dropping a digit.
+    let v = (v * 10_000.0 + v.signum() * 1e-6).trunc() / 10_000.0;
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" {
@@ -152,7 +156,9 @@ mod tests {
 
     #[test]
     fn numbers_and_strings() {
-        assert_eq!(number(1728.0 * 72.0 / 204.0), "609.8824");
+        assert_eq!(number(1728.0 * 72.0 / 204.0), "609.8823");
+        assert_eq!(number(600.0 * 72.0 / 98.0), "440.8163");
+        assert_eq!(number(0.1 * 3.0), "0.3");
         assert_eq!(number(842.0), "842");
         assert_eq!(number(f64::NAN), "0");
         let mut out = Vec::new();

@@ -204,7 +204,7 @@ fn second_call_to_a_line_at_its_limit_gets_486() {
     assert!(gw.log().contains("too many calls to this line"));
     // The slot came back: once the answered call has ended, the next call is answered.
     assert!(
-        gw.wait_log("call ended; its slots are free", Duration::from_secs(30)),
+        gw.wait_log("call slots released", Duration::from_secs(30)),
         "{}",
         gw.log()
     );
