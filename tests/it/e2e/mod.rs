@@ -1,6 +1,7 @@
 //! A real `faxvox serve` called over real sockets: fax, voicemail, limits, attacks, recovery.
 
 mod caller_id;
+mod cluster;
 mod cng;
 mod connections;
 mod fax;

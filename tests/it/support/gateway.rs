@@ -354,7 +354,45 @@ impl Gateway {
         panic!("faxvox serve: no usable SIP port after 4 attempts");
     }
 
+    /// Starts `serve` on every installation at once (as nodes of a cluster started together
+    /// would), then waits until each answers OPTIONS.
+    pub fn start_together(gws: &mut [&mut Gateway]) {
+        let children: Vec<Child> = gws.iter().map(|g| g.spawn_serve()).collect();
+        for (gw, child) in gws.iter_mut().zip(children) {
+            if let Err(log) = gw.wait_serving(child) {
+                gw.printed = true;
+                panic!("faxvox serve did not come up on {}:\n{log}", gw.sip_addr());
+            }
+        }
+    }
+
+    /// Points the installation at another database (e.g. a PostgreSQL shared by several
+    /// installations): every later command and `serve` use it.
+    pub fn use_database(&self, url: &str) {
+        let config = std::fs::read_to_string(&self.config).unwrap();
+        let mut out = String::new();
+        let mut in_database = false;
+        for line in config.lines() {
+            if line.starts_with('[') {
+                in_database = line.trim() == "[database]";
+            }
+            if in_database && line.trim_start().starts_with("url") {
+                out.push_str(&format!("url = {url:?}\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        std::fs::write(&self.config, out).unwrap();
+    }
+
     fn try_start(&mut self) -> Result<(), String> {
+        let child = self.spawn_serve();
+        self.wait_serving(child)
+    }
+
+    /// Spawns `serve` (log to the log file, which starts again empty).
+    fn spawn_serve(&self) -> Child {
         let log = File::create(&self.log_path).unwrap();
         let mut cmd = self.serve_command();
         cmd.env("FAXVOX_SIP_LISTEN", format!("127.0.0.1:{}", self.sip_port))
@@ -371,7 +409,11 @@ impl Gateway {
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log));
-        let mut child = cmd.spawn().expect("spawn faxvox serve");
+        cmd.spawn().expect("spawn faxvox serve")
+    }
+
+    /// Waits until the `serve` just spawned answers OPTIONS, then keeps it as the running one.
+    fn wait_serving(&mut self, mut child: Child) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = child.try_wait().unwrap() {

@@ -6,6 +6,7 @@ pub mod billing_db;
 pub mod delivery;
 pub mod fax_pages;
 pub mod gateway;
+pub mod kamailio;
 pub mod peers;
 pub mod poppler;
 pub mod sdp_samples;
