@@ -91,7 +91,9 @@ async fn set(
     let text = path
         .to_str()
         .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
-    dir.set_greeting(number, Some(text)).await?;
+    // The database keeps the greeting too: other nodes sharing it play the same one.
+    let wav = faxvox_codecs::recording::wav_bytes(&greeting.samples);
+    dir.store_greeting(number, text, &wav).await?;
     Ok(path)
 }
 

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reservation origin",
         include_str!("../../migrations/20261230000001_reservation_origin.sql"),
     ),
+    (
+        20270105000001,
+        "line greetings",
+        include_str!("../../migrations/20270105000001_line_greetings.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

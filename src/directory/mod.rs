@@ -147,6 +147,10 @@ pub struct Line {
     pub target: Option<String>,
     /// Voicemail greeting file set by the gateway; `None` plays the built-in greeting.
     pub greeting: Option<String>,
+    /// SHA-256 (hex) of the greeting stored in the database ([`Directory::store_greeting`]):
+    /// a node whose own copy differs fetches it again. `None`: the greeting is only a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting_sha256: Option<String>,
     /// Creation time, RFC 3339 UTC.
     pub created_at: String,
 }
@@ -429,6 +433,15 @@ fn percent_decode(s: &str) -> String {
 pub use crate::redact::redact_url;
 
 /// Now, as stored in `created_at` columns: RFC 3339 UTC to the second, which sorts as text.
+/// The SHA-256 of a stored greeting, lowercase hex (what `lines.greeting_sha256` holds).
+pub fn greeting_sha256(wav: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(wav)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn now_text() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -440,7 +453,7 @@ pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, display_name, locale, time_zone, state, created_at";
-const LINE_COLUMNS: &str = "number, account, kind, target, greeting, created_at";
+const LINE_COLUMNS: &str = "number, account, kind, target, greeting, greeting_sha256, created_at";
 
 fn account_from_row(row: &AnyRow, emails: Vec<String>) -> Result<Account> {
     let locale: String = row.try_get("locale")?;
@@ -465,6 +478,7 @@ fn line_from_row(row: &AnyRow) -> Result<Line> {
             .map_err(|_| DirectoryError::Corrupt(format!("line kind `{kind}`")))?,
         target: row.try_get("target")?,
         greeting: row.try_get("greeting")?,
+        greeting_sha256: row.try_get("greeting_sha256")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -767,6 +781,7 @@ impl Directory {
             kind: new.kind,
             target,
             greeting: None,
+            greeting_sha256: None,
             created_at,
         })
     }
@@ -812,19 +827,72 @@ impl Directory {
         rows.iter().map(line_from_row).collect()
     }
 
-    /// Sets (or with `None` clears) the greeting file of a line; returns the updated line.
+    /// Sets (or with `None` clears) the greeting file of a line, without a copy in the
+    /// database (see [`Directory::store_greeting`]); returns the updated line.
     pub async fn set_greeting(&self, number: &str, greeting: Option<&str>) -> Result<Line> {
         let normalized = validate::normalize_number(number)?;
         self.routes.clear();
-        sqlx::query("UPDATE lines SET greeting = $1 WHERE number = $2")
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE lines SET greeting = $1, greeting_sha256 = NULL WHERE number = $2")
             .bind(greeting)
             .bind(&normalized)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM line_greetings WHERE number = $1")
+            .bind(&normalized)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         self.routes.clear();
         self.line(&normalized)
             .await?
             .ok_or(DirectoryError::UnknownLine(normalized))
+    }
+
+    /// Stores a line's greeting (`wav`, as played) in the database, so every gateway on it
+    /// plays the same one, and records `path`, the copy of the node that stored it; returns
+    /// the updated line, whose `greeting_sha256` identifies this greeting.
+    pub async fn store_greeting(&self, number: &str, path: &str, wav: &[u8]) -> Result<Line> {
+        let normalized = validate::normalize_number(number)?;
+        let sha = greeting_sha256(wav);
+        self.routes.clear();
+        let mut tx = self.pool.begin().await?;
+        let updated =
+            sqlx::query("UPDATE lines SET greeting = $1, greeting_sha256 = $2 WHERE number = $3")
+                .bind(path)
+                .bind(&sha)
+                .bind(&normalized)
+                .execute(&mut *tx)
+                .await?;
+        if updated.rows_affected() == 0 {
+            return Err(DirectoryError::UnknownLine(normalized));
+        }
+        sqlx::query(
+            "INSERT INTO line_greetings (number, wav, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (number) DO UPDATE SET wav = excluded.wav, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&normalized)
+        .bind(wav)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.routes.clear();
+        self.line(&normalized)
+            .await?
+            .ok_or(DirectoryError::UnknownLine(normalized))
+    }
+
+    /// The greeting stored for a line by [`Directory::store_greeting`] (an 8 kHz WAV), if any.
+    pub async fn greeting_wav(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let normalized = validate::normalize_number(number)?;
+        Ok(
+            sqlx::query_scalar("SELECT wav FROM line_greetings WHERE number = $1")
+                .bind(&normalized)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Where a call to `number` goes: the answering line (an alias is followed to its target)

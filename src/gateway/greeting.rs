@@ -16,7 +16,7 @@ use faxvox_codecs::recording::{read_wav, wav_bytes};
 use thiserror::Error;
 use tracing::warn;
 
-use crate::directory::Line;
+use crate::directory::{greeting_sha256, Directory, Line};
 use crate::voicemail::VoicemailConfig;
 use crate::voicemail::VoicemailSection;
 
@@ -135,4 +135,56 @@ pub fn load_line_greeting(path: Option<&Path>) -> Vec<i16> {
 pub fn voicemail_config(config: &VoicemailSection, line: &Line) -> VoicemailConfig {
     let greeting = load_line_greeting(line.greeting.as_deref().map(Path::new));
     config.session_config(greeting)
+}
+
+/// Like [`voicemail_config`] on a node that may share its database with others: a greeting
+/// kept in the database is played from this node's copy under `spool_dir` while that copy's
+/// hash matches the line's, else fetched from the database (and the copy renewed), so every
+/// node plays the greeting last stored, whichever node stored it.
+pub async fn shared_voicemail_config(
+    config: &VoicemailSection,
+    directory: &Directory,
+    spool_dir: &Path,
+    line: &Line,
+) -> VoicemailConfig {
+    config.session_config(line_greeting(directory, spool_dir, line).await)
+}
+
+/// The greeting of `line` as [`shared_voicemail_config`] finds it; on any problem, the line's
+/// file as [`load_line_greeting`] reads it (which falls back to the built-in greeting).
+pub async fn line_greeting(directory: &Directory, spool_dir: &Path, line: &Line) -> Vec<i16> {
+    let file = || load_line_greeting(line.greeting.as_deref().map(Path::new));
+    let Some(sha) = &line.greeting_sha256 else {
+        return file();
+    };
+    let copy = greeting_path(spool_dir, &line.number);
+    if let Ok(bytes) = std::fs::read(&copy) {
+        if greeting_sha256(&bytes) == *sha {
+            if let Ok(samples) = read_wav(&bytes) {
+                if !samples.is_empty() {
+                    return samples;
+                }
+            }
+        }
+    }
+    match directory.greeting_wav(&line.number).await {
+        Ok(Some(bytes)) => match read_wav(&bytes) {
+            Ok(samples) if !samples.is_empty() => {
+                let written = copy
+                    .parent()
+                    .map_or(Ok(()), crate::fsutil::create_dir_all_private)
+                    .and_then(|()| crate::fsutil::write_private(&copy, &bytes));
+                if let Err(e) = written {
+                    warn!(path = %copy.display(), error = %e, "cannot keep a copy of the greeting");
+                }
+                return samples;
+            }
+            _ => warn!(line = %line.number, "the greeting in the database is not a usable WAV"),
+        },
+        Ok(None) => warn!(line = %line.number, "no greeting in the database for this line"),
+        Err(e) => {
+            warn!(line = %line.number, error = %e, "cannot read the greeting from the database")
+        }
+    }
+    file()
 }

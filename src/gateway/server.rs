@@ -416,10 +416,13 @@ impl Gateway {
                 folder: folder.clone(),
             },
             CallPurpose::Voice => MediaRole::Voicemail {
-                config: crate::gateway::greeting::voicemail_config(
+                config: crate::gateway::greeting::shared_voicemail_config(
                     &sh.config.voicemail,
+                    &sh.directory,
+                    sh.spool.root(),
                     &route.line,
-                ),
+                )
+                .await,
                 folder: folder.clone(),
             },
         };

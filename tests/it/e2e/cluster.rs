@@ -175,6 +175,95 @@ fn slice(range: (u16, u16), part: u16, parts: u16) -> (u16, u16) {
     (lo, lo + per - 1)
 }
 
+/// `faxvox call voice` straight to one node; returns when the beep was heard (seconds after
+/// the answer), which tells which greeting the node played.
+fn beep_after(gw: &Gateway, number: &str, seed: u64) -> f64 {
+    let played = peers::speech_like(seed, 1.5);
+    let wav = gw.write(&format!("probe-{seed}.wav"), &peers::wav(&played));
+    let run = gw.call(&[
+        "voice",
+        "--to",
+        &gw.uri(number),
+        "--wav",
+        wav.to_str().unwrap(),
+        "--beep-timeout-secs",
+        "15",
+    ]);
+    run.assert_ok("call to one node");
+    let result = run.results().pop().expect("a call result");
+    result["beep_secs"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no beep heard: {result}"))
+}
+
+/// Two nodes started at the same moment on an empty database create its schema once; an
+/// account and a voicemail line made through the command line of a third machine are served
+/// by both, with the greeting it stored (each node fetches it from the database: the file the
+/// command wrote is on no node's disk); a new greeting stored through node B is played by A
+/// once A's route cache (2 s) has expired; SIGHUP reloads both alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_database_serve_the_same_lines_and_greetings() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let Some((db, mut a, mut b)) = two_nodes(&sink, "cluster_same").await else {
+        return;
+    };
+    let tone = |ms: u32| peers::wav(&faxvox_codecs::tones::tone(&[440.0], ms, -16.0, 10));
+    Gateway::start_together(&mut [&mut a, &mut b]);
+    // The operator's own machine creates the account and the line, then is gone: its copy of
+    // the greeting is on no node's disk.
+    {
+        let admin = Gateway::new(&sink);
+        admin.use_database(&db.url);
+        admin.account_add("acme", &["vm@acme.example"], "Acme");
+        let short = admin.write("short.wav", &tone(500));
+        admin.line_add(VM_LINE, "acme", "voicemail", Some(&short));
+    }
+    let on_a = beep_after(&a, VM_LINE, 1);
+    let on_b = beep_after(&b, VM_LINE, 2);
+    let builtin = faxvox_codecs::greeting::default_greeting().len() as f64 / 8000.0;
+    eprintln!("0.5 s greeting: beep after {on_a:.2} s on A, {on_b:.2} s on B (built-in greeting: {builtin:.2} s)");
+    assert!(
+        on_a < 2.0,
+        "node A did not play its 0.5 s greeting: beep after {on_a:.2} s"
+    );
+    assert!(
+        (on_a - on_b).abs() < 0.3,
+        "node B played another greeting than A: beep after {on_b:.2} s, A {on_a:.2} s"
+    );
+
+    // A longer greeting stored through node B: A plays it once its cached route (2 s) expired.
+    let long = b.write("long.wav", &tone(3000));
+    b.ok(&["line", "greeting", VM_LINE, long.to_str().unwrap()]);
+    std::thread::sleep(Duration::from_millis(2500));
+    let on_a = beep_after(&a, VM_LINE, 3);
+    let on_b = beep_after(&b, VM_LINE, 4);
+    eprintln!("3 s greeting: beep after {on_a:.2} s on A, {on_b:.2} s on B");
+    assert!(
+        (3.0..4.5).contains(&on_a) && (on_a - on_b).abs() < 0.3,
+        "after the change through B: beep after {on_a:.2} s on A, {on_b:.2} s on B"
+    );
+
+    // SIGHUP: both reload their own configuration the same way and keep serving.
+    for gw in [&mut a, &mut b] {
+        gw.signal("HUP");
+        assert!(
+            gw.wait_log("configuration reloaded (SIGHUP)", Duration::from_secs(10)),
+            "no reload after SIGHUP:\n{}",
+            gw.log()
+        );
+        gw.assert_alive("after SIGHUP");
+    }
+    // Every message went to the account, whichever node took it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.messages().len() < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(sink.messages().len(), 4, "{}", describe_mail(&sink));
+    a.stop();
+    b.stop();
+    db.cleanup().await;
+}
+
 /// The scenario. Voicemail calls placed through Kamailio reach both nodes; node A is
 /// killed with SIGKILL while some of its calls are recording; calls placed while it is down
 /// all succeed on node B (the first ones may go to A first and fail over after Kamailio's
