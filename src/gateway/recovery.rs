@@ -5,6 +5,7 @@
 //! calls that never finished: their messages are committed like any other, so nothing a
 //! caller left is lost; a folder that cannot be committed is kept and logged.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +14,7 @@ use thiserror::Error;
 use tracing::{error, info, warn};
 
 use crate::gateway::commit::{commit_call, CallCapture, CallSummary};
-use faxvox_spool::{parse_rfc3339, JobId, Spool};
+use faxvox_spool::{parse_rfc3339, JobId, ListFilter, Spool};
 
 /// Name of the call facts file in a call folder.
 pub const CALL_META: &str = "call.json";
@@ -104,10 +105,27 @@ pub fn recover_calls(
     let Ok(entries) = std::fs::read_dir(calls_root) else {
         return (done, failed);
     };
+    // Call ids of the jobs in the spool, read once when a folder needs them.
+    let mut committed: Option<HashSet<String>> = None;
     for entry in entries.flatten() {
         let folder = entry.path();
         if !folder.is_dir() || in_progress(&folder) {
             continue;
+        }
+        if !has_media(&folder) {
+            // A crash right after the commit (which moves the media into the job) and before
+            // the folder was removed leaves the folder without media: the message is in the
+            // spool already, and a missed-call notice would be a second email for the call.
+            let committed = committed.get_or_insert_with(|| committed_call_ids(spool));
+            if let Ok(meta) = CallMeta::read(&folder) {
+                if committed.contains(&meta.call_id) {
+                    info!(call_id = %meta.call_id, folder = %folder.display(), "interrupted call already committed; folder removed");
+                    if let Err(e) = std::fs::remove_dir_all(&folder) {
+                        warn!(folder = %folder.display(), error = %e, "cannot remove a call folder");
+                    }
+                    continue;
+                }
+            }
         }
         match recover_one(spool, &folder, min_message) {
             Ok(r) => {
@@ -200,10 +218,125 @@ fn recover_one(
     Ok(Recovered { summary, job })
 }
 
+/// Whether a call folder holds a recording or fax pages (whatever their state).
+fn has_media(folder: &Path) -> bool {
+    std::fs::read_dir(folder).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.path()
+                .extension()
+                .and_then(|x| x.to_str())
+                .map(str::to_ascii_lowercase)
+                .is_some_and(|x| matches!(x.as_str(), "wav" | "tif" | "tiff"))
+        })
+    })
+}
+
+/// The call ids of every job in the spool (live or quarantined), from their facts.
+fn committed_call_ids(spool: &Spool) -> HashSet<String> {
+    match spool.list(&ListFilter::default()) {
+        Ok(jobs) => jobs
+            .iter()
+            .filter_map(|j| j.manifest.as_ref())
+            .filter_map(|m| m.facts.get("call_id").and_then(|v| v.as_str()))
+            .map(str::to_string)
+            .collect(),
+        Err(e) => {
+            warn!(error = %e, "cannot list the spool to find calls already committed");
+            HashSet::new()
+        }
+    }
+}
+
 /// A fax TIFF with at least one decodable page (a crash can leave a page half written).
 fn usable_tiff(path: &Path) -> bool {
     match std::fs::read(path) {
         Ok(bytes) => faxvox_codecs::tiff::read_pages(&bytes).is_ok_and(|d| !d.pages.is_empty()),
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faxvox_spool::SpoolOptions;
+
+    fn meta(call_id: &str) -> CallMeta {
+        CallMeta {
+            call_id: call_id.into(),
+            account: "acme".into(),
+            dialled: "+33299004000".into(),
+            line: "+33299004000".into(),
+            caller_number: "+33612345678".into(),
+            caller_name: None,
+            start: "2026-12-07T10:00:00Z".into(),
+            source: "sip from 127.0.0.1:5060".into(),
+        }
+    }
+
+    fn jobs(spool: &Spool) -> usize {
+        spool.list(&ListFilter::default()).unwrap().len()
+    }
+
+    /// A node killed after the commit moved the recording into its job, but before the call
+    /// folder was removed: recovery removes the folder and commits nothing more (no
+    /// missed-call notice after the voicemail). A folder without media whose call was never
+    /// committed still becomes a missed-call notice.
+    #[test]
+    fn a_folder_whose_call_was_committed_is_not_committed_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(
+            tmp.path().join("spool"),
+            SpoolOptions::default(),
+            SystemTime::now(),
+        )
+        .unwrap()
+        .0;
+        let calls = tmp.path().join("calls");
+        let folder = calls.join("done");
+        std::fs::create_dir_all(&folder).unwrap();
+        meta("done@x").write(&folder).unwrap();
+        let samples: Vec<i16> = (0..16_000)
+            .map(|i| ((i % 40) * 500 - 10_000) as i16)
+            .collect();
+        let wav = folder.join("done.wav");
+        std::fs::write(&wav, faxvox_codecs::recording::wav_bytes(&samples)).unwrap();
+        let summary = CallSummary {
+            call_id: "done@x".into(),
+            account: "acme".into(),
+            dialled: "+33299004000".into(),
+            line: "+33299004000".into(),
+            caller_number: "+33612345678".into(),
+            caller_name: None,
+            start: SystemTime::now(),
+            answered_at: Some(SystemTime::now()),
+            ended_at: SystemTime::now(),
+            kind: CallCapture::Voicemail {
+                wav: wav.clone(),
+                recorded: Duration::from_secs(2),
+            },
+            rtp_lost: 0,
+            rtp_foreign: 0,
+            udptl_foreign: 0,
+            source: "sip from 127.0.0.1:5060".into(),
+        };
+        commit_call(&spool, &summary).unwrap().expect("a job");
+        assert!(!wav.exists(), "the commit moved the recording");
+        // …and the node died here, before removing the folder. Another call died during its
+        // greeting (nothing recorded, never committed).
+        let early = calls.join("early");
+        std::fs::create_dir_all(&early).unwrap();
+        meta("early@x").write(&early).unwrap();
+
+        let (done, failed) = recover_calls(&spool, &calls, Duration::from_secs(1), |_| false);
+        assert!(failed.is_empty(), "{failed:?}");
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert_eq!(done[0].summary.call_id, "early@x");
+        assert!(matches!(done[0].summary.kind, CallCapture::Missed { .. }));
+        assert!(!folder.exists() && !early.exists());
+        assert_eq!(
+            jobs(&spool),
+            2,
+            "the voicemail and the missed call, once each"
+        );
     }
 }

@@ -492,8 +492,10 @@ impl Gateway {
                     info!(call_id = %call_id, job = %job, "message committed to the spool");
                     sh.new_job.notify_one();
                 }
-                self.record(&rec).await;
+                // The folder goes first: a crash before it is gone leaves a folder whose
+                // message is committed already (recovery then only removes it).
                 let _ = tokio::fs::remove_dir_all(&folder).await;
+                self.record(&rec).await;
             }
             Ok((Err(e), rec)) => {
                 // The call folder is kept with its call.json: the next start of the gateway
