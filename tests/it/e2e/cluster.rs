@@ -170,7 +170,7 @@ fn mails_of<'a>(mails: &'a [Received], name: &str) -> Vec<&'a Received> {
 /// Slice `part` of a caller port range `(lo, hi)` cut in `parts` (each starting on an even
 /// port, as RTP ranges must).
 fn slice(range: (u16, u16), part: u16, parts: u16) -> (u16, u16) {
-    let per = (range.1 - range.0 + 1) / parts & !1;
+    let per = ((range.1 - range.0 + 1) / parts) & !1;
     let lo = range.0 + part * per;
     (lo, lo + per - 1)
 }

@@ -32,7 +32,10 @@ impl Kamailio {
     /// Starts Kamailio dispatching to `nodes` (SIP over UDP) and waits until it answers OPTIONS.
     /// `None` (test skipped) when Kamailio is not installed and peers are not required.
     pub fn start(nodes: &[SocketAddr]) -> Option<Kamailio> {
-        let bin = peers::require("kamailio", "kamailio")?;
+        let bin = match sbin("kamailio") {
+            Some(bin) => bin,
+            None => peers::require("kamailio", "kamailio")?,
+        };
         let mut dir = tempfile::tempdir().unwrap();
         let list: String = nodes
             .iter()
@@ -114,7 +117,8 @@ impl Kamailio {
 
     /// The dispatcher's targets and their state (`kamcmd dispatcher.list`).
     pub fn targets(&self) -> Vec<Target> {
-        let out = Command::new("kamcmd")
+        let kamcmd = sbin("kamcmd").unwrap_or_else(|| PathBuf::from("kamcmd"));
+        let out = Command::new(kamcmd)
             .arg("-s")
             .arg(format!("unix:{}/ctl", self.path().display()))
             .arg("dispatcher.list")
@@ -180,6 +184,12 @@ impl Kamailio {
         quiet("-KILL");
         let _ = child.wait();
     }
+}
+
+/// Debian installs Kamailio's programs in /usr/sbin, which is not on every user's PATH.
+fn sbin(name: &str) -> Option<PathBuf> {
+    let path = Path::new("/usr/sbin").join(name);
+    path.is_file().then_some(path)
 }
 
 impl Drop for Kamailio {
