@@ -3,7 +3,8 @@
 //! Numbers are accepted in any usual written form (`+33 2 53 43 75 55`, `0033…`) and stored in
 //! E.164. An alias forwards to an existing fax or voicemail line of the same account.
 //! A voicemail line may have its own greeting (`--greeting FILE` or `line greeting`): any
-//! common audio format, decoded once and kept as an 8 kHz WAV under `<spool.dir>/greetings/`.
+//! common audio format, decoded once and kept as an 8 kHz WAV under `<spool.dir>/greetings/`
+//! and in the database, so every node sharing the database plays it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

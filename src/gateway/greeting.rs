@@ -6,7 +6,9 @@
 //! `<spool.dir>/greetings/<E.164 number>.wav` (written atomically). The line's `greeting`
 //! column holds that path. At call time [`load_line_greeting`] reads it back; any problem
 //! (file gone, damaged) falls back to the built-in greeting with a warning, so a caller never
-//! hears dead air.
+//! hears dead air. The same WAV is kept in the database (`line_greetings`, its hash on the
+//! line): a node that shares the database but not the disk of the machine that stored it
+//! plays it from a copy under its own spool ([`line_greeting`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
