@@ -506,3 +506,156 @@ async fn calls_through_kamailio_survive_a_node_killed_mid_call() {
     b.stop();
     db.cleanup().await;
 }
+
+/// A stand-in node on 127.0.0.1: answers OPTIONS with the code in `options` (changeable
+/// while it runs) and every INVITE with 503; counts the INVITEs (retransmissions once).
+struct RefusingNode {
+    addr: std::net::SocketAddr,
+    options: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    invites: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RefusingNode {
+    fn start() -> RefusingNode {
+        use std::sync::atomic::{AtomicU16, Ordering};
+        use std::sync::{Arc, Mutex};
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = sock.local_addr().unwrap();
+        let options = Arc::new(AtomicU16::new(200));
+        let invites: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (code, seen) = (options.clone(), invites.clone());
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = sock.recv_from(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let status = if text.starts_with("OPTIONS ") {
+                    match code.load(Ordering::SeqCst) {
+                        200 => "200 OK",
+                        _ => "503 Service Unavailable",
+                    }
+                } else if text.starts_with("INVITE ") {
+                    "503 Service Unavailable"
+                } else {
+                    continue;
+                };
+                let mut reply = format!("SIP/2.0 {status}\r\n");
+                for line in text.split("\r\n").take_while(|l| !l.is_empty()).skip(1) {
+                    let name = line
+                        .split(':')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
+                    match name.as_str() {
+                        "via" | "from" | "call-id" | "cseq" => {
+                            reply.push_str(&format!("{line}\r\n"))
+                        }
+                        "to" => reply.push_str(&format!("{line};tag=refuse1\r\n")),
+                        _ => {}
+                    }
+                    if name == "call-id" && text.starts_with("INVITE ") {
+                        let id = line.split_once(':').unwrap().1.trim().to_string();
+                        let mut seen = seen.lock().unwrap();
+                        if !seen.contains(&id) {
+                            seen.push(id);
+                        }
+                    }
+                }
+                reply.push_str("Content-Length: 0\r\n\r\n");
+                let _ = sock.send_to(reply.as_bytes(), from);
+            }
+        });
+        RefusingNode {
+            addr,
+            options,
+            invites,
+        }
+    }
+
+    fn invites(&self) -> usize {
+        self.invites.lock().unwrap().len()
+    }
+}
+
+/// Kamailio's side of the configuration, with one real node and one that refuses: an INVITE
+/// answered 503 goes on to the next node (the caller never sees the 503); a node whose
+/// OPTIONS probe gets 503 is taken out and gets no INVITE, and is put back by a 200.
+#[test]
+fn kamailio_moves_calls_off_a_node_answering_503() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = Gateway::new(&sink);
+    gw.account_add("acme", &["vm@acme.example"], "Acme");
+    let greeting = gw.write(
+        "greeting.wav",
+        &peers::wav(&faxvox_codecs::tones::tone(&[440.0], 300, -16.0, 10)),
+    );
+    gw.line_add(VM_LINE, "acme", "voicemail", Some(&greeting));
+    gw.start();
+    let refusing = RefusingNode::start();
+    let Some(kam) = Kamailio::start(&[refusing.addr, gw.sip_addr()]) else {
+        return;
+    };
+    for node in [refusing.addr, gw.sip_addr()] {
+        assert!(
+            kam.wait_target(node, "AP", Duration::from_secs(10)),
+            "{node} not up: {:?}",
+            kam.targets()
+        );
+    }
+    let wav = gw.write("m.wav", &peers::wav(&peers::speech_like(9, 1.0)));
+    let call = |what: &str| {
+        let run = gw.call(&[
+            "voice",
+            "--to",
+            &kam.uri(VM_LINE),
+            "--wav",
+            wav.to_str().unwrap(),
+        ]);
+        run.assert_ok(what);
+    };
+    // Round-robin: one of two calls is sent to the refusing node first.
+    call("first call");
+    call("second call");
+    assert!(
+        refusing.invites() >= 1,
+        "no INVITE reached the refusing node: {:?}\n{}",
+        kam.targets(),
+        kam.log()
+    );
+    assert!(
+        kam.log().contains("answered 503: trying the next"),
+        "{}",
+        kam.log()
+    );
+
+    // Its probe answers 503 now: taken out, no INVITE for it.
+    refusing
+        .options
+        .store(503, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        kam.wait_target(refusing.addr, "IP", Duration::from_secs(10)),
+        "a node answering OPTIONS with 503 stays in: {:?}",
+        kam.targets()
+    );
+    let before = refusing.invites();
+    call("third call");
+    call("fourth call");
+    assert_eq!(
+        refusing.invites(),
+        before,
+        "a node taken out still got INVITEs"
+    );
+    refusing
+        .options
+        .store(200, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        kam.wait_target(refusing.addr, "AP", Duration::from_secs(10)),
+        "a 200 did not put the node back: {:?}",
+        kam.targets()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.messages().len() < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(sink.messages().len(), 4, "{}", describe_mail(&sink));
+}
