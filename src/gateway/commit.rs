@@ -417,11 +417,22 @@ pub fn commit_call(spool: &Spool, summary: &CallSummary) -> Result<Option<JobId>
         CallCapture::Missed { .. } => (JobKind::Voicemail, None),
     };
     let facts = job_facts(summary);
+    // A second name for the media in the call folder while the spool moves the first into the
+    // job: a crash between that move and the job's publication leaves the call folder with its
+    // media (recovery commits them), not an empty folder beside a half-made job. The caller
+    // removes the folder, with this name, once the job is committed.
+    let keep = media.and_then(|(_, path)| keep_link(path));
     let media: Vec<(&str, Media<'_>)> = media
         .into_iter()
         .map(|(name, path)| (name, Media::Move(path)))
         .collect();
-    match spool.enqueue(SystemTime::now(), kind, facts, &media) {
+    let enqueued = spool.enqueue(SystemTime::now(), kind, facts, &media);
+    if enqueued.is_err() {
+        if let Some(keep) = &keep {
+            let _ = std::fs::remove_file(keep);
+        }
+    }
+    match enqueued {
         Ok(id) => {
             info!(call_id, job = %id, kind = %kind, account = %summary.account, missed = media.is_empty(), "call committed to the spool");
             Ok(Some(id))
@@ -432,4 +443,18 @@ pub fn commit_call(spool: &Spool, summary: &CallSummary) -> Result<Option<JobId>
             Err(CommitError::Spool { kind, source })
         }
     }
+}
+
+/// Hard-links `path` as `<stem>.keep.<ext>` beside it (see [`commit_call`]); `None` when the
+/// file system refuses (the commit goes on without it).
+fn keep_link(path: &Path) -> Option<PathBuf> {
+    let stem = path.file_stem()?.to_str()?;
+    if stem.ends_with(".keep") {
+        return None;
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bin");
+    let keep = path.with_file_name(format!("{stem}.keep.{ext}"));
+    let _ = std::fs::remove_file(&keep);
+    std::fs::hard_link(path, &keep).ok()?;
+    Some(keep)
 }

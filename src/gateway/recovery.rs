@@ -112,19 +112,17 @@ pub fn recover_calls(
         if !folder.is_dir() || in_progress(&folder) {
             continue;
         }
-        if !has_media(&folder) {
-            // A crash right after the commit (which moves the media into the job) and before
-            // the folder was removed leaves the folder without media: the message is in the
-            // spool already, and a missed-call notice would be a second email for the call.
-            let committed = committed.get_or_insert_with(|| committed_call_ids(spool));
-            if let Ok(meta) = CallMeta::read(&folder) {
-                if committed.contains(&meta.call_id) {
-                    info!(call_id = %meta.call_id, folder = %folder.display(), "interrupted call already committed; folder removed");
-                    if let Err(e) = std::fs::remove_dir_all(&folder) {
-                        warn!(folder = %folder.display(), error = %e, "cannot remove a call folder");
-                    }
-                    continue;
+        // A crash right after the commit and before the folder was removed leaves a folder
+        // whose message is in the spool already: committing it again would be a second email
+        // for the call (the voicemail twice, or a missed-call notice after it).
+        let committed = committed.get_or_insert_with(|| committed_call_ids(spool));
+        if let Ok(meta) = CallMeta::read(&folder) {
+            if committed.contains(&meta.call_id) {
+                info!(call_id = %meta.call_id, folder = %folder.display(), "interrupted call already committed; folder removed");
+                if let Err(e) = std::fs::remove_dir_all(&folder) {
+                    warn!(folder = %folder.display(), error = %e, "cannot remove a call folder");
                 }
+                continue;
             }
         }
         match recover_one(spool, &folder, min_message) {
@@ -218,19 +216,6 @@ fn recover_one(
     Ok(Recovered { summary, job })
 }
 
-/// Whether a call folder holds a recording or fax pages (whatever their state).
-fn has_media(folder: &Path) -> bool {
-    std::fs::read_dir(folder).is_ok_and(|entries| {
-        entries.flatten().any(|e| {
-            e.path()
-                .extension()
-                .and_then(|x| x.to_str())
-                .map(str::to_ascii_lowercase)
-                .is_some_and(|x| matches!(x.as_str(), "wav" | "tif" | "tiff"))
-        })
-    })
-}
-
 /// The call ids of every job in the spool (live or quarantined), from their facts.
 fn committed_call_ids(spool: &Spool) -> HashSet<String> {
     match spool.list(&ListFilter::default()) {
@@ -278,9 +263,10 @@ mod tests {
     }
 
     /// A node killed after the commit moved the recording into its job, but before the call
-    /// folder was removed: recovery removes the folder and commits nothing more (no
-    /// missed-call notice after the voicemail). A folder without media whose call was never
-    /// committed still becomes a missed-call notice.
+    /// folder was removed: recovery removes the folder and commits nothing more (neither the
+    /// recording's second name again nor a missed-call notice). A folder without media whose
+    /// call was never committed still becomes a missed-call notice; one whose commit was cut
+    /// before the job appeared still has its recording, under its second name.
     #[test]
     fn a_folder_whose_call_was_committed_is_not_committed_again() {
         let tmp = tempfile::tempdir().unwrap();
@@ -321,22 +307,38 @@ mod tests {
         };
         commit_call(&spool, &summary).unwrap().expect("a job");
         assert!(!wav.exists(), "the commit moved the recording");
+        assert!(
+            folder.join("done.keep.wav").is_file(),
+            "the folder keeps a second name of the recording until it is removed"
+        );
         // …and the node died here, before removing the folder. Another call died during its
         // greeting (nothing recorded, never committed).
         let early = calls.join("early");
         std::fs::create_dir_all(&early).unwrap();
         meta("early@x").write(&early).unwrap();
 
-        let (done, failed) = recover_calls(&spool, &calls, Duration::from_secs(1), |_| false);
+        // A third died while its recording was being moved into a job not yet published.
+        let cut = calls.join("cut");
+        std::fs::create_dir_all(&cut).unwrap();
+        meta("cut@x").write(&cut).unwrap();
+        std::fs::write(
+            cut.join("cut.keep.wav"),
+            faxvox_codecs::recording::wav_bytes(&samples),
+        )
+        .unwrap();
+
+        let (mut done, failed) = recover_calls(&spool, &calls, Duration::from_secs(1), |_| false);
         assert!(failed.is_empty(), "{failed:?}");
-        assert_eq!(done.len(), 1, "{done:?}");
-        assert_eq!(done[0].summary.call_id, "early@x");
-        assert!(matches!(done[0].summary.kind, CallCapture::Missed { .. }));
-        assert!(!folder.exists() && !early.exists());
-        assert_eq!(
-            jobs(&spool),
-            2,
-            "the voicemail and the missed call, once each"
-        );
+        done.sort_by(|a, b| a.summary.call_id.cmp(&b.summary.call_id));
+        assert_eq!(done.len(), 2, "{done:?}");
+        assert_eq!(done[0].summary.call_id, "cut@x");
+        assert!(matches!(
+            done[0].summary.kind,
+            CallCapture::Voicemail { .. }
+        ));
+        assert_eq!(done[1].summary.call_id, "early@x");
+        assert!(matches!(done[1].summary.kind, CallCapture::Missed { .. }));
+        assert!(!folder.exists() && !early.exists() && !cut.exists());
+        assert_eq!(jobs(&spool), 3, "each call once");
     }
 }
