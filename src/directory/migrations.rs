@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reservation origin",
         include_str!("../../migrations/20261230000001_reservation_origin.sql"),
     ),
+    (
+        20270101000001,
+        "outbound queue",
+        include_str!("../../migrations/20270101000001_outbound_queue.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

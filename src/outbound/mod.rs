@@ -27,6 +27,7 @@ pub mod render;
 pub mod report;
 pub mod settings;
 pub mod status;
+pub mod queue;
 pub mod submit;
 
 pub use settings::{DialerConfig, RenderConfig, TrunkConfig, TrunkUri};
