@@ -24,8 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use faxvox_spool::{
-    format_rfc3339, Claimed, JobId, JobKind, ListFilter, RetryPolicy, Spool, SpoolError,
-    StateName,
+    format_rfc3339, Claimed, JobId, JobKind, ListFilter, RetryPolicy, Spool, SpoolError, StateName,
 };
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -672,7 +671,11 @@ impl Dialer {
     }
 
     /// Adds `changes` to the fax's facts, in the queue and in its spool record.
-    async fn store_facts(&self, job: &mut Job, changes: Map<String, Value>) -> Result<(), QueueError> {
+    async fn store_facts(
+        &self,
+        job: &mut Job,
+        changes: Map<String, Value>,
+    ) -> Result<(), QueueError> {
         let now = self.now();
         for (k, v) in &changes {
             job.db.facts.insert(k.clone(), v.clone());
@@ -916,7 +919,14 @@ impl Dialer {
                     };
                     match self
                         .queue
-                        .enqueue(&id, account, &self.origin, &manifest.facts, &document, self.now())
+                        .enqueue(
+                            &id,
+                            account,
+                            &self.origin,
+                            &manifest.facts,
+                            &document,
+                            self.now(),
+                        )
                         .await
                     {
                         Ok(true) => info!(fax = %id, "spool fax put in the shared queue"),
@@ -926,15 +936,15 @@ impl Dialer {
                 }
                 Ok(Some(q)) if q.state == QueueState::Done => {
                     let now = self.now();
-                    let Ok(Some(local)) =
-                        self.spool.claim_id(now, &job.id, &self.name, DIAL_LEASE)
+                    let Ok(Some(local)) = self.spool.claim_id(now, &job.id, &self.name, DIAL_LEASE)
                     else {
                         continue;
                     };
                     let facts = q.facts.clone();
-                    if let Err(e) = self.spool.update_facts(now, &mut local.clone(), |f| {
-                        f.extend(facts)
-                    }) {
+                    if let Err(e) = self
+                        .spool
+                        .update_facts(now, &mut local.clone(), |f| f.extend(facts))
+                    {
                         warn!(fax = %id, error = %e, "cannot update the spool record");
                     }
                     let summary = q.problem.unwrap_or_default();
@@ -944,7 +954,9 @@ impl Dialer {
                         self.spool.fail(now, &local, &summary, true).map(|_| ())
                     };
                     match done {
-                        Ok(()) => info!(fax = %id, by = ?q.lease_owner, "spool record of a fax another node ended: updated"),
+                        Ok(()) => {
+                            info!(fax = %id, by = ?q.lease_owner, "spool record of a fax another node ended: updated")
+                        }
                         Err(e) => warn!(fax = %id, error = %e, "cannot update the spool record"),
                     }
                 }
@@ -995,8 +1007,15 @@ impl Dialer {
         if let Err(e) = self.store_facts(job, changes).await {
             error!(error = %e, "cannot record the fax result");
             if let Some(call) = last_call {
-                self.add_record(facts, &call.result, &call.record, call.started, Money::ZERO, true)
-                    .await;
+                self.add_record(
+                    facts,
+                    &call.result,
+                    &call.record,
+                    call.started,
+                    Money::ZERO,
+                    true,
+                )
+                .await;
             }
             return "lease lost".into();
         }
@@ -1027,8 +1046,15 @@ impl Dialer {
                 Ok(c) => c,
                 Err(e) => {
                     if let Some(call) = &last_call {
-                        self.add_record(facts, &call.result, &call.record, call.started, Money::ZERO, true)
-                            .await;
+                        self.add_record(
+                            facts,
+                            &call.result,
+                            &call.record,
+                            call.started,
+                            Money::ZERO,
+                            true,
+                        )
+                        .await;
                     }
                     if let QueueError::LeaseLost(_) = e {
                         warn!(error = %e, "the fax is another node's now: nothing charged here");
@@ -1036,7 +1062,11 @@ impl Dialer {
                     }
                     error!(error = %e, "billing failed; will settle on the next claim");
                     let next = now + retry_policy(&self.trunk()).delay_after(job.db.claims);
-                    if let Err(e) = self.queue.retry(&job.db, now, next, &format!("billing: {e}")).await {
+                    if let Err(e) = self
+                        .queue
+                        .retry(&job.db, now, next, &format!("billing: {e}"))
+                        .await
+                    {
                         error!(error = %e, "cannot reschedule the fax");
                     }
                     return "retrying (billing)".into();
@@ -1050,14 +1080,24 @@ impl Dialer {
                 Err(e) => {
                     error!(error = %e, "cannot read the charge; will try again");
                     let next = now + retry_policy(&self.trunk()).delay_after(job.db.claims);
-                    let _ = self.queue.retry(&job.db, now, next, &format!("billing: {e}")).await;
+                    let _ = self
+                        .queue
+                        .retry(&job.db, now, next, &format!("billing: {e}"))
+                        .await;
                     return "retrying (billing)".into();
                 }
             }
         };
         if let Some(call) = &last_call {
-            self.add_record(facts, &call.result, &call.record, call.started, charged, true)
-                .await;
+            self.add_record(
+                facts,
+                &call.result,
+                &call.record,
+                call.started,
+                charged,
+                true,
+            )
+            .await;
         }
         let mut result = result;
         if charged != result.charged {

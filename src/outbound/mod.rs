@@ -22,12 +22,12 @@
 pub mod cover;
 pub mod dialer;
 pub mod ladder;
+pub mod queue;
 pub mod reconcile;
 pub mod render;
 pub mod report;
 pub mod settings;
 pub mod status;
-pub mod queue;
 pub mod submit;
 
 pub use settings::{DialerConfig, RenderConfig, TrunkConfig, TrunkUri};

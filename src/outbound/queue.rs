@@ -185,12 +185,14 @@ impl Queue {
             == 1;
         if added {
             for (seq, chunk) in document.chunks(CHUNK).enumerate() {
-                sqlx::query("INSERT INTO outbound_documents (fax_id, seq, data) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(seq as i64)
-                    .bind(base64::encode(chunk))
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO outbound_documents (fax_id, seq, data) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(seq as i64)
+                .bind(base64::encode(chunk))
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;
@@ -199,10 +201,11 @@ impl Queue {
 
     /// The document of fax `id` (the G4 TIFF as submitted).
     pub async fn document(&self, id: &str) -> Result<Vec<u8>, QueueError> {
-        let rows = sqlx::query("SELECT data FROM outbound_documents WHERE fax_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT data FROM outbound_documents WHERE fax_id = $1 ORDER BY seq")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::new();
         for row in rows {
             let data: String = row.try_get("data")?;
