@@ -117,6 +117,32 @@ fn post_fax(api_port: u16, token: &str, tiff: &[u8]) -> (u16, Value) {
     (status, json)
 }
 
+/// `GET /v1/faxes/{id}`: (status, JSON body).
+fn get_fax(api_port: u16, token: &str, id: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(("127.0.0.1", api_port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "GET /v1/faxes/{id} HTTP/1.1\r\nHost: 127.0.0.1:{api_port}\r\n\
+         Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let json = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
 /// Every page of every PDF attached to a mail in `maildir/new` of `gw`, rendered by poppler
 /// (files already rendered are in `seen`, keyed by file name).
 fn received_pages(
@@ -290,6 +316,21 @@ fn faxes_of_a_killed_node_are_sent_by_the_other_and_charged_once() {
                 .lines()
                 .any(|l| l.contains(id.as_str()) && l.contains("sent: 1/1 pages, 0.05 € charged")),
             "B did not send {id}:\n{log_b}"
+        );
+    }
+
+    // B's API follows A's faxes too (from the shared queue): sent, one page, one attempt.
+    for id in &ids[..4] {
+        let (status, json) = get_fax(api_b, &token, id);
+        assert_eq!(status, 200, "{json}");
+        assert_eq!(
+            (
+                &json["state"],
+                &json["pages_confirmed"],
+                &json["result"]["charged"]
+            ),
+            (&"sent".into(), &1.into(), &"0.05".into()),
+            "{json}"
         );
     }
 
