@@ -177,7 +177,8 @@ impl Spool {
         };
         let abandoned = self.abandoned(&dir, &m.state);
         let waiting = matches!(m.state, JobState::Ready | JobState::Retrying { .. });
-        if !m.state.is_due(now) && !abandoned && !(any_time && waiting) {
+        let claimable = m.state.is_due(now) || abandoned || (any_time && waiting);
+        if !claimable {
             return Ok(None);
         }
         // Taken before the manifest says "sending", so there is no moment where the job is

@@ -237,7 +237,8 @@ fn faxes_of_a_killed_node_are_sent_by_the_other_and_charged_once() {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let path = fax_pages::write_doc(tmp.path(), &format!("page{i}.tif"), &[p.clone()]);
+            let path =
+                fax_pages::write_doc(tmp.path(), &format!("page{i}.tif"), std::slice::from_ref(p));
             std::fs::read(path).unwrap()
         })
         .collect();
