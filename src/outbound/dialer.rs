@@ -1,7 +1,10 @@
 //! The outbound fax dialer: runs inside `faxvox serve` next to the email delivery worker and
-//! takes only [`JobKind::OutboundFax`] jobs ([`Spool::claim_due_of`]).
+//! claims due faxes from the shared queue in the database ([`super::queue`]), whichever node
+//! took them in, with a lease of `trunk.lease_secs` renewed while the call runs. On the node
+//! that took the fax in, its spool job ([`JobKind::OutboundFax`], claimed by id with
+//! [`Spool::claim_id`]) is kept in step as the local record.
 //!
-//! For each due job: dial `trunk.uri` with the destination as Request-URI user (From = the
+//! For each due fax: dial `trunk.uri` with the destination as Request-URI user (From = the
 //! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
 //! attempt (job facts and a call record, direction out), then by cause, as the pure
 //! [`ladder::next`] decides (the dialer only claims, dials and records, at the time of its
@@ -18,6 +21,9 @@
 //!
 //! The final result is written into the facts before billing, and billing is idempotent, so
 //! a crash after dialling never dials again: the next claim finishes the bookkeeping only.
+//! Billing commits with the outcome, in one transaction conditional on the lease
+//! ([`super::queue::Queue::conclude`]), so a dialer whose lease another node took over
+//! charges nothing: each fax is charged once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

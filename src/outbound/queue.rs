@@ -16,7 +16,7 @@
 //! - [`Queue::conclude`] records the result and settles (or releases) the fax's reservation in
 //!   ONE transaction, conditional on the token: the outcome and the charge commit together
 //!   or not at all, and the reservation settles once whatever happens
-//!   ([`crate::billing::ledger::settle_on`] is idempotent).
+//!   (a settlement is idempotent, like [`crate::billing::Billing::settle`]).
 //!
 //! A fax whose node died mid-call keeps its row `queued` with the dead node's lease; once the
 //! lease has expired, another node claims it and sends it again from the first page not
