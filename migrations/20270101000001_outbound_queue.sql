@@ -34,6 +34,8 @@ CREATE TABLE outbound_faxes (
 );
 
 CREATE INDEX outbound_faxes_due ON outbound_faxes (state, next_attempt);
+-- The faxes of one node that ended lately (its spool records follow them).
+CREATE INDEX outbound_faxes_origin ON outbound_faxes (origin, state, updated_at);
 
 -- The fax's pages (the G4 TIFF the dialer transmits), base64 in chunks, so that every node
 -- can read them.

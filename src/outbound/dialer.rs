@@ -62,6 +62,9 @@ use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, Stack
 pub const DIAL_LEASE: Duration = Duration::from_secs(2 * 3600);
 /// Backstop on one call, beyond the fax session's own limit.
 const CALL_MARGIN: Duration = Duration::from_secs(120);
+/// How far back each poll looks for this node's faxes that other nodes ended (their clocks
+/// may differ from ours).
+const SYNC_MARGIN: Duration = Duration::from_secs(60);
 /// Faxes sent at the same time (each is one call through the trunk).
 pub const MAX_PARALLEL: usize = 4;
 /// After a failed attempt to email billing notices, wait this long before the next.
@@ -336,11 +339,17 @@ impl Dialer {
         let mut running = JoinSet::new();
         let mut notices_due = Instant::now();
         let mut sweep_due = Instant::now();
+        let mut synced = self.now();
         loop {
             if Instant::now() >= sweep_due {
                 self.reconcile().await;
                 sweep_due = Instant::now() + super::reconcile::SWEEP_EVERY;
             }
+            // Faxes of this node that another node ended: their spool records follow at once
+            // (`spool show`, `send --wait`). A margin covers clocks that differ between nodes.
+            let now = self.now();
+            self.sync_ended(synced).await;
+            synced = now.checked_sub(SYNC_MARGIN).unwrap_or(now);
             while running.len() < MAX_PARALLEL {
                 match self.claim().await {
                     Some(job) => {
@@ -940,35 +949,65 @@ impl Dialer {
                         Err(e) => error!(fax = %id, error = %e, "cannot queue a spool fax"),
                     }
                 }
-                Ok(Some(q)) if q.state == QueueState::Done => {
-                    let now = self.now();
-                    let Ok(Some(local)) = self.spool.claim_id(now, &job.id, &self.name, DIAL_LEASE)
-                    else {
-                        continue;
-                    };
-                    let facts = q.facts.clone();
-                    if let Err(e) = self
-                        .spool
-                        .update_facts(now, &mut local.clone(), |f| f.extend(facts))
-                    {
-                        warn!(fax = %id, error = %e, "cannot update the spool record");
-                    }
-                    let summary = q.problem.unwrap_or_default();
-                    let done = if q.outcome.as_deref() == Some("delivered") {
-                        self.spool.complete(now, &local, &summary)
-                    } else {
-                        self.spool.fail(now, &local, &summary, true).map(|_| ())
-                    };
-                    match done {
-                        Ok(()) => {
-                            info!(fax = %id, by = ?q.lease_owner, "spool record of a fax another node ended: updated")
-                        }
-                        Err(e) => warn!(fax = %id, error = %e, "cannot update the spool record"),
-                    }
-                }
+                Ok(Some(q)) if q.state == QueueState::Done => self.update_record(&job.id, &q),
                 Ok(Some(_)) => {}
                 Err(e) => warn!(fax = %id, error = %e, "cannot look the fax up in the queue"),
             }
+        }
+    }
+
+    /// Brings the spool records of this node's faxes that ended (by this node or another)
+    /// since `since` up to date; a record already final is left alone.
+    pub async fn sync_ended(&self, since: SystemTime) {
+        let ended = match self.queue.done_since(&self.origin, since).await {
+            Ok(e) => e,
+            Err(e) => {
+                warn!(error = %e, "cannot read the faxes that ended");
+                return;
+            }
+        };
+        for q in ended {
+            let Ok(id) = q.id.parse::<JobId>() else {
+                continue;
+            };
+            let open = match self.spool.get(&id) {
+                Ok(job) => matches!(
+                    job.state(),
+                    Some(StateName::Ready | StateName::Retrying | StateName::Sending)
+                ),
+                Err(_) => false,
+            };
+            if open {
+                self.update_record(&id, &q);
+            }
+        }
+    }
+
+    /// The spool record `id` of a fax the queue says is over (`q`): its facts and final
+    /// state. Skipped when the record is held (being sent here).
+    fn update_record(&self, id: &JobId, q: &super::queue::QueuedFax) {
+        let now = self.now();
+        let Ok(Some(mut local)) = self.spool.claim_id(now, id, &self.name, DIAL_LEASE) else {
+            return;
+        };
+        let facts = q.facts.clone();
+        if let Err(e) = self
+            .spool
+            .update_facts(now, &mut local, |f| f.extend(facts))
+        {
+            warn!(fax = %id, error = %e, "cannot update the spool record");
+        }
+        let summary = q.problem.clone().unwrap_or_default();
+        let done = if q.outcome.as_deref() == Some("delivered") {
+            self.spool.complete(now, &local, &summary)
+        } else {
+            self.spool.fail(now, &local, &summary, true).map(|_| ())
+        };
+        match done {
+            Ok(()) => {
+                info!(fax = %id, outcome = ?q.outcome, "spool record of a fax ended by another node: updated")
+            }
+            Err(e) => warn!(fax = %id, error = %e, "cannot update the spool record"),
         }
     }
 

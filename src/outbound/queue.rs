@@ -461,14 +461,19 @@ impl Queue {
         row.map(|row| queued_fax(&row)).transpose()
     }
 
-    /// The faxes taken in by spool `origin` that are over (done), for bringing that spool's
-    /// records up to date.
-    pub async fn done_of(&self, origin: &str) -> Result<Vec<QueuedFax>, QueueError> {
+    /// The faxes taken in by spool `origin` that ended (done) since `since`, for bringing
+    /// that spool's records up to date.
+    pub async fn done_since(
+        &self,
+        origin: &str,
+        since: SystemTime,
+    ) -> Result<Vec<QueuedFax>, QueueError> {
         let rows = sqlx::query(
             "SELECT id, origin, state, outcome, facts, problem, lease_owner FROM outbound_faxes \
-             WHERE origin = $1 AND state = 'done' ORDER BY id",
+             WHERE origin = $1 AND state = 'done' AND updated_at >= $2 ORDER BY id",
         )
         .bind(origin)
+        .bind(record_time(since))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(queued_fax).collect()
