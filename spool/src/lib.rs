@@ -108,4 +108,4 @@ pub use spool::{
     Claimed, FailOutcome, Job, JobBuilder, ListFilter, ListPage, Media, PurgeAction, PurgeDecision,
     QuarantineNote, RecoveryReport, Spool, SpoolOptions, QUARANTINE_DIR, QUARANTINE_NOTE,
 };
-pub use time::{format_rfc3339, parse_rfc3339};
+pub use time::{format_rfc3339, human, parse_rfc3339};

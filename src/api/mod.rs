@@ -749,6 +749,49 @@ fn api_state(s: Option<StateName>) -> &'static str {
     }
 }
 
+/// The view of a fax from the shared outbound queue (a fax another node took in, or one
+/// this node's spool record lags behind); `None` when its facts are unreadable.
+fn queue_view(q: &crate::outbound::queue::QueuedFax) -> Option<FaxView> {
+    use crate::outbound::queue::QueueState;
+    let facts = OutboundFacts::from_map(&q.facts).ok()?;
+    let attempt_log = match q.facts.get("attempts") {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    let pages_confirmed = q
+        .facts
+        .get("pages_confirmed")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0);
+    let (state, spool_state) = match (q.state, q.outcome.as_deref()) {
+        (QueueState::Done, Some("delivered")) => ("sent", StateName::Delivered),
+        (QueueState::Done, _) => ("failed", StateName::Dead),
+        (QueueState::Final, _) => ("queued", StateName::Sending),
+        (QueueState::Queued, _) if q.lease_owner.is_some() => ("queued", StateName::Sending),
+        (QueueState::Queued, _) if q.problem.is_some() => ("queued", StateName::Retrying),
+        (QueueState::Queued, _) => ("queued", StateName::Ready),
+    };
+    Some(FaxView {
+        id: facts.fax_id,
+        account: facts.account,
+        state,
+        spool_state: Some(spool_state.as_str()),
+        from: facts.from,
+        to: facts.to,
+        anonymous: facts.anonymous,
+        pages: facts.pages,
+        rate: facts.rate,
+        amount: facts.amount,
+        submitted: facts.submitted,
+        pages_confirmed,
+        attempts: u32::try_from(attempt_log.len()).unwrap_or(u32::MAX),
+        attempt_log,
+        result: FaxResult::from_facts(&q.facts),
+        problem: q.problem.clone(),
+    })
+}
+
 /// The view of an outbound job; `None` for other jobs and unreadable ones.
 fn view(job: &Job) -> Option<FaxView> {
     let manifest = job.manifest.as_ref()?;
@@ -800,13 +843,30 @@ async fn get_fax(
     let job = tokio::task::spawn_blocking(move || spool.get(&job_id))
         .await
         .map_err(|e| HttpError::internal("cannot read the fax", e))?;
-    let job = match job {
-        Ok(j) => j,
-        Err(SpoolError::NotFound(_)) => return Err(HttpError::not_found(&id)),
+    let local = match job {
+        Ok(j) => view(&j),
+        Err(SpoolError::NotFound(_)) => None,
         Err(e) => return Err(HttpError::internal("cannot read the fax", e)),
     };
+    // The shared queue knows every node's faxes, and ends them before the spool record of
+    // the node that took the fax in hears of it (a fax sent by another node).
+    let settled = local.as_ref().is_some_and(|v| v.state != "queued");
+    let shared = if settled {
+        None
+    } else {
+        let queue =
+            crate::outbound::queue::Queue::new(&state.inner.directory, &state.inner.billing);
+        match queue.get(&id).await {
+            Ok(q) => q.as_ref().and_then(queue_view),
+            Err(e) => {
+                tracing::warn!(fax = %id, error = %e, "cannot read the shared outbound queue");
+                None
+            }
+        }
+    };
+    let shared = shared.filter(|v| local.is_none() || v.state != "queued");
     // Another account's fax, or no fax at all: the same 404.
-    match view(&job) {
+    match shared.or(local) {
         Some(v) if principal.sees(&v.account) => Ok(Json(v)),
         _ => Err(HttpError::not_found(&id)),
     }

@@ -272,6 +272,98 @@ async fn lock_account(conn: &mut AnyConnection, account: &str) -> Result<Option<
     state.map(|s| s.parse()).transpose()
 }
 
+/// [`Billing::settle`] inside the caller's transaction `conn` (the dialer records the fax's
+/// outcome in the same one, so a settlement and its outcome commit together or not at all).
+/// Idempotent like [`Billing::settle`].
+pub(crate) async fn settle_on(
+    conn: &mut AnyConnection,
+    reservation: &str,
+    pages_confirmed: u32,
+    now: SystemTime,
+) -> Result<Money> {
+    // Row lock (PostgreSQL) / write lock (SQLite) first: two settlements cannot interleave.
+    sqlx::query("UPDATE reservations SET state = state WHERE id = $1")
+        .bind(reservation)
+        .execute(&mut *conn)
+        .await?;
+    let row = sqlx::query(
+        "SELECT account, fax_id, state, rate, pages, amount, charged FROM reservations \
+         WHERE id = $1",
+    )
+    .bind(reservation)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| BillingError::UnknownReservation(reservation.to_string()))?;
+    let state: String = row.try_get("state")?;
+    match state.as_str() {
+        "settled" => return Ok(Money(row.try_get("charged")?)),
+        "released" => return Err(BillingError::AlreadyReleased(reservation.to_string())),
+        _ => {}
+    }
+    let rate = Money(row.try_get("rate")?);
+    let reserved_pages: i64 = row.try_get("pages")?;
+    let amount = Money(row.try_get("amount")?);
+    let pages = i64::from(pages_confirmed).min(reserved_pages).max(0);
+    let charged = super::charge_for(
+        rate,
+        u32::try_from(reserved_pages.max(0)).unwrap_or(u32::MAX),
+        amount,
+        pages_confirmed,
+    )?;
+    let account: String = row.try_get("account")?;
+    let fax_id: String = row.try_get("fax_id")?;
+    if i64::from(pages_confirmed) > reserved_pages {
+        tracing::warn!(
+            %account, %fax_id, pages_confirmed, reserved_pages,
+            "more pages confirmed than reserved: charging the reserved pages"
+        );
+    }
+    sqlx::query(
+        "UPDATE reservations SET state = 'settled', pages_charged = $2, charged = $3, \
+         closed_at = $4 WHERE id = $1 AND state = 'open'",
+    )
+    .bind(reservation)
+    .bind(pages)
+    .bind(charged.units())
+    .bind(record_time(now))
+    .execute(&mut *conn)
+    .await?;
+    tracing::info!(%account, %fax_id, reservation, pages, %charged, "reservation settled");
+    Ok(charged)
+}
+
+/// Releases reservation `reservation` inside the caller's transaction `conn` (see
+/// [`settle_on`]). Idempotent; a settled reservation cannot be released.
+pub(crate) async fn release_on(
+    conn: &mut AnyConnection,
+    reservation: &str,
+    reason: Option<&str>,
+    now: SystemTime,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE reservations SET state = 'released', closed_at = $2, close_reason = $3 \
+         WHERE id = $1 AND state = 'open'",
+    )
+    .bind(reservation)
+    .bind(record_time(now))
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        tracing::info!(reservation, reason, "reservation released");
+        return Ok(());
+    }
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM reservations WHERE id = $1")
+        .bind(reservation)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match state.as_deref() {
+        None => Err(BillingError::UnknownReservation(reservation.to_string())),
+        Some("settled") => Err(BillingError::AlreadySettled(reservation.to_string())),
+        _ => Ok(()),
+    }
+}
+
 async fn account_state(conn: &mut AnyConnection, account: &str) -> Result<Option<AccountState>> {
     let state: Option<String> = sqlx::query_scalar("SELECT state FROM accounts WHERE id = $1")
         .bind(account)
@@ -539,55 +631,8 @@ impl Billing {
     ) -> Result<Money> {
         let _gate = self.write_gate().await;
         let mut tx = self.pool().begin().await?;
-        // Row lock (PostgreSQL) / write lock (SQLite) first: two settlements cannot interleave.
-        sqlx::query("UPDATE reservations SET state = state WHERE id = $1")
-            .bind(reservation)
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(
-            "SELECT account, fax_id, state, rate, pages, amount, charged FROM reservations \
-             WHERE id = $1",
-        )
-        .bind(reservation)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| BillingError::UnknownReservation(reservation.to_string()))?;
-        let state: String = row.try_get("state")?;
-        match state.as_str() {
-            "settled" => return Ok(Money(row.try_get("charged")?)),
-            "released" => return Err(BillingError::AlreadyReleased(reservation.to_string())),
-            _ => {}
-        }
-        let rate = Money(row.try_get("rate")?);
-        let reserved_pages: i64 = row.try_get("pages")?;
-        let amount = Money(row.try_get("amount")?);
-        let pages = i64::from(pages_confirmed).min(reserved_pages).max(0);
-        let charged = super::charge_for(
-            rate,
-            u32::try_from(reserved_pages.max(0)).unwrap_or(u32::MAX),
-            amount,
-            pages_confirmed,
-        )?;
-        let account: String = row.try_get("account")?;
-        let fax_id: String = row.try_get("fax_id")?;
-        if i64::from(pages_confirmed) > reserved_pages {
-            tracing::warn!(
-                %account, %fax_id, pages_confirmed, reserved_pages,
-                "more pages confirmed than reserved: charging the reserved pages"
-            );
-        }
-        sqlx::query(
-            "UPDATE reservations SET state = 'settled', pages_charged = $2, charged = $3, \
-             closed_at = $4 WHERE id = $1 AND state = 'open'",
-        )
-        .bind(reservation)
-        .bind(pages)
-        .bind(charged.units())
-        .bind(record_time(now))
-        .execute(&mut *tx)
-        .await?;
+        let charged = settle_on(&mut tx, reservation, pages_confirmed, now).await?;
         tx.commit().await?;
-        tracing::info!(%account, %fax_id, reservation, pages, %charged, "reservation settled");
         Ok(charged)
     }
 

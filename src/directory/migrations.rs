@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/20261230000001_reservation_origin.sql"),
     ),
     (
+        20270101000001,
+        "outbound queue",
+        include_str!("../../migrations/20270101000001_outbound_queue.sql"),
+    ),
+    (
         20270105000001,
         "line greetings",
         include_str!("../../migrations/20270105000001_line_greetings.sql"),

@@ -1,7 +1,10 @@
 //! The outbound fax dialer: runs inside `faxvox serve` next to the email delivery worker and
-//! takes only [`JobKind::OutboundFax`] jobs ([`Spool::claim_due_of`]).
+//! claims due faxes from the shared queue in the database ([`super::queue`]), whichever node
+//! took them in, with a lease of `trunk.lease_secs` renewed while the call runs. On the node
+//! that took the fax in, its spool job ([`JobKind::OutboundFax`], claimed by id with
+//! [`Spool::claim_id`]) is kept in step as the local record.
 //!
-//! For each due job: dial `trunk.uri` with the destination as Request-URI user (From = the
+//! For each due fax: dial `trunk.uri` with the destination as Request-URI user (From = the
 //! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
 //! attempt (job facts and a call record, direction out), then by cause, as the pure
 //! [`ladder::next`] decides (the dialer only claims, dials and records, at the time of its
@@ -18,22 +21,28 @@
 //!
 //! The final result is written into the facts before billing, and billing is idempotent, so
 //! a crash after dialling never dials again: the next claim finishes the bookkeeping only.
+//! Billing commits with the outcome, in one transaction conditional on the lease
+//! ([`super::queue::Queue::conclude`]), so a dialer whose lease another node took over
+//! charges nothing: each fax is charged once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use faxvox_spool::{format_rfc3339, Claimed, FailOutcome, JobKind, RetryPolicy, Spool, SpoolError};
-use serde_json::Value;
+use faxvox_spool::{
+    format_rfc3339, Claimed, JobId, JobKind, ListFilter, RetryPolicy, Spool, SpoolError, StateName,
+};
+use serde_json::{Map, Value};
 use thiserror::Error;
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 use tracing::{debug, error, info, warn, Instrument};
 
 use super::ladder::{self, AttemptMode};
+use super::queue::{Conclusion, Leased, Queue, QueueError, QueueState};
 use super::report::{transmission_report, ReportError};
 use super::{status, DialerConfig, TrunkConfig, ANONYMOUS};
-use crate::billing::{Billing, BillingError, Notice, ReservationState};
+use crate::billing::{Billing, Notice, ReservationState};
 use crate::call::dial::{dial, DialRequest, DialResult, Payload};
 use crate::call::media_call::MediaSettings;
 use crate::call::ports::PortPool;
@@ -48,10 +57,14 @@ use crate::sip::call::{CallConfig, InitialOffer};
 use crate::sip::caller_id::identity_headers;
 use crate::sip::stack::{SipCredentials, SipStack, StackConfig, StackError, StackGuard};
 
-/// How long a claim holds an outbound job: longer than two fax calls of the maximum length.
+/// How long the local spool record of a fax is held while this node sends it (the shared
+/// queue's lease, `trunk.lease_secs`, is what other nodes wait for).
 pub const DIAL_LEASE: Duration = Duration::from_secs(2 * 3600);
 /// Backstop on one call, beyond the fax session's own limit.
 const CALL_MARGIN: Duration = Duration::from_secs(120);
+/// How far back each poll looks for this node's faxes that other nodes ended (their clocks
+/// may differ from ours).
+const SYNC_MARGIN: Duration = Duration::from_secs(60);
 /// Faxes sent at the same time (each is one call through the trunk).
 pub const MAX_PARALLEL: usize = 4;
 /// After a failed attempt to email billing notices, wait this long before the next.
@@ -84,6 +97,8 @@ pub struct Dialer {
     spool: Spool,
     directory: Directory,
     billing: Billing,
+    /// The outbound queue in the shared database: what this dialer claims from.
+    queue: Queue,
     transport: Transport,
     composer: Composer,
     config: DialerConfig,
@@ -173,10 +188,12 @@ impl Dialer {
             source,
         })?;
         info!(sip = %stack.local_addr(), trunk = %config.trunk.redacted_uri(), "outbound dialer ready");
+        let billing = Billing::new(&directory, &config.billing);
         Ok(Dialer {
             spool,
             directory: directory.clone(),
-            billing: Billing::new(&directory, &config.billing),
+            queue: Queue::new(&directory, &billing),
+            billing,
             transport,
             composer: Composer::from_config(&config.smtp, &config.delivery)?,
             config: config.clone(),
@@ -248,33 +265,69 @@ impl Dialer {
         self.stack.shutdown();
     }
 
-    /// Takes one due outbound fax, if any.
-    fn claim(&self) -> Option<Claimed> {
-        match self
-            .spool
-            .claim_due_of(self.now(), &self.name, DIAL_LEASE, &[JobKind::OutboundFax])
-        {
-            Ok(c) => c,
+    /// The lease on a fax in the shared queue, under the trunk settings in force.
+    fn lease(&self) -> Duration {
+        self.trunk().lease()
+    }
+
+    /// Takes one due outbound fax from the shared queue, if any, with its document; on the
+    /// node that accepted it, also its spool record.
+    async fn claim(&self) -> Option<Job> {
+        let now = self.now();
+        let db = match self.queue.claim(&self.name, now, self.lease()).await {
+            Ok(Some(l)) => l,
+            Ok(None) => return None,
             Err(e) => {
                 error!(error = %e, "cannot claim outbound faxes");
-                None
+                return None;
             }
+        };
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                error!(error = %e, "no temp folder for an outbound fax; it is taken again later");
+                return None;
+            }
+        };
+        // An unreadable document is found out (and the fax ended) when it is needed.
+        match self.queue.document(&db.id).await {
+            Ok(bytes) => {
+                if let Err(e) = std::fs::write(dir.path().join(DOCUMENT), bytes) {
+                    warn!(fax = %db.id, error = %e, "cannot write the document to a temp folder");
+                }
+            }
+            Err(e) => warn!(fax = %db.id, error = %e, "cannot read the document of the fax"),
         }
+        let local = if db.origin == self.origin {
+            match db.id.parse::<JobId>() {
+                Ok(id) => match self.spool.claim_id(now, &id, &self.name, DIAL_LEASE) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        warn!(fax = %db.id, error = %e, "cannot take the spool record of the fax");
+                        None
+                    }
+                },
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        Some(Job { db, local, dir })
     }
 
     /// Sends one claimed fax to its end (or its next retry).
-    async fn send(self: Arc<Self>, claimed: Claimed) -> JobSummary {
-        let span = tracing::info_span!("fax", job = %claimed.id);
-        let fax_id = claimed.id.to_string();
-        let outcome = self.process(claimed).instrument(span).await;
+    async fn send(self: Arc<Self>, job: Job) -> JobSummary {
+        let span = tracing::info_span!("fax", job = %job.db.id);
+        let fax_id = job.db.id.clone();
+        let outcome = self.process(job).instrument(span).await;
         JobSummary { fax_id, outcome }
     }
 
     /// Claims and sends due outbound faxes one by one until none is due (one-shot use).
     pub async fn dial_due(self: &Arc<Self>) -> Vec<JobSummary> {
         let mut done = Vec::new();
-        while let Some(claimed) = self.claim() {
-            done.push(self.clone().send(claimed).await);
+        while let Some(job) = self.claim().await {
+            done.push(self.clone().send(job).await);
         }
         done
     }
@@ -286,15 +339,21 @@ impl Dialer {
         let mut running = JoinSet::new();
         let mut notices_due = Instant::now();
         let mut sweep_due = Instant::now();
+        let mut synced = self.now();
         loop {
             if Instant::now() >= sweep_due {
                 self.reconcile().await;
                 sweep_due = Instant::now() + super::reconcile::SWEEP_EVERY;
             }
+            // Faxes of this node that another node ended: their spool records follow at once
+            // (`spool show`, `send --wait`). A margin covers clocks that differ between nodes.
+            let now = self.now();
+            self.sync_ended(synced).await;
+            synced = now.checked_sub(SYNC_MARGIN).unwrap_or(now);
             while running.len() < MAX_PARALLEL {
-                match self.claim() {
-                    Some(claimed) => {
-                        running.spawn(self.clone().send(claimed));
+                match self.claim().await {
+                    Some(job) => {
+                        running.spawn(self.clone().send(job));
                     }
                     None => break,
                 }
@@ -378,22 +437,26 @@ impl Dialer {
         ok
     }
 
-    /// One claimed job; returns a word for the log.
-    async fn process(&self, mut claimed: Claimed) -> String {
-        let facts = match OutboundFacts::from_map(claimed.facts()) {
+    /// One claimed fax; returns a word for the log.
+    async fn process(&self, mut job: Job) -> String {
+        let facts = match OutboundFacts::from_map(&job.db.facts) {
             Ok(f) => f,
             Err(e) => {
-                error!(error = %e, "outbound job without usable facts");
-                let _ = self.spool.fail(self.now(), &claimed, &e.to_string(), true);
-                // The reservation is found by the fax id (= job id): nothing was dialled.
-                self.release_for_fax(claimed.id.as_str(), &format!("job details unreadable: {e}"))
+                error!(error = %e, "outbound fax without usable facts");
+                let why = e.to_string();
+                if let Err(e) = self.queue.done(&mut job.db, self.now(), "dead", &why).await {
+                    error!(error = %e, "cannot end the fax in the queue");
+                }
+                self.local_end(&job, false, &why);
+                // The reservation is found by the fax id: nothing was dialled.
+                self.release_for_fax(&job.db.id, &format!("job details unreadable: {e}"))
                     .await;
                 return "dead (bad facts)".into();
             }
         };
-        if let Some(result) = FaxResult::from_facts(claimed.facts()) {
+        if let Some(result) = FaxResult::from_facts(&job.db.facts) {
             // Dialled before a crash or a billing error: only the bookkeeping is left.
-            return self.finish(&mut claimed, &facts, result).await;
+            return self.finish(&mut job, &facts, result, None).await;
         }
         // Only a fax whose money is held goes out: a reservation closed meanwhile (the
         // reconciliation released it when the job was quarantined or dead, and an admin
@@ -417,24 +480,28 @@ impl Dialer {
                     ),
                 };
                 error!(reason = %why, "outbound fax refused");
-                let _ = self.spool.fail(self.now(), &claimed, &why, true);
+                if let Err(e) = self.queue.done(&mut job.db, self.now(), "dead", &why).await {
+                    error!(error = %e, "cannot end the fax in the queue");
+                }
+                self.local_end(&job, false, &why);
                 return format!("dead ({why})");
             }
             Err(e) => {
                 let trunk = self.trunk();
                 return self
-                    .retry_later(&trunk, &claimed, &facts, 0, &format!("billing: {e}"))
+                    .retry_later(&trunk, &mut job, &facts, 0, &format!("billing: {e}"))
                     .await;
             }
         }
-        let mut attempts: Vec<AttemptRecord> = claimed
-            .facts()
+        let mut attempts: Vec<AttemptRecord> = job
+            .db
+            .facts
             .get("attempts")
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
-        let mut confirmed = fact_u32(&claimed, "pages_confirmed").min(facts.pages);
-        // What the ladder decides from: the job's record, and the spool's schedule of it.
-        let (first_attempt, claims) = (claimed.manifest.first_attempt, claimed.manifest.attempts);
+        let mut confirmed = fact_u32(&job.db.facts, "pages_confirmed").min(facts.pages);
+        // What the ladder decides from: the fax's record, and the queue's schedule of it.
+        let (first_attempt, claims) = (Some(job.db.first_attempt), job.db.claims);
         let start = ladder::Progress {
             pages: facts.pages,
             confirmed,
@@ -454,6 +521,8 @@ impl Dialer {
         );
         // Seconds of the last call of this claim, for the result.
         let mut duration = 0;
+        // The record of the fax's last call: written once the charge is known.
+        let mut last_call = None;
         loop {
             let trunk = self.trunk();
             let plan = match step {
@@ -461,20 +530,19 @@ impl Dialer {
                 ladder::Step::RetryAt { at, reason } => {
                     debug!(next_attempt = %format_rfc3339(at), "busy or no answer: dialling again later");
                     return self
-                        .retry_later(&trunk, &claimed, &facts, confirmed, &reason)
+                        .retry_later(&trunk, &mut job, &facts, confirmed, &reason)
                         .await;
                 }
                 ladder::Step::Conclude { reason } => {
                     let n = attempts.len();
                     return self
-                        .conclude(&mut claimed, &facts, confirmed, n, duration, reason)
+                        .conclude(&mut job, &facts, confirmed, n, duration, reason, last_call)
                         .await;
                 }
             };
             let (mode, remaining) = (plan.mode, plan.remaining);
-            let now = self.now();
-            if let Err(e) = self.spool.extend_lease(now, &mut claimed, DIAL_LEASE) {
-                warn!(error = %e, "lease lost before dialling; leaving the job to its new holder");
+            if let Err(e) = self.renew(&mut job).await {
+                warn!(error = %e, "lease lost before dialling; leaving the fax to its new holder");
                 return "lease lost".into();
             }
             let tmp = match tempfile::tempdir() {
@@ -483,7 +551,7 @@ impl Dialer {
                     return self
                         .retry_later(
                             &trunk,
-                            &claimed,
+                            &mut job,
                             &facts,
                             confirmed,
                             &format!("temp folder: {e}"),
@@ -491,12 +559,13 @@ impl Dialer {
                         .await
                 }
             };
-            let document = match remaining_document(&claimed, confirmed, tmp.path()) {
+            let document = match remaining_document(&job.document(), confirmed, tmp.path()) {
                 Ok(d) => d,
                 Err(e) => {
+                    let n = attempts.len();
                     return self
-                        .conclude(&mut claimed, &facts, confirmed, attempts.len(), 0, e)
-                        .await
+                        .conclude(&mut job, &facts, confirmed, n, 0, e, last_call)
+                        .await;
                 }
             };
             let call_id = format!("{:016x}@faxvox-out", rand::random::<u64>());
@@ -511,15 +580,31 @@ impl Dialer {
             );
             let limit = MediaSettings::default().fax_max_duration + CALL_MARGIN;
             let started = self.now();
-            let result =
-                match tokio::time::timeout(limit, dial(&self.stack, &self.ports, &request)).await {
-                    Ok(r) => r,
-                    Err(_) => DialResult {
-                        call_id: request.call_id.clone(),
-                        reason: format!("call still going after {} s", limit.as_secs()),
-                        ..DialResult::default()
-                    },
-                };
+            let result = {
+                let call = tokio::time::timeout(limit, dial(&self.stack, &self.ports, &request));
+                tokio::pin!(call);
+                // The lease is renewed while the call runs, so no other node takes the fax.
+                let every = trunk.lease() / 3;
+                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                loop {
+                    tokio::select! {
+                        r = &mut call => break r,
+                        _ = tick.tick() => {
+                            if let Err(e) = self.renew(&mut job).await {
+                                warn!(error = %e, "cannot renew the lease during the call");
+                            }
+                        }
+                    }
+                }
+            };
+            let result = match result {
+                Ok(r) => r,
+                Err(_) => DialResult {
+                    call_id: request.call_id.clone(),
+                    reason: format!("call still going after {} s", limit.as_secs()),
+                    ..DialResult::default()
+                },
+            };
             drop(tmp);
             let (verdict, pages) = ladder::classify(&result, remaining);
             confirmed = (confirmed + pages).min(facts.pages);
@@ -542,16 +627,15 @@ impl Dialer {
                 ..start
             }
             .fallbacks();
-            let stored = self.spool.update_facts(self.now(), &mut claimed, |f| {
-                f.insert(
-                    "attempts".into(),
-                    serde_json::to_value(&attempts).unwrap_or_default(),
-                );
-                f.insert("pages_confirmed".into(), confirmed.into());
-                f.insert("fallbacks".into(), fallbacks.into());
-            });
-            if let Err(e) = stored {
-                error!(error = %e, "cannot record the attempt in the job");
+            let mut changes = Map::new();
+            changes.insert(
+                "attempts".into(),
+                serde_json::to_value(&attempts).unwrap_or_default(),
+            );
+            changes.insert("pages_confirmed".into(), confirmed.into());
+            changes.insert("fallbacks".into(), fallbacks.into());
+            if let Err(e) = self.store_facts(&mut job, changes).await {
+                error!(error = %e, "cannot record the attempt of the fax");
             }
             let last = ladder::Attempted {
                 dial: plan,
@@ -569,19 +653,70 @@ impl Dialer {
                 &self.policy(&trunk),
             );
             // The final attempt carries the fax's charge, earlier ones 0: the costs of a fax's
-            // records add up to what the ledger charges (the statement relies on it).
+            // records add up to what the ledger charges (the statement relies on it). The
+            // final one is written once the charge is committed, by the lease holder.
             let last_of_fax = matches!(step, ladder::Step::Conclude { .. });
-            let cost = if last_of_fax {
-                charge(&facts, confirmed)
-            } else {
-                Money::ZERO
-            };
-            self.add_record(&facts, &result, &record, started, cost, last_of_fax)
-                .await;
             duration = record.duration_secs;
+            if last_of_fax {
+                last_call = Some(LastCall {
+                    result,
+                    record,
+                    started,
+                });
+            } else {
+                self.add_record(&facts, &result, &record, started, Money::ZERO, false)
+                    .await;
+            }
             if let ladder::Step::Dial(next) = &step {
                 info!(t38 = ?next.mode.t38, ecm = next.mode.ecm, max_bit_rate = next.mode.max_bit_rate(), "T.30 failure: trying again at once with a fallback");
             }
+        }
+    }
+
+    /// Extends the fax's lease in the queue (and its spool record's).
+    async fn renew(&self, job: &mut Job) -> Result<(), QueueError> {
+        let now = self.now();
+        self.queue.renew(&mut job.db, now, self.lease()).await?;
+        if let Some(local) = job.local.as_mut() {
+            if let Err(e) = self.spool.extend_lease(now, local, DIAL_LEASE) {
+                warn!(error = %e, "cannot extend the spool record's lease");
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `changes` to the fax's facts, in the queue and in its spool record.
+    async fn store_facts(
+        &self,
+        job: &mut Job,
+        changes: Map<String, Value>,
+    ) -> Result<(), QueueError> {
+        let now = self.now();
+        for (k, v) in &changes {
+            job.db.facts.insert(k.clone(), v.clone());
+        }
+        let stored = self.queue.update_facts(&job.db, now).await;
+        if let Some(local) = job.local.as_mut() {
+            if let Err(e) = self.spool.update_facts(now, local, |f| f.extend(changes)) {
+                warn!(error = %e, "cannot update the spool record of the fax");
+            }
+        }
+        stored
+    }
+
+    /// The fax is over: its spool record (if this node has it) says so too.
+    fn local_end(&self, job: &Job, delivered: bool, summary: &str) {
+        let Some(local) = &job.local else {
+            return;
+        };
+        let now = self.now();
+        let done = if delivered {
+            self.spool.complete(now, local, summary)
+        } else {
+            self.spool.fail(now, local, summary, true).map(|_| ())
+        };
+        if let Err(e) = done {
+            error!(error = %e, "cannot record the final state of the fax in the spool");
         }
     }
 
@@ -644,46 +779,61 @@ impl Dialer {
         }
     }
 
-    /// Busy / no answer with attempts left: `retrying`, due `trunk.retry_secs` later. Should
-    /// the spool give up instead (retry budget spent), the reservation is settled for the
-    /// `confirmed` pages or released: a dead job never keeps money held.
+    /// Busy / no answer with attempts left: due again `trunk.retry_secs` later. Should the
+    /// retry budget be spent instead, the fax is dead and its reservation settled for the
+    /// `confirmed` pages or released, in the same transaction: a dead fax never keeps money
+    /// held.
     async fn retry_later(
         &self,
         trunk: &TrunkConfig,
-        claimed: &Claimed,
+        job: &mut Job,
         facts: &OutboundFacts,
         confirmed: u32,
         reason: &str,
     ) -> String {
-        let mut spool = self.spool.clone();
-        spool.set_retry_policy(retry_policy(trunk));
+        let policy = retry_policy(trunk);
         let now = self.now();
-        match spool.fail(now, claimed, reason, false) {
-            Ok(FailOutcome::Dead { reason: dead }) => {
-                warn!(reason = %dead, "fax given up by the spool");
+        let (first, claims) = (job.db.first_attempt, job.db.claims);
+        match policy.next_attempt(first, claims, now) {
+            Some(next) => match self.queue.retry(&job.db, now, next, reason).await {
+                Ok(()) => {
+                    if let Some(local) = &job.local {
+                        let mut spool = self.spool.clone();
+                        spool.set_retry_policy(policy);
+                        if let Err(e) = spool.fail(now, local, reason, false) {
+                            warn!(error = %e, "cannot record the retry in the spool");
+                        }
+                    }
+                    info!(reason, next_attempt = %format_rfc3339(next), "fax will be dialled again");
+                    format!("retrying ({reason})")
+                }
+                Err(e) => {
+                    error!(error = %e, "cannot reschedule the fax");
+                    "lease lost".into()
+                }
+            },
+            None => {
+                let dead = format!(
+                    "retry budget exhausted: {claims} attempts since {}, giving up after {}; last error: {reason}",
+                    format_rfc3339(first),
+                    faxvox_spool::human(policy.give_up_after)
+                );
+                warn!(reason = %dead, "fax given up");
                 let why = format!("job dead: {dead}");
-                let closed = if confirmed > 0 {
-                    self.billing
-                        .settle_because(&facts.reservation, confirmed, &why, now)
-                        .await
-                        .map(|_| ())
-                } else {
-                    self.billing
-                        .release_because(&facts.reservation, Some(&why), now)
-                        .await
+                let end = Conclusion {
+                    reservation: &facts.reservation,
+                    pages_confirmed: confirmed,
+                    close_reason: Some(&why),
+                    done: Some("dead"),
+                    summary: &dead,
                 };
-                if let Err(e) = closed {
-                    error!(error = %e, "cannot close the reservation of a dead fax; the reconciliation will");
+                match self.queue.conclude(&mut job.db, now, &end).await {
+                    Ok(_) => self.local_end(job, false, &dead),
+                    Err(e) => {
+                        error!(error = %e, "cannot end the dead fax; the next claim will")
+                    }
                 }
                 format!("dead ({dead})")
-            }
-            Ok(out) => {
-                info!(reason, ?out, "fax will be dialled again");
-                format!("retrying ({reason})")
-            }
-            Err(e) => {
-                error!(error = %e, "cannot reschedule the fax");
-                "lease lost".into()
             }
         }
     }
@@ -708,8 +858,12 @@ impl Dialer {
         }
     }
 
-    /// The reconciliation sweep over this dialer's spool ([`super::reconcile`]).
+    /// The sweep of this node's spool, at start and every few minutes: faxes of this spool
+    /// missing from the shared queue (queued before it existed, or the node stopped between
+    /// the spool and the queue) are put in it; spool records of faxes another node ended
+    /// are brought up to date; then the reconciliation ([`super::reconcile`]).
     pub async fn reconcile(&self) -> Vec<super::reconcile::Reconciled> {
+        self.sync_spool().await;
         let legacy = self.directory.backend() == Backend::Sqlite;
         match super::reconcile::reconcile(
             &self.billing,
@@ -737,15 +891,137 @@ impl Dialer {
         }
     }
 
+    /// See [`Dialer::reconcile`]: the spool's outbound faxes that are not over, against the
+    /// shared queue.
+    pub async fn sync_spool(&self) {
+        let spool = self.spool.clone();
+        let listed = tokio::task::spawn_blocking(move || {
+            spool.list(&ListFilter::default().with_kind(JobKind::OutboundFax))
+        })
+        .await;
+        let jobs = match listed {
+            Ok(Ok(jobs)) => jobs,
+            Ok(Err(e)) => {
+                error!(error = %e, "cannot list the spool's outbound faxes");
+                return;
+            }
+            Err(e) => {
+                error!(error = %e, "spool listing task failed");
+                return;
+            }
+        };
+        for job in jobs {
+            let open = matches!(
+                job.state(),
+                Some(StateName::Ready | StateName::Retrying | StateName::Sending)
+            );
+            let Some(manifest) = job.manifest.as_ref().filter(|_| open) else {
+                continue;
+            };
+            let id = job.id.to_string();
+            match self.queue.get(&id).await {
+                Ok(None) => {
+                    let Some(account) = manifest.facts.get("account").and_then(Value::as_str)
+                    else {
+                        continue;
+                    };
+                    let document = match std::fs::read(job.dir.join(DOCUMENT)) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            warn!(fax = %id, error = %e, "spool fax without a readable document");
+                            continue;
+                        }
+                    };
+                    match self
+                        .queue
+                        .enqueue(
+                            &id,
+                            account,
+                            &self.origin,
+                            &manifest.facts,
+                            &document,
+                            self.now(),
+                        )
+                        .await
+                    {
+                        Ok(true) => info!(fax = %id, "spool fax put in the shared queue"),
+                        Ok(false) => {}
+                        Err(e) => error!(fax = %id, error = %e, "cannot queue a spool fax"),
+                    }
+                }
+                Ok(Some(q)) if q.state == QueueState::Done => self.update_record(&job.id, &q),
+                Ok(Some(_)) => {}
+                Err(e) => warn!(fax = %id, error = %e, "cannot look the fax up in the queue"),
+            }
+        }
+    }
+
+    /// Brings the spool records of this node's faxes that ended (by this node or another)
+    /// since `since` up to date; a record already final is left alone.
+    pub async fn sync_ended(&self, since: SystemTime) {
+        let ended = match self.queue.done_since(&self.origin, since).await {
+            Ok(e) => e,
+            Err(e) => {
+                warn!(error = %e, "cannot read the faxes that ended");
+                return;
+            }
+        };
+        for q in ended {
+            let Ok(id) = q.id.parse::<JobId>() else {
+                continue;
+            };
+            let open = match self.spool.get(&id) {
+                Ok(job) => matches!(
+                    job.state(),
+                    Some(StateName::Ready | StateName::Retrying | StateName::Sending)
+                ),
+                Err(_) => false,
+            };
+            if open {
+                self.update_record(&id, &q);
+            }
+        }
+    }
+
+    /// The spool record `id` of a fax the queue says is over (`q`): its facts and final
+    /// state. Skipped when the record is held (being sent here).
+    fn update_record(&self, id: &JobId, q: &super::queue::QueuedFax) {
+        let now = self.now();
+        let Ok(Some(mut local)) = self.spool.claim_id(now, id, &self.name, DIAL_LEASE) else {
+            return;
+        };
+        let facts = q.facts.clone();
+        if let Err(e) = self
+            .spool
+            .update_facts(now, &mut local, |f| f.extend(facts))
+        {
+            warn!(fax = %id, error = %e, "cannot update the spool record");
+        }
+        let summary = q.problem.clone().unwrap_or_default();
+        let done = if q.outcome.as_deref() == Some("delivered") {
+            self.spool.complete(now, &local, &summary)
+        } else {
+            self.spool.fail(now, &local, &summary, true).map(|_| ())
+        };
+        match done {
+            Ok(()) => {
+                info!(fax = %id, outcome = ?q.outcome, "spool record of a fax ended by another node: updated")
+            }
+            Err(e) => warn!(fax = %id, error = %e, "cannot update the spool record"),
+        }
+    }
+
     /// The fax is final: stores the result, then [`Dialer::finish`]es it.
+    #[allow(clippy::too_many_arguments)]
     async fn conclude(
         &self,
-        claimed: &mut Claimed,
+        job: &mut Job,
         facts: &OutboundFacts,
         confirmed: u32,
         attempts: usize,
         duration_secs: u64,
         reason: String,
+        last_call: Option<LastCall>,
     ) -> String {
         // Every page confirmed is sent, whatever the last attempt said; "sent" with pages
         // missing is not.
@@ -768,74 +1044,134 @@ impl Dialer {
             reason,
             at: format_rfc3339(self.now()),
         };
-        let stored = self.spool.update_facts(self.now(), claimed, |f| {
-            f.insert(
-                "result".into(),
-                serde_json::to_value(&result).unwrap_or_default(),
-            );
-        });
-        if let Err(e) = stored {
-            error!(error = %e, "cannot record the fax result; the next claim settles it");
+        let mut changes = Map::new();
+        changes.insert(
+            "result".into(),
+            serde_json::to_value(&result).unwrap_or_default(),
+        );
+        if let Err(e) = self.store_facts(job, changes).await {
+            error!(error = %e, "cannot record the fax result");
+            if let Some(call) = last_call {
+                self.add_record(
+                    facts,
+                    &call.result,
+                    &call.record,
+                    call.started,
+                    Money::ZERO,
+                    true,
+                )
+                .await;
+            }
             return "lease lost".into();
         }
-        self.finish(claimed, facts, result).await
+        self.finish(job, facts, result, last_call).await
     }
 
-    /// Billing (settle the confirmed pages, release the rest), the client's status email
-    /// (once), then `delivered` or `dead`. A billing error leaves the job `retrying`: the next
-    /// claim finishes it without dialling.
+    /// Billing (settle the confirmed pages, release the rest) in the same transaction as the
+    /// fax's outcome, conditional on the lease; the last call's record with the charge; the
+    /// client's status email (once, from this node's spool); then `delivered` or `dead`. A
+    /// billing error leaves the fax for a later claim, which finishes it without dialling.
     async fn finish(
         &self,
-        claimed: &mut Claimed,
+        job: &mut Job,
         facts: &OutboundFacts,
         result: FaxResult,
+        last_call: Option<LastCall>,
     ) -> String {
         let now = self.now();
-        let billed = if result.pages_confirmed > 0 {
-            self.billing
-                .settle(&facts.reservation, result.pages_confirmed, now)
-                .await
+        let charged = if job.db.state == QueueState::Queued {
+            let end = Conclusion {
+                reservation: &facts.reservation,
+                pages_confirmed: result.pages_confirmed,
+                close_reason: None,
+                done: None,
+                summary: &result.reason,
+            };
+            match self.queue.conclude(&mut job.db, now, &end).await {
+                Ok(c) => c,
+                Err(e) => {
+                    if let Some(call) = &last_call {
+                        self.add_record(
+                            facts,
+                            &call.result,
+                            &call.record,
+                            call.started,
+                            Money::ZERO,
+                            true,
+                        )
+                        .await;
+                    }
+                    if let QueueError::LeaseLost(_) = e {
+                        warn!(error = %e, "the fax is another node's now: nothing charged here");
+                        return "lease lost".into();
+                    }
+                    error!(error = %e, "billing failed; will settle on the next claim");
+                    let next = now + retry_policy(&self.trunk()).delay_after(job.db.claims);
+                    if let Err(e) = self
+                        .queue
+                        .retry(&job.db, now, next, &format!("billing: {e}"))
+                        .await
+                    {
+                        error!(error = %e, "cannot reschedule the fax");
+                    }
+                    return "retrying (billing)".into();
+                }
+            }
         } else {
-            self.billing
-                .release(&facts.reservation)
-                .await
-                .map(|()| Money::ZERO)
-        };
-        let charged = match billed {
-            Ok(c) => c,
-            Err(e @ (BillingError::AlreadyReleased(_) | BillingError::UnknownReservation(_))) => {
-                error!(error = %e, "reservation unusable: nothing charged for this fax");
-                Money::ZERO
-            }
-            Err(e) => {
-                error!(error = %e, "billing failed; will settle on the next claim");
-                let _ = self
-                    .spool
-                    .fail(now, claimed, &format!("billing: {e}"), false);
-                return "retrying (billing)".into();
+            // Final already (a crash before the status email): the ledger has the charge.
+            match self.billing.reservation(&facts.reservation).await {
+                Ok(Some(r)) => r.charged,
+                Ok(None) => Money::ZERO,
+                Err(e) => {
+                    error!(error = %e, "cannot read the charge; will try again");
+                    let next = now + retry_policy(&self.trunk()).delay_after(job.db.claims);
+                    let _ = self
+                        .queue
+                        .retry(&job.db, now, next, &format!("billing: {e}"))
+                        .await;
+                    return "retrying (billing)".into();
+                }
             }
         };
+        if let Some(call) = &last_call {
+            self.add_record(
+                facts,
+                &call.result,
+                &call.record,
+                call.started,
+                charged,
+                true,
+            )
+            .await;
+        }
         let mut result = result;
         if charged != result.charged {
             // The ledger is the truth: the client is told what was charged.
             warn!(%charged, expected = %result.charged, "charge differs from pages × rate");
             result.charged = charged;
         }
-        if !claimed.facts().contains_key("status_email") {
-            match self.queue_status(claimed, facts, &result, charged).await {
+        if !job.db.facts.contains_key("status_email") {
+            match self.queue_status(job, facts, &result, charged).await {
                 Ok(note) => {
-                    if let Err(e) = self.spool.update_facts(now, claimed, |f| {
-                        f.insert("status_email".into(), note.into());
-                    }) {
-                        warn!(error = %e, "cannot record the status email in the job");
+                    let mut changes = Map::new();
+                    changes.insert("status_email".into(), note.into());
+                    if let Err(e) = self.store_facts(job, changes).await {
+                        warn!(error = %e, "cannot record the status email of the fax");
                     }
                 }
                 Err(e) => {
-                    // Billing is done (idempotent); the next claim only queues the email.
+                    // Billing is done; a later claim only queues the email.
                     error!(error = %e, "status email not queued; will try again");
+                    let next = now + retry_policy(&self.trunk()).delay_after(job.db.claims);
                     let _ = self
-                        .spool
-                        .fail(now, claimed, &format!("status email: {e}"), false);
+                        .queue
+                        .retry(&job.db, now, next, &format!("status email: {e}"))
+                        .await;
+                    if let Some(local) = &job.local {
+                        let _ = self
+                            .spool
+                            .fail(now, local, &format!("status email: {e}"), false);
+                    }
                     return "retrying (status email)".into();
                 }
             }
@@ -844,14 +1180,11 @@ impl Dialer {
             "{}/{} pages, {} € charged, {} attempt(s): {}",
             result.pages_confirmed, result.pages, charged, result.attempts, result.reason
         );
-        let done = if result.sent {
-            self.spool.complete(now, claimed, &summary)
-        } else {
-            self.spool.fail(now, claimed, &summary, true).map(|_| ())
-        };
-        if let Err(e) = done {
-            error!(error = %e, "cannot record the final state of the fax");
+        let outcome = if result.sent { "delivered" } else { "dead" };
+        if let Err(e) = self.queue.done(&mut job.db, now, outcome, &summary).await {
+            error!(error = %e, "cannot record the final state of the fax in the queue");
         }
+        self.local_end(job, result.sent, &summary);
         info!(sent = result.sent, %summary, "fax final");
         if result.sent {
             format!("sent: {summary}")
@@ -917,7 +1250,7 @@ impl Dialer {
     /// for the facts; Err: a failure worth trying again (spool or directory).
     async fn queue_status(
         &self,
-        claimed: &Claimed,
+        job: &Job,
         facts: &OutboundFacts,
         result: &FaxResult,
         charged: Money,
@@ -930,7 +1263,7 @@ impl Dialer {
         let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
         let zone = account.zone().unwrap_or(jiff::tz::TimeZone::UTC);
         // The PDF report is a plus: without it the client still gets the text email.
-        let report = match status_report(claimed, facts, result, charged, locale, zone).await {
+        let report = match status_report(job, facts, result, charged, locale, zone).await {
             Ok(pdf) => Some(pdf),
             Err(e) => {
                 warn!(error = %e, "no transmission report; the status email goes without it");
@@ -957,6 +1290,29 @@ impl Dialer {
     }
 }
 
+/// A fax held by this dialer: its row in the shared queue (the truth) and, on the node that
+/// accepted it, its spool record, kept in step.
+struct Job {
+    db: Leased,
+    local: Option<Claimed>,
+    /// Holds the document, written from the queue for this claim.
+    dir: tempfile::TempDir,
+}
+
+impl Job {
+    /// The fax's document (G4 TIFF).
+    fn document(&self) -> std::path::PathBuf {
+        self.dir.path().join(DOCUMENT)
+    }
+}
+
+/// The fax's last call, recorded once its charge is known.
+struct LastCall {
+    result: DialResult,
+    record: AttemptRecord,
+    started: SystemTime,
+}
+
 fn log_done(done: Result<JobSummary, JoinError>) {
     match done {
         Ok(job) => info!(job = %job.fax_id, outcome = %job.outcome, "outbound fax"),
@@ -981,9 +1337,8 @@ fn charge(facts: &OutboundFacts, confirmed: u32) -> Money {
         .unwrap_or(facts.amount)
 }
 
-fn fact_u32(claimed: &Claimed, key: &str) -> u32 {
-    claimed
-        .facts()
+fn fact_u32(facts: &Map<String, Value>, key: &str) -> u32 {
+    facts
         .get(key)
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
@@ -993,11 +1348,11 @@ fn fact_u32(claimed: &Claimed, key: &str) -> u32 {
 /// The document to send now: the job's TIFF, or its pages after the `confirmed` first ones
 /// (written into `tmp`). Err = why the fax cannot be sent at all.
 fn remaining_document(
-    claimed: &Claimed,
+    path: &std::path::Path,
     confirmed: u32,
     tmp: &std::path::Path,
 ) -> Result<std::path::PathBuf, String> {
-    let path = claimed.media_path(DOCUMENT);
+    let path = path.to_path_buf();
     if confirmed == 0 {
         return Ok(path);
     }
@@ -1031,16 +1386,17 @@ fn first_page(document: &std::path::Path) -> Result<faxvox_codecs::Page, ReportE
 /// The PDF transmission report of a final fax ([`transmission_report`]), built on the
 /// blocking pool. An unreadable document only loses the thumbnail (with a warning).
 async fn status_report(
-    claimed: &Claimed,
+    job: &Job,
     facts: &OutboundFacts,
     result: &FaxResult,
     charged: Money,
     locale: Locale,
     zone: jiff::tz::TimeZone,
 ) -> Result<Vec<u8>, ReportError> {
-    let document = claimed.media_path(DOCUMENT);
-    let attempts: Vec<AttemptRecord> = claimed
-        .facts()
+    let document = job.document();
+    let attempts: Vec<AttemptRecord> = job
+        .db
+        .facts
         .get("attempts")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();

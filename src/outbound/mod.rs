@@ -4,11 +4,14 @@
 //! 1. [`submit`] (from `faxvox send` or the HTTP API) checks the account and its state
 //!    ([`crate::billing::Billing::check_destination`]), the caller id (one of the account's
 //!    own lines: no spoofing), rasterises the documents (`faxvox_codecs::raster`), counts and
-//!    prices the pages, reserves the amount against the ceiling and enqueues an
-//!    [`faxvox_spool::JobKind::OutboundFax`] job holding `document.tif` and [`OutboundFacts`].
-//!    The job id is the fax id (and the reservation's `fax_id`).
-//! 2. [`dialer`] (inside `faxvox serve`; the email delivery worker never claims these jobs)
-//!    dials `trunk.uri` with [`crate::call::dial`] (the same code as `faxvox call`), transmits, and on the
+//!    prices the pages, reserves the amount against the ceiling, writes an
+//!    [`faxvox_spool::JobKind::OutboundFax`] job holding `document.tif` and [`OutboundFacts`]
+//!    (this node's record of the fax) and queues the fax in the database ([`queue`]: facts,
+//!    schedule, lease, pages), where every node sharing it can send it. The job id is the fax
+//!    id (and the reservation's `fax_id`).
+//! 2. [`dialer`] (inside `faxvox serve` on any node; the email delivery worker never claims
+//!    these jobs) claims the fax from the [`queue`] with a lease it renews while the call
+//!    runs, and dials `trunk.uri` with [`crate::call::dial`] (the same code as `faxvox call`), transmits, and on the
 //!    final result settles the reservation for the pages the far end confirmed (the rest is
 //!    released), writes a call record per attempt (direction out) and emails the client a
 //!    status report. What to do after each attempt is [`ladder::next`]'s decision, a pure
@@ -16,12 +19,20 @@
 //!    `trunk.retry_secs` apart; a T.30 failure is retried once at once with a fallback (G.711
 //!    instead of T.38, or ECM off), sending only the pages not yet confirmed.
 //!
-//! A sent fax ends `delivered` in the spool, a failed one `dead` (with the reason); the
-//! facts keep every attempt and the result (`faxvox spool show ID`).
+//! The outcome and the settlement commit in one transaction, conditional on the lease
+//! ([`queue::Queue::conclude`]): a node whose lease was taken over charges nothing, and a fax
+//! whose node died mid-call is sent again by another node, from the first page not
+//! confirmed, and charged once.
+//!
+//! A sent fax ends `delivered` in the spool of the node that took it in, a failed one `dead`
+//! (with the reason); the facts keep every attempt and the result (`faxvox spool show ID`).
+//! When another node ended the fax, the record is brought up to date by the dialer's sweep
+//! ([`dialer::Dialer::reconcile`]).
 
 pub mod cover;
 pub mod dialer;
 pub mod ladder;
+pub mod queue;
 pub mod reconcile;
 pub mod render;
 pub mod report;

@@ -34,6 +34,10 @@ pub struct TrunkConfig {
     pub max_attempts: u32,
     /// Seconds between two attempts after busy / no answer.
     pub retry_secs: u64,
+    /// Seconds a node's claim on an outbound fax lasts in the shared database; renewed every
+    /// third of it while the fax is sent. A fax whose node died is sent by another node
+    /// once its lease has run out.
+    pub lease_secs: u64,
 }
 
 impl TrunkConfig {
@@ -59,6 +63,12 @@ impl TrunkConfig {
                 format!("{} is outside 1..=86400", trunk.retry_secs),
             ));
         }
+        if !(3..=3600).contains(&trunk.lease_secs) {
+            return Err(BadSetting::new(
+                "trunk.lease_secs",
+                format!("{} is outside 3..=3600", trunk.lease_secs),
+            ));
+        }
         Ok(())
     }
 }
@@ -72,6 +82,7 @@ impl Default for TrunkConfig {
             t38: T38Policy::Accept,
             max_attempts: 3,
             retry_secs: 300,
+            lease_secs: 60,
         }
     }
 }
@@ -88,6 +99,11 @@ impl TrunkConfig {
             .as_ref()
             .map(TrunkUri::redacted)
             .unwrap_or_default()
+    }
+
+    /// How long a claim on an outbound fax lasts (`lease_secs`, at least 3 s).
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs.max(3))
     }
 
     /// The retry delay as a duration (at least one second).

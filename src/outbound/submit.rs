@@ -182,7 +182,7 @@ pub async fn submit(
             RenderError::Busy => SubmitError::Busy,
             RenderError::Internal(m) => SubmitError::Internal(m),
         })?;
-    let tiff = rendered.tiff;
+    let tiff = std::sync::Arc::new(rendered.tiff);
     let pages = u32::try_from(rendered.pages).unwrap_or(u32::MAX);
     let quote = billing.quote(&account.id, &to, pages, now).await?;
 
@@ -230,6 +230,7 @@ pub async fn submit(
     let queued = {
         let spool = spool.clone();
         let fax_id = fax_id.clone();
+        let tiff = tiff.clone();
         blocking(move || match job.add_bytes(DOCUMENT, &tiff) {
             Ok(()) => job.commit(now).map(|_| ()).or_else(|e| {
                 // A failure after the rename leaves the job live: then it is queued after all.
@@ -252,6 +253,24 @@ pub async fn submit(
     if let Err(e) = queued? {
         release_unqueued(billing, spool, &fax_id, &reservation.id, now).await;
         return Err(e.into());
+    }
+    // The shared queue is what every node's dialer sends from; the spool job is this node's
+    // record of the fax. Should the node stop in between, its next sweep queues the fax.
+    let queue = super::queue::Queue::new(directory, billing);
+    if let Err(e) = queue
+        .enqueue(
+            fax_id.as_str(),
+            &facts.account,
+            &origin,
+            &facts.to_map(),
+            &tiff,
+            now,
+        )
+        .await
+    {
+        warn!(fax = %fax_id, error = %e, "cannot put the fax in the shared queue");
+        release_unqueued(billing, spool, &fax_id, &reservation.id, now).await;
+        return Err(SubmitError::Internal(format!("cannot queue the fax: {e}")));
     }
     info!(
         fax = %fax_id,

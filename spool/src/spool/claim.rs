@@ -123,7 +123,7 @@ impl Spool {
                 }
                 None => break None,
             };
-            match self.try_claim(now, &id, worker, lease) {
+            match self.try_claim(now, &id, worker, lease, false) {
                 Ok(Some(c)) => break Some(c),
                 // Busy, not due after all, or changed meanwhile: indexed anew after this claim.
                 Ok(None) => put_back.push(id),
@@ -144,12 +144,28 @@ impl Spool {
         }
     }
 
+    /// Claims job `id` for `worker` whatever its schedule says: ready, retrying (due or not),
+    /// or sending whose lease expired or whose worker is gone; `None` when it is final, held
+    /// by a live worker, or missing. For a job whose schedule is kept elsewhere (an outbound
+    /// fax queued in the shared database): the spool job is its local record, updated
+    /// through the claim. The retry budget is not applied (the schedule's owner applies it).
+    pub fn claim_id(
+        &self,
+        now: SystemTime,
+        id: &JobId,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<Option<Claimed>> {
+        self.try_claim(now, id, worker, lease, true)
+    }
+
     fn try_claim(
         &self,
         now: SystemTime,
         id: &JobId,
         worker: &str,
         lease: Duration,
+        any_time: bool,
     ) -> Result<Option<Claimed>> {
         let Some(_lock) = self.lock_job(id, Wait::Try)? else {
             return Ok(None); // another worker is on it, or it is gone
@@ -160,7 +176,9 @@ impl Spool {
             None => return Ok(None),
         };
         let abandoned = self.abandoned(&dir, &m.state);
-        if !m.state.is_due(now) && !abandoned {
+        let waiting = matches!(m.state, JobState::Ready | JobState::Retrying { .. });
+        let claimable = m.state.is_due(now) || abandoned || (any_time && waiting);
+        if !claimable {
             return Ok(None);
         }
         // Taken before the manifest says "sending", so there is no moment where the job is
@@ -179,7 +197,7 @@ impl Spool {
         let mut note = String::new();
         if let JobState::Sending { lease: old } = &m.state {
             let first = m.first_attempt.unwrap_or(m.state_since);
-            if self.opts.retry.exhausted(first, now) {
+            if !any_time && self.opts.retry.exhausted(first, now) {
                 let reason = format!(
                     "retry budget exhausted: worker {} stopped answering (lease expired {}) and {} have passed since the first attempt at {}{}",
                     old.worker,

@@ -6,6 +6,7 @@ mod cng;
 mod connections;
 mod fax;
 mod limits;
+mod outbound_nodes;
 mod page_length;
 mod port_pool;
 mod private_money;

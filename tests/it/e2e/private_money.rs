@@ -227,6 +227,25 @@ fn a_retry_past_the_budget_ends_dead_with_nothing_reserved() {
         )
         .unwrap();
     drop(claimed);
+    // The schedule every node goes by is the fax's row in the shared queue: it says the same.
+    rt().block_on(async {
+        use faxvox::directory::records::record_time;
+        let url = format!("sqlite://{}", gw.path().join("faxvox.db").display());
+        let directory = Directory::open(&url).await.unwrap();
+        let n = sqlx::query(
+            "UPDATE outbound_faxes SET first_attempt = $1, claims = 1, next_attempt = $2, \
+             problem = '486 Busy Here' WHERE id = $3",
+        )
+        .bind(record_time(then))
+        .bind(record_time(then + Duration::from_secs(61)))
+        .bind(id.as_str())
+        .execute(directory.pool())
+        .await
+        .unwrap()
+        .rows_affected();
+        assert_eq!(n, 1, "the fax is in the shared queue");
+        directory.close().await;
+    });
 
     gw.start();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

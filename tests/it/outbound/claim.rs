@@ -52,3 +52,37 @@ fn delivery_and_dialer_claim_only_their_jobs() {
         .unwrap()
         .is_none());
 }
+
+/// The node that took a fax in keeps its spool job as the fax's record while the shared
+/// queue schedules it: `Spool::claim_id` takes the job whatever its own schedule says, never
+/// from a live holder, and never a final job.
+#[test]
+fn the_record_of_a_fax_is_claimed_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = SystemTime::now();
+    let (spool, _) = Spool::open(dir.path(), SpoolOptions::default(), now).unwrap();
+    let id = spool
+        .enqueue(
+            now,
+            JobKind::OutboundFax,
+            Map::new(),
+            &[("document.tif", Media::Bytes(b"II*\0"))],
+        )
+        .unwrap();
+    let lease = Duration::from_secs(3600);
+    let c = spool.claim_id(now, &id, "dialer", lease).unwrap().unwrap();
+    // Held by a live claim: nobody else gets it, not even by id.
+    assert!(spool.claim_id(now, &id, "other", lease).unwrap().is_none());
+    // Retrying an hour from now: due for the spool only then, claimable by id at once.
+    spool.fail(now, &c, "busy", false).unwrap();
+    drop(c);
+    assert!(spool
+        .claim_due_of(now, "dialer", lease, &[JobKind::OutboundFax])
+        .unwrap()
+        .is_none());
+    let c = spool.claim_id(now, &id, "dialer", lease).unwrap().unwrap();
+    spool.complete(now, &c, "sent by another node").unwrap();
+    drop(c);
+    // Final: not claimable.
+    assert!(spool.claim_id(now, &id, "dialer", lease).unwrap().is_none());
+}

@@ -3,6 +3,7 @@
 mod ceiling;
 mod claim;
 mod cover;
+mod lease;
 mod render_limits;
 mod report;
 mod send;
