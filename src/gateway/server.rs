@@ -482,14 +482,15 @@ impl Gateway {
         // The commit (moves, fsyncs) and the record (it looks at the fax file) touch the disk:
         // on a blocking thread, like the removal of the call folder (tokio::fs) after it.
         let committed = tokio::task::spawn_blocking(move || {
+            // The record's status looks at the fax file, which the commit moves into the
+            // spool: read before the move.
+            let before = summary.to_record(None, final_status, reason, None);
             let r = commit_call(&spool, &summary);
             let rec = match &r {
-                Ok(job) => summary.to_record(
-                    job.as_ref().map(|j| j.to_string()),
-                    final_status,
-                    reason,
-                    None,
-                ),
+                Ok(job) => crate::directory::records::NewCallRecord {
+                    job_id: job.as_ref().map(|j| j.to_string()),
+                    ..before
+                },
                 Err(e) => summary.to_record(None, final_status, reason, Some(e.to_string())),
             };
             (r, rec)

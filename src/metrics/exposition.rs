@@ -137,7 +137,7 @@ pub fn render(m: &Metrics, ready: &Readiness) -> String {
         o,
         "faxvox_media_ports_in_use",
         "gauge",
-        "Media ports (RTP and UDPTL pairs) bound by calls now.",
+        "UDP media ports bound by calls now (an RTP and a UDPTL port per call).",
     );
     sample(o, "faxvox_media_ports_in_use", &[], m.ports_in_use() as f64);
 

@@ -5,6 +5,7 @@ mod cng;
 mod connections;
 mod fax;
 mod limits;
+mod metrics;
 mod page_length;
 mod port_pool;
 mod private_money;

@@ -169,7 +169,7 @@ impl Gateway {
              [smtp]\nurl = {smtp:?}\nfrom = \"Faxvox <fax@gw.example>\"\ntimeout_secs = 10\n\n\
              [delivery]\nmaildir = {maildir:?}\n\n\
              [metrics]\n# a port of its own for each test's gateway (printed at start)\n\
-             listen = \"127.0.0.1:0\"\nspool_scan_secs = 1\n",
+             listen = \"127.0.0.1:0\"\n",
             spool = p.join("spool").display().to_string(),
             db = format!("sqlite://{}", p.join("faxvox.db").display()),
             smtp = smtp_url,
