@@ -105,16 +105,6 @@ impl CallResult {
             CallResult::Missed => "missed",
         }
     }
-
-    /// The result of a call that was not answered, from the final SIP status (`None`: no
-    /// response at all).
-    pub fn from_sip_status(status: Option<u16>) -> CallResult {
-        match status {
-            None | Some(408 | 480 | 487) => CallResult::NoAnswer,
-            Some(486 | 600) => CallResult::Busy,
-            Some(_) => CallResult::Refused,
-        }
-    }
 }
 
 /// The class of a T.30 completion, for `faxvox_fax_t30_results_total{class}` (see
@@ -486,5 +476,38 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dials_map_to_causes_and_call_results() {
+        let cases = [
+            (Some(486), AttemptCause::Busy, CallResult::Busy),
+            (Some(600), AttemptCause::Busy, CallResult::Busy),
+            (Some(480), AttemptCause::NoAnswer, CallResult::NoAnswer),
+            (Some(503), AttemptCause::TrunkError, CallResult::Refused),
+            (None, AttemptCause::TrunkError, CallResult::Refused),
+            (Some(404), AttemptCause::Rejected, CallResult::Refused),
+        ];
+        for (status, cause, result) in cases {
+            assert_eq!(AttemptCause::unanswered(status), cause, "{status:?}");
+            assert_eq!(cause.call_result(), result, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn calls_in_progress_go_back_down_when_the_guard_drops() {
+        // The process-wide metrics: other tests count calls too, but none an outgoing
+        // voicemail call.
+        let m = metrics();
+        let before = m.in_progress(Direction::Out, Kind::Voicemail);
+        let guard = m.call_started(Direction::Out, Kind::Voicemail);
+        assert_eq!(m.in_progress(Direction::Out, Kind::Voicemail), before + 1);
+        drop(guard);
+        assert_eq!(m.in_progress(Direction::Out, Kind::Voicemail), before);
     }
 }
