@@ -422,3 +422,41 @@ fn readyz_and_options_answer_503_while_the_spool_is_over_its_high_water_mark() {
     assert_eq!(status, 200, "alive all the same: {body}");
     gw.assert_alive("spool over its mark");
 }
+
+/// A node on PostgreSQL whose database goes away under it (dropped, connections cut) stops
+/// being ready within a few checks: `/readyz` names the database, OPTIONS answers 503.
+#[test]
+fn readyz_and_options_answer_503_while_the_database_does_not_answer() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(support::billing_db::TestDb::postgres("readyz")) else {
+        return;
+    };
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = Gateway::new(&sink);
+    gw.set("FAXVOX_DATABASE_URL", &db.url);
+    gw.start();
+    let url = gw.metrics_url();
+    assert_eq!(http_get(&format!("{url}/readyz")), (200, "ready\n".into()));
+    assert_eq!(options_status(&gw), 200);
+
+    rt.block_on(db.cleanup());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let (status, body) = http_get(&format!("{url}/readyz"));
+        if status == 503 {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still ready without its database:\n{}",
+            gw.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    eprintln!("/readyz: {body}");
+    assert!(body.contains("database: "), "{body}");
+    assert_eq!(options_status(&gw), 503);
+    let (_, text) = http_get(&format!("{url}/metrics"));
+    assert_eq!(sample(&text, "faxvox_ready"), Some(0.0));
+    gw.assert_alive("database gone");
+}
