@@ -43,7 +43,7 @@ use crate::directory::{Backend, Directory};
 /// Kept here for the dialer's callers; the record lives with the other job facts.
 pub use crate::jobs::AttemptRecord;
 use crate::jobs::{FaxResult, OutboundFacts, DOCUMENT};
-use crate::metrics::{metrics, AttemptCause, Direction as MetricDir, Kind as MetricKind};
+use crate::metrics::{metrics, Direction as MetricDir, Kind as MetricKind};
 use crate::money::Money;
 use crate::sip::call::{CallConfig, InitialOffer};
 use crate::sip::caller_id::identity_headers;
@@ -510,9 +510,9 @@ impl Dialer {
                 fallback = plan.fallback,
                 "dialling"
             );
+            let in_progress = metrics().call_started(MetricDir::Out, MetricKind::Fax);
             let limit = MediaSettings::default().fax_max_duration + CALL_MARGIN;
             let started = self.now();
-            let in_progress = metrics().call_started(MetricDir::Out, MetricKind::Fax);
             let result =
                 match tokio::time::timeout(limit, dial(&self.stack, &self.ports, &request)).await {
                     Ok(r) => r,
@@ -525,7 +525,26 @@ impl Dialer {
             drop(tmp);
             drop(in_progress);
             let (verdict, pages) = ladder::classify(&result, remaining);
-            count_attempt(&result, &verdict, pages);
+            // One dial in the metrics: its cause, the call it was, its T.30 result, its pages.
+            {
+                let (m, cause) = (metrics(), ladder::cause(&result, &verdict));
+                m.outbound_attempt(cause);
+                if result.answered {
+                    let duration = result.duration();
+                    m.call_ended(
+                        MetricDir::Out,
+                        MetricKind::Fax,
+                        cause.call_result(),
+                        duration,
+                    );
+                } else {
+                    m.call_refused(MetricDir::Out, MetricKind::Fax, cause.call_result());
+                }
+                if let Some(fax) = result.media.as_ref().and_then(|m| m.fax.as_ref()) {
+                    m.t30_result(MetricDir::Out, crate::fax::t30_class(fax.result_code));
+                }
+                m.fax_pages(MetricDir::Out, pages);
+            }
             confirmed = (confirmed + pages).min(facts.pages);
             let record = AttemptRecord {
                 at: format_rfc3339(started),
@@ -959,34 +978,6 @@ impl Dialer {
             Err(e) => Err(format!("cannot queue the status email: {e}")),
         }
     }
-}
-
-/// One dial in the metrics: its cause, the call it was, its T.30 result and pages.
-fn count_attempt(result: &DialResult, verdict: &ladder::AttemptVerdict, pages: u32) {
-    use ladder::AttemptVerdict;
-    let m = metrics();
-    let cause = match verdict {
-        AttemptVerdict::Sent => AttemptCause::Sent,
-        AttemptVerdict::T30(_) => AttemptCause::FaxFailed,
-        AttemptVerdict::Retry(_) | AttemptVerdict::Permanent(_) => {
-            AttemptCause::unanswered(result.status)
-        }
-    };
-    m.outbound_attempt(cause);
-    if result.answered {
-        m.call_ended(
-            MetricDir::Out,
-            MetricKind::Fax,
-            cause.call_result(),
-            result.duration(),
-        );
-    } else {
-        m.call_refused(MetricDir::Out, MetricKind::Fax, cause.call_result());
-    }
-    if let Some(fax) = result.media.as_ref().and_then(|m| m.fax.as_ref()) {
-        m.t30_result(MetricDir::Out, crate::fax::t30_class(fax.result_code));
-    }
-    m.fax_pages(MetricDir::Out, pages);
 }
 
 fn log_done(done: Result<JobSummary, JoinError>) {
