@@ -15,6 +15,7 @@ use crate::billing::BillingConfig;
 use crate::delivery::{DeliveryConfig, SmtpConfig};
 use crate::fax::FaxConfig;
 use crate::media::MediaConfig;
+use crate::metrics::MetricsConfig;
 use crate::outbound::{RenderConfig, TrunkConfig};
 use crate::sip::settings::SipConfig;
 use crate::voicemail::VoicemailSection;
@@ -67,6 +68,7 @@ pub struct Config {
     pub trunk: TrunkConfig,
     pub api: ApiConfig,
     pub render: RenderConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,12 +76,27 @@ pub struct Config {
 pub struct LogConfig {
     /// tracing filter, e.g. "info" or "faxvox=debug"; RUST_LOG wins when set.
     pub level: String,
+    /// `text` (readable lines) or `json` (one object per line, for log collectors).
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line: timestamp, level, message and fields, and the fields of
+    /// the spans it happened in (`call_id` of a call, `job` and `message_id` of a delivery).
+    Json,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             level: "info".into(),
+            format: LogFormat::Text,
         }
     }
 }
@@ -179,6 +196,7 @@ impl Config {
         self.trunk.check().map_err(&named)?;
         self.api.check().map_err(&named)?;
         self.render.check().map_err(&named)?;
+        self.metrics.check().map_err(&named)?;
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }

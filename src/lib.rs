@@ -3,7 +3,8 @@
 //! # Layers
 //! Top-level modules depend only downwards (`scripts/check-layers` keeps it so):
 //! - leaves: [`jobs`] (what a spool job holds), [`money`], [`text`], [`redact`], [`fsutil`],
-//!   [`settings`] (value types shared by the modules' settings);
+//!   [`settings`] (value types shared by the modules' settings), [`metrics`] (the node's
+//!   counters on atomics, health, and their HTTP listener);
 //! - protocols: [`media`] (RTP, UDPTL, reorder buffer, RFC 4733, network simulator), then
 //!   [`sip`] (per-call state machine, SDP, T.38, digest, guard; `sip::stack` wraps rsipstack),
 //!   [`fax`] (spandsp sessions) and [`voicemail`];
@@ -47,6 +48,7 @@ pub mod fuzzing;
 pub mod gateway;
 pub mod jobs;
 pub mod media;
+pub mod metrics;
 pub mod money;
 pub mod outbound;
 pub mod redact;

@@ -722,6 +722,18 @@ impl Billing {
         rows.iter().map(reservation_from_row).collect()
     }
 
+    /// The money held by every open reservation in the database (all accounts, all nodes):
+    /// the `faxvox_reserved_euros` gauge.
+    pub async fn reserved_total(&self) -> Result<Money> {
+        let row = sqlx::query(
+            "SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0) AS reserved FROM reservations \
+             WHERE state = 'open'",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Money(row.try_get("reserved")?))
+    }
+
     /// Every reservation of `account` whose fax was submitted in `period` (`YYYY-MM`), or
     /// in any period, oldest first: what was held, charged and released, and why
     /// (`faxvox billing log`).
@@ -989,6 +1001,7 @@ fn ceiling_reached(
     ceiling: Money,
     limit: Money,
 ) -> BillingError {
+    crate::metrics::metrics().ceiling_refusal();
     let consumed = t.used.checked_add(t.reserved).unwrap_or(Money::MAX);
     BillingError::CeilingReached {
         account: account.to_string(),

@@ -101,7 +101,15 @@ impl MediaHandle {
     pub async fn finish(self) -> MediaOutcome {
         let _ = self.commands.send(Command::Hangup);
         match self.done.await {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                // Counted once per call, not per packet: the media path stays free of shared
+                // writes.
+                crate::metrics::metrics().rtp(
+                    outcome.rtp.packets_lost,
+                    outcome.rtp.foreign + outcome.udptl_foreign,
+                );
+                outcome
+            }
             Err(_) => MediaOutcome::failed("media driver stopped".into()),
         }
     }

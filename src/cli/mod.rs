@@ -13,12 +13,14 @@ pub mod call;
 pub mod config_cmd;
 pub mod detect;
 pub mod fax_sim;
+pub mod health;
 pub mod line;
 pub mod pdf2tiff;
 pub mod rates;
 pub mod send;
 pub mod serve;
 pub mod spool;
+pub mod status;
 pub mod tiff2pdf;
 
 /// faxvox: fax-to-email and voicemail media gateway.
@@ -58,6 +60,8 @@ pub enum Command {
     Spool(spool::SpoolCommand),
     /// Run the gateway: answer SIP calls to fax and voicemail lines, email the messages.
     Serve(serve::Args),
+    /// The running node at a glance: calls in progress, spool, last delivery error, ready.
+    Status(status::Args),
     /// Place test calls: send a fax or play audio into a line (also the load generator).
     #[command(subcommand)]
     Call(call::CallCommand),
@@ -110,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Line(cmd) => line::run(cmd, &config),
         Command::Spool(cmd) => spool::run(cmd, &config, cli.config.as_deref()),
         Command::Serve(args) => serve::run(&args, &config, cli.config.as_deref()),
+        Command::Status(args) => status::run(&args, &config),
         Command::Call(cmd) => call::run(cmd, &config),
         Command::Billing(cmd) => billing::run(cmd, &config),
         Command::Rates(cmd) => rates::run(cmd, &config),
@@ -123,10 +128,28 @@ fn init_logging(config: &Config) {
     let filter = EnvFilter::try_from_default_env()
         // rsipstack logs every datagram at info: keep it to warnings unless asked otherwise.
         .unwrap_or_else(|_| EnvFilter::new(format!("rsipstack=warn,{}", config.log.level)));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
+    match config.log.format {
+        crate::config::LogFormat::Text => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_target(false)
+                .try_init();
+        }
+        crate::config::LogFormat::Json => {
+            // One object per line; the event's own fields at the top level beside
+            // `timestamp`, `level` and `message`, the spans' fields (call_id, job,
+            // message_id) under `span` (the innermost) and `spans` (all, outermost first).
+            let _ = tracing_subscriber::fmt()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .try_init();
+        }
+    }
 }

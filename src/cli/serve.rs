@@ -112,6 +112,7 @@ pub fn run(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::
 
 async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
+    let started = SystemTime::now();
     check_descriptors(config)?;
     let spool = super::spool::open_spool(config)?;
     let directory = crate::directory::Directory::open(&config.database.url)
@@ -130,6 +131,10 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         config.sip.rtp_ports.range(),
         config.sip.rtp_port_rest(),
     );
+    {
+        let ports = ports.clone();
+        crate::metrics::metrics().set_ports_source(move || ports.in_use());
+    }
     let gateway = Gateway::with_ports(
         config.clone(),
         directory.clone(),
@@ -158,6 +163,12 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         max_calls = config.sip.max_calls,
         "faxvox gateway listening"
     );
+    // Readiness (database, spool disk, draining) decides the answer to OPTIONS.
+    let health = super::health::Health::start(config, &directory, &spool, started).await?;
+    stack.answer_options_by(health.readiness.clone());
+    if let Some(addr) = health.local_addr() {
+        println!("faxvox: metrics on http://{addr}");
+    }
     // One line on stdout for scripts and tests that wait for the gateway.
     println!("faxvox: listening for SIP on {}", stack.local_addr());
     if let Some(tls) = stack.tls_local_addr() {
@@ -259,6 +270,8 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
         _ = term.recv() => info!("SIGTERM: stopping"),
         _ = tokio::signal::ctrl_c() => info!("interrupt: stopping"),
     }
+    // Not ready from now on: /readyz and OPTIONS answer 503, so the dispatcher moves on.
+    health.readiness.set_draining();
     // New calls are refused (503) from here on; the stack keeps running so that the calls in
     // progress still get their BYEs and re-INVITEs while they drain.
     gateway.stop_accepting();
@@ -293,6 +306,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     recovery.abort();
     worker_stop.notify_one();
     let _ = delivery.await;
+    health.shutdown().await;
     directory.close().await;
     Ok(())
 }

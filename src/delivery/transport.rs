@@ -527,6 +527,12 @@ async fn attempt(
         Ok(response) => Attempt::Ok(format_response(&response)),
         Err(e) => {
             let reply = format_error(&e);
+            use crate::metrics::{metrics, SmtpFailure};
+            metrics().smtp_failure(match e.status() {
+                None => SmtpFailure::Connection,
+                Some(_) if e.is_permanent() => SmtpFailure::Permanent,
+                Some(_) => SmtpFailure::Temporary,
+            });
             match e.status() {
                 Some(code) if e.is_permanent() => Attempt::Permanent {
                     reply,

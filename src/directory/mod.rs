@@ -574,6 +574,14 @@ impl Directory {
         self.backend
     }
 
+    /// A trivial query (`SELECT 1`): whether the database answers, for the node's readiness.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// Closes every connection, waiting for queries in flight. SQLite then checkpoints its WAL.
     pub async fn close(&self) {
         self.pool.close().await;

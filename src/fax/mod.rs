@@ -15,4 +15,4 @@ pub use session::{
     Transport, DEFAULT_MAX_PAGE_LENGTH_MM, FRAME_SAMPLES, SAMPLE_RATE, TICK,
 };
 pub use settings::{FaxConfig, MAX_PAGE_LENGTH_MM_RANGE};
-pub use spandsp::{Modems, ReceivedPage, T38Options};
+pub use spandsp::{t30_class, Modems, ReceivedPage, T38Options};

@@ -295,6 +295,44 @@ pub fn completion_text(code: i32) -> String {
     unsafe { copy_c_str(sys::t30_completion_code_to_str(code)) }
 }
 
+/// The class of a T.30 completion code, for the metrics (`faxvox_fax_t30_results_total`).
+pub fn t30_class(code: i32) -> crate::metrics::T30Class {
+    use crate::metrics::T30Class;
+    use sys::t30_err_e as E;
+    const fn c(e: E) -> i32 {
+        e as i32
+    }
+    const OK: i32 = c(E::T30_ERR_OK);
+    const CEDTONE: i32 = c(E::T30_ERR_CEDTONE);
+    const T0: i32 = c(E::T30_ERR_T0_EXPIRED);
+    const T1: i32 = c(E::T30_ERR_T1_EXPIRED);
+    const CANNOT_TRAIN: i32 = c(E::T30_ERR_CANNOT_TRAIN);
+    const TX_BADDCS: i32 = c(E::T30_ERR_TX_BADDCS);
+    const TX_PHBDEAD: i32 = c(E::T30_ERR_TX_PHBDEAD);
+    const RX_NOFAX: i32 = c(E::T30_ERR_RX_NOFAX);
+    const CALLDROPPED: i32 = c(E::T30_ERR_CALLDROPPED);
+    const RX_NOCARRIER: i32 = c(E::T30_ERR_RX_NOCARRIER);
+    const TX_BADPG: i32 = c(E::T30_ERR_TX_BADPG);
+    const TX_GOTDCN: i32 = c(E::T30_ERR_TX_GOTDCN);
+    const RX_DCNWHY: i32 = c(E::T30_ERR_RX_DCNWHY);
+    const RX_DCNNORTN: i32 = c(E::T30_ERR_RX_DCNNORTN);
+    const FILEERROR: i32 = c(E::T30_ERR_FILEERROR);
+    const NOMEM: i32 = c(E::T30_ERR_NOMEM);
+    const CSA_UNACCEPTABLE: i32 = c(E::T30_ERR_CSA_UNACCEPTABLE);
+    match code {
+        OK => T30Class::Ok,
+        CEDTONE | T0 | T1 => T30Class::NoAnswer,
+        CANNOT_TRAIN | TX_BADDCS | TX_PHBDEAD | RX_NOFAX => T30Class::Training,
+        CALLDROPPED | RX_NOCARRIER | TX_BADPG | TX_GOTDCN => T30Class::Interrupted,
+        RX_DCNWHY..=RX_DCNNORTN => T30Class::Interrupted,
+        FILEERROR..=NOMEM => T30Class::Other,
+        // Timers T2/T3/T5, bad or unexpected frames, incompatible capabilities, retries
+        // spent, identifiers refused: the procedure itself failed.
+        _ if (T1..=CSA_UNACCEPTABLE).contains(&code) => T30Class::Protocol,
+        _ => T30Class::Other,
+    }
+}
+
 /// Name of a T.30 frame type (FCF octet), e.g. "DIS", "MCF".
 pub fn frame_name(fcf: i32) -> String {
     // SAFETY: t30_frametype returns a static string for any octet.
@@ -1406,6 +1444,17 @@ mod tests {
             sys::t4_image_compression_t_T4_COMPRESSION_T6 as i64
         );
         assert_eq!(completion_text(T30_ERR_OK), "OK");
+        use crate::metrics::T30Class;
+        assert_eq!(t30_class(T30_ERR_OK), T30Class::Ok);
+        assert_eq!(t30_class(T30_ERR_CALLDROPPED), T30Class::Interrupted);
+        let c = |e: sys::t30_err_e| t30_class(e as i32);
+        assert_eq!(c(sys::t30_err_e::T30_ERR_T0_EXPIRED), T30Class::NoAnswer);
+        assert_eq!(c(sys::t30_err_e::T30_ERR_CANNOT_TRAIN), T30Class::Training);
+        assert_eq!(c(sys::t30_err_e::T30_ERR_RX_DCNDATA), T30Class::Interrupted);
+        assert_eq!(c(sys::t30_err_e::T30_ERR_RX_T2EXPD), T30Class::Protocol);
+        assert_eq!(c(sys::t30_err_e::T30_ERR_INCOMPATIBLE), T30Class::Protocol);
+        assert_eq!(c(sys::t30_err_e::T30_ERR_BADTIFF), T30Class::Other);
+        assert_eq!(t30_class(-1), T30Class::Other);
     }
 
     #[test]

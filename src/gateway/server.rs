@@ -28,6 +28,7 @@ use crate::directory::{validate, Directory, LineKind, Route};
 use crate::gateway::commit::{commit_call, CallCapture, CallSummary};
 use crate::gateway::limits::{CallCounts, Scope};
 use crate::gateway::recovery::{recover_calls, CallMeta};
+use crate::metrics::{metrics, CallResult, Direction as Dir, Kind};
 use crate::sip::call::{Call, CallConfig, CallPurpose};
 use crate::sip::sdp::LocalMedia;
 use crate::sip::stack::{IncomingCall, IncomingCalls};
@@ -276,12 +277,14 @@ impl Gateway {
             .take(Scope::Account, &route.account.id, account_limit)
         else {
             warn!(call_id = %call_id, account = %route.account.id, limit = account_limit, "too many calls to this account: 486");
+            metrics().call_refused(Dir::In, line_metric(&route), CallResult::Busy);
             inc.reject(486, "Busy Here").await;
             return;
         };
         let line_limit = sh.config.sip.max_calls_per_line;
         let Some(per_line) = sh.counts.take(Scope::Line, &route.line.number, line_limit) else {
             warn!(call_id = %call_id, line = %route.line.number, limit = line_limit, "too many calls to this line: 486");
+            metrics().call_refused(Dir::In, line_metric(&route), CallResult::Busy);
             inc.reject(486, "Busy Here").await;
             return;
         };
@@ -289,6 +292,7 @@ impl Gateway {
             Ok(_) => {}
             Err(e) => {
                 error!(call_id = %call_id, error = %e, "spool cannot take messages: 503");
+                metrics().call_refused(Dir::In, line_metric(&route), CallResult::Refused);
                 inc.reject(503, "Service Unavailable").await;
                 return;
             }
@@ -297,6 +301,7 @@ impl Gateway {
             Ok(s) => s,
             Err(e) => {
                 error!(call_id = %call_id, error = %e, "no media port free: 503");
+                metrics().call_refused(Dir::In, line_metric(&route), CallResult::Refused);
                 inc.reject(503, "Service Unavailable").await;
                 return;
             }
@@ -348,6 +353,8 @@ impl Gateway {
             LineKind::Fax => CallPurpose::Fax,
             _ => CallPurpose::Voice,
         };
+        let metric_kind = line_metric(&route);
+        let _in_progress = metrics().call_started(Dir::In, metric_kind);
         let folder = sh.work_root.join(safe_name(&call_id));
         let _live = LiveFolder::new(sh.clone(), folder.clone());
         // File work goes to blocking threads: a slow disk must not delay the media ticks of
@@ -449,6 +456,10 @@ impl Gateway {
             udptl_foreign = outcome.udptl_foreign,
             "call ended"
         );
+        if let Some(fax) = &outcome.fax {
+            metrics().t30_result(Dir::In, crate::fax::t30_class(fax.result_code));
+            metrics().fax_pages(Dir::In, fax.pages);
+        }
         let answered = report.answered_after.map(|d| started_at + d);
         let ended_at = started_at + report.ended_after;
         let kind = CallCapture::from_outcome(&outcome, &sh.config.voicemail);
@@ -468,24 +479,30 @@ impl Gateway {
             udptl_foreign: outcome.udptl_foreign,
             source: format!("sip from {source}"),
         };
+        let duration = summary.duration();
         let spool = sh.spool.clone();
         let (final_status, reason) = (report.final_status, report.reason);
         // The commit (moves, fsyncs) and the record (it looks at the fax file) touch the disk:
         // on a blocking thread, like the removal of the call folder (tokio::fs) after it.
         let committed = tokio::task::spawn_blocking(move || {
+            // The record's status looks at the fax file, which the commit moves into the
+            // spool: read before the move.
+            let before = summary.to_record(None, final_status, reason, None);
             let r = commit_call(&spool, &summary);
             let rec = match &r {
-                Ok(job) => summary.to_record(
-                    job.as_ref().map(|j| j.to_string()),
-                    final_status,
-                    reason,
-                    None,
-                ),
+                Ok(job) => crate::directory::records::NewCallRecord {
+                    job_id: job.as_ref().map(|j| j.to_string()),
+                    ..before
+                },
                 Err(e) => summary.to_record(None, final_status, reason, Some(e.to_string())),
             };
             (r, rec)
         })
         .await;
+        if let Ok((_, rec)) = &committed {
+            let (kind, result) = call_result(metric_kind, rec);
+            metrics().call_ended(Dir::In, kind, result, duration);
+        }
         match committed {
             Ok((Ok(job), rec)) => {
                 if let Some(job) = &job {
@@ -512,6 +529,35 @@ impl Gateway {
             error!(call_id = %rec.call_id, error = %e, "cannot write the call record");
         }
     }
+}
+
+/// The kind of a line's calls, for the metrics.
+fn line_metric(route: &Route) -> Kind {
+    match route.line.kind {
+        LineKind::Fax => Kind::Fax,
+        _ => Kind::Voicemail,
+    }
+}
+
+/// The kind and result of an ended call for `faxvox_calls_total`, from its record: a
+/// voicemail call that turned into a fax counts as a fax; a call that left nothing is
+/// `missed` on a voicemail line and `failed` on a fax line.
+fn call_result(line: Kind, rec: &crate::directory::records::NewCallRecord) -> (Kind, CallResult) {
+    use crate::directory::records::{CallKind, CallStatus};
+    let kind = match rec.kind {
+        CallKind::Fax => Kind::Fax,
+        CallKind::Voicemail => Kind::Voicemail,
+        CallKind::Missed | CallKind::Rejected => line,
+    };
+    let result = match (rec.kind, rec.status) {
+        (_, CallStatus::Failed) => CallResult::Failed,
+        (CallKind::Fax, CallStatus::Partial) => CallResult::Partial,
+        (CallKind::Missed, _) if line == Kind::Fax => CallResult::Failed,
+        (CallKind::Missed, _) => CallResult::Missed,
+        (CallKind::Rejected, _) => CallResult::Refused,
+        _ => CallResult::Ok,
+    };
+    (kind, result)
 }
 
 /// Marks a call folder as in use for as long as the call task holds it.

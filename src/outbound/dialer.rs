@@ -52,6 +52,7 @@ use crate::directory::{Backend, Directory};
 /// Kept here for the dialer's callers; the record lives with the other job facts.
 pub use crate::jobs::AttemptRecord;
 use crate::jobs::{FaxResult, OutboundFacts, DOCUMENT};
+use crate::metrics::{metrics, Direction as MetricDir, Kind as MetricKind};
 use crate::money::Money;
 use crate::sip::call::{CallConfig, InitialOffer};
 use crate::sip::caller_id::identity_headers;
@@ -578,6 +579,7 @@ impl Dialer {
                 fallback = plan.fallback,
                 "dialling"
             );
+            let in_progress = metrics().call_started(MetricDir::Out, MetricKind::Fax);
             let limit = MediaSettings::default().fax_max_duration + CALL_MARGIN;
             let started = self.now();
             let result = {
@@ -606,7 +608,28 @@ impl Dialer {
                 },
             };
             drop(tmp);
+            drop(in_progress);
             let (verdict, pages) = ladder::classify(&result, remaining);
+            // One dial in the metrics: its cause, the call it was, its T.30 result, its pages.
+            {
+                let (m, cause) = (metrics(), ladder::cause(&result, &verdict));
+                m.outbound_attempt(cause);
+                if result.answered {
+                    let duration = result.duration();
+                    m.call_ended(
+                        MetricDir::Out,
+                        MetricKind::Fax,
+                        cause.call_result(),
+                        duration,
+                    );
+                } else {
+                    m.call_refused(MetricDir::Out, MetricKind::Fax, cause.call_result());
+                }
+                if let Some(fax) = result.media.as_ref().and_then(|m| m.fax.as_ref()) {
+                    m.t30_result(MetricDir::Out, crate::fax::t30_class(fax.result_code));
+                }
+                m.fax_pages(MetricDir::Out, pages);
+            }
             confirmed = (confirmed + pages).min(facts.pages);
             let record = AttemptRecord {
                 at: format_rfc3339(started),

@@ -21,6 +21,7 @@ use faxvox_spool::RetryPolicy;
 use crate::call::dial::DialResult;
 use crate::fax::Modems;
 use crate::jobs::AttemptRecord;
+use crate::metrics::AttemptCause;
 use crate::sip::call::T38Policy;
 
 /// SIP statuses worth dialling again later: busy, no answer, cancelled, trunk overloaded.
@@ -137,6 +138,18 @@ pub fn classify(result: &DialResult, remaining: u32) -> (AttemptVerdict, u32) {
             )),
             0,
         ),
+    }
+}
+
+/// The cause of an attempt for the metrics (`faxvox_outbound_attempts_total{cause}`): sent,
+/// the fax failed after the answer, or why the call was not answered.
+pub fn cause(result: &DialResult, verdict: &AttemptVerdict) -> AttemptCause {
+    match verdict {
+        AttemptVerdict::Sent => AttemptCause::Sent,
+        AttemptVerdict::T30(_) => AttemptCause::FaxFailed,
+        AttemptVerdict::Retry(_) | AttemptVerdict::Permanent(_) => {
+            AttemptCause::unanswered(result.status)
+        }
     }
 }
 
@@ -347,6 +360,27 @@ mod tests {
             reason: "x".into(),
             ..DialResult::default()
         }
+    }
+
+    #[test]
+    fn attempts_have_the_cause_their_verdict_and_status_say() {
+        for (status, want) in [
+            (Some(486), AttemptCause::Busy),
+            (Some(480), AttemptCause::NoAnswer),
+            (Some(503), AttemptCause::TrunkError),
+            (None, AttemptCause::TrunkError),
+            (Some(404), AttemptCause::Rejected),
+        ] {
+            let r = unanswered(status);
+            let (verdict, _) = classify(&r, 1);
+            assert_eq!(cause(&r, &verdict), want, "{status:?}");
+        }
+        let answered = DialResult {
+            answered: true,
+            ..unanswered(Some(200))
+        };
+        let (verdict, _) = classify(&answered, 1);
+        assert_eq!(cause(&answered, &verdict), AttemptCause::FaxFailed);
     }
 
     /// What the simulated far end does on a dial: verdict, pages confirmed, T.38 used.

@@ -318,7 +318,11 @@ impl Worker {
                     Ok(Some(claimed)) => {
                         let seq = claimed_count;
                         claimed_count += 1;
-                        let span = tracing::info_span!("job", job = %claimed.id);
+                        let span = tracing::info_span!(
+                            "job",
+                            job = %claimed.id,
+                            message_id = tracing::field::Empty
+                        );
                         let worker = self.clone();
                         running.spawn(
                             async move { (seq, worker.deliver(claimed).await) }.instrument(span),
@@ -369,10 +373,21 @@ impl Worker {
         let mut notice = NoticeFacts::default();
         let mut delivery = None;
         let result = self.attempt(&mut claimed, &mut notice, &mut delivery).await;
+        let message_id = delivery
+            .as_ref()
+            .and_then(|d| d.message_id.clone())
+            .unwrap_or_default();
         let outcome = match result {
             Ok(note) => match self.complete(&claimed, &note, delivery).await {
                 Ok(()) => {
-                    info!(note, "delivered");
+                    info!(note, message_id, "delivered");
+                    if matches!(kind, JobKind::Fax | JobKind::Voicemail) {
+                        // The job was committed as the call ended: hang-up to email accepted.
+                        let latency = (self.clock)()
+                            .duration_since(claimed.manifest.created)
+                            .unwrap_or_default();
+                        crate::metrics::metrics().delivered(latency);
+                    }
                     JobOutcome::Delivered { note }
                 }
                 Err(e) => {
@@ -436,6 +451,8 @@ impl Worker {
             self.compose_message(claimed, &facts, &account).await?
         };
         notice.subject = Some(mail.subject.clone());
+        // Every later line of this delivery names the email it concerns.
+        tracing::Span::current().record("message_id", mail.message_id.as_str());
 
         let mut record = DeliveryRecord::from_facts(claimed.facts());
         let targets: Vec<String> = if record.pending.is_empty() {
@@ -660,6 +677,7 @@ impl Worker {
             Failure::Permanent { reason, rejected } => (reason, true, rejected),
         };
         let now = (self.clock)();
+        crate::metrics::metrics().delivery_failed(now, claimed.id.as_str(), &error);
         let failed = {
             let (spool, c, e) = (self.spool.clone(), claimed.clone(), error.clone());
             on_blocking(move || {

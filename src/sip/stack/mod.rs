@@ -220,6 +220,9 @@ struct StackInner {
     guard: Option<(StackGuard, Mutex<Guard>)>,
     /// Inbound TCP and TLS connections.
     conns: ConnTable,
+    /// Whether the node takes calls: out-of-dialog OPTIONS answer 503 when it does not. Unset:
+    /// always 200.
+    readiness: std::sync::OnceLock<Arc<crate::metrics::Readiness>>,
 }
 
 impl std::fmt::Debug for SipStack {
@@ -286,6 +289,7 @@ impl SipStack {
                 .clone()
                 .map(|g| (g.clone(), Mutex::new(Guard::new(g.limits)))),
             conns: conns.clone(),
+            readiness: std::sync::OnceLock::new(),
         });
         let endpoint_inner = endpoint.inner.clone();
         tokio::spawn(async move { endpoint.serve().await });
@@ -311,6 +315,12 @@ impl SipStack {
             "SIP stack listening"
         );
         Ok((SipStack { inner }, IncomingCalls { rx: calls_rx }))
+    }
+
+    /// Out-of-dialog OPTIONS answer 200 while `readiness` says ready, else 503, so a
+    /// dispatcher's OPTIONS probe takes a draining or sick node out by itself. Set once.
+    pub fn answer_options_by(&self, readiness: Arc<crate::metrics::Readiness>) {
+        let _ = self.inner.readiness.set(readiness);
     }
 
     /// Inbound TCP and TLS connections open now (admitted, not yet closed).

@@ -356,7 +356,15 @@ async fn route_one(
                 info!(call_id = %call_id, %method, error = %e, "request without dialog identifiers: 400");
             }
         }
-        Route::Options => debug!(call_id = %call_id, "OPTIONS: 200"),
+        Route::Options => {
+            let ready = stack.readiness.get().is_none_or(|r| r.is_ready());
+            if !ready {
+                debug!(call_id = %call_id, "OPTIONS: 503 (not ready)");
+                reply_and_forget(tx, StatusCode::ServiceUnavailable, true, once);
+                return;
+            }
+            debug!(call_id = %call_id, "OPTIONS: 200")
+        }
         Route::UnknownDialog => {
             info!(call_id = %call_id, %method, "request for an unknown dialog: 481")
         }

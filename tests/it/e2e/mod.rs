@@ -5,6 +5,7 @@ mod cluster;
 mod cng;
 mod connections;
 mod fax;
+mod health;
 mod limits;
 mod outbound_nodes;
 mod page_length;

@@ -471,6 +471,11 @@ fn busy_line_is_retried_then_fails_without_charge() {
         "{stdout}"
     );
     assert_eq!(invites.lock().unwrap().len(), 2, "INVITEs: {invites:?}");
+    // The node counted both dials as busy outbound fax calls (`faxvox status --json`).
+    let node: Value =
+        serde_json::from_str(&gw.ok(&["status", "--json", "--url", &gw.metrics_url()])).unwrap();
+    assert_eq!(node["calls_total"]["out_fax"]["busy"], 2, "{node}");
+    assert_eq!(node["calls_in_progress"]["out_fax"], 0, "{node}");
     let s = status(&gw, "alice");
     assert_eq!(
         (&s["used"], &s["reserved"]),

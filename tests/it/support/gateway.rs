@@ -167,7 +167,9 @@ impl Gateway {
              high_water_percent = 99\n\n\
              [database]\nurl = {db:?}\n\n\
              [smtp]\nurl = {smtp:?}\nfrom = \"Faxvox <fax@gw.example>\"\ntimeout_secs = 10\n\n\
-             [delivery]\nmaildir = {maildir:?}\n",
+             [delivery]\nmaildir = {maildir:?}\n\n\
+             [metrics]\n# a port of its own for each test's gateway (printed at start)\n\
+             listen = \"127.0.0.1:0\"\n",
             spool = p.join("spool").display().to_string(),
             db = format!("sqlite://{}", p.join("faxvox.db").display()),
             smtp = smtp_url,
@@ -430,6 +432,21 @@ impl Gateway {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The base URL of the running gateway's metrics listener (`http://127.0.0.1:PORT`), from
+    /// the line `serve` prints at start.
+    pub fn metrics_url(&self) -> String {
+        let log = self.log();
+        let at = log
+            .find("faxvox: metrics on ")
+            .unwrap_or_else(|| panic!("no metrics listener in the log:\n{log}"));
+        log[at + "faxvox: metrics on ".len()..]
+            .lines()
+            .next()
+            .unwrap()
+            .trim()
+            .to_string()
     }
 
     /// Appends a `[trunk]` section to the configuration: `uri`, then `extra` lines as is.
