@@ -422,9 +422,11 @@ impl Driver {
             let Some(slot) = self.slots[key].as_mut() else {
                 continue;
             };
-            let span = slot.span.clone();
-            let _enter = span.enter();
-            if serve_one(slot, at, now, &mut self.batch) {
+            // Entered by value (taken out and put back): no span clone per call per wake.
+            let span = std::mem::replace(&mut slot.span, tracing::Span::none());
+            let hung_up = span.in_scope(|| serve_one(slot, at, now, &mut self.batch));
+            slot.span = span;
+            if hung_up {
                 if let Some(slot) = self.slots[key].take() {
                     self.release(slot, now);
                     self.free.push(key);
@@ -442,10 +444,10 @@ impl Driver {
             done,
             epoch,
             polled,
+            span,
             ..
         } = slot;
         let now = epoch.map_or(Duration::ZERO, |e| now.saturating_duration_since(e));
-        let outcome = call.finish(now);
         if polled {
             if let Some(poll) = &self.poll {
                 let reg = poll.registry();
@@ -456,7 +458,18 @@ impl Driver {
         let MediaSockets { rtp, udptl, lease } = sockets;
         drop((rtp, udptl));
         drop::<PortLease>(lease);
-        let _ = done.send(outcome);
+        // Closing the sessions writes and syncs files (fax TIFF, recording): off the driver,
+        // whose other calls must not wait for a disk, when there is a runtime to do it.
+        let close = move || {
+            let outcome = span.in_scope(|| call.finish(now));
+            let _ = done.send(outcome);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn_blocking(close);
+            }
+            Err(_) => close(),
+        }
     }
 }
 
