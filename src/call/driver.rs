@@ -459,18 +459,62 @@ impl Driver {
         drop((rtp, udptl));
         drop::<PortLease>(lease);
         // Closing the sessions writes and syncs files (fax TIFF, recording): off the driver,
-        // whose other calls must not wait for a disk, when there is a runtime to do it.
-        let close = move || {
+        // whose other calls must not wait for a disk, when there is a runtime (else here).
+        let close: CloseJob = Box::new(move || {
             let outcome = span.in_scope(|| call.finish(now));
             let _ = done.send(outcome);
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                rt.spawn_blocking(close);
-            }
-            Err(_) => close(),
+        });
+        if tokio::runtime::Handle::try_current().is_err() {
+            return close();
+        }
+        if let Err(std::sync::mpsc::SendError(close)) = closers().send(close) {
+            close();
         }
     }
+}
+
+/// Closing one hung-up call's sessions.
+type CloseJob = Box<dyn FnOnce() + Send>;
+
+/// Threads that close hung-up calls' sessions.
+const CLOSERS: usize = 4;
+/// Their nice value: a burst of hang-ups (hundreds of recordings finalised and synced at once)
+/// must not take the core from the media of the calls still running. One thread per close
+/// (the blocking pool) stalled the drivers for seconds at 500 simultaneous hang-ups.
+const CLOSER_NICE: i32 = 10;
+
+/// The queue of the process's closer threads (started on first use). If none can be started,
+/// the queue is closed and calls are closed on the driver.
+fn closers() -> std::sync::mpsc::Sender<CloseJob> {
+    static QUEUE: OnceLock<Mutex<std::sync::mpsc::Sender<CloseJob>>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<CloseJob>();
+            let rx = std::sync::Arc::new(Mutex::new(rx));
+            for i in 0..CLOSERS {
+                let rx = rx.clone();
+                let _ = std::thread::Builder::new()
+                    .name(format!("faxvox-close-{i}"))
+                    .spawn(move || {
+                        #[cfg(target_os = "linux")]
+                        {
+                            // Linux: the nice value is per thread. Best effort.
+                            let _ = rustix::process::setpriority_process(None, CLOSER_NICE);
+                        }
+                        loop {
+                            let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            match job {
+                                Ok(job) => job(),
+                                Err(_) => return,
+                            }
+                        }
+                    });
+            }
+            Mutex::new(tx)
+        })
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }
 
 /// One call's share of a wake; returns whether it was hung up (to be finished).
