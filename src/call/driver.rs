@@ -476,8 +476,9 @@ impl Driver {
 /// Closing one hung-up call's sessions.
 type CloseJob = Box<dyn FnOnce() + Send>;
 
-/// Threads that close hung-up calls' sessions.
-const CLOSERS: usize = 4;
+/// Threads that close hung-up calls' sessions (and run the gateway's other after-call disk
+/// work, [`after_call`]).
+const CLOSERS: usize = 8;
 /// Their nice value: a burst of hang-ups (hundreds of recordings finalised and synced at once)
 /// must not take the core from the media of the calls still running. One thread per close
 /// (the blocking pool) stalled the drivers for seconds at 500 simultaneous hang-ups.
@@ -504,7 +505,11 @@ fn closers() -> std::sync::mpsc::Sender<CloseJob> {
                         loop {
                             let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                             match job {
-                                Ok(job) => job(),
+                                // A panicking job must not take the thread with it.
+                                Ok(job) => {
+                                    let _ =
+                                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                                }
                                 Err(_) => return,
                             }
                         }
@@ -515,6 +520,20 @@ fn closers() -> std::sync::mpsc::Sender<CloseJob> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone()
+}
+
+/// Runs `f` (disk work after a call: commits, fsyncs) on the closer threads, below the media
+/// drivers' priority, so hundreds of calls ending at once do not stall the calls still
+/// running; on the blocking pool if the closer threads are gone. `None` if `f` panicked.
+pub async fn after_call<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = oneshot::channel();
+    let job: CloseJob = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    if let Err(std::sync::mpsc::SendError(job)) = closers().send(job) {
+        tokio::task::spawn_blocking(job).await.ok()?;
+    }
+    rx.await.ok()
 }
 
 /// One call's share of a wake; returns whether it was hung up (to be finished).
