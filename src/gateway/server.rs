@@ -483,8 +483,9 @@ impl Gateway {
         let spool = sh.spool.clone();
         let (final_status, reason) = (report.final_status, report.reason);
         // The commit (moves, fsyncs) and the record (it looks at the fax file) touch the disk:
-        // on a blocking thread, like the removal of the call folder (tokio::fs) after it.
-        let committed = tokio::task::spawn_blocking(move || {
+        // on a closer thread (below the media's priority: a burst of hang-ups must not stall
+        // the calls still running), like the removal of the call folder (tokio::fs) after it.
+        let committed = crate::call::driver::after_call(move || {
             // The record's status looks at the fax file, which the commit moves into the
             // spool: read before the move.
             let before = summary.to_record(None, final_status, reason, None);
@@ -499,12 +500,12 @@ impl Gateway {
             (r, rec)
         })
         .await;
-        if let Ok((_, rec)) = &committed {
+        if let Some((_, rec)) = &committed {
             let (kind, result) = call_result(metric_kind, rec);
             metrics().call_ended(Dir::In, kind, result, duration);
         }
         match committed {
-            Ok((Ok(job), rec)) => {
+            Some((Ok(job), rec)) => {
                 if let Some(job) = &job {
                     info!(call_id = %call_id, job = %job, "message committed to the spool");
                     sh.new_job.notify_one();
@@ -514,13 +515,13 @@ impl Gateway {
                 let _ = tokio::fs::remove_dir_all(&folder).await;
                 self.record(&rec).await;
             }
-            Ok((Err(e), rec)) => {
+            Some((Err(e), rec)) => {
                 // The call folder is kept with its call.json: the next start of the gateway
                 // commits it again (see gateway::recovery), so the message is not lost.
                 error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder and is committed at the next start");
                 self.record(&rec).await;
             }
-            Err(e) => error!(call_id = %call_id, error = %e, "commit task failed"),
+            None => error!(call_id = %call_id, "commit task failed"),
         }
     }
 
