@@ -113,6 +113,9 @@ pub fn run(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::
 async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     check_descriptors(config)?;
+    // SIGHUP must never stop the gateway, not even before the delivery worker listens for it
+    // (a `systemctl reload` right after the start): once installed, tokio's handler stays.
+    let _early_hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let spool = super::spool::open_spool(config)?;
     let directory = crate::directory::Directory::open(&config.database.url)
         .await
