@@ -114,6 +114,9 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     use tokio::signal::unix::{signal, SignalKind};
     let started = SystemTime::now();
     check_descriptors(config)?;
+    // SIGHUP must never stop the gateway, not even before the delivery worker listens for it
+    // (a `systemctl reload` right after the start): once installed, tokio's handler stays.
+    let _early_hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let spool = super::spool::open_spool(config)?;
     let directory = crate::directory::Directory::open(&config.database.url)
         .await
