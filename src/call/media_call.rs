@@ -1387,6 +1387,11 @@ impl MediaCall {
                         self.voicemail = Some(o);
                     }
                 }
+                if let Err(error) = vm.close() {
+                    warn!(call_id = %self.call_id, %error, "recording not finalised");
+                    self.error = Some(error.to_string());
+                    self.voicemail = Some(Outcome::Failed { error });
+                }
             }
             Session::Play(p) => {
                 played_to_end = p.done

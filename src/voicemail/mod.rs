@@ -76,7 +76,8 @@ pub enum VoicemailEvent {
 /// How a voicemail call ended.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A message was recorded and synced to disk.
+    /// A message was recorded; its file is final (cut and synced) once the session is closed
+    /// ([`VoicemailSession::close`]).
     Message {
         /// The WAV file (8 kHz mono 16-bit).
         path: PathBuf,

@@ -57,6 +57,8 @@ pub struct VoicemailSession {
     /// The file, created up front so a bad folder fails before the greeting plays.
     wav: Option<WavRecorder>,
     take: Option<Take>,
+    /// A stopped recording whose file is not finalised yet (see [`VoicemailSession::close`]).
+    unfinished: Option<Unfinished>,
     /// Caller samples received so far (audio and gaps): the detectors' time base.
     in_samples: u64,
     /// `in_samples` when recording began (detector position → recording position).
@@ -69,6 +71,25 @@ pub struct VoicemailSession {
     pending: Option<Outcome>,
     closing_end: Option<u64>,
     events: VecDeque<VoicemailEvent>,
+}
+
+/// A session dropped without [`VoicemailSession::close`] still leaves a finalised file.
+impl Drop for VoicemailSession {
+    fn drop(&mut self) {
+        if let Err(error) = self.close() {
+            warn!(call_id = %self.call_id, %error, "recording not finalised");
+        }
+    }
+}
+
+/// See [`VoicemailSession::close`].
+#[derive(Debug)]
+struct Unfinished {
+    take: Take,
+    /// Samples to keep (the file is cut to this if it is longer).
+    keep: u64,
+    /// Not a message (too short, no speech): the file is deleted.
+    discard: bool,
 }
 
 impl std::fmt::Debug for VoicemailSession {
@@ -143,6 +164,7 @@ impl VoicemailSession {
             player,
             wav: None,
             take: None,
+            unfinished: None,
             in_samples: 0,
             rec_in_start: 0,
             rec_started: Duration::ZERO,
@@ -514,18 +536,18 @@ impl VoicemailSession {
             StopReason::Digit | StopReason::MaxLength => written,
         });
         let has_sound = take.has_sound_before(keep);
-        let info = match take.finish(keep) {
-            Ok(info) => info,
-            Err(source) => {
-                self.fail(VoicemailError::Finish {
-                    path: self.path.clone(),
-                    source,
-                });
-                return;
-            }
-        };
-        let duration = info.duration;
-        let outcome = if duration < self.config.min_message || !has_sound {
+        // The outcome follows from the sample counts; writing the header, cutting the file and
+        // syncing wait for `close`, off the media thread (a burst of `#` presses stalled every
+        // call on the core for seconds when each stop synced its file here).
+        let samples = keep.min(written);
+        let duration = samples_to_duration(samples);
+        let discard = duration < self.config.min_message || !has_sound;
+        self.unfinished = Some(Unfinished {
+            take,
+            keep,
+            discard,
+        });
+        let outcome = if discard {
             let reason = if duration < self.config.min_message {
                 MissedReason::TooShort {
                     duration,
@@ -538,7 +560,6 @@ impl VoicemailSession {
                 }
             };
             info!(call_id = %self.call_id, ?reason, "no message kept");
-            self.discard_file();
             Outcome::MissedCall { reason }
         } else {
             info!(
@@ -552,7 +573,7 @@ impl VoicemailSession {
             Outcome::Message {
                 path: self.path.clone(),
                 duration,
-                samples: info.samples,
+                samples,
                 stopped_by: reason,
             }
         };
@@ -583,6 +604,33 @@ impl VoicemailSession {
         self.fax_detector = None;
         self.dtmf_detector = None;
         self.events.push_back(VoicemailEvent::Finished(outcome));
+    }
+
+    /// Finalises the stopped recording: the kept message is cut to its length and synced with
+    /// its folder, a discarded one deleted. Its disk work is why it is separate from the
+    /// session's clock: the caller runs it off the media thread once the session has finished
+    /// (and before the message is committed). An error turns a message into
+    /// [`Outcome::Failed`], returned here with the reason; calling it again does nothing.
+    pub fn close(&mut self) -> Result<(), VoicemailError> {
+        let Some(Unfinished {
+            take,
+            keep,
+            discard,
+        }) = self.unfinished.take()
+        else {
+            return Ok(());
+        };
+        if discard {
+            drop(take);
+            self.discard_file();
+            return Ok(());
+        }
+        take.finish(keep)
+            .map(|_| ())
+            .map_err(|source| VoicemailError::Finish {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Deletes the recording file (missed call, fax): nothing half-made reaches the spool.

@@ -96,6 +96,8 @@ impl Call {
                 }
                 VoicemailEvent::Finished(outcome) => {
                     assert!(self.s.is_finished());
+                    // What the media call does once the call is over, off its thread.
+                    self.s.close().expect("recording finalised");
                     self.finished = Some((self.now, outcome));
                 }
             }
