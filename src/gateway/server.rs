@@ -489,6 +489,10 @@ impl Gateway {
             // spool: read before the move.
             let before = summary.to_record(None, final_status, reason, None);
             let r = commit_call(&spool, &summary);
+            let event = match &r {
+                Ok(Some(job)) => crate::gateway::commit::webhook_event(&summary, job),
+                _ => None,
+            };
             let rec = match &r {
                 Ok(job) => crate::directory::records::NewCallRecord {
                     job_id: job.as_ref().map(|j| j.to_string()),
@@ -496,17 +500,20 @@ impl Gateway {
                 },
                 Err(e) => summary.to_record(None, final_status, reason, Some(e.to_string())),
             };
-            (r, rec)
+            (r, rec, event)
         })
         .await;
-        if let Ok((_, rec)) = &committed {
+        if let Ok((_, rec, _)) = &committed {
             let (kind, result) = call_result(metric_kind, rec);
             metrics().call_ended(Dir::In, kind, result, duration);
         }
         match committed {
-            Ok((Ok(job), rec)) => {
+            Ok((Ok(job), rec, event)) => {
                 if let Some(job) = &job {
                     info!(call_id = %call_id, job = %job, "message committed to the spool");
+                    if let Some(event) = &event {
+                        self.queue_webhook(event).await;
+                    }
                     sh.new_job.notify_one();
                 }
                 // The folder goes first: a crash before it is gone leaves a folder whose
@@ -514,13 +521,24 @@ impl Gateway {
                 let _ = tokio::fs::remove_dir_all(&folder).await;
                 self.record(&rec).await;
             }
-            Ok((Err(e), rec)) => {
+            Ok((Err(e), rec, _)) => {
                 // The call folder is kept with its call.json: the next start of the gateway
                 // commits it again (see gateway::recovery), so the message is not lost.
                 error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder and is committed at the next start");
                 self.record(&rec).await;
             }
             Err(e) => error!(call_id = %call_id, error = %e, "commit task failed"),
+        }
+    }
+
+    /// Queues the account's webhook event of a committed message (when it has a webhook). A
+    /// failure is logged: the message itself is committed and emailed regardless.
+    async fn queue_webhook(&self, event: &crate::webhook::Event) {
+        let sh = &self.shared;
+        match crate::webhook::enqueue(&sh.directory, &sh.spool, SystemTime::now(), event).await {
+            Ok(Some(id)) => info!(webhook_job = %id, event = %event.kind, "webhook event queued"),
+            Ok(None) => {}
+            Err(e) => error!(error = %e, event = %event.kind, "cannot queue the webhook event"),
         }
     }
 

@@ -31,7 +31,10 @@ async fn exchange(url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Resul
     let url = super::validate_url(url).map_err(|e| e.to_string())?;
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(80);
-    let connect_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let connect_host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let tcp = TcpStream::connect((connect_host.as_str(), port))
         .await
         .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;

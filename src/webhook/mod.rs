@@ -32,7 +32,9 @@ pub enum WebhookError {
     #[error("invalid webhook URL `{input}`: {reason}")]
     InvalidUrl { input: String, reason: String },
     /// A secret too short to be worth signing with.
-    #[error("webhook secret too short: give at least 16 characters (or none to have one generated)")]
+    #[error(
+        "webhook secret too short: give at least 16 characters (or none to have one generated)"
+    )]
     WeakSecret,
     #[error(transparent)]
     Directory(#[from] DirectoryError),
@@ -117,7 +119,12 @@ impl Event {
     /// The event of a final outbound fax.
     pub fn outbound(facts: &OutboundFacts, result: &FaxResult, call_id: Option<String>) -> Event {
         Event {
-            kind: if result.sent { "fax.sent" } else { "fax.failed" }.into(),
+            kind: if result.sent {
+                "fax.sent"
+            } else {
+                "fax.failed"
+            }
+            .into(),
             account: facts.account.clone(),
             job_id: None,
             fax_id: Some(facts.fax_id.clone()),
@@ -150,7 +157,9 @@ pub fn validate_url(input: &str) -> Result<url::Url, WebhookError> {
         return Err(bad("no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("credentials in the URL are not supported; the signature authenticates the gateway"));
+        return Err(bad(
+            "credentials in the URL are not supported; the signature authenticates the gateway",
+        ));
     }
     Ok(url)
 }
@@ -254,7 +263,12 @@ mod tests {
     fn urls() {
         assert!(validate_url("https://hooks.example/faxvox").is_ok());
         assert!(validate_url("http://127.0.0.1:8080/x").is_ok());
-        for bad in ["ftp://x.example/", "hooks.example/x", "http://", "https://u:p@h.example/"] {
+        for bad in [
+            "ftp://x.example/",
+            "hooks.example/x",
+            "http://",
+            "https://u:p@h.example/",
+        ] {
             let e = validate_url(bad).unwrap_err().to_string();
             assert!(e.starts_with("invalid webhook URL"), "{bad}: {e}");
         }
