@@ -171,7 +171,11 @@ impl Gateway {
             return (0, 0);
         };
         for (r, rec) in &done {
-            if r.job.is_some() {
+            if let Some(job) = &r.job {
+                // The message is committed only now: its webhook event too.
+                if let Some(event) = crate::gateway::commit::webhook_event(&r.summary, job) {
+                    self.queue_webhook(&event).await;
+                }
                 sh.new_job.notify_one();
             }
             // One record per call: the one written when its commit failed gives way.
