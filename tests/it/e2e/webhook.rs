@@ -129,3 +129,78 @@ fn a_fax_received_event_refused_once_is_posted_again_and_every_post_is_signed() 
     }
     gw.assert_alive("after the webhook");
 }
+
+/// An outbound fax that fails (the trunk answers 486 Busy to both attempts): its account's
+/// webhook gets one signed `fax.failed` event naming the fax, the numbers and the result.
+#[test]
+fn a_failed_outbound_fax_posts_a_signed_fax_failed_event() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let receiver = Receiver::start(&[]);
+    let (port, _invites) = support::sip_raw::busy_trunk();
+    let mut gw = Gateway::new(&sink);
+    gw.add_trunk(
+        &format!("sip:127.0.0.1:{port}"),
+        "retry_secs = 1\nmax_attempts = 2\n",
+    );
+    gw.account_add("alice", &["alice@a.example"], "Alice SARL");
+    gw.line_add("+33100000001", "alice", "fax", None);
+    gw.rate_france("0.05");
+    // A generated secret, printed alone on stdout.
+    let secret = gw
+        .ok(&[
+            "account",
+            "webhook",
+            "alice",
+            "--url",
+            &receiver.url("/out"),
+        ])
+        .trim()
+        .to_string();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 32,
+        "{secret}"
+    );
+    gw.start();
+
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[fax_pages::test_page_top(42, 300)]);
+    let out = gw
+        .command(&[
+            "send",
+            "--account",
+            "alice",
+            "--from",
+            "+33100000001",
+            "--to",
+            "+33299001122",
+            &doc.display().to_string(),
+            "--wait",
+            "--wait-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+
+    let posts = receiver.wait_posts(1, Duration::from_secs(30));
+    assert_eq!(posts.len(), 1, "no webhook POST; log:\n{}", gw.log());
+    let post = &posts[0];
+    verify(&secret, post).unwrap_or_else(|e| panic!("signature: {e}"));
+    let event = post.json();
+    eprintln!("{event}");
+    assert_eq!(event["type"], "fax.failed", "{event}");
+    assert_eq!(event["account"], "alice");
+    let fax_id = event["fax_id"].as_str().expect("fax_id");
+    assert!(stdout.contains(fax_id), "{fax_id} not in {stdout}");
+    assert_eq!(event["from"], "+33100000001");
+    assert_eq!(event["to"], "+33299001122");
+    assert_eq!(event["pages"], 0);
+    assert!(
+        event["result"].as_str().is_some_and(|r| r.contains("486")),
+        "{event}"
+    );
+    assert!(event.get("job_id").is_none(), "{event}");
+    // Delivered once: no second POST.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(receiver.posts().len(), 1);
+}
