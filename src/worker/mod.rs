@@ -11,6 +11,10 @@
 //! - permanent failure (5xx for every recipient, no such account, bad facts) → `dead`, and
 //!   `smtp.admin` (if set) gets a notice.
 //!
+//! A `webhook` job ([`crate::webhook`]) is no email: the worker POSTs its event to the
+//! account's URL, signed at this attempt; a 2xx is `delivered`, anything else `retrying` on the
+//! same backoff (dead when the budget is spent, or at once when the account's webhook is gone).
+//!
 //! Every log line of a job carries its id (span `job`). The worker never reads the clock
 //! behind the caller's back: it uses [`Worker::with_clock`]'s clock (the system clock by
 //! default), so tests can drive days of retries.
