@@ -16,12 +16,16 @@
 //!   (`FAXVOX_BENCH_GATEWAY_CPU`, `FAXVOX_BENCH_CALLER_CPU` change the CPU lists; `none`
 //!   leaves a side unpinned), so the gateway's figures are its own core's. The machine load
 //!   (`/proc/loadavg`) is printed at the start and end of every step.
-//! - Fax ladder (`FAXVOX_BENCH_FAX_STEPS`, default `10,50,100,200,400,700,1000`): each step is
+//! - Fax ladder (`FAXVOX_BENCH_FAX_STEPS`, default `500`): each step is
 //!   one `faxvox call fax --no-t38 --calls N --concurrency N` of a generated one-page,
 //!   mostly white standard-resolution page. Voicemail ladder (`FAXVOX_BENCH_VOICE_STEPS`,
-//!   default `50,200,500,1000,2000`): `faxvox call voice --wav <10 s speech-like> --dtmf '#'`.
-//!   A ladder stops at its first step that is not fully correct, unless
-//!   `FAXVOX_BENCH_KEEP_GOING` is set (the capacity run wants every step's figures).
+//!   default `500,2000`): `faxvox call voice --wav <10 s speech-like> --dtmf '#'`, emailed as
+//!   MP3 (the default). Then the WAV ladder (`FAXVOX_BENCH_VOICE_WAV_STEPS`, default `500`):
+//!   the same calls after restarting the gateway with `delivery.voicemail_format = "wav"`, for
+//!   the hang-up → email latency without the MP3 encoder in the same run. So one run gives the
+//!   issue's figures (fax 500, voicemail 2000, latency at 500 with MP3 and with WAV). Every
+//!   step runs even after one that is not fully correct (`FAXVOX_BENCH_KEEP_GOING=0`: a ladder
+//!   stops at its first such step).
 //! - Per step: calls ok/failed (caller JSON), the gateway's CPU seconds while the calls ran and
 //!   while it then delivered (`/proc/<pid>/stat`), the caller's CPU (`times` in the wrapper),
 //!   machine CPU busy % (and the gateway core's), peak gateway fds/threads/RSS, CPU per
@@ -64,8 +68,11 @@ use support::smtp::{SinkOptions, SmtpSink};
 
 const FAX_NUMBER: &str = "+33100000001";
 const VOICE_NUMBER: &str = "+33100000002";
-const DEFAULT_FAX_STEPS: &str = "10,50,100,200,400,700,1000";
-const DEFAULT_VOICE_STEPS: &str = "50,200,500,1000,2000";
+/// The figures: 500 faxes; 500 voicemails (latency) and 2 000 (capacity); 500 again
+/// with WAV attachments (latency without the MP3 encoder).
+const DEFAULT_FAX_STEPS: &str = "500";
+const DEFAULT_VOICE_STEPS: &str = "500,2000";
+const DEFAULT_VOICE_WAV_STEPS: &str = "500";
 const DEFAULT_MAX_SECS: u64 = 900;
 /// `faxvox call --timeout-secs`: a call hung this long counts as failed.
 const CALL_TIMEOUT_SECS: u64 = 240;
@@ -679,7 +686,10 @@ impl Drop for Site {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Fax,
+    /// Voicemails, emailed in the default format (MP3).
     Voice,
+    /// Voicemails on a gateway restarted with `delivery.voicemail_format = "wav"`.
+    VoiceWav,
 }
 
 impl Kind {
@@ -687,7 +697,20 @@ impl Kind {
         match self {
             Kind::Fax => "fax",
             Kind::Voice => "voice",
+            Kind::VoiceWav => "voice-wav",
         }
+    }
+
+    /// The `faxvox call` subcommand.
+    fn call(self) -> &'static str {
+        match self {
+            Kind::Fax => "fax",
+            Kind::Voice | Kind::VoiceWav => "voice",
+        }
+    }
+
+    fn is_voice(self) -> bool {
+        self != Kind::Fax
     }
 }
 
@@ -834,7 +857,7 @@ fn check_mail(kind: Kind, raw: &[u8], inputs: &Inputs) -> MailCheck {
     let job = m.header_raw("X-Faxvox-Job").map(|j| j.trim().to_string());
     let wanted = match kind {
         Kind::Fax => "application",
-        Kind::Voice => "audio",
+        Kind::Voice | Kind::VoiceWav => "audio",
     };
     let Some(att) = m.attachments().find(|a| {
         a.content_type()
@@ -852,7 +875,7 @@ fn check_mail(kind: Kind, raw: &[u8], inputs: &Inputs) -> MailCheck {
     let mut voice = None;
     let result = match kind {
         Kind::Fax => check_fax_pdf(att.contents(), &inputs.page.bitmap),
-        Kind::Voice => {
+        Kind::Voice | Kind::VoiceWav => {
             let (stats, result) = check_voice(att.contents(), &inputs.played_env);
             voice = stats;
             result
@@ -1066,12 +1089,12 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
     let load_start = loadavg();
     let log_from = site.log_len();
     let ns = n.to_string();
-    let mut args: Vec<String> = vec!["call".into(), kind.name().into()];
+    let mut args: Vec<String> = vec!["call".into(), kind.call().into()];
     args.extend([
         "--to".into(),
         site.uri(match kind {
             Kind::Fax => FAX_NUMBER,
-            Kind::Voice => VOICE_NUMBER,
+            Kind::Voice | Kind::VoiceWav => VOICE_NUMBER,
         }),
     ]);
     match kind {
@@ -1080,7 +1103,7 @@ fn run_step(site: &mut Site, inputs: &Inputs, kind: Kind, n: u32, deadline: Inst
             inputs.fax_doc.display().to_string(),
             "--no-t38".into(),
         ]),
-        Kind::Voice => args.extend([
+        Kind::Voice | Kind::VoiceWav => args.extend([
             "--wav".into(),
             inputs.voice_wav.display().to_string(),
             "--dtmf".into(),
@@ -1360,7 +1383,7 @@ fn step_json(s: &Step, bare_rx_per_sec: f64) -> Value {
         "caller_cpu_per_channel_sec": s.caller_cpu_per_chan_sec(),
         "gateway_vs_bare_spandsp_rx": if s.kind == Kind::Fax { json!(s.gw_cpu_per_chan_sec() / bare_rx_per_sec) } else { Value::Null },
         "gateway_vs_bare_spandsp_rx_goal": if s.kind == Kind::Fax { json!(GOAL_VS_BARE) } else { Value::Null },
-        "voice_gateway_cpu_per_channel_sec": if s.kind == Kind::Voice { json!(s.gw_cpu_per_chan_sec()) } else { Value::Null },
+        "voice_gateway_cpu_per_channel_sec": if s.kind.is_voice() { json!(s.gw_cpu_per_chan_sec()) } else { Value::Null },
         "delivery_secs": s.delivery_secs,
         "delivery_cpu_per_message": if s.mails > 0 { json!(s.gw_cpu_delivery / s.mails as f64) } else { Value::Null },
         "mails": s.mails,
@@ -1389,6 +1412,7 @@ fn main() {
         .unwrap_or(DEFAULT_MAX_SECS);
     let fax_steps = steps_from_env("FAXVOX_BENCH_FAX_STEPS", DEFAULT_FAX_STEPS);
     let voice_steps = steps_from_env("FAXVOX_BENCH_VOICE_STEPS", DEFAULT_VOICE_STEPS);
+    let voice_wav_steps = steps_from_env("FAXVOX_BENCH_VOICE_WAV_STEPS", DEFAULT_VOICE_WAV_STEPS);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(max_secs);
     let tck = clk_tck();
@@ -1408,7 +1432,7 @@ fn main() {
         .map(|n| n.get())
         .unwrap_or(1);
     let pins = Pins::from_env(cores);
-    let keep_going = std::env::var_os("FAXVOX_BENCH_KEEP_GOING").is_some();
+    let keep_going = !matches!(std::env::var("FAXVOX_BENCH_KEEP_GOING").as_deref(), Ok("0"));
     println!(
         "gateway_load: {} ({cores} cores), folder {}, open-file limit for children {nofile}, cap {max_secs} s",
         bin.display(),
@@ -1542,11 +1566,27 @@ fn main() {
 
     let mut steps: Vec<Step> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
-    for (kind, ladder) in [(Kind::Fax, &fax_steps), (Kind::Voice, &voice_steps)] {
+    for (kind, ladder) in [
+        (Kind::Fax, &fax_steps),
+        (Kind::Voice, &voice_steps),
+        (Kind::VoiceWav, &voice_wav_steps),
+    ] {
+        if kind == Kind::VoiceWav && !ladder.is_empty() && site.alive() {
+            // The same installation, restarted with WAV attachments: the hang-up → email
+            // latency without the MP3 encoder, in the same run as with it.
+            site.stop();
+            site.gw.set("FAXVOX_DELIVERY_VOICEMAIL_FORMAT", "wav");
+            site.start();
+            println!(
+                "faxvox serve restarted with delivery.voicemail_format = \"wav\" (pid {}, CPU {})",
+                site.gw_pid,
+                cpus_allowed(&site.gw_pid)
+            );
+        }
         // Estimated seconds per step: call length + delivery per message, from the last step.
         let (mut call_est, mut per_mail_est) = match kind {
             Kind::Fax => (40.0, 0.05),
-            Kind::Voice => (25.0, 0.05),
+            Kind::Voice | Kind::VoiceWav => (25.0, 0.05),
         };
         for &n in ladder {
             let left = deadline
@@ -1632,7 +1672,7 @@ fn main() {
     // Table.
     println!();
     println!(
-        "{:<6} {:>5} {:>5} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>9} {:>7} {:>6} {:>9} {:>6} {:>6} {:>6}  load start → end",
+        "{:<9} {:>5} {:>5} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>9} {:>7} {:>6} {:>9} {:>6} {:>6} {:>6}  load start → end",
         "kind",
         "calls",
         "ok",
@@ -1655,7 +1695,7 @@ fn main() {
     );
     for s in &steps {
         println!(
-            "{:<6} {:>5} {:>5} {:>5} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>8.0} {:>7.4} {:>9} {:>8.1} {:>9} {:>7} {:>6} {:>9.0} {:>6} {:>6} {:>6}  {} → {}",
+            "{:<9} {:>5} {:>5} {:>5} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>8.0} {:>7.4} {:>9} {:>8.1} {:>9} {:>7} {:>6} {:>9.0} {:>6} {:>6} {:>6}  {} → {}",
             s.kind.name(),
             s.n,
             s.ok,
@@ -1699,11 +1739,12 @@ fn main() {
     };
     let first_fail = |k: Kind| steps.iter().find(|s| s.kind == k && !s.correct);
     println!(
-        "\nall correct up to: fax {} simultaneous (target 1000), voicemail {} (target 2000)",
+        "\nall correct up to: fax {} simultaneous (target 500), voicemail {} (target 2000), voicemail with WAV {}",
         best(Kind::Fax),
-        best(Kind::Voice)
+        best(Kind::Voice),
+        best(Kind::VoiceWav)
     );
-    for k in [Kind::Fax, Kind::Voice] {
+    for k in [Kind::Fax, Kind::Voice, Kind::VoiceWav] {
         if let Some(s) = first_fail(k) {
             println!(
                 "first incorrect {} step: {} calls, {} ok, mails {}/{} good; {}",
@@ -1727,10 +1768,12 @@ fn main() {
                 "gateway CPU per fax channel-second {per:.5} = {:.2}x the bare receiver (goal <= {GOAL_VS_BARE})",
                 per / bare_rx_per_sec
             ),
-            Kind::Voice => format!("gateway CPU per voicemail channel-second {per:.5}"),
+            Kind::Voice | Kind::VoiceWav => {
+                format!("gateway CPU per voicemail channel-second {per:.5}")
+            }
         };
         let lat = match s.latency() {
-            Some((p50, p99, _)) if s.kind == Kind::Voice => format!(
+            Some((p50, p99, _)) if s.kind.is_voice() => format!(
                 "; hang-up → email accepted p50 {p50:.2} s, p99 {p99:.2} s (goal p99 < {GOAL_LATENCY_P99_SECS} s at 500)"
             ),
             _ => String::new(),
@@ -1784,7 +1827,7 @@ fn main() {
             "fax_sim_g711_reported_realtime_factor": sim_rtf,
         },
         "steps": steps.iter().map(|s| step_json(s, bare_rx_per_sec)).collect::<Vec<_>>(),
-        "max_all_correct": { "fax": best(Kind::Fax), "voice": best(Kind::Voice) },
+        "max_all_correct": { "fax": best(Kind::Fax), "voice": best(Kind::Voice), "voice_wav": best(Kind::VoiceWav) },
         "not_run": skipped,
     });
     fs::write(&out_json, serde_json::to_string_pretty(&report).unwrap()).unwrap();

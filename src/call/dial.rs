@@ -188,7 +188,7 @@ pub async fn dial(stack: &SipStack, ports: &PortPool, req: &DialRequest) -> Dial
             tail,
             wait_beep,
         } => MediaRole::Play {
-            audio: audio.as_ref().clone(),
+            audio: audio.clone(),
             dtmf: dtmf.clone(),
             dtmf_at: None,
             tail: *tail,

@@ -430,9 +430,11 @@ impl Driver {
             let Some(slot) = self.slots[key].as_mut() else {
                 continue;
             };
-            let span = slot.span.clone();
-            let _enter = span.enter();
-            if serve_one(slot, at, now, &mut self.batch) {
+            // Entered by value (taken out and put back): no span clone per call per wake.
+            let span = std::mem::replace(&mut slot.span, tracing::Span::none());
+            let hung_up = span.in_scope(|| serve_one(slot, at, now, &mut self.batch));
+            slot.span = span;
+            if hung_up {
                 if let Some(slot) = self.slots[key].take() {
                     self.release(slot, now);
                     self.free.push(key);
@@ -450,10 +452,10 @@ impl Driver {
             done,
             epoch,
             polled,
+            span,
             ..
         } = slot;
         let now = epoch.map_or(Duration::ZERO, |e| now.saturating_duration_since(e));
-        let outcome = call.finish(now);
         if polled {
             if let Some(poll) = &self.poll {
                 let reg = poll.registry();
@@ -464,8 +466,82 @@ impl Driver {
         let MediaSockets { rtp, udptl, lease } = sockets;
         drop((rtp, udptl));
         drop::<PortLease>(lease);
-        let _ = done.send(outcome);
+        // Closing the sessions writes and syncs files (fax TIFF, recording): off the driver,
+        // whose other calls must not wait for a disk, when there is a runtime (else here).
+        let close: CloseJob = Box::new(move || {
+            let outcome = span.in_scope(|| call.finish(now));
+            let _ = done.send(outcome);
+        });
+        if tokio::runtime::Handle::try_current().is_err() {
+            return close();
+        }
+        if let Err(std::sync::mpsc::SendError(close)) = closers().send(close) {
+            close();
+        }
     }
+}
+
+/// Closing one hung-up call's sessions.
+type CloseJob = Box<dyn FnOnce() + Send>;
+
+/// Threads that close hung-up calls' sessions (and run the gateway's other after-call disk
+/// work, [`after_call`]).
+const CLOSERS: usize = 8;
+/// Their nice value: a burst of hang-ups (hundreds of recordings finalised and synced at once)
+/// must not take the core from the media of the calls still running. One thread per close
+/// (the blocking pool) stalled the drivers for seconds at 500 simultaneous hang-ups.
+const CLOSER_NICE: i32 = 10;
+
+/// The queue of the process's closer threads (started on first use). If none can be started,
+/// the queue is closed and calls are closed on the driver.
+fn closers() -> std::sync::mpsc::Sender<CloseJob> {
+    static QUEUE: OnceLock<Mutex<std::sync::mpsc::Sender<CloseJob>>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<CloseJob>();
+            let rx = std::sync::Arc::new(Mutex::new(rx));
+            for i in 0..CLOSERS {
+                let rx = rx.clone();
+                let _ = std::thread::Builder::new()
+                    .name(format!("faxvox-close-{i}"))
+                    .spawn(move || {
+                        #[cfg(target_os = "linux")]
+                        {
+                            // Linux: the nice value is per thread. Best effort.
+                            let _ = rustix::process::setpriority_process(None, CLOSER_NICE);
+                        }
+                        loop {
+                            let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            match job {
+                                // A panicking job must not take the thread with it.
+                                Ok(job) => {
+                                    let _ =
+                                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                                }
+                                Err(_) => return,
+                            }
+                        }
+                    });
+            }
+            Mutex::new(tx)
+        })
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// Runs `f` (disk work after a call: commits, fsyncs) on the closer threads, below the media
+/// drivers' priority, so hundreds of calls ending at once do not stall the calls still
+/// running; on the blocking pool if the closer threads are gone. `None` if `f` panicked.
+pub async fn after_call<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = oneshot::channel();
+    let job: CloseJob = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    if let Err(std::sync::mpsc::SendError(job)) = closers().send(job) {
+        tokio::task::spawn_blocking(job).await.ok()?;
+    }
+    rx.await.ok()
 }
 
 /// One call's share of a wake; returns whether it was hung up (to be finished).

@@ -52,6 +52,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use faxvox_codecs::g711::Law;
@@ -166,8 +167,9 @@ pub enum MediaRole {
     /// tones when the peer did not negotiate telephone-event), then `tail` of silence; then
     /// [`MediaEvent::Finished`]. Optionally records what it hears.
     Play {
-        /// 8 kHz mono linear audio to send from the start of the media.
-        audio: Vec<i16>,
+        /// 8 kHz mono linear audio to send from the start of the media (shared: thousands of
+        /// test calls play the same message without a copy each).
+        audio: Arc<Vec<i16>>,
         /// Digits (`0-9*#A-D`) to send.
         dtmf: Option<String>,
         /// Send the digits at this time from the start of the media instead of after the audio
@@ -486,7 +488,8 @@ impl T38Leg {
 
 /// The test caller's playback.
 struct Playback {
-    audio: Vec<i16>,
+    /// Copied only if in-band digits are spliced in.
+    audio: Arc<Vec<i16>>,
     pos: usize,
     dtmf: Option<String>,
     dtmf_at: Option<Duration>,
@@ -1297,7 +1300,7 @@ impl MediaCall {
                     match faxvox_codecs::tones::dtmf(&digits, 160, 100) {
                         Ok(tones) => {
                             let at = p.pos.min(p.audio.len());
-                            p.audio.splice(at..at, tones);
+                            Arc::make_mut(&mut p.audio).splice(at..at, tones);
                         }
                         Err(e) => {
                             warn!(call_id = %self.call_id, error = %e, "digits not sent")
@@ -1699,7 +1702,7 @@ mod tests {
         let caller = MediaCall::new(
             "cng-caller".into(),
             MediaRole::Play {
-                audio: tones::cng(2),
+                audio: Arc::new(tones::cng(2)),
                 dtmf: None,
                 dtmf_at: None,
                 tail: Duration::ZERO,
@@ -1749,7 +1752,7 @@ mod tests {
         let caller = MediaCall::new(
             "beep-caller".into(),
             MediaRole::Play {
-                audio: tones::tone(&[350.0, 620.0], 2000, -20.0, 10),
+                audio: Arc::new(tones::tone(&[350.0, 620.0], 2000, -20.0, 10)),
                 dtmf: None,
                 dtmf_at: None,
                 tail: ms(200),
@@ -1810,7 +1813,7 @@ mod tests {
         let mut call = MediaCall::new(
             "no-beep".into(),
             MediaRole::Play {
-                audio: vec![1000; 1600],
+                audio: Arc::new(vec![1000; 1600]),
                 dtmf: None,
                 dtmf_at: None,
                 tail: Duration::ZERO,
@@ -1851,7 +1854,7 @@ mod tests {
             let mut call = MediaCall::new(
                 "tail".into(),
                 MediaRole::Play {
-                    audio: vec![1000; 1600],
+                    audio: Arc::new(vec![1000; 1600]),
                     dtmf: Some("#".into()),
                     dtmf_at: None,
                     tail: ms(500),
@@ -1977,7 +1980,7 @@ mod tests {
         let mut call = MediaCall::new(
             "late".into(),
             MediaRole::Play {
-                audio: vec![0; 8000 * 10],
+                audio: Arc::new(vec![0; 8000 * 10]),
                 dtmf: None,
                 dtmf_at: None,
                 tail: Duration::ZERO,

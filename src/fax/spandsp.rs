@@ -1315,7 +1315,11 @@ impl ConnectTonesRx {
             }
         };
         match NonNull::new(state) {
-            Some(state) => Ok(ConnectTonesRx { state, ctx }),
+            Some(state) => {
+                // SAFETY: state live. (CNG: stop at each report, see `rx_to_report`.)
+                unsafe { sys::modem_connect_tones_rx_faxvox_stop_at_report(state.as_ptr(), true) };
+                Ok(ConnectTonesRx { state, ctx })
+            }
             None => {
                 // SAFETY: ctx came from Box::into_raw and nothing else refers to it.
                 drop(unsafe { Box::from_raw(ctx) });
@@ -1326,16 +1330,25 @@ impl ConnectTonesRx {
 
     /// Feeds samples; reports are queued for [`ConnectTonesRx::next_report`].
     pub fn rx(&mut self, samples: &[i16]) {
-        for chunk in samples.chunks(c_int::MAX as usize) {
-            // SAFETY: state live; chunk valid for the call.
-            unsafe {
-                sys::modem_connect_tones_rx(
-                    self.state.as_ptr(),
-                    chunk.as_ptr(),
-                    chunk.len() as c_int,
-                )
-            };
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let n = self.rx_to_report(rest);
+            rest = &rest[n..];
         }
+    }
+
+    /// Feeds samples up to the first one that makes a report (CNG mode; the other modes take
+    /// them all) and returns how many were taken: a report queued by this call belongs to the
+    /// last of them. Whole frames go in one call, with sample-accurate report times.
+    pub fn rx_to_report(&mut self, samples: &[i16]) -> usize {
+        let len = samples.len().min(c_int::MAX as usize);
+        // SAFETY: state live; samples valid for len samples during the call.
+        let left = unsafe {
+            sys::modem_connect_tones_rx(self.state.as_ptr(), samples.as_ptr(), len as c_int)
+        };
+        // Never zero for a non-empty slice, so callers looping over the rest always advance.
+        len.saturating_sub(left.max(0) as usize)
+            .clamp(len.min(1), len)
     }
 
     /// Next `(tone_code, level_dbm0)` report; [`tone_code::NONE`] means the tone stopped.

@@ -182,7 +182,24 @@ impl ToneDetector {
     /// Feeds 8 kHz linear samples.
     pub fn feed(&mut self, samples: &[i16]) {
         let base = self.position;
-        for (i, s) in samples.iter().enumerate() {
+        if self.ced.is_none() {
+            // CNG alone (a voicemail line): the whole block in one call, stopping at each
+            // report, whose sample is the last one taken.
+            if let Some(det) = self.cng.as_mut() {
+                let mut taken = 0;
+                while taken < samples.len() {
+                    taken += det.rx_to_report(&samples[taken..]);
+                    let at = base + taken as u64 - 1;
+                    while let Some((code, level)) = det.next_report() {
+                        Self::connect_report(&mut self.events, &mut self.cng_on, code, level, at);
+                    }
+                }
+            }
+        }
+        // With CED/preamble detection too: sample by sample, so both detectors' reports stay
+        // in time order.
+        let per_sample = if self.ced.is_some() { samples } else { &[] };
+        for (i, s) in per_sample.iter().enumerate() {
             // Reports fire inside the call for sample i, so they happened at sample base + i.
             let at = base + i as u64;
             if let Some(det) = self.cng.as_mut() {

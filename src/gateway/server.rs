@@ -487,8 +487,9 @@ impl Gateway {
         let spool = sh.spool.clone();
         let (final_status, reason) = (report.final_status, report.reason);
         // The commit (moves, fsyncs) and the record (it looks at the fax file) touch the disk:
-        // on a blocking thread, like the removal of the call folder (tokio::fs) after it.
-        let committed = tokio::task::spawn_blocking(move || {
+        // on a closer thread (below the media's priority: a burst of hang-ups must not stall
+        // the calls still running), like the removal of the call folder (tokio::fs) after it.
+        let committed = crate::call::driver::after_call(move || {
             // The record's status looks at the fax file, which the commit moves into the
             // spool: read before the move.
             let before = summary.to_record(None, final_status, reason, None);
@@ -507,12 +508,12 @@ impl Gateway {
             (r, rec, event)
         })
         .await;
-        if let Ok((_, rec, _)) = &committed {
+        if let Some((_, rec, _)) = &committed {
             let (kind, result) = call_result(metric_kind, rec);
             metrics().call_ended(Dir::In, kind, result, duration);
         }
         match committed {
-            Ok((Ok(job), rec, event)) => {
+            Some((Ok(job), rec, event)) => {
                 if let Some(job) = &job {
                     info!(call_id = %call_id, job = %job, "message committed to the spool");
                     if let Some(event) = &event {
@@ -525,13 +526,13 @@ impl Gateway {
                 let _ = tokio::fs::remove_dir_all(&folder).await;
                 self.record(&rec).await;
             }
-            Ok((Err(e), rec, _)) => {
+            Some((Err(e), rec, _)) => {
                 // The call folder is kept with its call.json: the next start of the gateway
                 // commits it again (see gateway::recovery), so the message is not lost.
                 error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder and is committed at the next start");
                 self.record(&rec).await;
             }
-            Err(e) => error!(call_id = %call_id, error = %e, "commit task failed"),
+            None => error!(call_id = %call_id, "commit task failed"),
         }
     }
 

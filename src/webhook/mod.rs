@@ -249,9 +249,12 @@ pub async fn enqueue(
         serde_json::to_value(event).unwrap_or(Value::Null),
     );
     let spool = spool.clone();
-    let id = tokio::task::spawn_blocking(move || spool.enqueue(now, JobKind::Webhook, facts, &[]))
-        .await
-        .map_err(|e| WebhookError::Task(e.to_string()))??;
+    // The job's write (fsyncs) goes on the call closer threads, below the media's priority,
+    // like the commit of the message it announces.
+    let id =
+        crate::call::driver::after_call(move || spool.enqueue(now, JobKind::Webhook, facts, &[]))
+            .await
+            .ok_or_else(|| WebhookError::Task("the spool write panicked".into()))??;
     Ok(Some(id))
 }
 

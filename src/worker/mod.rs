@@ -666,7 +666,7 @@ impl Worker {
             .acquire()
             .await
             .map_err(|e| Failure::Temporary(format!("rendering stopped: {e}")))?;
-        let rendered = tokio::task::spawn_blocking(move || {
+        let rendered = on_render_thread(move || {
             let _enter = span.enter();
             render::render(&input)
         })
@@ -832,6 +832,37 @@ impl Worker {
 fn store(delivery: Option<DeliveryRecord>, facts: &mut serde_json::Map<String, serde_json::Value>) {
     if let Some(record) = delivery {
         record.store(facts);
+    }
+}
+
+/// Nice value of the render threads: an encoder takes only the CPU the calls leave.
+const RENDER_NICE: i32 = 19;
+
+/// Runs `f` (a rendering: MP3 encoding, PDF writing) on a thread of its own at the lowest
+/// priority ([`RENDER_NICE`]), so a burst of hang-ups never takes the CPU from the media of
+/// the calls still running; once the calls leave the core idle it runs at full speed. (At
+/// most `render_slots` run at once, so these threads stay few.)
+async fn on_render_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("faxvox-render".into())
+        .spawn(move || {
+            lower_thread_priority();
+            let _ = tx.send(f());
+        })
+        .map_err(|e| format!("cannot start a render thread: {e}"))?;
+    rx.await
+        .map_err(|_| "the render thread panicked".to_string())
+}
+
+/// Lowers the calling thread's priority to [`RENDER_NICE`] (Linux: the nice value is per
+/// thread). Best effort.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::process::setpriority_process(None, RENDER_NICE);
     }
 }
 

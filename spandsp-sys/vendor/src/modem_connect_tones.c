@@ -559,6 +559,10 @@ SPAN_DECLARE(int) modem_connect_tones_rx(modem_connect_tones_rx_state_t *s,
                         report_tone_state(s,
                                           MODEM_CONNECT_TONES_FAX_CNG,
                                           lfastrintf(((s->channel_level == 0)  ?  (-96.329f + DBM0_MAX_POWER)  :  amplitude_ratio_to_db(s->channel_level/32768.0f)) + DBM0_MAX_POWER + 0.8f));
+                        /* faxvox patch: stop at the sample that made the report. */
+                        if (s->faxvox_stop_at_report  &&  s->tone_present == MODEM_CONNECT_TONES_FAX_CNG)
+                            return len - (i + 1);
+                        /*endif*/
                     }
                     /*endif*/
                 }
@@ -569,7 +573,14 @@ SPAN_DECLARE(int) modem_connect_tones_rx(modem_connect_tones_rx_state_t *s,
                 /* If the signal looks wrong, even for a moment, we consider this the
                    end of the tone. */
                 if (s->tone_present == MODEM_CONNECT_TONES_FAX_CNG)
+                {
                     report_tone_state(s, MODEM_CONNECT_TONES_NONE, -99);
+                    s->tone_cycle_duration = 0;
+                    /* faxvox patch: stop at the sample that made the report. */
+                    if (s->faxvox_stop_at_report)
+                        return len - (i + 1);
+                    /*endif*/
+                }
                 /*endif*/
                 s->tone_cycle_duration = 0;
             }
@@ -804,6 +815,13 @@ SPAN_DECLARE(int) modem_connect_tones_rx(modem_connect_tones_rx_state_t *s,
 }
 /*- End of function --------------------------------------------------------*/
 
+/* faxvox patch: see the header. */
+SPAN_DECLARE(void) modem_connect_tones_rx_faxvox_stop_at_report(modem_connect_tones_rx_state_t *s, bool stop)
+{
+    s->faxvox_stop_at_report = stop;
+}
+/*- End of function --------------------------------------------------------*/
+
 SPAN_DECLARE(int) modem_connect_tones_rx_fillin(modem_connect_tones_rx_state_t *s, int len)
 {
     return 0;
@@ -863,6 +881,7 @@ SPAN_DECLARE(modem_connect_tones_rx_state_t *) modem_connect_tones_rx_init(modem
     s->tone_on = false;
     s->tone_callback = tone_callback;
     s->callback_data = user_data;
+    s->faxvox_stop_at_report = false;
     s->znotch_1 = 0.0f;
     s->znotch_2 = 0.0f;
     s->z15hz_1 = 0.0f;

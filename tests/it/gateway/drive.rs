@@ -72,7 +72,7 @@ fn setup(play_ms: u64) -> Setup {
         "scripted".into(),
         sockets,
         MediaRole::Play {
-            audio: vec![1000; (play_ms * 8) as usize],
+            audio: vec![1000; (play_ms * 8) as usize].into(),
             dtmf: None,
             dtmf_at: None,
             tail: Duration::ZERO,

@@ -313,7 +313,7 @@ async fn voicemail_records_the_message_and_hash_ends_it() {
         "vm-caller".into(),
         a,
         MediaRole::Play {
-            audio: audio_out,
+            audio: audio_out.into(),
             dtmf: Some("#".into()),
             dtmf_at: None,
             tail: Duration::from_millis(200),

@@ -148,6 +148,15 @@ SPAN_DECLARE(int) modem_connect_tones_rx(modem_connect_tones_rx_state_t *s,
                                          const int16_t amp[],
                                          int len);
 
+/*! faxvox patch: in CNG mode, make modem_connect_tones_rx return right after the sample
+    that made a tone report (its return value, the number of unprocessed samples, then tells
+    which sample that was), so whole blocks can be fed with sample-accurate reports. Other
+    modes ignore it.
+    \brief Stop CNG detection at each report.
+    \param s The context.
+    \param stop True to stop at each report. */
+SPAN_DECLARE(void) modem_connect_tones_rx_faxvox_stop_at_report(modem_connect_tones_rx_state_t *s, bool stop);
+
 /*! Fake processing of a missing block of received modem connect tone samples
     (e.g due to packet loss).
     \brief Fake processing of a missing block of received modem connect tone samples.

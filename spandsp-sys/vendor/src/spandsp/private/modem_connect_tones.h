@@ -59,6 +59,8 @@ struct modem_connect_tones_rx_state_s
     /*! \brief The tone type being detected. */
     int tone_type;
     bool real_time_reports;
+    /*! \brief faxvox patch: CNG mode returns right after the sample that made a report. */
+    bool faxvox_stop_at_report;
     /*! \brief Callback routine, using to report detection of the tone. */
     span_tone_report_func_t tone_callback;
     /*! \brief An opaque pointer passed to tone_callback. */
