@@ -10,8 +10,8 @@
 //!   [`fax`] (spandsp sessions) and [`voicemail`];
 //! - per call: [`call`], the sans-IO [`call::media_call::MediaCall`] and its tokio driver, the
 //!   port pool, the drive loop of one call, outgoing calls and the fax simulator;
-//! - services: [`directory`], [`billing`], [`delivery`], [`gateway`], [`outbound`], [`worker`],
-//!   then [`api`];
+//! - services: [`directory`], [`billing`], [`delivery`], [`webhook`], [`gateway`], [`outbound`],
+//!   [`worker`], then [`api`];
 //! - the edge: [`cli`], with [`config`], which gathers the settings each module owns and is
 //!   named nowhere else.
 //!
@@ -56,4 +56,5 @@ pub mod settings;
 pub mod sip;
 pub mod text;
 pub mod voicemail;
+pub mod webhook;
 pub mod worker;

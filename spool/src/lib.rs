@@ -29,7 +29,7 @@
 //! bits. They sort by creation time and are unique across processes.
 //!
 //! `manifest.json` (pretty JSON, `"version": 1`) holds the kind (`fax`,
-//! `voicemail`, `outbound-fax`, `fax-status`), creation time, the state with its data (lease,
+//! `voicemail`, `outbound-fax`, `fax-status`, `webhook`), creation time, the state with its data (lease,
 //! next attempt and last error, delivery note, reason), attempt count and start
 //! of the retry budget, the media list with sizes, the caller's open `facts`
 //! object (kept verbatim, as are unknown top-level fields) and a bounded

@@ -32,6 +32,8 @@ pub enum JobKind {
     OutboundFax,
     /// The status email of an outbound fax once it is final (with its transmission report).
     FaxStatus,
+    /// A signed webhook event to POST to the account's URL.
+    Webhook,
 }
 
 impl fmt::Display for JobKind {
@@ -41,6 +43,7 @@ impl fmt::Display for JobKind {
             JobKind::Voicemail => "voicemail",
             JobKind::OutboundFax => "outbound-fax",
             JobKind::FaxStatus => "fax-status",
+            JobKind::Webhook => "webhook",
         })
     }
 }

@@ -1,5 +1,5 @@
-//! `faxvox account add|list|show|suspend|restrict|activate|token`: manage the clients of the
-//! gateway (and their HTTP API tokens).
+//! `faxvox account add|list|show|suspend|restrict|activate|token|webhook`: manage the clients
+//! of the gateway (and their HTTP API tokens and signed webhooks).
 //!
 //! The database is `database.url` from the configuration (`FAXVOX_DATABASE_URL` overrides it);
 //! it is created and migrated on first use. Human output is an aligned table; `--json` prints
@@ -49,6 +49,23 @@ pub enum AccountCommand {
         #[arg(long)]
         revoke: bool,
     },
+    /// Set the account's webhook: events (fax.received, voicemail.received, fax.sent,
+    /// fax.failed) are POSTed to URL, signed with HMAC-SHA256 (header Faxvox-Signature). A
+    /// secret is generated and printed once unless --secret is given. --remove removes it;
+    /// with neither, shows the URL in force.
+    Webhook {
+        /// Account id.
+        id: String,
+        /// The http:// or https:// URL receiving the events.
+        #[arg(long, conflicts_with = "remove")]
+        url: Option<String>,
+        /// The signing secret (at least 16 characters); generated when omitted.
+        #[arg(long, requires = "url")]
+        secret: Option<String>,
+        /// Remove the account's webhook (events already queued are dropped at their next attempt).
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -95,6 +112,12 @@ pub fn run(cmd: AccountCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 set_state(&dir, config, args, AccountState::Active).await
             }
             AccountCommand::Token { id, revoke } => token(&dir, &id, revoke).await,
+            AccountCommand::Webhook {
+                id,
+                url,
+                secret,
+                remove,
+            } => webhook(&dir, &id, url, secret, remove).await,
         };
         dir.close().await;
         result
@@ -221,6 +244,54 @@ async fn token(dir: &Directory, id: &str, revoke: bool) -> anyhow::Result<()> {
             t.id
         );
         println!("{}", t.token);
+    }
+    Ok(())
+}
+
+/// `account webhook ID [--url URL [--secret S]] [--remove]`: a generated secret alone on
+/// stdout (for scripts), shown once.
+async fn webhook(
+    dir: &Directory,
+    id: &str,
+    url: Option<String>,
+    secret: Option<String>,
+    remove: bool,
+) -> anyhow::Result<()> {
+    use crate::webhook;
+    if remove {
+        if webhook::remove(dir, id).await? {
+            println!("account {id}: webhook removed");
+        } else {
+            println!("account {id} had no webhook");
+        }
+        return Ok(());
+    }
+    let Some(url) = url else {
+        match webhook::get(dir, id).await? {
+            Some(h) => println!("{}", crate::redact::redact_url(&h.url)),
+            None => {
+                if dir.account(id).await?.is_none() {
+                    anyhow::bail!("unknown account `{id}`");
+                }
+                println!("account {id} has no webhook");
+            }
+        }
+        return Ok(());
+    };
+    let generated = secret.is_none();
+    let secret = secret.unwrap_or_else(webhook::generate_secret);
+    let hook = webhook::set(dir, id, &url, &secret).await?;
+    if generated {
+        eprintln!(
+            "faxvox: webhook of account {id} set to {}; its signing secret is shown only once, keep it now",
+            crate::redact::redact_url(&hook.url)
+        );
+        println!("{}", hook.secret);
+    } else {
+        println!(
+            "account {id}: webhook set to {}",
+            crate::redact::redact_url(&hook.url)
+        );
     }
     Ok(())
 }

@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "line greetings",
         include_str!("../../migrations/20270105000001_line_greetings.sql"),
     ),
+    (
+        20270111000001,
+        "account webhooks",
+        include_str!("../../migrations/20270111000001_account_webhooks.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

@@ -386,6 +386,17 @@ pub fn job_facts(summary: &CallSummary) -> Map<String, Value> {
     map
 }
 
+/// The webhook event of a committed call's job `job` (`None` for a missed call: nothing was
+/// received, the account gets its missed-call email only).
+pub fn webhook_event(summary: &CallSummary, job: &JobId) -> Option<crate::webhook::Event> {
+    let (kind, pages) = match &summary.kind {
+        CallCapture::Fax { report, .. } => (JobKind::Fax, report.as_ref().map(|r| r.pages)),
+        CallCapture::Voicemail { .. } => (JobKind::Voicemail, None),
+        CallCapture::Missed { .. } => return None,
+    };
+    crate::webhook::Event::inbound(job, kind, &job_facts(summary), pages, SystemTime::now())
+}
+
 /// Turns what a call captured into a spool job; see the module documentation. `Ok(None)`:
 /// nothing to deliver (a fax call that received no page).
 pub fn commit_call(spool: &Spool, summary: &CallSummary) -> Result<Option<JobId>, CommitError> {

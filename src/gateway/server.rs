@@ -171,7 +171,11 @@ impl Gateway {
             return (0, 0);
         };
         for (r, rec) in &done {
-            if r.job.is_some() {
+            if let Some(job) = &r.job {
+                // The message is committed only now: its webhook event too.
+                if let Some(event) = crate::gateway::commit::webhook_event(&r.summary, job) {
+                    self.queue_webhook(&event).await;
+                }
                 sh.new_job.notify_one();
             }
             // One record per call: the one written when its commit failed gives way.
@@ -490,6 +494,10 @@ impl Gateway {
             // spool: read before the move.
             let before = summary.to_record(None, final_status, reason, None);
             let r = commit_call(&spool, &summary);
+            let event = match &r {
+                Ok(Some(job)) => crate::gateway::commit::webhook_event(&summary, job),
+                _ => None,
+            };
             let rec = match &r {
                 Ok(job) => crate::directory::records::NewCallRecord {
                     job_id: job.as_ref().map(|j| j.to_string()),
@@ -497,17 +505,20 @@ impl Gateway {
                 },
                 Err(e) => summary.to_record(None, final_status, reason, Some(e.to_string())),
             };
-            (r, rec)
+            (r, rec, event)
         })
         .await;
-        if let Some((_, rec)) = &committed {
+        if let Some((_, rec, _)) = &committed {
             let (kind, result) = call_result(metric_kind, rec);
             metrics().call_ended(Dir::In, kind, result, duration);
         }
         match committed {
-            Some((Ok(job), rec)) => {
+            Some((Ok(job), rec, event)) => {
                 if let Some(job) = &job {
                     info!(call_id = %call_id, job = %job, "message committed to the spool");
+                    if let Some(event) = &event {
+                        self.queue_webhook(event).await;
+                    }
                     sh.new_job.notify_one();
                 }
                 // The folder goes first: a crash before it is gone leaves a folder whose
@@ -515,13 +526,24 @@ impl Gateway {
                 let _ = tokio::fs::remove_dir_all(&folder).await;
                 self.record(&rec).await;
             }
-            Some((Err(e), rec)) => {
+            Some((Err(e), rec, _)) => {
                 // The call folder is kept with its call.json: the next start of the gateway
                 // commits it again (see gateway::recovery), so the message is not lost.
                 error!(call_id = %call_id, error = %e, folder = %folder.display(), "cannot commit the message; it stays in the call folder and is committed at the next start");
                 self.record(&rec).await;
             }
             None => error!(call_id = %call_id, "commit task failed"),
+        }
+    }
+
+    /// Queues the account's webhook event of a committed message (when it has a webhook). A
+    /// failure is logged: the message itself is committed and emailed regardless.
+    async fn queue_webhook(&self, event: &crate::webhook::Event) {
+        let sh = &self.shared;
+        match crate::webhook::enqueue(&sh.directory, &sh.spool, SystemTime::now(), event).await {
+            Ok(Some(id)) => info!(webhook_job = %id, event = %event.kind, "webhook event queued"),
+            Ok(None) => {}
+            Err(e) => error!(error = %e, event = %event.kind, "cannot queue the webhook event"),
         }
     }
 

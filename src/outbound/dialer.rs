@@ -1199,6 +1199,30 @@ impl Dialer {
                 }
             }
         }
+        if !job.db.facts.contains_key("webhook") {
+            // The account's webhook event (`fax.sent` / `fax.failed`), when it has a webhook;
+            // delivered from the spool by the worker like the status email.
+            let call_id = last_call
+                .as_ref()
+                .map(|c| c.record.call_id.clone())
+                .filter(|c| !c.is_empty());
+            let event = crate::webhook::Event::outbound(facts, &result, call_id);
+            match crate::webhook::enqueue(&self.directory, &self.spool, now, &event).await {
+                Ok(Some(id)) => {
+                    info!(webhook_job = %id, event = %event.kind, "webhook event queued");
+                    let mut changes = Map::new();
+                    changes.insert("webhook".into(), format!("queued as {id}").into());
+                    if let Err(e) = self.store_facts(job, changes).await {
+                        warn!(error = %e, "cannot record the webhook event of the fax");
+                    }
+                    if let Some(wake) = &self.wake {
+                        wake.notify_one();
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => error!(error = %e, "cannot queue the webhook event"),
+            }
+        }
         let summary = format!(
             "{}/{} pages, {} € charged, {} attempt(s): {}",
             result.pages_confirmed, result.pages, charged, result.attempts, result.reason

@@ -11,6 +11,10 @@
 //! - permanent failure (5xx for every recipient, no such account, bad facts) → `dead`, and
 //!   `smtp.admin` (if set) gets a notice.
 //!
+//! A `webhook` job ([`crate::webhook`]) is no email: the worker POSTs its event to the
+//! account's URL, signed at this attempt; a 2xx is `delivered`, anything else `retrying` on the
+//! same backoff (dead when the budget is spent, or at once when the account's webhook is gone).
+//!
 //! Every log line of a job carries its id (span `job`). The worker never reads the clock
 //! behind the caller's back: it uses [`Worker::with_clock`]'s clock (the system clock by
 //! default), so tests can drive days of retries.
@@ -44,6 +48,15 @@ pub use settings::{RetentionConfig, SpoolConfig, WorkerConfig};
 /// The job kinds this worker delivers by email; the others are left in the spool for their
 /// own worker (outbound faxes: the dialer).
 pub const EMAILED: &[JobKind] = &[JobKind::Fax, JobKind::Voicemail, JobKind::FaxStatus];
+
+/// Every job kind this worker claims: the emailed ones and the signed webhook events
+/// ([`crate::webhook`]), which share the spool's retries.
+pub const DELIVERED: &[JobKind] = &[
+    JobKind::Fax,
+    JobKind::Voicemail,
+    JobKind::FaxStatus,
+    JobKind::Webhook,
+];
 
 /// How long a claim holds a job. Rendering and one SMTP transaction take seconds; a worker
 /// that dies leaves the job to be claimed again after this.
@@ -363,7 +376,7 @@ impl Worker {
         let name = self.name.clone();
         let lease = self.lease;
         // Outbound faxes belong to the dialer (`crate::outbound::dialer`), not to email.
-        on_blocking(move || spool.claim_due_of(now, &name, lease, EMAILED)).await
+        on_blocking(move || spool.claim_due_of(now, &name, lease, DELIVERED)).await
     }
 
     /// One claimed job, from account lookup to the recorded result.
@@ -433,6 +446,9 @@ impl Worker {
         notice: &mut NoticeFacts,
         delivery: &mut Option<DeliveryRecord>,
     ) -> Result<String, Failure> {
+        if claimed.manifest.kind == JobKind::Webhook {
+            return self.post_webhook(claimed, notice).await;
+        }
         let facts = JobFacts::from_map(claimed.facts()).map_err(|e| permanent(e.to_string()))?;
         notice.account_name = facts.account.clone().unwrap_or_default();
         if claimed.manifest.kind == JobKind::OutboundFax {
@@ -544,6 +560,47 @@ impl Worker {
         // Stored with the attempt's outcome, in the same manifest write.
         *delivery = Some(record);
         result
+    }
+
+    /// POSTs a webhook event (a `webhook` job) to its account's URL, signed now: a 2xx is
+    /// delivered, anything else (or no answer) is a temporary failure, retried on the backoff.
+    async fn post_webhook(
+        &self,
+        claimed: &Claimed,
+        notice: &mut NoticeFacts,
+    ) -> Result<String, Failure> {
+        use crate::webhook::{http, sign, EVENT_FACT};
+        let facts = claimed.facts();
+        let account = facts
+            .get("account")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| permanent("the webhook job names no account"))?;
+        notice.account_name = account.to_string();
+        let event = facts
+            .get(EVENT_FACT)
+            .filter(|e| e.is_object())
+            .ok_or_else(|| permanent("the webhook job holds no event"))?;
+        let body = serde_json::to_vec(event).map_err(|e| permanent(e.to_string()))?;
+        let hook = match crate::webhook::get(&self.directory, account).await {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                return Err(permanent(format!(
+                    "account {account:?} has no webhook any more"
+                )))
+            }
+            Err(e) => return Err(Failure::Temporary(format!("directory: {e}"))),
+        };
+        let t = (self.clock)()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let signature = sign::signature(&hook.secret, t, &body);
+        let url = crate::redact::redact_url(&hook.url);
+        match http::post(&hook.url, &[(sign::HEADER, signature)], body, http::TIMEOUT).await {
+            Ok(status) if (200..300).contains(&status) => Ok(format!("{url} answered {status}")),
+            Ok(status) => Err(Failure::Temporary(format!("{url} answered {status}"))),
+            Err(e) => Err(Failure::Temporary(format!("{url}: {e}"))),
+        }
     }
 
     /// The status email of an outbound fax (a `fax-status` job), its report attached.
@@ -727,6 +784,7 @@ impl Worker {
             kind: match claimed.manifest.kind {
                 JobKind::Voicemail => "voicemail".into(),
                 JobKind::FaxStatus => "fax status".into(),
+                JobKind::Webhook => "webhook event".into(),
                 _ => "fax".into(),
             },
             account_name: notice.account_name,

@@ -87,6 +87,7 @@ impl Spool {
                 JobKind::Voicemail,
                 JobKind::OutboundFax,
                 JobKind::FaxStatus,
+                JobKind::Webhook,
             ],
         )
     }

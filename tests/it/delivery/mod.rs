@@ -3,3 +3,4 @@
 mod burst;
 mod compose;
 mod smtp;
+mod webhook;

@@ -16,3 +16,4 @@ mod robustness;
 mod rtp_intruder;
 mod sip_attack;
 mod voicemail;
+mod webhook;

@@ -13,3 +13,4 @@ pub mod sdp_samples;
 pub mod sip_raw;
 pub mod site;
 pub mod smtp;
+pub mod webhook;
