@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "line greetings",
         include_str!("../../migrations/20270105000001_line_greetings.sql"),
     ),
+    (
+        20270110000001,
+        "block list",
+        include_str!("../../migrations/20270110000001_block_list.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and
