@@ -105,9 +105,7 @@ fn normalize_e164(input: &str, min_digits: usize) -> Result<String, DirectoryErr
     if n < min_digits {
         return Err(bad_number(
             input,
-            format!(
-                "{n} digits is too short for an international number (at least {min_digits})"
-            ),
+            format!("{n} digits is too short for an international number (at least {min_digits})"),
         ));
     }
     Ok(format!("+{international}"))
