@@ -14,3 +14,10 @@ CREATE TABLE block_list (
     created_at TEXT NOT NULL,
     PRIMARY KEY (pattern, account)
 );
+
+-- Outbound concurrency (`outbound.max_active_per_account`, one call at a time per number):
+-- the queue's claim counts the faxes being dialled by account and by destination, so the
+-- destination gets a column of its own (NULL for faxes queued before it: not limited).
+ALTER TABLE outbound_faxes ADD COLUMN destination VARCHAR(16);
+CREATE INDEX outbound_faxes_destination ON outbound_faxes (destination, state);
+CREATE INDEX outbound_faxes_account_state ON outbound_faxes (account, state);
