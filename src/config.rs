@@ -16,7 +16,7 @@ use crate::delivery::{DeliveryConfig, SmtpConfig};
 use crate::fax::FaxConfig;
 use crate::media::MediaConfig;
 use crate::metrics::MetricsConfig;
-use crate::outbound::{RenderConfig, TrunkConfig};
+use crate::outbound::{OutboundConfig, RenderConfig, TrunkConfig};
 use crate::sip::settings::SipConfig;
 use crate::voicemail::VoicemailSection;
 use crate::worker::{RetentionConfig, SpoolConfig};
@@ -66,6 +66,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub billing: BillingConfig,
     pub trunk: TrunkConfig,
+    pub outbound: OutboundConfig,
     pub api: ApiConfig,
     pub render: RenderConfig,
     pub metrics: MetricsConfig,
@@ -194,6 +195,7 @@ impl Config {
         self.voicemail.check().map_err(&named)?;
         self.billing.check().map_err(&named)?;
         self.trunk.check().map_err(&named)?;
+        self.outbound.check().map_err(&named)?;
         self.api.check().map_err(&named)?;
         self.render.check().map_err(&named)?;
         self.metrics.check().map_err(&named)?;
@@ -245,6 +247,7 @@ impl From<&Config> for crate::outbound::DialerConfig {
             billing: c.billing.clone(),
             smtp: c.smtp.clone(),
             delivery: c.delivery.clone(),
+            outbound: c.outbound.clone(),
         }
     }
 }

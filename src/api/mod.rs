@@ -19,7 +19,7 @@
 //!
 //! Errors are JSON `{"error": CODE, "message": TEXT}`: 400 `bad_request` (malformed
 //! multipart), 401 `unauthorized`, 402 `ceiling_reached` (the out-of-plan ceiling: Payment
-//! Required, since a deposit lifts it), 403 `caller_id_refused` / `account_suspended` /
+//! Required, since a deposit lifts it), 403 `caller_id_refused` / `destination_blocked` / `account_suspended` /
 //! `account_restricted` / `forbidden`, 404 `not_found`, 409 `duplicate`, 413 `too_large`
 //! (over `api.max_upload_bytes`, or one document over 20 MiB), 415 `unsupported_media_type`
 //! (not multipart, or a document that is not PDF/TIFF/PNG/JPEG), 422 `document_refused`
@@ -681,6 +681,7 @@ fn submit_error(e: SubmitError) -> HttpError {
         SubmitError::UnknownAccount(_) => (S::UNPROCESSABLE_ENTITY, "unknown_account"),
         SubmitError::InvalidDestination(..) => (S::UNPROCESSABLE_ENTITY, "invalid_destination"),
         SubmitError::Spoofed { .. } => (S::FORBIDDEN, "caller_id_refused"),
+        SubmitError::Blocked { .. } => (S::FORBIDDEN, "destination_blocked"),
         SubmitError::Document(_) => (S::UNPROCESSABLE_ENTITY, "document_refused"),
         SubmitError::Cover(_) => (S::UNPROCESSABLE_ENTITY, "cover_refused"),
         SubmitError::Billing(b) => match b {

@@ -93,7 +93,7 @@ fn submit_fax() -> Value {
         ("400", "Malformed multipart body"),
         ("401", "Missing, invalid or revoked token"),
         ("402", "Out-of-plan ceiling reached (ceiling_reached): a deposit lifts it"),
-        ("403", "Caller id not the account's (caller_id_refused), account suspended or restricted"),
+        ("403", "Caller id not the account's (caller_id_refused), destination on the block list (destination_blocked), account suspended or restricted"),
         ("409", "Duplicate fax"),
         ("413", "Request over api.max_upload_bytes, or a document over 20 MiB"),
         ("415", "Not multipart/form-data, or a document that is not PDF/TIFF/PNG/JPEG"),

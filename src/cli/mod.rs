@@ -9,6 +9,7 @@ use crate::config::Config;
 
 pub mod account;
 pub mod billing;
+pub mod block;
 pub mod call;
 pub mod config_cmd;
 pub mod detect;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Lines: our numbers (fax, voicemail, or alias of one) and the account each belongs to.
     #[command(subcommand)]
     Line(line::LineCommand),
+    /// Block lists: callers declined (603) and destinations not faxed, per account or for all.
+    #[command(subcommand)]
+    Block(block::BlockCommand),
     /// The spool: import, list, show, retry and purge jobs; run the delivery worker.
     #[command(subcommand)]
     Spool(spool::SpoolCommand),
@@ -112,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Detect(args) => detect::run(&args, &config),
         Command::Account(cmd) => account::run(cmd, &config),
         Command::Line(cmd) => line::run(cmd, &config),
+        Command::Block(cmd) => block::run(cmd, &config),
         Command::Spool(cmd) => spool::run(cmd, &config, cli.config.as_deref()),
         Command::Serve(args) => serve::run(&args, &config, cli.config.as_deref()),
         Command::Status(args) => status::run(&args, &config),

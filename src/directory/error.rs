@@ -71,6 +71,13 @@ pub enum DirectoryError {
         target: String,
         target_account: String,
     },
+    #[error("invalid direction `{0}`: expected in, out or both")]
+    InvalidBlockDirection(String),
+    /// The same pattern twice in one scope (account or operator-wide).
+    #[error("{0} is already on the block list ({1}); remove it first to change it")]
+    DuplicateBlock(String, String),
+    #[error("{0} is not on the block list ({1})")]
+    UnknownBlock(String, String),
     #[error(
         "unsupported database URL `{0}`: expected sqlite://FILE, sqlite::memory: or postgres://…"
     )]

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/20270105000001_line_greetings.sql"),
     ),
     (
+        20270110000001,
+        "block list",
+        include_str!("../../migrations/20270110000001_block_list.sql"),
+    ),
+    (
         20270111000001,
         "account webhooks",
         include_str!("../../migrations/20270111000001_account_webhooks.sql"),

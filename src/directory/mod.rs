@@ -24,11 +24,13 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 use sqlx::Row;
 
+pub mod blocks;
 pub mod error;
 pub mod migrations;
 pub mod records;
 pub mod validate;
 
+pub use blocks::{BlockDirection, BlockEntry};
 pub use error::DirectoryError;
 pub use records::{CallKind, CallRecord, CallStatus, Direction, NewCallRecord};
 

@@ -30,6 +30,29 @@ fn bad_number(input: &str, reason: impl Into<String>) -> DirectoryError {
 /// national trunk prefix and is dropped. A number without country code (`02 53 43 75 55`) is
 /// refused rather than guessed, since the gateway serves several countries.
 pub fn normalize_number(input: &str) -> Result<String, DirectoryError> {
+    normalize_e164(input, E164_MIN_DIGITS)
+}
+
+/// What a block-list pattern matches callers that withhold their number with.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// Normalises a block-list pattern: a number or the start of one, written as
+/// [`normalize_number`] accepts (`+33 6`, `0033 6 12`), with an optional trailing `*`; or the
+/// word `anonymous`. The result is `+` and at least one digit, or `anonymous`.
+pub fn normalize_block_pattern(input: &str) -> Result<String, DirectoryError> {
+    let trimmed = input.trim();
+    if trimmed.eq_ignore_ascii_case(ANONYMOUS) {
+        return Ok(ANONYMOUS.to_string());
+    }
+    let without_star = trimmed.strip_suffix('*').unwrap_or(trimmed);
+    normalize_e164(without_star, 1).map_err(|e| match e {
+        DirectoryError::InvalidNumber { reason, .. } => bad_number(input, reason),
+        e => e,
+    })
+}
+
+/// [`normalize_number`] with a lower bound on the digits (1 for prefixes).
+fn normalize_e164(input: &str, min_digits: usize) -> Result<String, DirectoryError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(bad_number(input, "the number is empty"));
@@ -79,12 +102,10 @@ pub fn normalize_number(input: &str) -> Result<String, DirectoryError> {
             format!("{n} digits is too long (E.164 allows at most {E164_MAX_DIGITS})"),
         ));
     }
-    if n < E164_MIN_DIGITS {
+    if n < min_digits {
         return Err(bad_number(
             input,
-            format!(
-                "{n} digits is too short for an international number (at least {E164_MIN_DIGITS})"
-            ),
+            format!("{n} digits is too short for an international number (at least {min_digits})"),
         ));
     }
     Ok(format!("+{international}"))

@@ -5,7 +5,8 @@
 //! Admission is cheap and allocates nothing for refused calls: an untrusted source gets 403,
 //! an unknown number 404, a full gateway, an untrusted source at `sip.max_calls_per_source`
 //! or a full spool disk 503, an account or a line at its limit (`sip.max_calls_per_account`,
-//! `sip.max_calls_per_line`) 486 — all before any media port is bound.
+//! `sip.max_calls_per_line`) 486, a caller on the block list 603 (recorded as blocked) — all
+//! before any media port is bound.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ use crate::call::drive::{drive, DriveReport};
 use crate::call::driver::MediaHandle;
 use crate::call::media_call::{MediaRole, MediaSettings};
 use crate::call::ports::PortPool;
-use crate::directory::{validate, Directory, LineKind, Route};
+use crate::directory::records::{CallKind, CallStatus, NewCallRecord};
+use crate::directory::{validate, BlockDirection, BlockEntry, Directory, LineKind, Route};
 use crate::gateway::commit::{commit_call, CallCapture, CallSummary};
 use crate::gateway::limits::{CallCounts, Scope};
 use crate::gateway::recovery::{recover_calls, CallMeta};
@@ -275,6 +277,14 @@ impl Gateway {
                 }
             }
         }
+        if let Some((caller, entry)) = self.block_entry(&inc, &route).await {
+            let rec = blocked_record(&inc, &route, &entry);
+            warn!(call_id = %call_id, caller = %caller, line = %route.line.number, account = %route.account.id, entry = %entry, "caller on the block list: 603");
+            metrics().call_refused(Dir::In, line_metric(&route), CallResult::Blocked);
+            inc.reject(603, "Decline").await;
+            self.record(&rec).await;
+            return;
+        }
         let account_limit = sh.config.sip.max_calls_per_account;
         let Some(per_account) = sh
             .counts
@@ -313,6 +323,26 @@ impl Gateway {
         self.run_call(inc, route, sockets).await;
         drop((per_line, per_account, per_source, slot));
         info!(call_id = %call_id, "call slots released");
+    }
+
+    /// The block-list entry that declines this call (603, before any media is set up), with
+    /// the caller as matched: the caller on the list of the called line's account or of the
+    /// operator. A directory failure lets the call through (logged): the block list protects
+    /// lines, it must not take them down.
+    async fn block_entry(&self, inc: &IncomingCall, route: &Route) -> Option<(String, BlockEntry)> {
+        let caller = caller_for_blocking(inc)?;
+        match self
+            .shared
+            .directory
+            .blocked(&caller, &route.account.id, BlockDirection::In)
+            .await
+        {
+            Ok(entry) => entry.map(|e| (caller, e)),
+            Err(e) => {
+                error!(call_id = %inc.call_id, error = %e, "cannot read the block list; call let through");
+                None
+            }
+        }
     }
 
     /// Routing by the dialled number; the error is the status to refuse the call with: 404
@@ -552,6 +582,38 @@ impl Gateway {
             error!(call_id = %rec.call_id, error = %e, "cannot write the call record");
         }
     }
+}
+
+/// The caller as the block list knows it: its E.164 number, or `anonymous` when it withholds
+/// it (privacy asked, or no number given); `None` when From carries something else (a national
+/// number, a name), which no entry can match.
+fn caller_for_blocking(inc: &IncomingCall) -> Option<String> {
+    let user = inc.from_user.trim();
+    let withheld = ["", "anonymous", "unknown", "restricted", "unavailable"];
+    if inc.privacy || withheld.iter().any(|w| user.eq_ignore_ascii_case(w)) {
+        return Some(validate::ANONYMOUS.to_string());
+    }
+    validate::normalize_number(user).ok()
+}
+
+/// The record of a call declined because of `entry`: rejected with 603, reason `blocked: …`.
+fn blocked_record(inc: &IncomingCall, route: &Route, entry: &BlockEntry) -> NewCallRecord {
+    let mut rec = NewCallRecord::new(
+        inc.call_id.clone(),
+        inc.request_user.clone(),
+        CallKind::Rejected,
+        CallStatus::Ok,
+        SystemTime::now(),
+    );
+    rec.account = Some(route.account.id.clone());
+    rec.line = Some(route.line.number.clone());
+    if !inc.privacy {
+        rec.caller = inc.from_user.clone();
+        rec.caller_name = inc.from_display.clone();
+    }
+    rec.sip_status = Some(603);
+    rec.reason = Some(format!("blocked: caller on the block list, entry {entry}"));
+    rec
 }
 
 /// The kind of a line's calls, for the metrics.

@@ -81,10 +81,12 @@ pub enum CallResult {
     Refused,
     /// A voicemail call that left no message (hung up before the beep, too short, silence).
     Missed,
+    /// Declined (603) because the caller is on the block list.
+    Blocked,
 }
 
 impl CallResult {
-    pub const ALL: [CallResult; 7] = [
+    pub const ALL: [CallResult; 8] = [
         CallResult::Ok,
         CallResult::Partial,
         CallResult::Failed,
@@ -92,6 +94,7 @@ impl CallResult {
         CallResult::NoAnswer,
         CallResult::Refused,
         CallResult::Missed,
+        CallResult::Blocked,
     ];
     /// The label value.
     pub fn as_str(self) -> &'static str {
@@ -103,6 +106,7 @@ impl CallResult {
             CallResult::NoAnswer => "no_answer",
             CallResult::Refused => "refused",
             CallResult::Missed => "missed",
+            CallResult::Blocked => "blocked",
         }
     }
 }

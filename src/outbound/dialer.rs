@@ -193,7 +193,8 @@ impl Dialer {
         Ok(Dialer {
             spool,
             directory: directory.clone(),
-            queue: Queue::new(&directory, &billing),
+            queue: Queue::new(&directory, &billing)
+                .with_max_active_per_account(config.outbound.max_active_per_account),
             billing,
             transport,
             composer: Composer::from_config(&config.smtp, &config.delivery)?,

@@ -40,7 +40,7 @@ pub mod settings;
 pub mod status;
 pub mod submit;
 
-pub use settings::{DialerConfig, RenderConfig, TrunkConfig, TrunkUri};
+pub use settings::{DialerConfig, OutboundConfig, RenderConfig, TrunkConfig, TrunkUri};
 
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::Page;

@@ -125,6 +125,9 @@ pub struct Queue {
     pool: AnyPool,
     backend: Backend,
     billing: Billing,
+    /// Faxes of one account leased for dialling at once (and one per destination); `None`:
+    /// no limit (the queue's own tests, one-shot use).
+    max_active_per_account: Option<u32>,
 }
 
 fn parse_time(s: &str) -> Option<SystemTime> {
@@ -150,7 +153,15 @@ impl Queue {
             pool: directory.pool().clone(),
             backend: directory.backend(),
             billing: billing.clone(),
+            max_active_per_account: None,
         }
+    }
+
+    /// Claims only while fewer than `n` faxes of the fax's account are being dialled (by any
+    /// node) and none to its destination number: the others wait their turn.
+    pub fn with_max_active_per_account(mut self, n: u32) -> Queue {
+        self.max_active_per_account = Some(n.max(1));
+        self
     }
 
     /// Queues fax `id` (facts `facts`, taken in by spool `origin`) with its `document`, due
@@ -169,7 +180,8 @@ impl Queue {
         let mut tx = self.pool.begin().await?;
         let added = sqlx::query(
             "INSERT INTO outbound_faxes (id, account, origin, state, facts, next_attempt, \
-             claims, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7) \
+             claims, created_at, updated_at, destination) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
@@ -179,6 +191,7 @@ impl Queue {
         .bind(&at)
         .bind(&at)
         .bind(&at)
+        .bind(facts.get("to").and_then(Value::as_str).map(str::to_string))
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -238,18 +251,31 @@ impl Queue {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // With a limit, a queued fax (not a final one: its status email dials nothing) is a
+        // candidate only while its account has fewer than the limit being dialled (leased
+        // and queued) and nobody dials its destination.
+        let limit = match self.max_active_per_account {
+            Some(_) => {
+                "AND (f.state = 'final' OR ((SELECT COUNT(*) FROM outbound_faxes a \
+                 WHERE a.account = f.account AND a.state = 'queued' AND a.lease_expires > $9) < $10 \
+                 AND (f.destination IS NULL OR NOT EXISTS (SELECT 1 FROM outbound_faxes d \
+                 WHERE d.destination = f.destination AND d.state = 'queued' \
+                 AND d.lease_expires > $11)))) "
+            }
+            None => "",
+        };
         let sql = format!(
             "UPDATE outbound_faxes SET lease_owner = $1, lease_token = $2, lease_expires = $3, \
              claims = claims + (CASE WHEN state = 'queued' THEN 1 ELSE 0 END), \
              first_attempt = COALESCE(first_attempt, $4), updated_at = $5 \
-             WHERE id = (SELECT id FROM outbound_faxes WHERE state IN ('queued', 'final') \
-                 AND next_attempt <= $6 AND (lease_expires IS NULL OR lease_expires <= $7) \
-                 ORDER BY next_attempt, id LIMIT 1{lock}) \
+             WHERE id = (SELECT f.id FROM outbound_faxes f WHERE f.state IN ('queued', 'final') \
+                 AND f.next_attempt <= $6 AND (f.lease_expires IS NULL OR f.lease_expires <= $7) \
+                 {limit}ORDER BY f.next_attempt, f.id LIMIT 1{lock}) \
              AND state IN ('queued', 'final') AND (lease_expires IS NULL OR lease_expires <= $8) \
              RETURNING id, origin, state, facts, first_attempt, claims"
         );
         let _gate = self.billing.write_gate().await;
-        let row = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(owner)
             .bind(&token)
             .bind(record_time(expires))
@@ -257,9 +283,25 @@ impl Queue {
             .bind(&at)
             .bind(&at)
             .bind(&at)
-            .bind(&at)
-            .fetch_optional(&self.pool)
-            .await?;
+            .bind(&at);
+        if let Some(n) = self.max_active_per_account {
+            query = query.bind(&at).bind(i64::from(n)).bind(&at);
+        }
+        // The counts must see every other node's claims: on PostgreSQL the claims with a
+        // limit take turns under a transaction-scoped advisory lock (each statement then
+        // reads what the previous claim committed). SQLite writes one at a time anyway.
+        let row = match (self.max_active_per_account, self.backend) {
+            (Some(_), Backend::Postgres) => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7242014)")
+                    .execute(&mut *tx)
+                    .await?;
+                let row = query.fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                row
+            }
+            _ => query.fetch_optional(&self.pool).await?,
+        };
         let Some(row) = row else {
             return Ok(None);
         };

@@ -281,6 +281,37 @@ impl Default for RenderConfig {
     }
 }
 
+/// The `[outbound]` section: how many faxes dial at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    /// Faxes of one account dialling at once, over every node sharing the database; the
+    /// others wait their turn in the queue. Apart from it, one call at a time goes to any
+    /// one destination number.
+    pub max_active_per_account: u32,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        OutboundConfig {
+            max_active_per_account: 4,
+        }
+    }
+}
+
+impl OutboundConfig {
+    /// At least one fax per account must be able to dial.
+    pub fn check(&self) -> Result<(), crate::settings::BadSetting> {
+        if !(1..=1000).contains(&self.max_active_per_account) {
+            return Err(crate::settings::BadSetting::new(
+                "outbound.max_active_per_account",
+                format!("{} is outside 1..=1000", self.max_active_per_account),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The sections of the configuration the outbound dialer runs with, handed over by the edge
 /// (`faxvox serve`): its SIP stack and calls, the trunk, billing, and the status emails.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -299,4 +330,6 @@ pub struct DialerConfig {
     pub smtp: SmtpConfig,
     /// Templates and attachment limit of the status emails.
     pub delivery: DeliveryConfig,
+    /// Faxes dialling at once per account.
+    pub outbound: OutboundConfig,
 }

@@ -15,7 +15,7 @@ use super::cover::{CoverDetails, CoverError, CoverText};
 use super::render::{RenderError, RenderJob, Renderer};
 use super::{DocumentError, TrunkConfig};
 use crate::billing::{Billing, BillingError, Quote};
-use crate::directory::{validate, Directory, DirectoryError};
+use crate::directory::{validate, BlockDirection, Directory, DirectoryError};
 use crate::jobs::{OutboundFacts, DOCUMENT};
 
 /// A fax to send, as the client asked for it.
@@ -56,6 +56,12 @@ pub enum SubmitError {
     UnknownAccount(String),
     #[error("invalid destination number `{0}`: {1}")]
     InvalidDestination(String, String),
+    /// The destination is on the block list (do-not-fax) for the account or every account.
+    #[error("{to} is on the block list (do-not-fax): entry {entry}")]
+    Blocked {
+        to: String,
+        entry: crate::directory::BlockEntry,
+    },
     #[error("caller id {from} is not a number of account {account} (no spoofing)")]
     Spoofed { from: String, account: String },
     #[error("document refused: {0}")]
@@ -84,6 +90,7 @@ impl SubmitError {
             | SubmitError::UnknownAccount(_)
             | SubmitError::InvalidDestination(..)
             | SubmitError::Spoofed { .. }
+            | SubmitError::Blocked { .. }
             | SubmitError::Document(_)
             | SubmitError::Cover(_)
             | SubmitError::Busy => true,
@@ -108,8 +115,8 @@ impl From<BillingError> for SubmitError {
     }
 }
 
-/// Checks, prices, reserves and queues one fax. Order: account and its state for this
-/// destination, caller id, cover text, room under the ceiling for the smallest fax (so an
+/// Checks, prices, reserves and queues one fax. Order: account, block list (do-not-fax),
+/// the account's state for this destination, caller id, cover text, room under the ceiling for the smallest fax (so an
 /// account that cannot pay costs no rendering), documents (rendered by `renderer` in a
 /// limited child process, the cover page put first, pages counted), quote, reservation,
 /// spool job. A refusal leaves nothing behind; if queuing fails after the reservation, the
@@ -133,6 +140,14 @@ pub async fn submit(
         .ok_or_else(|| SubmitError::UnknownAccount(sub.account.clone()))?;
     let to = validate::normalize_number(&sub.to)
         .map_err(|e| SubmitError::InvalidDestination(sub.to.clone(), e.to_string()))?;
+    // Do-not-fax comes before pricing: a blocked destination costs no quote, no rendering.
+    if let Some(entry) = directory
+        .blocked(&to, &account.id, BlockDirection::Out)
+        .await?
+    {
+        info!(account = %account.id, to = %to, entry = %entry, "destination on the block list: refused");
+        return Err(SubmitError::Blocked { to, entry });
+    }
     billing.check_destination(&account.id, &to).await?;
     let spoofed = || SubmitError::Spoofed {
         from: sub.from.clone(),

@@ -9,6 +9,8 @@
 //! - the list is filtered by state (queued / sent) and by account;
 //! - spoofed caller id 403, oversize 413, corrupt PDF 422, not a document 415: nothing
 //!   reserved, nothing queued;
+//! - a destination on the block list (do-not-fax) is 403 `destination_blocked` with the
+//!   entry, nothing reserved, nothing queued;
 //! - /v1/openapi.json parses and names the paths;
 //! - a `cover` field (or `cover` in the JSON part) puts a cover page first, counted in the
 //!   pages and the amount; an unusable cover text is 422 `cover_refused`, nothing reserved.
@@ -873,5 +875,55 @@ async fn cover_page_is_counted_and_reserved() {
     }
     assert_eq!(site.reserved("alice").await, money("0.30"));
     assert_eq!(site.outbound_jobs(), 3);
+    site.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_do_not_fax_destination_is_403_with_the_reason_and_nothing_reserved() {
+    use faxvox::directory::BlockDirection;
+    let site = Site::new(64 * 1024).await;
+    let alice = Some(site.alice.as_str());
+    // Bob's number is on alice's do-not-fax list; the operator blocks a whole prefix.
+    site.dir
+        .add_block(BOB_LINE, Some("alice"), BlockDirection::Out)
+        .await
+        .unwrap();
+    site.dir
+        .add_block("+33 3", None, BlockDirection::Both)
+        .await
+        .unwrap();
+    for to in [BOB_LINE, "+33 3 88 00 11 22"] {
+        let r = site
+            .post_fax(
+                alice,
+                &[
+                    field("to", to),
+                    field("from", ALICE_LINE),
+                    doc("a.tif", tiff(1)),
+                ],
+            )
+            .await;
+        r.expect(403, Some("destination_blocked"));
+        let message = r.json["message"].as_str().unwrap();
+        assert!(message.contains("block list"), "{message}");
+    }
+    assert_eq!(site.reserved("alice").await, Money(0));
+    assert_eq!(site.outbound_jobs(), 0);
+    // Once her entry is removed, the same fax goes through.
+    site.dir
+        .remove_block(BOB_LINE, Some("alice"))
+        .await
+        .unwrap();
+    site.post_fax(
+        alice,
+        &[
+            field("to", BOB_LINE),
+            field("from", ALICE_LINE),
+            doc("a.tif", tiff(1)),
+        ],
+    )
+    .await
+    .expect(202, None);
+    assert_eq!(site.outbound_jobs(), 1);
     site.close().await;
 }

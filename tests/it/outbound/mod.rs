@@ -2,6 +2,7 @@
 
 mod ceiling;
 mod claim;
+mod concurrency;
 mod cover;
 mod lease;
 mod render_limits;

@@ -2,7 +2,8 @@
 //! SQLite database, a real spool, real SIP/RTP sockets on 127.0.0.1 and a real SMTP server
 //! (aiosmtpd):
 //! - refusals: spoofed caller id, unknown account, corrupt document, the ceiling (with its
-//!   reason), sending disabled — each with exit code 2 and nothing reserved;
+//!   reason), sending disabled, a do-not-fax destination (`faxvox block`) — each with exit
+//!   code 2 and nothing reserved;
 //! - end to end: the trunk is the gateway itself; a fax from account A to B's fax line
 //!   arrives by email to B, pages equal pixel for pixel, A is charged pages × rate exactly,
 //!   gets a status email, and a call record (direction out) is written; a fax to a number
@@ -826,4 +827,115 @@ fn trunk_t38_off_keeps_the_fax_on_g711() {
     // (With the default `accept`, the same receiver switches the call to T.38: see
     // `fax_sent_through_the_trunk_arrives_and_is_charged_exactly`.)
     assert_eq!(job["facts"]["attempts"][0]["t38"], false, "{job:#}");
+}
+
+/// `faxvox block add|list|remove` round trip, and `faxvox send` to a do-not-fax destination:
+/// refused (exit 2) with the entry as the reason, nothing reserved, nothing queued.
+#[test]
+fn block_list_round_trip_and_do_not_fax_refused() {
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let gw = site(&sink);
+    let doc = fax_pages::write_doc(gw.path(), "doc.tif", &[small_page(3)]);
+    let doc = doc.display().to_string();
+
+    assert!(gw
+        .ok(&["block", "list"])
+        .contains("the block list is empty"));
+    let added = gw.ok(&["block", "add", "0033 2 99 00 11 22", "--account", "alice"]);
+    assert!(
+        added.contains("blocked +33299001122 (account alice, in and out)"),
+        "{added}"
+    );
+    let added = gw.ok(&["block", "add", "+1 555*", "--direction", "in"]);
+    assert!(
+        added.contains("blocked +1555 (operator-wide, calls in)"),
+        "{added}"
+    );
+    // The same pattern twice in one scope, an unknown account, a bad direction: refused.
+    for args in [
+        &["block", "add", "+33299001122", "--account", "alice"][..],
+        &["block", "add", "+336", "--account", "nobody"][..],
+        &["block", "add", "+336", "--direction", "sideways"][..],
+        &["block", "add", "06 12 34 56 78"][..],
+    ] {
+        let (out, _, err) = run(&gw, args);
+        assert!(!out.status.success(), "{args:?} accepted: {err}");
+    }
+    let list: Value = serde_json::from_str(&gw.ok(&["block", "list", "--json"])).unwrap();
+    let entries: Vec<(String, Value, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pattern"].as_str().unwrap().to_string(),
+                e["account"].clone(),
+                e["direction"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            ("+1555".to_string(), Value::Null, "in".to_string()),
+            (
+                "+33299001122".to_string(),
+                "alice".into(),
+                "both".to_string()
+            ),
+        ]
+    );
+    let table = gw.ok(&["block", "list", "--account", "alice"]);
+    assert!(
+        table.contains("+33299001122") && !table.contains("+1555"),
+        "{table}"
+    );
+
+    let send = [
+        "send",
+        "--account",
+        "alice",
+        "--from",
+        ALICE_LINE,
+        "--to",
+        BOB_LINE,
+        &doc,
+    ];
+    let (out, _, err) = run(&gw, &send);
+    assert_refused(
+        &out,
+        &err,
+        "+33299001122 is on the block list (do-not-fax): entry +33299001122 (account alice, in and out)",
+    );
+    let s = status(&gw, "alice");
+    assert_eq!(
+        (&s["used"], &s["reserved"]),
+        (&"0.00".into(), &"0.00".into())
+    );
+    let jobs = std::fs::read_dir(gw.path().join("spool"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("manifest.json").exists())
+        .count();
+    assert_eq!(jobs, 0, "a refused fax left a spool job");
+
+    // Removed (in any written form): the same fax is queued.
+    let removed = gw.ok(&["block", "remove", "+33 2 99 00 11 22", "--account", "alice"]);
+    assert!(removed.contains("unblocked +33299001122"), "{removed}");
+    let (out, _, err) = run(
+        &gw,
+        &["block", "remove", "+33299001122", "--account", "alice"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        err.contains("is not on the block list (account alice)"),
+        "{err}"
+    );
+    let (out, stdout, _) = run(&gw, &send);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(status(&gw, "alice")["reserved"], "0.05");
+    gw.ok(&["block", "remove", "+1555"]);
+    assert!(gw
+        .ok(&["block", "list"])
+        .contains("the block list is empty"));
 }
