@@ -98,12 +98,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::RenderWorker = cli.command {
         return Ok(crate::outbound::render::worker_main());
     }
+    // The conversions read no configuration and log nothing: no set-up before them.
+    match &cli.command {
+        Command::Tiff2pdf(args) => return tiff2pdf::run(args),
+        Command::Pdf2tiff(args) => return pdf2tiff::run(args),
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref())?;
     init_logging(&config);
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd, &config),
-        Command::Tiff2pdf(args) => tiff2pdf::run(&args, &config),
-        Command::Pdf2tiff(args) => pdf2tiff::run(&args, &config),
+        Command::Tiff2pdf(args) => tiff2pdf::run(&args),
+        Command::Pdf2tiff(args) => pdf2tiff::run(&args),
         Command::FaxSim(args) => fax_sim::run(&args, &config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Account(cmd) => account::run(cmd, &config),
