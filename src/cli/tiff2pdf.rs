@@ -32,8 +32,8 @@ pub struct Args {
 /// Runs the command. It reads no configuration: a conversion at hand depends only on its
 /// arguments (and starts faster without it).
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let input =
-        fs::read(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
+    let input = super::input::Input::open(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let title = args
         .input
         .file_stem()
