@@ -89,6 +89,9 @@ struct G4Image<'a> {
     width: u32,
     height: u32,
     data: Cow<'a, [u8]>,
+    /// `data` is LSB-first (TIFF FillOrder 2): the writer reverses each byte's bits on the
+    /// way out, so a copied page needs no reversed copy in memory.
+    lsb_first: bool,
     /// Set bits / CCITT "black" runs display white (min-is-black sources copied unchanged).
     black_is_1: bool,
     resolution: Resolution,
@@ -276,32 +279,33 @@ fn convert_page<'a>(
         rows_decoded,
         copied,
     };
-    let image = |data| G4Image {
+    let image = |data, lsb_first| G4Image {
         width: raw.width,
         height: raw.height,
         data,
+        lsb_first,
         black_is_1: raw.min_is_black,
         resolution: raw.resolution,
     };
+    // The strip as it is in the file (its bit order fixed by the writer).
+    let strip = || {
+        let data = raw.strips.first().and_then(|r| bytes.get(r.clone()));
+        image(Cow::Borrowed(data.unwrap_or(&[])), raw.lsb_first)
+    };
     if trusted {
-        return (
-            image(raw.strip_data(bytes, 0)),
-            info(raw.height, true),
-            None,
-        );
+        return (strip(), info(raw.height, true), None);
     }
     if copyable(raw) {
         let check = tiff::decode_page_rows(bytes, raw, &mut |_| {});
         if check.clean {
-            let data = raw.strip_data(bytes, 0);
-            return (image(data), info(check.rows_decoded, true), None);
+            return (strip(), info(check.rows_decoded, true), None);
         }
     }
     let capacity = (raw.width as usize).saturating_mul(16).min(1 << 20);
     let mut enc = G4Encoder::with_capacity(raw.width, capacity);
     let outcome = tiff::decode_page_rows(bytes, raw, &mut |ch| enc.push_row(ch));
     (
-        image(Cow::Owned(enc.finish())),
+        image(Cow::Owned(enc.finish()), false),
         info(outcome.rows_decoded, false),
         outcome.warning,
     )
@@ -374,6 +378,7 @@ pub fn pages_to_pdf(pages: &[Page], opts: &PdfOptions) -> Result<Conversion, Err
             width: w,
             height: h,
             data: Cow::Owned(ccitt::encode_g4(&page.bitmap)),
+            lsb_first: false,
             black_is_1: false,
             resolution,
         });

@@ -75,7 +75,18 @@ pub(super) fn write_pdf<W: Write>(
             img.black_is_1,
             img.data.len()
         ))?;
-        w.bytes(&img.data)?;
+        if img.lsb_first {
+            // Bit-reversed through a small buffer, not a second copy of the image.
+            let mut buf = [0u8; 8192];
+            for chunk in img.data.chunks(buf.len()) {
+                for (o, b) in buf.iter_mut().zip(chunk) {
+                    *o = b.reverse_bits();
+                }
+                w.bytes(&buf[..chunk.len()])?;
+            }
+        } else {
+            w.bytes(&img.data)?;
+        }
         w.bytes(b"\nendstream\nendobj\n")?;
     }
 
