@@ -102,18 +102,21 @@ pub fn run(cmd: &mut Command) {
     );
 }
 
-/// CPU time (user + system) of this process's waited-for children so far.
+/// CPU time (user + system) of this process's waited-for children so far, to the
+/// microsecond (`getrusage(RUSAGE_CHILDREN)`; /proc's clock ticks are 10 ms).
 fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at the state, field 3;
-    // cutime and cstime are fields 16 and 17, in clock ticks of 1/100 s.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(0))
-        .collect();
-    let ticks = f.get(13).copied().unwrap_or(0) + f.get(14).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole `rusage` into the pointer it is given and nothing else.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, ru.as_mut_ptr()) } == 0;
+    if !ok {
+        return Duration::ZERO;
+    }
+    // SAFETY: zero-initialised, then filled by the successful call above.
+    let ru = unsafe { ru.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// Whole-process figures of one command.
@@ -121,8 +124,7 @@ fn children_cpu() -> Duration {
 pub struct ProcessFigures {
     /// Median wall time of one run.
     pub wall: Duration,
-    /// Mean CPU time (user + system) of one run, from the kernel's 10 ms accounting summed
-    /// over all runs.
+    /// Mean CPU time (user + system) of one run.
     pub cpu: Duration,
 }
 

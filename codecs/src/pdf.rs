@@ -9,6 +9,8 @@
 //! ends properly ([`ConvertOptions::trust_g4`]). The file around the images is written directly
 //! (`writer`).
 
+use std::borrow::Cow;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::ccitt::{self, G4Encoder};
@@ -81,11 +83,15 @@ pub enum Error {
     EmptyPage(usize),
 }
 
-/// One page ready for the PDF: a G4 stream and how to show it.
-struct G4Image {
+/// One page ready for the PDF: a G4 stream (borrowed from the TIFF when copied unchanged) and
+/// how to show it.
+struct G4Image<'a> {
     width: u32,
     height: u32,
-    data: Vec<u8>,
+    data: Cow<'a, [u8]>,
+    /// `data` is LSB-first (TIFF FillOrder 2): the writer reverses each byte's bits on the
+    /// way out, so a copied page needs no reversed copy in memory.
+    lsb_first: bool,
     /// Set bits / CCITT "black" runs display white (min-is-black sources copied unchanged).
     black_is_1: bool,
     resolution: Resolution,
@@ -137,6 +143,42 @@ pub fn tiff_to_pdf_with(
     opts: &PdfOptions,
     convert: ConvertOptions,
 ) -> Result<Conversion, Error> {
+    let prepared = prepare_tiff(tiff_bytes, convert)?;
+    let pdf = build_pdf(&prepared.images, opts);
+    Ok(Conversion {
+        pdf,
+        pages: prepared.pages,
+        warnings: prepared.warnings,
+    })
+}
+
+/// The pages of a TIFF ready to be written as a PDF ([`prepare_tiff`]); copied G4 data still
+/// points into the TIFF. For writing a large PDF straight to a file, without holding it in
+/// memory ([`Prepared::write_pdf`]).
+pub struct Prepared<'a> {
+    images: Vec<G4Image<'a>>,
+    /// One entry per page.
+    pub pages: Vec<PdfPageInfo>,
+    /// Repairs and guesses, each naming its page, as in [`Conversion::warnings`].
+    pub warnings: Vec<String>,
+}
+
+impl Prepared<'_> {
+    /// Writes the PDF to `out` (the same bytes [`tiff_to_pdf_with`] returns) and returns its
+    /// length. Give it a buffered writer: small pieces are written between the images.
+    pub fn write_pdf(&self, opts: &PdfOptions, out: impl Write) -> io::Result<u64> {
+        writer::write_pdf(
+            &self.images,
+            &opts.title,
+            &writer::pdf_date(opts.creation_unix),
+            out,
+        )
+    }
+}
+
+/// The first half of [`tiff_to_pdf_with`]: parses the TIFF and turns each page into its PDF
+/// image (copied or re-encoded), without writing the PDF.
+pub fn prepare_tiff(tiff_bytes: &[u8], convert: ConvertOptions) -> Result<Prepared<'_>, Error> {
     let parsed = tiff::parse(tiff_bytes)?;
     let mut warnings = parsed.warnings;
     let mut total = 0u64;
@@ -185,9 +227,8 @@ pub fn tiff_to_pdf_with(
             MAX_TOTAL_PIXELS >> 20
         ));
     }
-    let pdf = build_pdf(images, opts);
-    Ok(Conversion {
-        pdf,
+    Ok(Prepared {
+        images,
         pages: infos,
         warnings,
     })
@@ -226,11 +267,11 @@ fn ends_with_eofb(data: &[u8], lsb_first: bool) -> bool {
 
 /// One TIFF page to a G4 image: the strip itself when it is a single clean G4 strip (or
 /// `trusted`), else decoded and re-encoded (damaged rows white).
-fn convert_page(
-    bytes: &[u8],
+fn convert_page<'a>(
+    bytes: &'a [u8],
     raw: &RawPage,
     trusted: bool,
-) -> (G4Image, PdfPageInfo, Option<String>) {
+) -> (G4Image<'a>, PdfPageInfo, Option<String>) {
     let info = |rows_decoded, copied| PdfPageInfo {
         width: raw.width,
         height: raw.height,
@@ -238,29 +279,33 @@ fn convert_page(
         rows_decoded,
         copied,
     };
-    let image = |data| G4Image {
+    let image = |data, lsb_first| G4Image {
         width: raw.width,
         height: raw.height,
         data,
+        lsb_first,
         black_is_1: raw.min_is_black,
         resolution: raw.resolution,
     };
+    // The strip as it is in the file (its bit order fixed by the writer).
+    let strip = || {
+        let data = raw.strips.first().and_then(|r| bytes.get(r.clone()));
+        image(Cow::Borrowed(data.unwrap_or(&[])), raw.lsb_first)
+    };
     if trusted {
-        let data = raw.strip_data(bytes, 0).into_owned();
-        return (image(data), info(raw.height, true), None);
+        return (strip(), info(raw.height, true), None);
     }
     if copyable(raw) {
         let check = tiff::decode_page_rows(bytes, raw, &mut |_| {});
         if check.clean {
-            let data = raw.strip_data(bytes, 0).into_owned();
-            return (image(data), info(check.rows_decoded, true), None);
+            return (strip(), info(check.rows_decoded, true), None);
         }
     }
     let capacity = (raw.width as usize).saturating_mul(16).min(1 << 20);
     let mut enc = G4Encoder::with_capacity(raw.width, capacity);
     let outcome = tiff::decode_page_rows(bytes, raw, &mut |ch| enc.push_row(ch));
     (
-        image(enc.finish()),
+        image(Cow::Owned(enc.finish()), false),
         info(outcome.rows_decoded, false),
         outcome.warning,
     )
@@ -332,7 +377,8 @@ pub fn pages_to_pdf(pages: &[Page], opts: &PdfOptions) -> Result<Conversion, Err
         images.push(G4Image {
             width: w,
             height: h,
-            data: ccitt::encode_g4(&page.bitmap),
+            data: Cow::Owned(ccitt::encode_g4(&page.bitmap)),
+            lsb_first: false,
             black_is_1: false,
             resolution,
         });
@@ -345,14 +391,23 @@ pub fn pages_to_pdf(pages: &[Page], opts: &PdfOptions) -> Result<Conversion, Err
         });
     }
     Ok(Conversion {
-        pdf: build_pdf(images, opts),
+        pdf: build_pdf(&images, opts),
         pages: infos,
         warnings,
     })
 }
 
-fn build_pdf(images: Vec<G4Image>, opts: &PdfOptions) -> Vec<u8> {
-    writer::write_pdf(&images, &opts.title, &writer::pdf_date(opts.creation_unix))
+fn build_pdf(images: &[G4Image], opts: &PdfOptions) -> Vec<u8> {
+    let data: usize = images.iter().map(|i| i.data.len()).sum();
+    let mut pdf = Vec::with_capacity(data + 600 * images.len() + 600);
+    // Writing to a Vec cannot fail.
+    let _ = writer::write_pdf(
+        images,
+        &opts.title,
+        &writer::pdf_date(opts.creation_unix),
+        &mut pdf,
+    );
+    pdf
 }
 
 #[cfg(test)]
@@ -379,5 +434,46 @@ mod tests {
         assert!(!ends_with_eofb(&[], false));
         // EOFB alone, byte-aligned.
         assert!(ends_with_eofb(&[0x00, 0x10, 0x01], false));
+    }
+
+    #[test]
+    fn a_prepared_conversion_writes_the_same_pdf_to_a_writer() {
+        let mut b = Bitmap::new(1728, 300);
+        b.fill_rect(100, 10, 900, 30);
+        let pages: Vec<Page> = [Resolution::FINE, Resolution::STANDARD]
+            .into_iter()
+            .map(|resolution| Page {
+                bitmap: b.clone(),
+                resolution,
+            })
+            .collect();
+        let opts = PdfOptions {
+            title: "Fax é".into(),
+            creation_unix: Some(1_700_000_000),
+        };
+        for lsb_first in [false, true] {
+            let tif = tiff::write_tiff(
+                &pages,
+                &tiff::WriteOptions {
+                    compression: tiff::WriteCompression::G4,
+                    min_is_black: false,
+                    lsb_first,
+                },
+            );
+            for trust_g4 in [false, true] {
+                let convert = ConvertOptions {
+                    threads: 2,
+                    trust_g4,
+                };
+                let whole = tiff_to_pdf_with(&tif, &opts, convert).expect("converts");
+                let prepared = prepare_tiff(&tif, convert).expect("prepares");
+                let mut out = Vec::new();
+                let len = prepared.write_pdf(&opts, &mut out).expect("writes");
+                assert_eq!(len, out.len() as u64);
+                assert_eq!(out, whole.pdf, "lsb_first {lsb_first}, trust_g4 {trust_g4}");
+                assert_eq!(prepared.pages, whole.pages);
+                assert!(prepared.pages.iter().all(|p| p.copied));
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod config_cmd;
 pub mod detect;
 pub mod fax_sim;
 pub mod health;
+mod input;
 pub mod line;
 pub mod pdf2tiff;
 pub mod rates;
@@ -43,8 +44,10 @@ pub enum Command {
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
     /// Convert a fax TIFF (G3/G4/RLE, any fill order, multi-page) into a PDF.
+    #[command(about = TIFF2PDF_ABOUT)]
     Tiff2pdf(tiff2pdf::Args),
     /// Rasterise a PDF, PNG, JPEG or TIFF into fax-ready G4 pages (1728 px wide).
+    #[command(about = PDF2TIFF_ABOUT)]
     Pdf2tiff(pdf2tiff::Args),
     /// Send a document through a simulated fax call (sender and receiver in one process).
     FaxSim(fax_sim::Args),
@@ -85,8 +88,14 @@ pub enum Command {
 /// Entry point shared by the binary: parses arguments, loads configuration, sets up logging
 /// and runs the subcommand. Errors print as one clear line and give exit code 1.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    if let Some(result) = run_conversion() {
+        return report(result);
+    }
+    report(run(Cli::parse()))
+}
+
+fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("faxvox: error: {err:#}");
@@ -94,6 +103,44 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// `faxvox tiff2pdf …` and `faxvox pdf2tiff …` (the command name first): parsed with their own
+/// arguments only. Building the whole command line (every command and option) costs more
+/// heap and code pages than a conversion of a short fax; the help and errors are the same.
+fn run_conversion() -> Option<anyhow::Result<ExitCode>> {
+    #[derive(Parser, Debug)]
+    #[command(name = "faxvox", bin_name = "faxvox tiff2pdf", about = TIFF2PDF_ABOUT)]
+    struct Tiff2pdf {
+        /// Configuration file: accepted as on every command, not read.
+        #[arg(long, env = "FAXVOX_CONFIG")]
+        _config: Option<PathBuf>,
+        #[command(flatten)]
+        args: tiff2pdf::Args,
+    }
+    #[derive(Parser, Debug)]
+    #[command(name = "faxvox", bin_name = "faxvox pdf2tiff", about = PDF2TIFF_ABOUT)]
+    struct Pdf2tiff {
+        /// Configuration file: accepted as on every command, not read.
+        #[arg(long, env = "FAXVOX_CONFIG")]
+        _config: Option<PathBuf>,
+        #[command(flatten)]
+        args: pdf2tiff::Args,
+    }
+    let mut argv = std::env::args_os();
+    let first = argv.next()?;
+    let command = argv.next()?;
+    let rest = std::iter::once(first).chain(argv);
+    match command.to_str()? {
+        "tiff2pdf" => Some(tiff2pdf::run(&Tiff2pdf::parse_from(rest).args)),
+        "pdf2tiff" => Some(pdf2tiff::run(&Pdf2tiff::parse_from(rest).args)),
+        _ => None,
+    }
+}
+
+const TIFF2PDF_ABOUT: &str =
+    "Convert a fax TIFF (G3/G4/RLE, any fill order, multi-page) into a PDF";
+const PDF2TIFF_ABOUT: &str =
+    "Rasterise a PDF, PNG, JPEG or TIFF into fax-ready G4 pages (1728 px wide)";
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // `config example` must work even when the current configuration is broken.
@@ -106,12 +153,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::RenderWorker = cli.command {
         return Ok(crate::outbound::render::worker_main());
     }
+    // The conversions read no configuration and log nothing: no set-up before them.
+    match &cli.command {
+        Command::Tiff2pdf(args) => return tiff2pdf::run(args),
+        Command::Pdf2tiff(args) => return pdf2tiff::run(args),
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref())?;
     init_logging(&config);
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd, &config),
-        Command::Tiff2pdf(args) => tiff2pdf::run(&args, &config),
-        Command::Pdf2tiff(args) => pdf2tiff::run(&args, &config),
+        Command::Tiff2pdf(args) => tiff2pdf::run(&args),
+        Command::Pdf2tiff(args) => pdf2tiff::run(&args),
         Command::FaxSim(args) => fax_sim::run(&args, &config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Account(cmd) => account::run(cmd, &config),

@@ -10,8 +10,6 @@ use anyhow::{bail, Context};
 use faxvox_codecs::raster::{self, RasterOptions};
 use faxvox_codecs::{tiff, Resolution};
 
-use crate::config::Config;
-
 /// Input files larger than this are refused before reading (no fax document is this big).
 const MAX_INPUT_BYTES: u64 = 256 << 20;
 
@@ -51,9 +49,14 @@ pub struct Args {
     pub resolution: FaxResolution,
     #[arg(long, value_enum, default_value_t = Paper::A4)]
     pub paper: Paper,
+    /// Sync the TIFF to disk before exiting.
+    #[arg(long)]
+    pub sync: bool,
 }
 
-pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
+/// Runs the command. Like `tiff2pdf` it reads no configuration, and the output replaces the
+/// file atomically without being synced to disk unless `--sync` asks for it.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let input = &args.input;
     let meta = fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
     if !meta.is_file() {
@@ -81,7 +84,7 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
     let pages = raster::rasterize(&data, &opts)
         .with_context(|| format!("cannot rasterise {}", input.display()))?;
     let tif = tiff::write_g4_tiff(&pages);
-    crate::fsutil::write_atomic(&args.output, &tif)
+    super::tiff2pdf::write_output(&args.output, args.sync, |out| out.write_all(&tif))
         .with_context(|| format!("cannot write {}", args.output.display()))?;
 
     let res = opts.resolution;

@@ -8,13 +8,12 @@
 //! `--sync` asks for it: a conversion at hand can be run again.
 
 use std::fs;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use faxvox_codecs::pdf::{self, ConvertOptions, PdfOptions};
-
-use crate::config::Config;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -30,9 +29,11 @@ pub struct Args {
     pub sync: bool,
 }
 
-pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
-    let input =
-        fs::read(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
+/// Runs the command. It reads no configuration: a conversion at hand depends only on its
+/// arguments (and starts faster without it).
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let input = super::input::Input::open(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let title = args
         .input
         .file_stem()
@@ -50,19 +51,24 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
         threads,
         trust_g4: !args.verify,
     };
-    let conversion = pdf::tiff_to_pdf_with(&input, &opts, convert)
+    let conversion = pdf::prepare_tiff(&input, convert)
         .with_context(|| format!("cannot convert {}", args.input.display()))?;
     for w in &conversion.warnings {
         eprintln!("warning: {w}");
     }
-    write_output(&args.output, &conversion.pdf, args.sync)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    // Straight to the file: the PDF is about the size of the TIFF, no need to hold it too.
+    let mut len = 0;
+    write_output(&args.output, args.sync, |out| {
+        len = conversion.write_pdf(&opts, out)?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot write {}", args.output.display()))?;
     let copied = conversion.pages.iter().filter(|p| p.copied).count();
     println!(
         "{}: {} page(s), {} bytes ({} page(s) G4 copied, {} re-encoded{})",
         args.output.display(),
         conversion.pages.len(),
-        conversion.pdf.len(),
+        len,
         copied,
         conversion.pages.len() - copied,
         if conversion.warnings.is_empty() {
@@ -74,15 +80,16 @@ pub fn run(args: &Args, _config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Replaces `path` with `data` atomically (a temporary file renamed over it); synced to disk
-/// (file and directory) only when `sync` is set.
-pub(crate) fn write_output(path: &Path, data: &[u8], sync: bool) -> std::io::Result<()> {
-    if sync {
-        return crate::fsutil::write_atomic(path, data);
-    }
+/// Replaces `path` atomically with what `write` writes (to a temporary file, buffered, then
+/// renamed over it); synced to disk (file and directory) only when `sync` is set.
+pub(crate) fn write_output(
+    path: &Path,
+    sync: bool,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
             format!("{} is not a file path", path.display()),
         )
     })?;
@@ -95,7 +102,20 @@ pub(crate) fn write_output(path: &Path, data: &[u8], sync: bool) -> std::io::Res
         name.to_string_lossy(),
         std::process::id()
     ));
-    let result = fs::write(&tmp, data).and_then(|()| fs::rename(&tmp, path));
+    let result = (|| {
+        let mut out = BufWriter::with_capacity(64 << 10, fs::File::create(&tmp)?);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        if sync {
+            file.sync_all()?;
+        }
+        drop(file);
+        fs::rename(&tmp, path)?;
+        if sync {
+            fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -129,7 +149,7 @@ mod tests {
             verify: false,
             sync: false,
         };
-        let code = run(&args, &Config::default()).expect("converts");
+        let code = run(&args).expect("converts");
         assert_eq!(code, ExitCode::SUCCESS);
         let pdf = fs::read(&output).expect("output");
         assert!(pdf.starts_with(b"%PDF-"));
@@ -155,7 +175,7 @@ mod tests {
             verify: false,
             sync: false,
         };
-        let err = run(&args, &Config::default()).unwrap_err();
+        let err = run(&args).unwrap_err();
         assert!(format!("{err:#}").contains("not a TIFF file"), "{err:#}");
         assert!(!output.exists());
 
@@ -165,7 +185,7 @@ mod tests {
             verify: false,
             sync: false,
         };
-        let err = run(&args, &Config::default()).unwrap_err();
+        let err = run(&args).unwrap_err();
         assert!(format!("{err:#}").contains("cannot read"), "{err:#}");
 
         fs::write(&input, sample_tiff()).expect("write");
@@ -175,7 +195,7 @@ mod tests {
             verify: false,
             sync: true,
         };
-        let err = run(&args, &Config::default()).unwrap_err();
+        let err = run(&args).unwrap_err();
         assert!(format!("{err:#}").contains("cannot write"), "{err:#}");
     }
 }

@@ -3,40 +3,49 @@
 //! else is needed for a fax, so there is no document model to build and serialise: the image
 //! bytes are copied once, into the output.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use super::G4Image;
 
 /// Object numbers: 1 catalog, 2 page tree, 3 Info, then three per page.
 const FIRST_PAGE_OBJECT: usize = 4;
 
-/// Writes the PDF for `images` with the given Info title and date (`D:YYYYMMDDHHmmSSZ`).
-pub(super) fn write_pdf(images: &[G4Image], title: &str, date: &str) -> Vec<u8> {
-    let data: usize = images.iter().map(|i| i.data.len()).sum();
+/// Writes the PDF for `images` with the given Info title and date (`D:YYYYMMDDHHmmSSZ`) to
+/// `out` and returns its length. Image data goes to `out` in one `write_all` per page, so a
+/// buffered file writer passes it straight through without copying it into its buffer.
+pub(super) fn write_pdf<W: Write>(
+    images: &[G4Image],
+    title: &str,
+    date: &str,
+    out: W,
+) -> io::Result<u64> {
     let mut w = Writer {
-        out: Vec::with_capacity(data + 600 * images.len() + 600),
+        out,
+        pos: 0,
         offsets: Vec::with_capacity(3 + 3 * images.len()),
     };
-    w.out.extend_from_slice(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
+    w.bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")?;
 
-    w.begin(1);
-    w.out
-        .extend_from_slice(b"<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    w.begin(1)?;
+    w.bytes(b"<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")?;
 
-    w.begin(2);
-    w.out.extend_from_slice(b"<< /Type /Pages /Kids [");
+    w.begin(2)?;
+    let mut kids = String::with_capacity(12 * images.len());
     for i in 0..images.len() {
-        let _ = write!(w.out, " {} 0 R", page_object(i));
+        let _ = std::fmt::Write::write_fmt(&mut kids, format_args!(" {} 0 R", page_object(i)));
     }
-    let _ = write!(w.out, " ] /Count {} >>\nendobj\n", images.len());
+    w.text(format_args!(
+        "<< /Type /Pages /Kids [{kids} ] /Count {} >>\nendobj\n",
+        images.len()
+    ))?;
 
-    w.begin(3);
-    w.out.extend_from_slice(b"<< /Title ");
-    text_string(&mut w.out, title);
-    let _ = write!(
-        w.out,
+    w.begin(3)?;
+    let mut info = b"<< /Title ".to_vec();
+    text_string(&mut info, title);
+    w.bytes(&info)?;
+    w.text(format_args!(
         " /Producer (faxvox) /Creator (faxvox) /CreationDate ({date}) /ModDate ({date}) >>\nendobj\n"
-    );
+    ))?;
 
     for (i, img) in images.iter().enumerate() {
         let page = page_object(i);
@@ -44,21 +53,20 @@ pub(super) fn write_pdf(images: &[G4Image], title: &str, date: &str) -> Vec<u8> 
             number(img.width as f64 * 72.0 / img.resolution.x_dpi as f64),
             number(img.height as f64 * 72.0 / img.resolution.y_dpi as f64),
         );
-        w.begin(page);
-        let _ = write!(
-            w.out,
+        w.begin(page)?;
+        w.text(format_args!(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt} {h_pt}] /Resources << /XObject << /Im1 {} 0 R >> >> /Contents {} 0 R >>\nendobj\n",
             page + 2,
             page + 1
-        );
+        ))?;
         let content = format!("q\n{w_pt} 0 0 {h_pt} 0 0 cm\n/Im1 Do\nQ\n");
-        w.begin(page + 1);
-        let _ = write!(w.out, "<< /Length {} >>\nstream\n", content.len());
-        w.out.extend_from_slice(content.as_bytes());
-        w.out.extend_from_slice(b"\nendstream\nendobj\n");
-        w.begin(page + 2);
-        let _ = write!(
-            w.out,
+        w.begin(page + 1)?;
+        w.text(format_args!(
+            "<< /Length {} >>\nstream\n{content}\nendstream\nendobj\n",
+            content.len()
+        ))?;
+        w.begin(page + 2)?;
+        w.text(format_args!(
             "<< /Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns {} /Rows {} /BlackIs1 {} >> /Length {} >>\nstream\n",
             img.width,
             img.height,
@@ -66,36 +74,70 @@ pub(super) fn write_pdf(images: &[G4Image], title: &str, date: &str) -> Vec<u8> 
             img.height,
             img.black_is_1,
             img.data.len()
-        );
-        w.out.extend_from_slice(&img.data);
-        w.out.extend_from_slice(b"\nendstream\nendobj\n");
+        ))?;
+        if img.lsb_first {
+            // Bit-reversed through a small buffer, not a second copy of the image.
+            let mut buf = [0u8; 8192];
+            for chunk in img.data.chunks(buf.len()) {
+                for (o, b) in buf.iter_mut().zip(chunk) {
+                    *o = b.reverse_bits();
+                }
+                w.bytes(&buf[..chunk.len()])?;
+            }
+        } else {
+            w.bytes(&img.data)?;
+        }
+        w.bytes(b"\nendstream\nendobj\n")?;
     }
 
-    let xref = w.out.len();
+    let xref = w.pos;
     let size = w.offsets.len() + 1;
-    let _ = write!(w.out, "xref\n0 {size}\n0000000000 65535 f \n");
-    for off in &w.offsets {
-        let _ = writeln!(w.out, "{off:010} 00000 n ");
-    }
-    let _ = write!(
-        w.out,
-        "trailer\n<< /Size {size} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    let mut table = String::with_capacity(40 + 20 * size);
+    let _ = std::fmt::Write::write_fmt(
+        &mut table,
+        format_args!("xref\n0 {size}\n0000000000 65535 f \n"),
     );
-    w.out
+    for off in &w.offsets {
+        let _ = std::fmt::Write::write_fmt(&mut table, format_args!("{off:010} 00000 n \n"));
+    }
+    let _ = std::fmt::Write::write_fmt(
+        &mut table,
+        format_args!(
+            "trailer\n<< /Size {size} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+        ),
+    );
+    w.bytes(table.as_bytes())?;
+    w.out.flush()?;
+    Ok(w.pos)
 }
 
-struct Writer {
-    out: Vec<u8>,
+struct Writer<W> {
+    out: W,
+    /// Bytes written so far: the offset of the next one.
+    pos: u64,
     /// Byte offset of each object, in object-number order from 1.
-    offsets: Vec<usize>,
+    offsets: Vec<u64>,
 }
 
-impl Writer {
+impl<W: Write> Writer<W> {
     /// Starts object `n` (objects are written in number order).
-    fn begin(&mut self, n: usize) {
+    fn begin(&mut self, n: usize) -> io::Result<()> {
         debug_assert_eq!(n, self.offsets.len() + 1);
-        self.offsets.push(self.out.len());
-        let _ = writeln!(self.out, "{n} 0 obj");
+        self.offsets.push(self.pos);
+        self.text(format_args!("{n} 0 obj\n"))
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.out.write_all(b)?;
+        self.pos += b.len() as u64;
+        Ok(())
+    }
+
+    fn text(&mut self, args: std::fmt::Arguments) -> io::Result<()> {
+        match args.as_str() {
+            Some(s) => self.bytes(s.as_bytes()),
+            None => self.bytes(args.to_string().as_bytes()),
+        }
     }
 }
 

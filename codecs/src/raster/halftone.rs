@@ -54,8 +54,9 @@ pub fn to_bilevel(gray: &[u8], width: u32, height: u32) -> Bitmap {
     let mut cur = vec![0i32; w + 2];
     let mut next = vec![0i32; w + 2];
     let mut packed = vec![0u8; out.stride()];
+    // Whether a tone pixel wrote into `cur` / `next` (else they are still all zero).
+    let (mut cur_dirty, mut next_dirty) = (false, false);
     for y in 0..h {
-        packed.fill(0);
         let ltr = y.is_multiple_of(2);
         // Rows above and below, clamped at the edges (a repeated row changes no min/max).
         let rows = [
@@ -63,41 +64,77 @@ pub fn to_bilevel(gray: &[u8], width: u32, height: u32) -> Bitmap {
             &gray[y * w..][..w],
             &gray[(y + 1).min(h - 1) * w..][..w],
         ];
-        for i in 0..w {
-            let x = if ltr { i } else { w - 1 - i };
-            let g = rows[1][x];
-            let black = if g <= CLEAR_BLACK {
-                true
-            } else if g >= CLEAR_WHITE {
-                false
-            } else {
-                let (lo, hi) = neighbourhood(&rows, x);
-                if hi - lo >= EDGE_RANGE {
-                    // Edge: midpoint threshold, error dropped.
-                    (g as u16) * 2 < lo as u16 + hi as u16
-                } else {
-                    // Tone: error diffusion.
-                    let v = g as i32 * 16 + cur[x + 1];
-                    let black = v < 128 * 16;
-                    let e = v - if black { 0 } else { 255 * 16 };
-                    let (e7, e3, e5) = (e * 7 / 16, e * 3 / 16, e * 5 / 16);
-                    let e1 = e - e7 - e3 - e5;
-                    // Neighbours "ahead" and "behind" in scan direction (pad index = x + 1).
-                    let (ahead, behind) = if ltr { (x + 2, x) } else { (x, x + 2) };
-                    cur[ahead] += e7;
-                    next[behind] += e3;
-                    next[x + 1] += e5;
-                    next[ahead] += e1;
-                    black
+        // A row all clear white (most rows of a text page) is white: its pixels take and pass
+        // no error, and the bitmap starts white. Found with a minimum the compiler vectorises.
+        if rows[1].iter().fold(255u8, |m, &g| m.min(g)) >= CLEAR_WHITE {
+            std::mem::swap(&mut cur, &mut next);
+            std::mem::swap(&mut cur_dirty, &mut next_dirty);
+            if next_dirty {
+                next.fill(0);
+                next_dirty = false;
+            }
+            continue;
+        }
+        packed.fill(0);
+        // Eight pixels (one output byte) at a time in scan order: a group of clear pixels,
+        // the bulk of a text page, is written whole. Clear pixels take and pass no error,
+        // so skipping them keeps the tone pixels' order and the result bit for bit.
+        let groups = w.div_ceil(8);
+        for k in 0..groups {
+            let k = if ltr { k } else { groups - 1 - k };
+            let x0 = k * 8;
+            let x1 = (x0 + 8).min(w);
+            let group = &rows[1][x0..x1];
+            if group.len() == 8 {
+                if group.iter().all(|&g| g >= CLEAR_WHITE) {
+                    continue;
                 }
-            };
-            if black {
-                packed[x / 8] |= 0x80 >> (x % 8);
+                if group.iter().all(|&g| g <= CLEAR_BLACK) {
+                    packed[k] = 0xff;
+                    continue;
+                }
+            }
+            for i in 0..x1 - x0 {
+                let x = if ltr { x0 + i } else { x1 - 1 - i };
+                let g = rows[1][x];
+                let black = if g <= CLEAR_BLACK {
+                    true
+                } else if g >= CLEAR_WHITE {
+                    false
+                } else {
+                    let (lo, hi) = neighbourhood(&rows, x);
+                    if hi - lo >= EDGE_RANGE {
+                        // Edge: midpoint threshold, error dropped.
+                        (g as u16) * 2 < lo as u16 + hi as u16
+                    } else {
+                        // Tone: error diffusion.
+                        let v = g as i32 * 16 + cur[x + 1];
+                        let black = v < 128 * 16;
+                        let e = v - if black { 0 } else { 255 * 16 };
+                        let (e7, e3, e5) = (e * 7 / 16, e * 3 / 16, e * 5 / 16);
+                        let e1 = e - e7 - e3 - e5;
+                        // Neighbours "ahead" and "behind" in scan direction (pad index = x + 1).
+                        let (ahead, behind) = if ltr { (x + 2, x) } else { (x, x + 2) };
+                        cur[ahead] += e7;
+                        next[behind] += e3;
+                        next[x + 1] += e5;
+                        next[ahead] += e1;
+                        (cur_dirty, next_dirty) = (true, true);
+                        black
+                    }
+                };
+                if black {
+                    packed[x / 8] |= 0x80 >> (x % 8);
+                }
             }
         }
         out.row_mut(y as u32).copy_from_slice(&packed);
         std::mem::swap(&mut cur, &mut next);
-        next.fill(0);
+        std::mem::swap(&mut cur_dirty, &mut next_dirty);
+        if next_dirty {
+            next.fill(0);
+            next_dirty = false;
+        }
     }
     out
 }
