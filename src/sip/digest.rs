@@ -286,22 +286,27 @@ impl DigestServer {
         &self.auth
     }
 
-    fn signature(&self, issued: u64) -> String {
+    fn signature(&self, issued: u64, salt: u32) -> String {
         let secret: String = self.secret.iter().map(|b| format!("{b:02x}")).collect();
-        md5_hex(&format!("{secret}:{issued:x}:{}", self.auth.realm))
+        md5_hex(&format!("{secret}:{issued:x}:{salt:x}:{}", self.auth.realm))
     }
 
-    /// A fresh nonce issued at `now`.
+    /// A fresh nonce issued at `now`. The random salt makes two challenges sent in the same
+    /// millisecond differ: two callers sharing one nonce would both count from `nc=1`, and the
+    /// second would be refused as a replay.
     pub fn nonce(&self, now: SystemTime) -> String {
         let issued = epoch_ms(now);
-        format!("{issued:x}.{}", self.signature(issued))
+        let salt: u32 = rand::random();
+        format!("{issued:x}.{salt:x}.{}", self.signature(issued, salt))
     }
 
     /// When `nonce` was issued (ms), if we issued it.
     fn issued(&self, nonce: &str) -> Option<u64> {
-        let (ts, sig) = nonce.split_once('.')?;
-        let issued = u64::from_str_radix(ts, 16).ok()?;
-        same(sig, &self.signature(issued)).then_some(issued)
+        let mut parts = nonce.splitn(3, '.');
+        let issued = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let salt = u32::from_str_radix(parts.next()?, 16).ok()?;
+        let sig = parts.next()?;
+        same(sig, &self.signature(issued, salt)).then_some(issued)
     }
 
     /// The `WWW-Authenticate` value of a new challenge.
@@ -490,6 +495,21 @@ mod tests {
             ),
             AuthVerdict::Challenge { .. }
         ));
+    }
+
+    #[test]
+    fn nonces_issued_in_the_same_millisecond_differ_and_both_verify() {
+        let s = server(Duration::from_secs(10));
+        let now = SystemTime::now();
+        let (a, b) = (s.nonce(now), s.nonce(now));
+        assert_ne!(a, b);
+        for nonce in [&a, &b] {
+            let auth = authorization(nonce, "s3cret", "00000001");
+            assert!(matches!(
+                s.verify(now, "INVITE", URI, &[&auth]),
+                AuthVerdict::Authenticated(_)
+            ));
+        }
     }
 
     #[test]
