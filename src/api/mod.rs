@@ -211,22 +211,10 @@ async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let mut closed = closed.clone();
+        let (app, closed) = (app.clone(), closed.clone());
         connections.spawn(async move {
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = closed.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = result {
+            let served = crate::metrics::server::serve_http1(stream, app, header_timeout, closed);
+            if let Err(e) = served.await {
                 debug!(%peer, error = %e, "HTTP API connection ended");
             }
         });

@@ -146,26 +146,37 @@ async fn serve(listener: tokio::net::TcpListener, app: Router, stop: Arc<Notify>
             continue;
         }
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let mut closed = closed.clone();
+        let (app, closed) = (app.clone(), closed.clone());
         connections.spawn(async move {
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = closed.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = result {
+            if let Err(e) = serve_http1(stream, app, HEADER_TIMEOUT, closed).await {
                 debug!(%peer, error = %e, "metrics connection ended");
             }
         });
     }
     let _ = closing.send(true);
     while connections.join_next().await.is_some() {}
+}
+
+/// Serves one accepted HTTP/1 connection with `app`: the header must arrive within
+/// `header_timeout`, and a change on `closed` (shutdown) lets the request in progress finish,
+/// then closes. Shared by this listener and the HTTP API's.
+pub async fn serve_http1(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    header_timeout: Duration,
+    mut closed: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), hyper::Error> {
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => r,
+        _ = closed.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    }
 }
