@@ -134,6 +134,16 @@ fn parse_time(s: &str) -> Option<SystemTime> {
     faxvox_spool::parse_rfc3339(s)
 }
 
+/// `Ok` when a lease-conditional UPDATE touched the fax's row; otherwise another node holds
+/// its lease now (or it ended), which the caller must not overwrite.
+fn lease_held(rows: u64, leased: &Leased) -> Result<(), QueueError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(QueueError::LeaseLost(leased.id.clone()))
+    }
+}
+
 fn facts_json(facts: &Map<String, Value>) -> String {
     Value::Object(facts.clone()).to_string()
 }
@@ -320,6 +330,22 @@ impl Queue {
         }))
     }
 
+    /// Runs `query`, an UPDATE whose last two parameters are the fax id and the lease token
+    /// (bound here), so it changes the row only while this lease holds it.
+    async fn update_leased<'q>(
+        &self,
+        leased: &'q Leased,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<(), QueueError> {
+        let rows = query
+            .bind(&leased.id)
+            .bind(&leased.token)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        lease_held(rows, leased)
+    }
+
     /// Extends the lease to `now + lease`; [`QueueError::LeaseLost`] when another holds it.
     pub async fn renew(
         &self,
@@ -328,39 +354,24 @@ impl Queue {
         lease: Duration,
     ) -> Result<(), QueueError> {
         let expires = now.checked_add(lease).unwrap_or(now);
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE outbound_faxes SET lease_expires = $1 WHERE id = $2 AND lease_token = $3",
         )
-        .bind(record_time(expires))
-        .bind(&leased.id)
-        .bind(&leased.token)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(QueueError::LeaseLost(leased.id.clone()));
-        }
+        .bind(record_time(expires));
+        self.update_leased(leased, query).await?;
         leased.expires = expires;
         Ok(())
     }
 
     /// Stores `leased.facts` (attempts so far…).
     pub async fn update_facts(&self, leased: &Leased, now: SystemTime) -> Result<(), QueueError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE outbound_faxes SET facts = $1, updated_at = $2 \
              WHERE id = $3 AND lease_token = $4",
         )
         .bind(facts_json(&leased.facts))
-        .bind(record_time(now))
-        .bind(&leased.id)
-        .bind(&leased.token)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(QueueError::LeaseLost(leased.id.clone()));
-        }
-        Ok(())
+        .bind(record_time(now));
+        self.update_leased(leased, query).await
     }
 
     /// Gives the fax back, due again at `next` (`problem`: why), with `leased.facts`.
@@ -371,7 +382,7 @@ impl Queue {
         next: SystemTime,
         problem: &str,
     ) -> Result<(), QueueError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE outbound_faxes SET facts = $1, next_attempt = $2, problem = $3, \
              lease_owner = NULL, lease_token = NULL, lease_expires = NULL, updated_at = $4 \
              WHERE id = $5 AND lease_token = $6 AND state = 'queued'",
@@ -379,16 +390,8 @@ impl Queue {
         .bind(facts_json(&leased.facts))
         .bind(record_time(next))
         .bind(problem)
-        .bind(record_time(now))
-        .bind(&leased.id)
-        .bind(&leased.token)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(QueueError::LeaseLost(leased.id.clone()));
-        }
-        Ok(())
+        .bind(record_time(now));
+        self.update_leased(leased, query).await
     }
 
     /// Records the fax's end (`leased.facts`, with its result) and settles its reservation
@@ -421,9 +424,9 @@ impl Queue {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n != 1 {
+        if let Err(lost) = lease_held(n, leased) {
             tx.rollback().await?;
-            return Err(QueueError::LeaseLost(leased.id.clone()));
+            return Err(lost);
         }
         let billed = if end.pages_confirmed > 0 {
             settle_on(&mut tx, end.reservation, end.pages_confirmed, now).await
@@ -470,7 +473,7 @@ impl Queue {
         outcome: &str,
         summary: &str,
     ) -> Result<(), QueueError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE outbound_faxes SET state = 'done', outcome = $1, problem = $2, facts = $3, \
              lease_owner = NULL, lease_token = NULL, lease_expires = NULL, updated_at = $4 \
              WHERE id = $5 AND lease_token = $6",
@@ -478,15 +481,8 @@ impl Queue {
         .bind(outcome)
         .bind(summary)
         .bind(facts_json(&leased.facts))
-        .bind(record_time(now))
-        .bind(&leased.id)
-        .bind(&leased.token)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(QueueError::LeaseLost(leased.id.clone()));
-        }
+        .bind(record_time(now));
+        self.update_leased(leased, query).await?;
         leased.state = QueueState::Done;
         Ok(())
     }
