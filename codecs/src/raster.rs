@@ -15,6 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::{Bitmap, Page, Resolution};
 
+mod fax_pdf;
 pub mod halftone;
 mod img;
 mod pdf;

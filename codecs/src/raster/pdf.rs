@@ -11,8 +11,19 @@ use hayro::{render_into, RenderCache, RenderSettings};
 use super::{canvas_size, place, Gray, RasterError, RasterOptions};
 use crate::Page;
 
-/// Renders every page of a PDF, fitted to the paper, and converts it to bilevel.
+/// Renders every page of a PDF, fitted to the paper, and converts it to bilevel; a page that
+/// is one fax image landing 1:1 on the fax page is decoded instead (`fax_pdf`).
 pub(super) fn rasterize_pdf(input: &[u8], opts: &RasterOptions) -> Result<Vec<Page>, RasterError> {
+    rasterize_pdf_with(input, opts, true)
+}
+
+/// [`rasterize_pdf`], with the fax-image fast path on or off (off: every page rendered, the
+/// reference the fast path is tested against).
+pub(super) fn rasterize_pdf_with(
+    input: &[u8],
+    opts: &RasterOptions,
+    fax_fast_path: bool,
+) -> Result<Vec<Page>, RasterError> {
     let pdf = Pdf::new(input.to_vec()).map_err(|e| match e {
         LoadPdfError::Decryption(DecryptionError::PasswordProtected) => RasterError::Encrypted,
         LoadPdfError::Decryption(DecryptionError::UnsupportedAlgorithm) => {
@@ -57,6 +68,12 @@ pub(super) fn rasterize_pdf(input: &[u8], opts: &RasterOptions) -> Result<Vec<Pa
     let mut resources = Resources::default();
     let mut out = Vec::with_capacity(pages.len());
     for page in pages.iter() {
+        if fax_fast_path {
+            if let Some(fax) = super::fax_pdf::fax_page(page, opts) {
+                out.push(fax);
+                continue;
+            }
+        }
         let (pw, ph) = page.render_dimensions();
         let (pw, ph) = (pw as f64, ph as f64);
         let p = place(
