@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account webhooks",
         include_str!("../../migrations/20270111000001_account_webhooks.sql"),
     ),
+    (
+        20270112000001,
+        "outbound header",
+        include_str!("../../migrations/20270112000001_outbound_header.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

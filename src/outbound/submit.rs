@@ -33,6 +33,10 @@ pub struct Submission {
     /// Text of a cover page put before the documents (see [`super::cover`]); `None`: no
     /// cover page. The cover page is counted, priced and billed like the others.
     pub cover: Option<String>,
+    /// Stamp the header line (date and time, sender, "page n/m") in the top 5 mm of every
+    /// page sent, the cover page included ([`super::header`]). On by default: callers pass
+    /// `true` unless the client turned it off.
+    pub header: bool,
 }
 
 /// A fax accepted and queued.
@@ -240,6 +244,7 @@ pub async fn submit(
         amount: quote.amount,
         prefix: quote.prefix.clone(),
         submitted: format_rfc3339(now),
+        header: sub.header,
     };
     *job.facts_mut() = facts.to_map();
     let queued = {
