@@ -5,7 +5,9 @@
 //! [`Spool::claim_id`]) is kept in step as the local record.
 //!
 //! For each due fax: dial `trunk.uri` with the destination as Request-URI user (From = the
-//! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
+//! account's number, or `anonymous`), transmit `document.tif` with [`dial`] (each page
+//! stamped with its header line at that moment, unless the client turned it off:
+//! [`super::header`]), record the
 //! attempt (job facts and a call record, direction out), then by cause, as the pure
 //! [`ladder::next`] decides (the dialer only claims, dials and records, at the time of its
 //! clock, [`Dialer::with_clock`]):
@@ -1441,10 +1443,9 @@ fn remaining_document(
         return Ok(path);
     }
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {DOCUMENT}: {e}"))?;
-    let pages = faxvox_codecs::tiff::read_pages(&bytes)
+    let mut pages = faxvox_codecs::tiff::read_pages(&bytes)
         .map_err(|e| format!("cannot read {DOCUMENT}: {e}"))?
         .into_pages();
-    let mut pages = pages;
     let rest = pages.get_mut(confirmed as usize..).unwrap_or_default();
     if rest.is_empty() {
         return Err("no page left to send".into());

@@ -321,3 +321,13 @@ pub fn write_pgm(page: &Page, path: &Path) {
     }
     std::fs::write(path, out).unwrap();
 }
+
+/// Whether `got` is `sent` with a header line: the same size, every row below the header
+/// band identical, and ink in the band.
+pub fn same_below_header(sent: &Page, got: &Bitmap) -> bool {
+    let band = faxvox_codecs::header::band_rows(sent.resolution);
+    let a = &sent.bitmap;
+    (a.width(), a.height()) == (got.width(), got.height())
+        && (band..a.height()).all(|y| a.row(y) == got.row(y))
+        && (0..band).any(|y| got.row(y).iter().any(|b| *b != 0))
+}
