@@ -64,7 +64,7 @@ async fn queue_fax(billing: &Billing, queue: &Queue, id: &str, now: SystemTime) 
 
 /// Faxes whose id ends in an odd digit go without the header line (kept in the queue's row).
 fn header_of(id: &str) -> bool {
-    id.bytes().last().unwrap_or(0) % 2 == 0
+    id.bytes().last().unwrap_or(0).is_multiple_of(2)
 }
 
 /// A node: its own pool on the shared database.
