@@ -39,6 +39,22 @@ pub struct Submission {
     pub header: bool,
 }
 
+/// An empty submission with the header line on: `Submission { account, from, to, documents,
+/// ..Default::default() }` is a fax as a client sends it by default.
+impl Default for Submission {
+    fn default() -> Self {
+        Submission {
+            account: String::new(),
+            from: String::new(),
+            to: String::new(),
+            anonymous: false,
+            documents: Vec::new(),
+            cover: None,
+            header: true,
+        }
+    }
+}
+
 /// A fax accepted and queued.
 #[derive(Debug, Clone)]
 pub struct Submitted {
@@ -372,4 +388,15 @@ fn cover_date(account: &crate::directory::Account, now: SystemTime) -> String {
     };
     let t = time_context(ts, &zone, name, locale);
     format!("{} ({})", t.long, t.abbreviation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_submission_has_the_header_line_by_default() {
+        assert!(Submission::default().header);
+        assert!(!Submission::default().anonymous);
+    }
 }
