@@ -83,9 +83,10 @@ pub fn stamp(page: &mut Page, line: &HeaderLine) {
 /// allows with a blank row above and below, and as wide physically as 3/4 of that height.
 fn scale(res: Resolution, band: u32) -> (u32, u32) {
     let sy = (band.saturating_sub(2) / 8).max(1);
+    // Bounded, whatever resolution a document declares.
     let sx = (sy as f32 * CONDENSED * res.x_dpi / res.y_dpi)
         .round()
-        .max(1.0) as u32;
+        .clamp(1.0, 64.0) as u32;
     (sx, sy)
 }
 
@@ -320,6 +321,24 @@ mod tests {
         stamp(&mut page, &line());
         assert_eq!(page.bitmap.height(), 10);
         assert!(page.bitmap.count_black() < 1728 * 10 / 2);
+    }
+
+    #[test]
+    fn header_on_odd_resolutions_stays_in_the_band() {
+        for (x_dpi, y_dpi) in [(204.0, 391.0), (400.0, 400.0), (204.0, 1.0), (1.0, 196.0)] {
+            let resolution = Resolution { x_dpi, y_dpi };
+            let mut page = Page {
+                bitmap: Bitmap::new(1728, 300),
+                resolution,
+            };
+            page.bitmap.fill_rect(0, 0, 1728, 300);
+            let original = page.clone();
+            stamp(&mut page, &line());
+            let band = band_rows(resolution).min(300);
+            for y in band..300 {
+                assert_eq!(page.bitmap.row(y), original.bitmap.row(y));
+            }
+        }
     }
 
     #[test]
