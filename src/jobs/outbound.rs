@@ -34,6 +34,14 @@ pub struct OutboundFacts {
     pub prefix: String,
     /// RFC 3339 UTC.
     pub submitted: String,
+    /// Stamp the header line (date, sender, page n/m) on every page sent; on unless the
+    /// client turned it off. Facts written before it existed read as on.
+    #[serde(default = "header_on")]
+    pub header: bool,
+}
+
+fn header_on() -> bool {
+    true
 }
 
 impl OutboundFacts {
@@ -126,8 +134,12 @@ mod tests {
             amount: Money::parse("0.15").unwrap(),
             prefix: "33".into(),
             submitted: "2026-11-27T07:15:30Z".into(),
+            header: false,
         };
         assert_eq!(OutboundFacts::from_map(&f.to_map()).unwrap(), f);
+        let mut old = f.to_map();
+        old.remove("header");
+        assert!(OutboundFacts::from_map(&old).unwrap().header);
         assert_eq!(f.to_map()["amount"], "0.15");
     }
 }
