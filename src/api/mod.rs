@@ -56,7 +56,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use faxvox_spool::{Job, JobId, JobKind, Spool, SpoolError, StateName};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use thiserror::Error;
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
@@ -726,6 +726,8 @@ struct FaxView {
     from: String,
     to: String,
     anonymous: bool,
+    /// The header line is stamped on the pages sent.
+    header: bool,
     pages: u32,
     rate: Money,
     amount: Money,
@@ -750,21 +752,49 @@ fn api_state(s: Option<StateName>) -> &'static str {
     }
 }
 
-/// The view of a fax from the shared outbound queue (a fax another node took in, or one
-/// this node's spool record lags behind); `None` when its facts are unreadable.
-fn queue_view(q: &crate::outbound::queue::QueuedFax) -> Option<FaxView> {
-    use crate::outbound::queue::QueueState;
-    let facts = OutboundFacts::from_map(&q.facts).ok()?;
-    let attempt_log = match q.facts.get("attempts") {
+/// The view of a fax from its outbound facts and where it stands; `None` when the facts are
+/// unreadable.
+fn fax_view(
+    facts: &Map<String, Value>,
+    state: &'static str,
+    spool_state: Option<StateName>,
+    problem: Option<String>,
+) -> Option<FaxView> {
+    let parsed = OutboundFacts::from_map(facts).ok()?;
+    let attempt_log = match facts.get("attempts") {
         Some(Value::Array(a)) => a.clone(),
         _ => Vec::new(),
     };
-    let pages_confirmed = q
-        .facts
+    let pages_confirmed = facts
         .get("pages_confirmed")
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0);
+    Some(FaxView {
+        id: parsed.fax_id,
+        account: parsed.account,
+        state,
+        spool_state: spool_state.map(StateName::as_str),
+        from: parsed.from,
+        to: parsed.to,
+        anonymous: parsed.anonymous,
+        header: parsed.header,
+        pages: parsed.pages,
+        rate: parsed.rate,
+        amount: parsed.amount,
+        submitted: parsed.submitted,
+        pages_confirmed,
+        attempts: u32::try_from(attempt_log.len()).unwrap_or(u32::MAX),
+        attempt_log,
+        result: FaxResult::from_facts(facts),
+        problem,
+    })
+}
+
+/// The view of a fax from the shared outbound queue (a fax another node took in, or one
+/// this node's spool record lags behind); `None` when its facts are unreadable.
+fn queue_view(q: &crate::outbound::queue::QueuedFax) -> Option<FaxView> {
+    use crate::outbound::queue::QueueState;
     let (state, spool_state) = match (q.state, q.outcome.as_deref()) {
         (QueueState::Done, Some("delivered")) => ("sent", StateName::Delivered),
         (QueueState::Done, _) => ("failed", StateName::Dead),
@@ -773,24 +803,7 @@ fn queue_view(q: &crate::outbound::queue::QueuedFax) -> Option<FaxView> {
         (QueueState::Queued, _) if q.problem.is_some() => ("queued", StateName::Retrying),
         (QueueState::Queued, _) => ("queued", StateName::Ready),
     };
-    Some(FaxView {
-        id: facts.fax_id,
-        account: facts.account,
-        state,
-        spool_state: Some(spool_state.as_str()),
-        from: facts.from,
-        to: facts.to,
-        anonymous: facts.anonymous,
-        pages: facts.pages,
-        rate: facts.rate,
-        amount: facts.amount,
-        submitted: facts.submitted,
-        pages_confirmed,
-        attempts: u32::try_from(attempt_log.len()).unwrap_or(u32::MAX),
-        attempt_log,
-        result: FaxResult::from_facts(&q.facts),
-        problem: q.problem.clone(),
-    })
+    fax_view(&q.facts, state, Some(spool_state), q.problem.clone())
 }
 
 /// The view of an outbound job; `None` for other jobs and unreadable ones.
@@ -799,36 +812,13 @@ fn view(job: &Job) -> Option<FaxView> {
     if manifest.kind != JobKind::OutboundFax {
         return None;
     }
-    let facts = OutboundFacts::from_map(&manifest.facts).ok()?;
-    let attempt_log = match manifest.facts.get("attempts") {
-        Some(Value::Array(a)) => a.clone(),
-        _ => Vec::new(),
-    };
-    let pages_confirmed = manifest
-        .facts
-        .get("pages_confirmed")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(0);
     let state = job.state();
-    Some(FaxView {
-        id: facts.fax_id,
-        account: facts.account,
-        state: api_state(state),
-        spool_state: state.map(StateName::as_str),
-        from: facts.from,
-        to: facts.to,
-        anonymous: facts.anonymous,
-        pages: facts.pages,
-        rate: facts.rate,
-        amount: facts.amount,
-        submitted: facts.submitted,
-        pages_confirmed,
-        attempts: u32::try_from(attempt_log.len()).unwrap_or(u32::MAX),
-        attempt_log,
-        result: FaxResult::from_facts(&manifest.facts),
-        problem: job.problem.clone(),
-    })
+    fax_view(
+        &manifest.facts,
+        api_state(state),
+        state,
+        job.problem.clone(),
+    )
 }
 
 async fn get_fax(

@@ -234,6 +234,7 @@ fn components() -> Value {
         "from": {"type": "string"},
         "to": {"type": "string"},
         "anonymous": {"type": "boolean"},
+        "header": {"type": "boolean", "description": "The header line is stamped on the pages sent."},
         "pages": {"type": "integer"},
         "rate": {"$ref": "#/components/schemas/Money"},
         "amount": {"$ref": "#/components/schemas/Money"},

@@ -984,7 +984,8 @@ async fn header_false_is_stored_with_the_queued_fax() {
     r.expect(422, None);
     assert_eq!(site.outbound_jobs(), 5);
 
-    // The spool record's facts, and the shared queue (what any node's dialer claims).
+    // The spool record's facts, what GET shows, and the shared queue (what any node's
+    // dialer claims).
     for (id, header) in &want {
         let job = site.spool.get(&id.parse().unwrap()).unwrap();
         assert_eq!(
@@ -992,6 +993,9 @@ async fn header_false_is_stored_with_the_queued_fax() {
             *header,
             "{id}"
         );
+        let shown = site.get(&format!("/v1/faxes/{id}"), alice).await;
+        let shown = shown.expect(200, None);
+        assert_eq!(shown["header"], *header, "{shown}");
     }
     let queue = faxvox::outbound::queue::Queue::new(&site.dir, &site.billing);
     let mut claimed = std::collections::HashMap::new();
