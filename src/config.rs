@@ -14,6 +14,7 @@ use crate::api::ApiConfig;
 use crate::billing::BillingConfig;
 use crate::delivery::{DeliveryConfig, SmtpConfig};
 use crate::fax::FaxConfig;
+use crate::mail_in::MailInConfig;
 use crate::media::MediaConfig;
 use crate::metrics::MetricsConfig;
 use crate::outbound::{OutboundConfig, RenderConfig, TrunkConfig};
@@ -70,6 +71,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub render: RenderConfig,
     pub metrics: MetricsConfig,
+    pub mail_in: MailInConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +201,7 @@ impl Config {
         self.api.check().map_err(&named)?;
         self.render.check().map_err(&named)?;
         self.metrics.check().map_err(&named)?;
+        self.mail_in.check().map_err(&named)?;
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }

@@ -47,6 +47,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod gateway;
 pub mod jobs;
+pub mod mail_in;
 pub mod media;
 pub mod metrics;
 pub mod money;

@@ -36,6 +36,8 @@ pub struct FaxStatus {
     pub reason: String,
     /// What was charged, as printed (`0.10`, in €, excluding tax).
     pub charged: String,
+    /// Sent by email: the subject of that mail, quoted in the status email's subject.
+    pub subject: Option<String>,
 }
 
 #[cfg(test)]
@@ -54,6 +56,7 @@ impl FaxStatus {
             duration_secs: 95,
             reason: if sent { "sent" } else { "486 Busy Here" }.into(),
             charged: "0.10".into(),
+            subject: None,
         }
     }
 }
@@ -101,6 +104,8 @@ struct FaxStatusCtx<'a> {
     duration: DurationCtx,
     reason: String,
     charged: &'a str,
+    /// The subject of the mail the fax was sent by (empty: not sent by email).
+    subject: String,
 }
 
 #[derive(Serialize)]
@@ -217,6 +222,11 @@ impl Composer {
             },
             reason: sanitize_text(&status.reason, 300),
             charged: &status.charged,
+            subject: status
+                .subject
+                .as_deref()
+                .map(|s| sanitize_text(s, 120))
+                .unwrap_or_default(),
         };
         self.render_fax_status(locale, &ctx)
     }
@@ -280,6 +290,11 @@ pub(crate) fn check_templates(composer: &Composer) -> Result<(), DeliveryError> 
                 },
                 reason: if sent { "sent" } else { "486 Busy Here" }.into(),
                 charged: "0.10",
+                subject: if sent {
+                    "Re: invoice 42".into()
+                } else {
+                    String::new()
+                },
             };
             composer.render_fax_status(locale, &ctx)?;
         }

@@ -34,6 +34,19 @@ pub struct OutboundFacts {
     pub prefix: String,
     /// RFC 3339 UTC.
     pub submitted: String,
+    /// Sent by email ([`crate::mail_in`]): the status email goes to the mail's sender and
+    /// quotes its subject. `None`: to the account's addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<MailReply>,
+}
+
+/// Where the status email of a fax sent by email goes, and the subject of that mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailReply {
+    /// The mail's (authenticated) From address.
+    pub to: String,
+    /// The mail's subject (empty when it had none).
+    pub subject: String,
 }
 
 impl OutboundFacts {
@@ -126,8 +139,18 @@ mod tests {
             amount: Money::parse("0.15").unwrap(),
             prefix: "33".into(),
             submitted: "2026-11-27T07:15:30Z".into(),
+            reply: None,
         };
         assert_eq!(OutboundFacts::from_map(&f.to_map()).unwrap(), f);
         assert_eq!(f.to_map()["amount"], "0.15");
+        assert!(!f.to_map().contains_key("reply"));
+        let mailed = OutboundFacts {
+            reply: Some(MailReply {
+                to: "alice@acme.example".into(),
+                subject: "Re: invoice 42".into(),
+            }),
+            ..f
+        };
+        assert_eq!(OutboundFacts::from_map(&mailed.to_map()).unwrap(), mailed);
     }
 }

@@ -438,6 +438,7 @@ impl Site {
             amount: r.amount,
             prefix: r.prefix.clone(),
             submitted: faxvox_spool::format_rfc3339(at),
+            reply: None,
         };
         *job.facts_mut() = facts.to_map();
         job.add_bytes("document.tif", b"II*\0").unwrap();
