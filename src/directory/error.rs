@@ -78,6 +78,20 @@ pub enum DirectoryError {
     DuplicateBlock(String, String),
     #[error("{0} is not on the block list ({1})")]
     UnknownBlock(String, String),
+    /// An email-to-fax sender pattern that is not `local@domain` or `*@domain`.
+    #[error("invalid sender pattern `{input}`: {reason}")]
+    InvalidSenderPattern { input: String, reason: String },
+    /// The same pattern twice for one account.
+    #[error("{0} is already an allowed sender of account `{1}`")]
+    DuplicateSender(String, String),
+    /// A pattern belongs to one account only, so a mail is charged to one account.
+    #[error("{pattern} is already an allowed sender of account `{holder}`; remove it there first")]
+    SenderTaken { pattern: String, holder: String },
+    #[error("{0} is not an allowed sender of account `{1}`")]
+    UnknownSender(String, String),
+    /// The caller id of faxes sent by email must be one of the account's own fax lines.
+    #[error("{line} is not a fax line of account `{account}`")]
+    SenderLineNotFax { line: String, account: String },
     #[error(
         "unsupported database URL `{0}`: expected sqlite://FILE, sqlite::memory: or postgres://…"
     )]

@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account webhooks",
         include_str!("../../migrations/20270111000001_account_webhooks.sql"),
     ),
+    (
+        20270112000002,
+        "account senders",
+        include_str!("../../migrations/20270112000002_account_senders.sql"),
+    ),
 ];
 
 /// The embedded migrations as an sqlx migration source (same versions, descriptions and

@@ -28,11 +28,13 @@ pub mod blocks;
 pub mod error;
 pub mod migrations;
 pub mod records;
+pub mod senders;
 pub mod validate;
 
 pub use blocks::{BlockDirection, BlockEntry};
 pub use error::DirectoryError;
 pub use records::{CallKind, CallRecord, CallStatus, Direction, NewCallRecord};
+pub use senders::{SenderEntry, SenderMatch};
 
 /// Result of directory operations.
 pub type Result<T, E = DirectoryError> = std::result::Result<T, E>;
