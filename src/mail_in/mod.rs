@@ -13,7 +13,9 @@
 //! - [`accept`]: what a sender, a recipient and a message must pass, and the submission;
 //! - [`listener`]: the tokio listener that runs the sessions and takes their decisions.
 
+pub mod accept;
 pub mod auth;
+pub mod listener;
 pub mod rate;
 pub mod settings;
 pub mod smtp;
