@@ -1,5 +1,6 @@
-//! `faxvox account add|list|show|suspend|restrict|activate|token|webhook`: manage the clients
-//! of the gateway (and their HTTP API tokens and signed webhooks).
+//! `faxvox account add|list|show|suspend|restrict|activate|token|webhook|sender`: manage the
+//! clients of the gateway (and their HTTP API tokens, signed webhooks and the senders allowed
+//! to fax by email for them).
 //!
 //! The database is `database.url` from the configuration (`FAXVOX_DATABASE_URL` overrides it);
 //! it is created and migrated on first use. Human output is an aligned table; `--json` prints
@@ -66,6 +67,40 @@ pub enum AccountCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Who may send faxes by email for the account (email-to-fax): add, list or remove
+    /// sender patterns (alice@acme.example, or *@acme.example for a whole domain).
+    #[command(subcommand)]
+    Sender(SenderCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SenderCommand {
+    /// Allow PATTERN (alice@acme.example or *@acme.example) to fax by email for account ID.
+    /// A pattern belongs to one account only; an exact address wins over its domain's `*@`.
+    Add {
+        /// Account id.
+        id: String,
+        /// alice@acme.example (one address) or *@acme.example (every address of the domain).
+        pattern: String,
+        /// Caller id of these faxes: one of the account's fax lines (default: its first).
+        #[arg(long, value_name = "NUMBER")]
+        line: Option<String>,
+    },
+    /// List the senders allowed for account ID.
+    List {
+        /// Account id.
+        id: String,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop allowing PATTERN to fax by email for account ID.
+    Remove {
+        /// Account id.
+        id: String,
+        /// The pattern as added (any case).
+        pattern: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -118,6 +153,7 @@ pub fn run(cmd: AccountCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 secret,
                 remove,
             } => webhook(&dir, &id, url, secret, remove).await,
+            AccountCommand::Sender(cmd) => sender(&dir, cmd).await,
         };
         dir.close().await;
         result
@@ -302,6 +338,71 @@ struct AccountWithLines<'a> {
     #[serde(flatten)]
     account: &'a Account,
     lines: &'a [Line],
+}
+
+/// `account sender add|list|remove`.
+async fn sender(dir: &Directory, cmd: SenderCommand) -> anyhow::Result<()> {
+    match cmd {
+        SenderCommand::Add { id, pattern, line } => {
+            let entry = dir.add_sender(&id, &pattern, line.as_deref()).await?;
+            let first_fax = dir
+                .account_lines(&entry.account)
+                .await?
+                .into_iter()
+                .find(|l| l.kind == crate::directory::LineKind::Fax);
+            match (&entry.line, first_fax) {
+                (Some(line), _) => println!(
+                    "account {}: {} may fax by email, caller id {line}",
+                    entry.account, entry.pattern
+                ),
+                (None, Some(first)) => println!(
+                    "account {}: {} may fax by email, caller id {} (the first fax line)",
+                    entry.account, entry.pattern, first.number
+                ),
+                (None, None) => println!(
+                    "account {}: {} may fax by email once the account has a fax line \
+                     (faxvox line add NUMBER --account {} --kind fax)",
+                    entry.account, entry.pattern, entry.account
+                ),
+            }
+        }
+        SenderCommand::List { id, json } => {
+            let entries = dir.list_senders(&id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+                return Ok(());
+            }
+            if entries.is_empty() {
+                println!(
+                    "account {} has no email-to-fax senders; add one with: faxvox account sender add {} PATTERN [--line NUMBER]",
+                    id.trim(),
+                    id.trim()
+                );
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.pattern.clone(),
+                        e.line
+                            .clone()
+                            .unwrap_or_else(|| "first fax line".to_string()),
+                        e.created_at.clone(),
+                    ]
+                })
+                .collect();
+            print!("{}", table(&["PATTERN", "CALLER ID", "ADDED"], &rows));
+        }
+        SenderCommand::Remove { id, pattern } => {
+            let entry = dir.remove_sender(&id, &pattern).await?;
+            println!(
+                "account {}: {} may no longer fax by email",
+                entry.account, entry.pattern
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn show(dir: &Directory, id: &str, json: bool) -> anyhow::Result<()> {

@@ -1,11 +1,11 @@
 //! Per-sender rate limit of email-to-fax, sans-IO: fed the time, holds bounded state.
 //!
-//! Each sender may send `per_hour` mails in a burst, then one every hour / `per_hour`: a
-//! token bucket kept as one instant per sender (the generic cell rate algorithm: the
-//! "theoretical arrival time" the sender's next mail is due at). A sender whose bucket has
-//! refilled is forgotten, so the memory held is bounded by the senders seen in the last hour.
+//! A sliding window: each sender may send `per_hour` mails in any hour, counted exactly
+//! (the times of its last `per_hour` mails are kept; a mail is allowed when the oldest of them
+//! is an hour old). A sender silent for an hour is forgotten, so the memory held is bounded by
+//! the senders seen in the last hour, each at most `per_hour` instants.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// The window the limit is counted over.
@@ -18,58 +18,61 @@ const SWEEP_FLOOR: usize = 64;
 /// limit.
 #[derive(Debug)]
 pub struct SenderRate {
-    /// The time one mail costs: an hour / `per_hour`.
-    interval: Duration,
-    /// How far ahead of `now` a sender's due time may run: the burst of `per_hour` mails.
-    burst: Duration,
-    /// Sender (lower case) → when its bucket is full again.
-    due: HashMap<String, Instant>,
+    per_hour: usize,
+    /// Sender (lower case) → the times of its mails in the last hour, oldest first.
+    sent: HashMap<String, VecDeque<Instant>>,
     /// Sweep idle senders when the map grows past this (doubling, so sweeps are amortised).
     sweep_at: usize,
-    disabled: bool,
 }
 
 impl SenderRate {
     /// A limit of `per_hour` mails per sender address; `0`: no limit.
     pub fn new(per_hour: u32) -> SenderRate {
-        let interval = HOUR / per_hour.max(1);
         SenderRate {
-            interval,
-            burst: HOUR.saturating_sub(interval),
-            due: HashMap::new(),
+            per_hour: per_hour as usize,
+            sent: HashMap::new(),
             sweep_at: SWEEP_FLOOR,
-            disabled: per_hour == 0,
         }
     }
 
     /// Counts one mail from `sender` at `now`, or refuses it with how long to wait before
     /// the next one would be allowed (nothing is counted then).
     pub fn allow(&mut self, now: Instant, sender: &str) -> Result<(), Duration> {
-        if self.disabled {
+        if self.per_hour == 0 {
             return Ok(());
         }
         let key = sender.trim().to_lowercase();
-        let due = self.due.get(&key).copied().map_or(now, |d| d.max(now));
-        let ahead = due - now;
-        if ahead > self.burst {
-            return Err(ahead - self.burst);
+        let times = self.sent.entry(key).or_default();
+        while times
+            .front()
+            .is_some_and(|&t| now.saturating_duration_since(t) >= HOUR)
+        {
+            times.pop_front();
         }
-        self.due.insert(key, due + self.interval);
-        if self.due.len() > self.sweep_at {
+        if times.len() >= self.per_hour {
+            let oldest = times[0];
+            return Err((oldest + HOUR).saturating_duration_since(now));
+        }
+        times.push_back(now);
+        if self.sent.len() > self.sweep_at {
             self.sweep(now);
         }
         Ok(())
     }
 
-    /// Forgets the senders whose bucket is full again: they are as if never seen.
+    /// Forgets the senders with no mail in the last hour: they are as if never seen.
     fn sweep(&mut self, now: Instant) {
-        self.due.retain(|_, due| *due > now);
-        self.sweep_at = (self.due.len() * 2).max(SWEEP_FLOOR);
+        self.sent.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|&t| now.saturating_duration_since(t) < HOUR)
+        });
+        self.sweep_at = (self.sent.len() * 2).max(SWEEP_FLOOR);
     }
 
     /// How many senders are remembered (for tests and metrics).
     pub fn tracked(&self) -> usize {
-        self.due.len()
+        self.sent.len()
     }
 }
 
@@ -78,28 +81,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_burst_then_one_per_interval() {
+    fn per_hour_in_any_hour_then_wait_for_the_oldest() {
         let t0 = Instant::now();
         let mut rate = SenderRate::new(4);
-        for _ in 0..4 {
-            rate.allow(t0, "alice@acme.example").unwrap();
+        for minute in [0u64, 10, 20, 30] {
+            rate.allow(t0 + Duration::from_secs(minute * 60), "alice@acme.example")
+                .unwrap();
         }
-        // The fifth within the hour waits for the first slot to come back (15 minutes).
-        let wait = rate.allow(t0, "Alice@ACME.example").unwrap_err();
-        assert_eq!(wait, Duration::from_secs(15 * 60));
+        // The fifth within the hour waits until the first is an hour old.
+        let at = t0 + Duration::from_secs(40 * 60);
+        let wait = rate.allow(at, "Alice@ACME.example").unwrap_err();
+        assert_eq!(wait, Duration::from_secs(20 * 60));
         // Refused mails are not counted: the wait shrinks with time.
         let wait = rate
-            .allow(t0 + Duration::from_secs(600), "alice@acme.example")
+            .allow(t0 + Duration::from_secs(50 * 60), "alice@acme.example")
             .unwrap_err();
-        assert_eq!(wait, Duration::from_secs(5 * 60));
+        assert_eq!(wait, Duration::from_secs(10 * 60));
         // Another sender has its own budget.
-        rate.allow(t0, "bob@acme.example").unwrap();
-        // After the wait, exactly one more.
-        let t1 = t0 + Duration::from_secs(15 * 60);
+        rate.allow(at, "bob@acme.example").unwrap();
+        // An hour after the first, exactly one more.
+        let t1 = t0 + HOUR;
         rate.allow(t1, "alice@acme.example").unwrap();
         assert!(rate.allow(t1, "alice@acme.example").is_err());
-        // An hour of silence refills the whole burst.
-        let t2 = t1 + HOUR;
+        // Two hours of silence: the whole budget again.
+        let t2 = t1 + 2 * HOUR;
         for _ in 0..4 {
             rate.allow(t2, "alice@acme.example").unwrap();
         }
@@ -128,8 +133,8 @@ mod tests {
                 "{in_hour} mails in the hour from minute {start}"
             );
         }
-        // And the steady rate is reached: about 10 an hour after the burst.
-        assert!(accepted.len() >= 50, "{}", accepted.len());
+        // And the budget is used: 10 in each of the five hours.
+        assert_eq!(accepted.len(), 50);
     }
 
     #[test]
