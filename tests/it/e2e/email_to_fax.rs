@@ -1,0 +1,267 @@
+//! Email-to-fax as a new user sets it up: `faxvox serve` with `[mail_in]` on 127.0.0.1, a real
+//! DNS server (dnsmasq) publishing SPF, DKIM and DMARC for acme.example, `faxvox account
+//! sender add acme '*@acme.example'`, a rate deck, and mail sent over real SMTP (Python's
+//! smtplib) from 127.0.0.1 or 127.0.0.2:
+//! - a DKIM-signed mail from alice@acme.example, sent from 127.0.0.2 (which SPF forbids: the
+//!   signature carries it), with a fax-native TIFF attached, to `<bob's line>@fax.example`:
+//!   250 with the fax id; faxed through the trunk (the gateway itself) to bob's fax line, the
+//!   pages arriving pixel for pixel; acme charged pages × rate exactly; alice gets the status
+//!   email quoting the subject;
+//! - refused with a 5xx and nothing reserved or charged: the same mail unsigned from
+//!   127.0.0.2 (spoofed), a sender on no list, a recipient at another domain (never a relay).
+
+use crate::support;
+use crate::support::fax_pages;
+
+use std::path::Path;
+use std::time::Duration;
+
+use faxvox_codecs::Page;
+use serde_json::Value;
+
+use support::dns::{base64, DkimKey, Zone};
+use support::gateway::{attachment, describe_mail, free_port, sent_to, wait_mail, Gateway};
+use support::smtp::{SinkOptions, SmtpSink};
+
+const ACME_LINE: &str = "+33100000001";
+const BOB_LINE: &str = "+33299001122";
+const DOMAIN: &str = "fax.example";
+
+/// One SMTP exchange as smtplib saw it: (step, code, text) for MAIL, each RCPT and DATA.
+type Exchange = Vec<(String, u16, String)>;
+
+/// Sends `raw` over SMTP from `source` (an address of 127.0.0.0/8) saying EHLO `helo`:
+/// MAIL FROM `mail_from`, RCPT TO each of `rcpts`, DATA when one was accepted.
+fn smtp_send(
+    dir: &Path,
+    port: u16,
+    source: &str,
+    helo: &str,
+    mail_from: &str,
+    rcpts: &[&str],
+    raw: &[u8],
+) -> Exchange {
+    let msg = dir.join(format!("mail-{}.eml", rand_suffix()));
+    std::fs::write(&msg, raw).unwrap();
+    const CLIENT: &str = r#"
+import json, smtplib, sys
+host, port, source, helo, mail_from, rcpts, path = sys.argv[1:]
+raw = open(path, "rb").read()
+out = []
+s = smtplib.SMTP(local_hostname=helo, source_address=(source, 0), timeout=120)
+s.connect(host, int(port))
+s.ehlo(helo)
+code, text = s.mail(mail_from)
+out.append(["mail", code, text.decode()])
+if code == 250:
+    accepted = False
+    for r in rcpts.split(","):
+        code, text = s.rcpt(r)
+        out.append(["rcpt", code, text.decode()])
+        accepted = accepted or code == 250
+    if accepted:
+        try:
+            code, text = s.data(raw)
+        except smtplib.SMTPDataError as e:
+            code, text = e.smtp_code, e.smtp_error
+        out.append(["data", code, text.decode()])
+s.quit()
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", CLIENT, "127.0.0.1", &port.to_string(), source, helo, mail_from])
+        .arg(rcpts.join(","))
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "smtplib client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let steps: Vec<(String, u16, String)> = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("SMTP from {source} MAIL FROM {mail_from} to {rcpts:?}: {steps:?}");
+    steps
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The code and text of `step` (the last one of that name).
+fn step<'a>(exchange: &'a Exchange, name: &str) -> (u16, &'a str) {
+    exchange
+        .iter()
+        .rev()
+        .find(|(s, _, _)| s == name)
+        .map(|(_, c, t)| (*c, t.as_str()))
+        .unwrap_or_else(|| panic!("no {name} step in {exchange:?}"))
+}
+
+/// A mail from `from` to `to` with `tiff` attached (base64), CRLF line ends.
+fn mail_with_tiff(from: &str, to: &str, subject: &str, tiff: &[u8]) -> Vec<u8> {
+    let encoded = base64(tiff);
+    let mut body = String::new();
+    for chunk in encoded.as_bytes().chunks(76) {
+        body.push_str(std::str::from_utf8(chunk).unwrap());
+        body.push_str("\r\n");
+    }
+    format!(
+        "From: Alice <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\
+         Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <{n}.invoice@acme.example>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=b\"\r\n\r\n\
+         --=b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the invoice.\r\n\
+         --=b\r\nContent-Type: image/tiff; name=\"invoice.tif\"\r\n\
+         Content-Disposition: attachment; filename=\"invoice.tif\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{body}--=b--\r\n",
+        n = rand_suffix()
+    )
+    .into_bytes()
+}
+
+fn status(gw: &Gateway, account: &str) -> Value {
+    serde_json::from_str(&gw.ok(&["billing", "status", account, "--json"])).unwrap()
+}
+
+fn assert_nothing_reserved_or_charged(gw: &Gateway, used: &str, what: &str) {
+    let s = status(gw, "acme");
+    assert_eq!(
+        (s["used"].as_str(), s["reserved"].as_str()),
+        (Some(used), Some("0.00")),
+        "{what}: {s}"
+    );
+}
+
+#[test]
+fn dkim_signed_mail_is_faxed_and_spoofs_are_refused() {
+    if support::peers::require("python3", "python3").is_none() {
+        return;
+    }
+    let key = DkimKey::ed25519("acme.example", "fax2026");
+    let Some(dns) = Zone::new()
+        .spf("acme.example", "ip4:127.0.0.1")
+        .dmarc_reject("acme.example")
+        .dkim(&key)
+        .start()
+    else {
+        return;
+    };
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let mut gw = Gateway::new(&sink);
+    gw.add_trunk(
+        &format!("sip:127.0.0.1:{}", gw.sip_port),
+        "retry_secs = 1\nmax_attempts = 2\n",
+    );
+    let smtp_port = free_port();
+    gw.append_config(&format!(
+        "\n[mail_in]\nlisten = \"127.0.0.1:{smtp_port}\"\ndomain = \"{DOMAIN}\"\ndns = \"{}\"\n",
+        dns.addr
+    ));
+    gw.account_add("acme", &["billing@acme.example"], "ACME SARL");
+    gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
+    gw.line_add(ACME_LINE, "acme", "fax", None);
+    gw.line_add(BOB_LINE, "bob", "fax", None);
+    gw.rate_france("0.05");
+    gw.ok(&["account", "sender", "add", "acme", "*@acme.example"]);
+    let port = gw.sip_port;
+    gw.start();
+    assert_eq!(gw.sip_port, port, "the trunk points at the first port");
+    assert!(
+        gw.wait_log("email-to-fax (SMTP) on", Duration::from_secs(20)),
+        "email-to-fax not listening:\n{}",
+        gw.log()
+    );
+    let dir = gw.path().to_path_buf();
+    let bob = format!("{BOB_LINE}@{DOMAIN}");
+    let pages: Vec<Page> = (0..2)
+        .map(|i| fax_pages::test_page_top(40 + i, 500))
+        .collect();
+    let tiff = std::fs::read(fax_pages::write_doc(&dir, "invoice.tif", &pages)).unwrap();
+    let subject = "Re: invoice 42";
+
+    // Spoofed: no signature, from an address SPF forbids.
+    let unsigned = mail_with_tiff("alice@acme.example", &bob, subject, &tiff);
+    let x = smtp_send(&dir, smtp_port, "127.0.0.2", "mail.acme.example", "alice@acme.example", &[&bob], &unsigned);
+    let (code, text) = step(&x, "data");
+    assert_eq!(code, 550, "{x:?}");
+    assert!(text.starts_with("5.7.1") && text.to_lowercase().contains("spf"), "{text}");
+    assert_nothing_reserved_or_charged(&gw, "0.00", "spoofed");
+
+    // A sender on no account's list.
+    let x = smtp_send(&dir, smtp_port, "127.0.0.1", "mail.evil.example", "mallory@evil.example", &[&bob], &unsigned);
+    let (code, text) = step(&x, "mail");
+    assert_eq!(code, 550, "{x:?}");
+    assert!(text.contains("not on any account's sender list"), "{text}");
+
+    // A recipient at another domain: never relayed.
+    let foreign = format!("{BOB_LINE}@elsewhere.example");
+    let x = smtp_send(&dir, smtp_port, "127.0.0.1", "mail.acme.example", "alice@acme.example", &[&foreign], &unsigned);
+    let (code, text) = step(&x, "rcpt");
+    assert_eq!(code, 550, "{x:?}");
+    assert!(text.contains("relay denied"), "{text}");
+    assert!(!x.iter().any(|(s, _, _)| s == "data"), "{x:?}");
+    assert_nothing_reserved_or_charged(&gw, "0.00", "refusals");
+
+    // Signed by acme.example's key: accepted from 127.0.0.2 although SPF forbids it.
+    let signed = key.sign(&mail_with_tiff("alice@acme.example", &bob, subject, &tiff));
+    let x = smtp_send(&dir, smtp_port, "127.0.0.2", "mail.acme.example", "alice@acme.example", &[&bob], &signed);
+    assert_eq!(step(&x, "mail").0, 250, "{x:?}");
+    assert_eq!(step(&x, "rcpt"), (250, format!("2.1.5 fax to {BOB_LINE}").as_str()), "{x:?}");
+    let (code, text) = step(&x, "data");
+    if code != 250 {
+        gw.print_log();
+        eprintln!("dnsmasq log:\n{}", dns.log());
+    }
+    assert_eq!(code, 250, "{x:?}");
+    assert!(text.starts_with("2.0.0 queued: fax "), "{text}");
+    let fax_id = text["2.0.0 queued: fax ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Bob's line receives it: the pages as attached, pixel for pixel.
+    wait_mail(&sink, Duration::from_secs(120), |m| {
+        sent_to(m, "fax@bob.example") && attachment(m, "application/pdf").is_some()
+    })
+    .unwrap_or_else(|| {
+        gw.print_log();
+        panic!("no fax email for bob:\n{}", describe_mail(&sink))
+    });
+    let received = {
+        let tiff = std::fs::read_dir(dir.join("spool"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("fax.tiff"))
+            .find(|p| p.exists())
+            .expect("inbound fax job in the spool");
+        fax_pages::read_doc(&tiff)
+    };
+    fax_pages::assert_same_pixels(&pages, &received);
+
+    // Alice is told, the subject quoted; acme is charged pages × rate exactly.
+    let report = wait_mail(&sink, Duration::from_secs(60), |m| {
+        sent_to(m, "alice@acme.example")
+    })
+    .unwrap_or_else(|| panic!("no status email for alice:\n{}", describe_mail(&sink)));
+    let status_subject = report.python_header("subject").unwrap_or_default();
+    assert!(
+        status_subject.contains("sent, 2/2 pages") && status_subject.contains("\"Re: invoice 42\""),
+        "{status_subject}"
+    );
+    assert!(attachment(&report, "application/pdf").is_some(), "no transmission report");
+    assert!(
+        !sink.messages().iter().any(|m| sent_to(m, "billing@acme.example")),
+        "the status went to the account instead of the mail's sender"
+    );
+    assert_nothing_reserved_or_charged(&gw, "0.10", "after the fax");
+    let job: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("spool").join(&fax_id).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(job["state"]["name"], "delivered", "{job:#}");
+    assert_eq!(job["facts"]["from"], ACME_LINE, "{job:#}");
+    assert_eq!(job["facts"]["reply"]["to"], "alice@acme.example", "{job:#}");
+}
