@@ -27,8 +27,10 @@ use thiserror::Error;
 
 /// How long one DNS query may take, and how many times it is tried: the whole check runs
 /// while the SMTP client waits for our answer to the end of DATA.
-const DNS_TIMEOUT: Duration = Duration::from_secs(3);
+const DNS_TIMEOUT: Duration = Duration::from_secs(2);
 const DNS_ATTEMPTS: usize = 2;
+/// The most one check may take, every lookup included; past it the verdict is temporary.
+const CHECK_DEADLINE: Duration = Duration::from_secs(20);
 
 /// The name SPF macros expand `%{r}` to (the receiving host); no record we care about uses it.
 const RECEIVER: &str = "faxvox.invalid";
@@ -127,33 +129,69 @@ impl SenderAuth {
             Ok(d) => d,
             Err(reason) => return AuthVerdict::refuse("", reason),
         };
-        let helo = helo.trim();
-        let mail_from = mail_from.trim();
+        let checked = tokio::time::timeout(
+            CHECK_DEADLINE,
+            self.check_message(
+                &message,
+                &from_domain,
+                remote_ip,
+                helo.trim(),
+                mail_from.trim(),
+            ),
+        )
+        .await;
+        checked.unwrap_or_else(|_| {
+            AuthVerdict::later(
+                &from_domain,
+                format!("DNS lookups for {from_domain} took too long; try again later"),
+            )
+        })
+    }
 
-        let dkim = self.authenticator.verify_dkim(&message).await;
-        let (spf_domain, spf) = match mail_from.rsplit_once('@') {
+    async fn check_message(
+        &self,
+        message: &AuthenticatedMessage<'_>,
+        from_domain: &str,
+        remote_ip: IpAddr,
+        helo: &str,
+        mail_from: &str,
+    ) -> AuthVerdict {
+        let (spf_domain, spf_params) = match mail_from.rsplit_once('@') {
             Some((_, domain)) if !domain.is_empty() => (
                 domain.to_ascii_lowercase(),
-                self.authenticator
-                    .verify_spf(SpfParameters::verify_mail_from(
-                        remote_ip, helo, RECEIVER, mail_from,
-                    ))
-                    .await,
+                SpfParameters::verify_mail_from(remote_ip, helo, RECEIVER, mail_from),
             ),
             _ => (
                 helo.to_ascii_lowercase(),
-                self.authenticator
-                    .verify_spf(SpfParameters::verify_ehlo(remote_ip, helo, RECEIVER))
-                    .await,
+                SpfParameters::verify_ehlo(remote_ip, helo, RECEIVER),
             ),
         };
+        // DKIM and SPF at once: their lookups are independent.
+        let (dkim, spf) = tokio::join!(
+            self.authenticator.verify_dkim(message),
+            self.authenticator.verify_spf(spf_params)
+        );
+        let spf_pass = spf.result() == SpfResult::Pass;
+        let dkim_pass = dkim.iter().any(|o| *o.result() == DkimResult::Pass);
+        let dns_failed = spf.result() == SpfResult::TempError
+            || dkim
+                .iter()
+                .any(|o| matches!(o.result(), DkimResult::TempError(_)));
+        if !spf_pass && !dkim_pass && dns_failed {
+            // DMARC cannot pass without one of them, and a lookup that failed may pass once
+            // DNS answers again: no need to wait for the DMARC record too.
+            return AuthVerdict::later(
+                from_domain,
+                format!("DNS lookups for {from_domain} failed; try again later"),
+            );
+        }
         let dmarc = self
             .authenticator
-            .verify_dmarc(DmarcParameters::new(&message, &dkim, &spf_domain, &spf))
+            .verify_dmarc(DmarcParameters::new(message, &dkim, &spf_domain, &spf))
             .await;
 
         verdict(
-            &from_domain,
+            from_domain,
             remote_ip,
             &spf_domain,
             &spf,

@@ -13,6 +13,7 @@ mod e2e;
 mod fax;
 mod fuzz_corpus;
 mod gateway;
+mod mail_in;
 mod media;
 mod outbound;
 mod sdp;

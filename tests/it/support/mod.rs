@@ -4,6 +4,7 @@
 
 pub mod billing_db;
 pub mod delivery;
+pub mod dns;
 pub mod fax_pages;
 pub mod gateway;
 pub mod kamailio;

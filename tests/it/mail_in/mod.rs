@@ -1,0 +1,5 @@
+//! Email-to-fax: sender authentication against a real DNS server, the sender allow-lists
+//! through the binary.
+
+mod auth;
+mod senders;
