@@ -336,7 +336,10 @@ pub fn smtp_session(data: &[u8]) {
                     Reply::new(550, "5.7.1 no")
                 }),
                 Event::Message(m) => {
-                    assert!(m.len() <= limits.max_message_bytes, "message over the limit");
+                    assert!(
+                        m.len() <= limits.max_message_bytes,
+                        "message over the limit"
+                    );
                     session.answer(Reply::new(250, "2.0.0 queued"));
                 }
                 Event::StartTls => session.tls_started(),

@@ -347,7 +347,8 @@ fn udptl_t38_corpus() {
 #[test]
 fn smtp_session_corpus() {
     if writing() {
-        let session = "EHLO mail.acme.example\r\nMAIL FROM:<alice@acme.example> SIZE=300 BODY=8BITMIME\r\n\
+        let session =
+            "EHLO mail.acme.example\r\nMAIL FROM:<alice@acme.example> SIZE=300 BODY=8BITMIME\r\n\
 RCPT TO:<+33299001122@fax.example>\r\nRCPT TO:<33100000002@fax.example>\r\nDATA\r\n\
 From: Alice <alice@acme.example>\r\nSubject: Re: invoice 42\r\n\r\n..dot-stuffed\r\nbody\r\n.\r\n\
 RSET\r\nNOOP\r\nVRFY x\r\nHELP\r\nQUIT\r\n";
