@@ -129,6 +129,38 @@ fn mail_with_tiff(from: &str, to: &str, subject: &str, tiff: &[u8]) -> Vec<u8> {
     .into_bytes()
 }
 
+/// `faxvox serve` with the trunk on itself, `[mail_in]` on a free port of 127.0.0.1 for
+/// fax.example (plus `extra` keys) asking `dns`; accounts acme (line ACME_LINE, senders
+/// `*@acme.example`) and bob (fax line BOB_LINE); France at 0.05 €/page. Returns it running,
+/// with its SMTP port.
+fn installation(sink: &SmtpSink, dns: &support::dns::Dns, extra: &str) -> (Gateway, u16) {
+    let mut gw = Gateway::new(sink);
+    gw.add_trunk(
+        &format!("sip:127.0.0.1:{}", gw.sip_port),
+        "retry_secs = 1\nmax_attempts = 2\n",
+    );
+    let smtp_port = free_port();
+    gw.append_config(&format!(
+        "\n[mail_in]\nlisten = \"127.0.0.1:{smtp_port}\"\ndomain = \"{DOMAIN}\"\ndns = \"{}\"\n{extra}",
+        dns.addr
+    ));
+    gw.account_add("acme", &["billing@acme.example"], "ACME SARL");
+    gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
+    gw.line_add(ACME_LINE, "acme", "fax", None);
+    gw.line_add(BOB_LINE, "bob", "fax", None);
+    gw.rate_france("0.05");
+    gw.ok(&["account", "sender", "add", "acme", "*@acme.example"]);
+    let port = gw.sip_port;
+    gw.start();
+    assert_eq!(gw.sip_port, port, "the trunk points at the first port");
+    assert!(
+        gw.wait_log("email-to-fax (SMTP) on", Duration::from_secs(20)),
+        "email-to-fax not listening:\n{}",
+        gw.log()
+    );
+    (gw, smtp_port)
+}
+
 fn status(gw: &Gateway, account: &str) -> Value {
     serde_json::from_str(&gw.ok(&["billing", "status", account, "--json"])).unwrap()
 }
@@ -157,30 +189,7 @@ fn dkim_signed_mail_is_faxed_and_spoofs_are_refused() {
         return;
     };
     let sink = SmtpSink::start(&SinkOptions::default());
-    let mut gw = Gateway::new(&sink);
-    gw.add_trunk(
-        &format!("sip:127.0.0.1:{}", gw.sip_port),
-        "retry_secs = 1\nmax_attempts = 2\n",
-    );
-    let smtp_port = free_port();
-    gw.append_config(&format!(
-        "\n[mail_in]\nlisten = \"127.0.0.1:{smtp_port}\"\ndomain = \"{DOMAIN}\"\ndns = \"{}\"\n",
-        dns.addr
-    ));
-    gw.account_add("acme", &["billing@acme.example"], "ACME SARL");
-    gw.account_add("bob", &["fax@bob.example"], "Bob & Fils");
-    gw.line_add(ACME_LINE, "acme", "fax", None);
-    gw.line_add(BOB_LINE, "bob", "fax", None);
-    gw.rate_france("0.05");
-    gw.ok(&["account", "sender", "add", "acme", "*@acme.example"]);
-    let port = gw.sip_port;
-    gw.start();
-    assert_eq!(gw.sip_port, port, "the trunk points at the first port");
-    assert!(
-        gw.wait_log("email-to-fax (SMTP) on", Duration::from_secs(20)),
-        "email-to-fax not listening:\n{}",
-        gw.log()
-    );
+    let (mut gw, smtp_port) = installation(&sink, &dns, "");
     let dir = gw.path().to_path_buf();
     let bob = format!("{BOB_LINE}@{DOMAIN}");
     let pages: Vec<Page> = (0..2)
@@ -320,4 +329,190 @@ fn dkim_signed_mail_is_faxed_and_spoofs_are_refused() {
     assert_eq!(job["state"]["name"], "delivered", "{job:#}");
     assert_eq!(job["facts"]["from"], ACME_LINE, "{job:#}");
     assert_eq!(job["facts"]["reply"]["to"], "alice@acme.example", "{job:#}");
+}
+
+/// A mail with `parts` (content type, file name, bytes) attached and `body` as its text.
+fn mail_with(from: &str, to: &str, body: &str, parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut m = format!(
+        "From: <{from}>\r\nTo: <{to}>\r\nSubject: test\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"=b\"\r\n\r\n\
+         --=b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    );
+    for (ctype, name, bytes) in parts {
+        m.push_str(&format!(
+            "--=b\r\nContent-Type: {ctype}\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n"
+        ));
+        for chunk in base64(bytes).as_bytes().chunks(76) {
+            m.push_str(std::str::from_utf8(chunk).unwrap());
+            m.push_str("\r\n");
+        }
+    }
+    m.push_str("--=b--\r\n");
+    m.into_bytes()
+}
+
+/// Every other refusal, through the running gateway (unsigned mail from 127.0.0.1, which SPF
+/// allows): each a 5xx (or 4xx for the rate) with its reason, nothing reserved or charged.
+#[test]
+fn every_refusal_says_why_and_reserves_nothing() {
+    if support::peers::require("python3", "python3").is_none() {
+        return;
+    }
+    let other_key = DkimKey::ed25519("other.example", "s1");
+    let Some(dns) = Zone::new()
+        .spf("acme.example", "ip4:127.0.0.1")
+        .dmarc_reject("acme.example")
+        .dmarc_reject("other.example")
+        .dkim(&other_key)
+        .start()
+    else {
+        return;
+    };
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let (gw, port) = installation(
+        &sink,
+        &dns,
+        "max_message_bytes = 65536\nmax_per_sender_per_hour = 2\n",
+    );
+    let dir = gw.path().to_path_buf();
+    let bob = format!("{BOB_LINE}@{DOMAIN}");
+    let tiff = std::fs::read(fax_pages::write_doc(
+        &dir,
+        "page.tif",
+        &[fax_pages::test_page_top(7, 200)],
+    ))
+    .unwrap();
+    let good =
+        |from: &str, to: &str| mail_with(from, to, "hello", &[("image/tiff", "p.tif", &tiff)]);
+    let send = |from: &str, rcpts: &[&str], raw: &[u8]| {
+        smtp_send(
+            &dir,
+            port,
+            "127.0.0.1",
+            "mail.acme.example",
+            from,
+            rcpts,
+            raw,
+        )
+    };
+    let refused_at = |x: &Exchange, name: &str, code: u16, needle: &str| {
+        let (c, t) = step(x, name);
+        assert_eq!(c, code, "{name}: {x:?}");
+        assert!(
+            t.contains(needle),
+            "expected {needle:?} in {name} reply: {x:?}"
+        );
+    };
+
+    // Recipients: not a number, a national number, no rate, do-not-fax.
+    let x = send(
+        "carol@acme.example",
+        &["invoices@fax.example"],
+        &good("carol@acme.example", &bob),
+    );
+    refused_at(&x, "rcpt", 550, "not a fax number");
+    let x = send(
+        "carol@acme.example",
+        &["0299001122@fax.example"],
+        &good("carol@acme.example", &bob),
+    );
+    refused_at(&x, "rcpt", 550, "no country code");
+    let x = send(
+        "carol@acme.example",
+        &["+15550100199@fax.example"],
+        &good("carol@acme.example", &bob),
+    );
+    refused_at(&x, "rcpt", 550, "no rate for +15550100199");
+    gw.ok(&["block", "add", "+33299001199", "--direction", "out"]);
+    let x = send(
+        "carol@acme.example",
+        &["+33299001199@fax.example"],
+        &good("carol@acme.example", &bob),
+    );
+    refused_at(&x, "rcpt", 550, "block list");
+
+    // The message: no attachment, an attachment that is not a fax format, a corrupt PDF,
+    // too large.
+    let x = send(
+        "carol@acme.example",
+        &[&bob],
+        &mail_with("carol@acme.example", &bob, "no file", &[]),
+    );
+    refused_at(&x, "data", 550, "nothing to fax");
+    let doc = mail_with(
+        "carol@acme.example",
+        &bob,
+        "x",
+        &[("application/msword", "letter.doc", b"\xd0\xcf\x11\xe0")],
+    );
+    let x = send("carol@acme.example", &[&bob], &doc);
+    refused_at(&x, "data", 550, "letter.doc");
+    let corrupt = mail_with(
+        "carol@acme.example",
+        &bob,
+        "x",
+        &[("application/pdf", "bad.pdf", b"%PDF-1.4 not really")],
+    );
+    let x = send("carol@acme.example", &[&bob], &corrupt);
+    refused_at(&x, "data", 550, "bad.pdf");
+    let big = mail_with(
+        "carol@acme.example",
+        &bob,
+        &"x".repeat(70_000),
+        &[("image/tiff", "p.tif", &tiff)],
+    );
+    let x = send("carol@acme.example", &[&bob], &big);
+    refused_at(&x, "data", 552, "too large");
+
+    // The From header must be allowed too, not only MAIL FROM: other.example's signature
+    // passes DMARC, but other.example is on no list.
+    let x = send(
+        "carol@acme.example",
+        &[&bob],
+        &other_key.sign(&good("mallory@other.example", &bob)),
+    );
+    refused_at(
+        &x,
+        "data",
+        550,
+        "From <mallory@other.example> may not send faxes",
+    );
+
+    // The sender's hourly rate (2): the corrupt PDF above counted once for carol.
+    let x = send("carol@acme.example", &[&bob], &corrupt);
+    refused_at(&x, "data", 550, "bad.pdf");
+    let x = send(
+        "carol@acme.example",
+        &[&bob],
+        &good("carol@acme.example", &bob),
+    );
+    refused_at(&x, "data", 451, "too many faxes from <carol@acme.example>");
+    assert_nothing_reserved_or_charged(&gw, "0.00", "after the refusals");
+
+    // The account: restricted, suspended, at its ceiling.
+    gw.ok(&["account", "suspend", "acme", "--reason", "unpaid"]);
+    let x = send(
+        "dave@acme.example",
+        &[&bob],
+        &good("dave@acme.example", &bob),
+    );
+    refused_at(&x, "rcpt", 550, "suspended");
+    gw.ok(&["account", "activate", "acme"]);
+    gw.ok(&["billing", "ceiling", "acme", "0.01"]);
+    let x = send(
+        "dave@acme.example",
+        &[&bob],
+        &good("dave@acme.example", &bob),
+    );
+    let (c, t) = step(&x, "rcpt");
+    assert_eq!(c, 550, "{x:?}");
+    assert!(t.to_lowercase().contains("ceiling"), "{t}");
+    assert_nothing_reserved_or_charged(&gw, "0.00", "after the account refusals");
+    let jobs = std::fs::read_dir(dir.join("spool"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("manifest.json").exists())
+        .count();
+    assert_eq!(jobs, 0, "nothing queued");
 }
