@@ -321,7 +321,7 @@ pub fn smtp_session(data: &[u8]) {
         tls_available: data.first().is_some_and(|b| b & 1 == 1),
         limits,
     });
-    let yes = data.len() % 2 == 0;
+    let yes = data.len().is_multiple_of(2);
     let mut closed = false;
     let mut chunks = data.chunks(97).peekable();
     loop {
