@@ -516,3 +516,105 @@ fn every_refusal_says_why_and_reserves_nothing() {
         .count();
     assert_eq!(jobs, 0, "nothing queued");
 }
+
+/// STARTTLS with the configured certificate (verified by the client), the session starting
+/// over under TLS; connections per source capped (421); a silent client cut off (421).
+#[test]
+fn starttls_and_connection_limits() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpStream;
+    if support::peers::require("python3", "python3").is_none() {
+        return;
+    }
+    let Some(dns) = Zone::new()
+        .spf("acme.example", "ip4:127.0.0.1")
+        .dmarc_reject("acme.example")
+        .start()
+    else {
+        return;
+    };
+    let pki = support::smtp::TestPki::generate();
+    let ca = pki.dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let sink = SmtpSink::start(&SinkOptions::default());
+    let (gw, port) = installation(
+        &sink,
+        &dns,
+        &format!(
+            "tls_cert = {:?}\ntls_key = {:?}\nmax_connections_per_source = 2\nidle_secs = 2\n",
+            pki.cert_path.display().to_string(),
+            pki.key_path.display().to_string()
+        ),
+    );
+
+    const CLIENT: &str = r#"
+import json, smtplib, ssl, sys
+port, ca = sys.argv[1:]
+ctx = ssl.create_default_context(cafile=ca)
+s = smtplib.SMTP("127.0.0.1", int(port), local_hostname="mail.acme.example", timeout=30)
+s.ehlo()
+before = s.has_extn("starttls")
+code, _ = s.starttls(context=ctx)
+version = s.sock.version()
+s.ehlo()
+after = s.has_extn("starttls")
+mail = s.mail("carol@acme.example")[0]
+rcpt = s.rcpt("+33299001122@fax.example")[0]
+s.quit()
+print(json.dumps([before, code, version, after, mail, rcpt]))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", CLIENT, &port.to_string()])
+        .arg(&ca)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "STARTTLS client: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got[0], true, "STARTTLS offered: {got}");
+    assert_eq!(got[1], 220, "{got}");
+    assert!(got[2].as_str().unwrap().starts_with("TLSv1."), "{got}");
+    assert_eq!(got[3], false, "STARTTLS offered again under TLS: {got}");
+    assert_eq!(
+        (got[4].as_u64(), got[5].as_u64()),
+        (Some(250), Some(250)),
+        "{got}"
+    );
+
+    // Two connections from 127.0.0.1 are served; a third is told 421 and closed.
+    let greet = |c: &TcpStream| {
+        let mut line = String::new();
+        BufReader::new(c).read_line(&mut line).unwrap();
+        line
+    };
+    let open = || {
+        let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c
+    };
+    let first = open();
+    let second = open();
+    assert!(greet(&first).starts_with("220 "));
+    assert!(greet(&second).starts_with("220 "));
+    let third = open();
+    let line = greet(&third);
+    assert!(
+        line.starts_with("421 4.7.0 too many connections"),
+        "{line:?}"
+    );
+
+    // Silent for idle_secs (2): cut off with 421.
+    let started = std::time::Instant::now();
+    let mut rest = String::new();
+    let _ = (&first).read_to_string(&mut rest);
+    assert!(rest.starts_with("421 4.4.2"), "{rest:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    drop((first, second));
+}
