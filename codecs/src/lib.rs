@@ -11,6 +11,7 @@
 
 pub mod bitmap;
 pub mod ccitt;
+pub mod header;
 pub mod pdf;
 pub mod pdf_text;
 pub mod raster;

@@ -2,9 +2,10 @@
 //!
 //! - `POST /v1/faxes` (multipart/form-data): one or more `document` parts (PDF, TIFF, PNG,
 //!   JPEG, sent in order), the fields `to`, `from`, optional `anonymous` (`true`/`false`) and
-//!   `cover` (the text of a cover page put before the documents; empty means none), or
+//!   `cover` (the text of a cover page put before the documents; empty means none) and
+//!   `header` (`false` sends the pages without the header line; default `true`), or
 //!   instead of the fields one `fax` part holding JSON `{"to":…, "from":…, "anonymous":…,
-//!   "cover":…}`. The admin token must also name the `account`. Goes through
+//!   "cover":…, "header":…}`. The admin token must also name the `account`. Goes through
 //!   [`crate::outbound::submit`] exactly like `faxvox send`: 202 `{id, state, pages, rate,
 //!   amount, …}` once queued and reserved; `pages` counts the cover page, which is priced and
 //!   billed like the others.
@@ -432,6 +433,9 @@ struct FaxFields {
     /// Cover page text.
     #[serde(default)]
     cover: Option<String>,
+    /// The header line on every page sent (default true).
+    #[serde(default)]
+    header: Option<bool>,
 }
 
 /// 202 body.
@@ -443,6 +447,8 @@ struct Accepted {
     from: String,
     to: String,
     anonymous: bool,
+    /// The header line is stamped on the pages sent.
+    header: bool,
     pages: u32,
     rate: Money,
     amount: Money,
@@ -560,7 +566,7 @@ async fn post_fax(
                 // Kept as received (one copy) and streamed to the renderer from here.
                 documents.push((file, bytes));
             }
-            "to" | "from" | "anonymous" | "account" | "cover" | "fax" => {
+            "to" | "from" | "anonymous" | "account" | "cover" | "header" | "fax" => {
                 let text = field.text().await.map_err(|e| multipart_error(e, max))?;
                 match name.as_str() {
                     "to" => fields.to = Some(text),
@@ -568,6 +574,9 @@ async fn post_fax(
                     "account" => fields.account = Some(text),
                     "cover" => fields.cover = Some(text),
                     "anonymous" => fields.anonymous = Some(parse_bool("anonymous", &text)?),
+                    // Empty (a form's blank field): the default, on.
+                    "header" if text.trim().is_empty() => {}
+                    "header" => fields.header = Some(parse_bool("header", &text)?),
                     _ => {
                         let json: FaxFields = serde_json::from_str(&text).map_err(|e| {
                             HttpError::new(
@@ -581,6 +590,7 @@ async fn post_fax(
                         fields.anonymous = json.anonymous.or(fields.anonymous);
                         fields.account = json.account.or(fields.account);
                         fields.cover = json.cover.or(fields.cover);
+                        fields.header = json.header.or(fields.header);
                     }
                 }
             }
@@ -628,6 +638,7 @@ async fn post_fax(
         documents,
         // An empty field (a form's blank text area) means no cover page.
         cover: fields.cover.filter(|c| !c.trim().is_empty()),
+        header: fields.header.unwrap_or(true),
     };
     let inner = &state.inner;
     let submitted = submit(
@@ -650,6 +661,7 @@ async fn post_fax(
         from: f.from,
         to: f.to,
         anonymous: f.anonymous,
+        header: f.header,
         pages: f.pages,
         rate: f.rate,
         amount: f.amount,

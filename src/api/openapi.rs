@@ -77,6 +77,7 @@ fn submit_fax() -> Value {
         "from": {"type": "string", "example": "+33100000001", "description": "Caller id: one of the account's own numbers."},
         "anonymous": {"type": "boolean", "default": false, "description": "Hide the caller id (the cover page then says the number is withheld)."},
         "cover": {"type": "string", "maxLength": 2000, "description": "Text of a cover page put before the documents, with From, To, date and the page count (the cover included). Newlines start new lines; at most 2000 characters and one page once wrapped; Western European (Windows-1252) characters only, no control characters (422 cover_refused). The cover page is a sent page like any other: counted in `pages`, priced and billed. Empty: no cover page."},
+        "header": {"type": "boolean", "default": true, "description": "Stamp the header line in the top 5 mm of every page sent, the cover page included: date and time in the account's time zone, the account's name and the caller id (or `withheld` when anonymous), `page n/m`. Below it the pages are sent unchanged. `false`: the pages are sent as submitted."},
         "account": {"type": "string", "description": "Only with the admin token: the sending account."},
         "fax": {"$ref": "#/components/schemas/FaxFields"}
     });
@@ -187,7 +188,8 @@ fn components() -> Value {
                 "from": {"type": "string"},
                 "anonymous": {"type": "boolean"},
                 "account": {"type": "string"},
-                "cover": {"type": "string", "maxLength": 2000, "description": "As the `cover` field."}
+                "cover": {"type": "string", "maxLength": 2000, "description": "As the `cover` field."},
+                "header": {"type": "boolean", "default": true, "description": "As the `header` field."}
             }
         }),
     );
@@ -202,6 +204,7 @@ fn components() -> Value {
                 "from": {"type": "string"},
                 "to": {"type": "string"},
                 "anonymous": {"type": "boolean"},
+                "header": {"type": "boolean", "description": "The header line is stamped on the pages sent."},
                 "pages": {"type": "integer", "description": "Pages sent, the cover page included."},
                 "rate": {"$ref": "#/components/schemas/Money"},
                 "amount": {"$ref": "#/components/schemas/Money"}

@@ -51,6 +51,10 @@ pub struct Args {
     /// Hide the caller id (From: anonymous; the cover page says "withheld").
     #[arg(long)]
     pub anonymous: bool,
+    /// Send the pages without the header line (date and time, sender, "page n/m" in the top
+    /// 5 mm of each page, which US rules require on faxes sent there).
+    #[arg(long)]
+    pub no_header: bool,
     /// Wait until the fax is sent or has failed for good.
     #[arg(long)]
     pub wait: bool,
@@ -94,6 +98,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         mail: None,
         documents,
         cover,
+        header: !args.no_header,
     };
     let spool = open_spool(config)?;
     let submitted = block_on(async {

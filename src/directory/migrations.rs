@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/20270111000001_account_webhooks.sql"),
     ),
     (
+        20270112000001,
+        "outbound header",
+        include_str!("../../migrations/20270112000001_outbound_header.sql"),
+    ),
+    (
         20270112000002,
         "account senders",
         include_str!("../../migrations/20270112000002_account_senders.sql"),

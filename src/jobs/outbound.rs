@@ -34,10 +34,18 @@ pub struct OutboundFacts {
     pub prefix: String,
     /// RFC 3339 UTC.
     pub submitted: String,
+    /// Stamp the header line (date, sender, page n/m) on every page sent; on unless the
+    /// client turned it off. Facts written before it existed read as on.
+    #[serde(default = "header_on")]
+    pub header: bool,
     /// Sent by email ([`crate::mail_in`]): the status email goes to the mail's sender and
     /// quotes its subject. `None`: to the account's addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<MailReply>,
+}
+
+fn header_on() -> bool {
+    true
 }
 
 /// Where the status email of a fax sent by email goes, and the subject of that mail.
@@ -140,8 +148,12 @@ mod tests {
             prefix: "33".into(),
             submitted: "2026-11-27T07:15:30Z".into(),
             reply: None,
+            header: false,
         };
         assert_eq!(OutboundFacts::from_map(&f.to_map()).unwrap(), f);
+        let mut old = f.to_map();
+        old.remove("header");
+        assert!(OutboundFacts::from_map(&old).unwrap().header);
         assert_eq!(f.to_map()["amount"], "0.15");
         assert!(!f.to_map().contains_key("reply"));
         let mailed = OutboundFacts {

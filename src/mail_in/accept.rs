@@ -296,6 +296,8 @@ impl MailIn {
                 }),
                 documents: mail.documents.clone(),
                 cover: cover.clone(),
+                // The header line, as for any client that does not turn it off.
+                ..Submission::default()
             };
             match submit(
                 &self.directory,

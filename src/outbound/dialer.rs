@@ -5,7 +5,9 @@
 //! [`Spool::claim_id`]) is kept in step as the local record.
 //!
 //! For each due fax: dial `trunk.uri` with the destination as Request-URI user (From = the
-//! account's number, or `anonymous`), transmit `document.tif` with [`dial`], record the
+//! account's number, or `anonymous`), transmit `document.tif` with [`dial`] (each page
+//! stamped with its header line at that moment, unless the client turned it off:
+//! [`super::header`]), record the
 //! attempt (job facts and a call record, direction out), then by cause, as the pure
 //! [`ladder::next`] decides (the dialer only claims, dials and records, at the time of its
 //! clock, [`Dialer::with_clock`]):
@@ -38,6 +40,7 @@ use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 use tracing::{debug, error, info, warn, Instrument};
 
+use super::header::{stamp_pages, Sender};
 use super::ladder::{self, AttemptMode};
 use super::queue::{Conclusion, Leased, Queue, QueueError, QueueState};
 use super::report::{transmission_report, ReportError};
@@ -521,6 +524,19 @@ impl Dialer {
             None,
             &self.policy(&self.trunk()),
         );
+        // Who the header line on the pages names (the account is read once per claim).
+        let sender = if job.db.header {
+            let account = match self.directory.account(&facts.account).await {
+                Ok(a) => a,
+                Err(e) => {
+                    warn!(error = %e, "cannot read the account for the header line; it names the caller id alone, in UTC");
+                    None
+                }
+            };
+            Some(Sender::of(account.as_ref(), &facts))
+        } else {
+            None
+        };
         // Seconds of the last call of this claim, for the result.
         let mut duration = 0;
         // The record of the fax's last call: written once the charge is known.
@@ -561,15 +577,18 @@ impl Dialer {
                         .await
                 }
             };
-            let document = match remaining_document(&job.document(), confirmed, tmp.path()) {
-                Ok(d) => d,
-                Err(e) => {
-                    let n = attempts.len();
-                    return self
-                        .conclude(&mut job, &facts, confirmed, n, 0, e, last_call)
-                        .await;
-                }
-            };
+            // The pages not yet confirmed, each stamped with its header line as of now.
+            let stamp = sender.clone().map(|s| (s, self.now(), facts.pages));
+            let document =
+                match document_to_send(job.document(), confirmed, tmp.path(), stamp).await {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let n = attempts.len();
+                        return self
+                            .conclude(&mut job, &facts, confirmed, n, 0, e, last_call)
+                            .await;
+                    }
+                };
             let call_id = format!("{:016x}@faxvox-out", rand::random::<u64>());
             let request = self.request(&trunk, &facts, call_id, document, mode);
             info!(
@@ -1393,24 +1412,46 @@ fn fact_u32(facts: &Map<String, Value>, key: &str) -> u32 {
         .unwrap_or(0)
 }
 
-/// The document to send now: the job's TIFF, or its pages after the `confirmed` first ones
-/// (written into `tmp`). Err = why the fax cannot be sent at all.
+/// The header line's sender, the time of the transmission and the fax's page count.
+type Stamp = (Sender, SystemTime, u32);
+
+/// [`remaining_document`] on the blocking pool (decoding, stamping and encoding up to
+/// [`super::MAX_PAGES`] pages is CPU work).
+async fn document_to_send(
+    path: std::path::PathBuf,
+    confirmed: u32,
+    tmp: &std::path::Path,
+    stamp: Option<Stamp>,
+) -> Result<std::path::PathBuf, String> {
+    let tmp = tmp.to_path_buf();
+    tokio::task::spawn_blocking(move || remaining_document(&path, confirmed, &tmp, stamp.as_ref()))
+        .await
+        .unwrap_or_else(|e| Err(format!("preparing the pages failed: {e}")))
+}
+
+/// The document to send now: the job's TIFF, or its pages after the `confirmed` first ones,
+/// with the header line stamped on each when `stamp` is given (page numbers counted in the
+/// whole fax), written into `tmp`. Err = why the fax cannot be sent at all.
 fn remaining_document(
     path: &std::path::Path,
     confirmed: u32,
     tmp: &std::path::Path,
+    stamp: Option<&Stamp>,
 ) -> Result<std::path::PathBuf, String> {
     let path = path.to_path_buf();
-    if confirmed == 0 {
+    if confirmed == 0 && stamp.is_none() {
         return Ok(path);
     }
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {DOCUMENT}: {e}"))?;
-    let pages = faxvox_codecs::tiff::read_pages(&bytes)
+    let mut pages = faxvox_codecs::tiff::read_pages(&bytes)
         .map_err(|e| format!("cannot read {DOCUMENT}: {e}"))?
         .into_pages();
-    let rest = pages.get(confirmed as usize..).unwrap_or_default();
+    let rest = pages.get_mut(confirmed as usize..).unwrap_or_default();
     if rest.is_empty() {
         return Err("no page left to send".into());
+    }
+    if let Some((sender, at, total)) = stamp {
+        stamp_pages(rest, sender, *at, confirmed + 1, *total);
     }
     let out = tmp.join("remaining.tif");
     std::fs::write(&out, faxvox_codecs::tiff::write_g4_tiff(rest))

@@ -31,6 +31,7 @@
 
 pub mod cover;
 pub mod dialer;
+pub mod header;
 pub mod ladder;
 pub mod queue;
 pub mod reconcile;

@@ -86,6 +86,8 @@ pub struct Leased {
     pub first_attempt: SystemTime,
     /// Claims so far, this one included (the retry schedule counts them).
     pub claims: u32,
+    /// Stamp the header line on the pages sent (the column `header`, from the facts).
+    pub header: bool,
     /// Proof of this claim: a later claim gets another.
     pub token: String,
     pub expires: SystemTime,
@@ -180,8 +182,8 @@ impl Queue {
         let mut tx = self.pool.begin().await?;
         let added = sqlx::query(
             "INSERT INTO outbound_faxes (id, account, origin, state, facts, next_attempt, \
-             claims, created_at, updated_at, destination) \
-             VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8) \
+             claims, created_at, updated_at, destination, header) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8, $9) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
@@ -192,6 +194,9 @@ impl Queue {
         .bind(&at)
         .bind(&at)
         .bind(facts.get("to").and_then(Value::as_str).map(str::to_string))
+        .bind(i64::from(
+            facts.get("header").and_then(Value::as_bool).unwrap_or(true),
+        ))
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -272,7 +277,7 @@ impl Queue {
                  AND f.next_attempt <= $6 AND (f.lease_expires IS NULL OR f.lease_expires <= $7) \
                  {limit}ORDER BY f.next_attempt, f.id LIMIT 1{lock}) \
              AND state IN ('queued', 'final') AND (lease_expires IS NULL OR lease_expires <= $8) \
-             RETURNING id, origin, state, facts, first_attempt, claims"
+             RETURNING id, origin, state, facts, first_attempt, claims, header"
         );
         let _gate = self.billing.write_gate().await;
         let mut query = sqlx::query(&sql)
@@ -315,6 +320,7 @@ impl Queue {
             facts: parse_facts(&row.try_get::<String, _>("facts")?)?,
             first_attempt: first.as_deref().and_then(parse_time).unwrap_or(now),
             claims: u32::try_from(claims.max(1)).unwrap_or(u32::MAX),
+            header: row.try_get::<i64, _>("header")? != 0,
             token,
             expires,
         }))

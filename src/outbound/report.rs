@@ -578,6 +578,7 @@ mod tests {
             prefix: "33".into(),
             submitted: "2026-11-27T07:15:30Z".into(),
             reply: None,
+            header: true,
         }
     }
 

@@ -35,6 +35,27 @@ pub struct Submission {
     /// Text of a cover page put before the documents (see [`super::cover`]); `None`: no
     /// cover page. The cover page is counted, priced and billed like the others.
     pub cover: Option<String>,
+    /// Stamp the header line (date and time, sender, "page n/m") in the top 5 mm of every
+    /// page sent, the cover page included ([`super::header`]). On by default: callers pass
+    /// `true` unless the client turned it off.
+    pub header: bool,
+}
+
+/// An empty submission with the header line on: `Submission { account, from, to, documents,
+/// ..Default::default() }` is a fax as a client sends it by default.
+impl Default for Submission {
+    fn default() -> Self {
+        Submission {
+            account: String::new(),
+            from: String::new(),
+            to: String::new(),
+            anonymous: false,
+            mail: None,
+            documents: Vec::new(),
+            cover: None,
+            header: true,
+        }
+    }
 }
 
 /// A fax accepted and queued.
@@ -243,6 +264,7 @@ pub async fn submit(
         prefix: quote.prefix.clone(),
         submitted: format_rfc3339(now),
         reply: sub.mail,
+        header: sub.header,
     };
     *job.facts_mut() = facts.to_map();
     let queued = {
@@ -370,4 +392,15 @@ fn cover_date(account: &crate::directory::Account, now: SystemTime) -> String {
     };
     let t = time_context(ts, &zone, name, locale);
     format!("{} ({})", t.long, t.abbreviation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_submission_has_the_header_line_by_default() {
+        assert!(Submission::default().header);
+        assert!(!Submission::default().anonymous);
+    }
 }

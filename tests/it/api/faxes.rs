@@ -14,6 +14,8 @@
 //! - /v1/openapi.json parses and names the paths;
 //! - a `cover` field (or `cover` in the JSON part) puts a cover page first, counted in the
 //!   pages and the amount; an unusable cover text is 422 `cover_refused`, nothing reserved.
+//! - `header=false` (a field or in the JSON part) is kept with the queued fax, in its facts
+//!   and in the shared queue the dialer claims from; the default is on.
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
@@ -925,5 +927,81 @@ async fn a_do_not_fax_destination_is_403_with_the_reason_and_nothing_reserved() 
     .await
     .expect(202, None);
     assert_eq!(site.outbound_jobs(), 1);
+    site.close().await;
+}
+
+/// `header` (a form field or in the JSON part) turns the header line off: `false` is kept
+/// with the queued fax (its facts and the shared queue's row, which the dialer reads), the
+/// default and an empty field are on, anything else is 422 and queues nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_false_is_stored_with_the_queued_fax() {
+    let site = Site::new(64 * 1024).await;
+    let alice = Some(site.alice.as_str());
+    let mut want = std::collections::HashMap::new();
+    for (parts, header) in [
+        (vec![], true),
+        (vec![field("header", "false")], false),
+        (vec![field("header", "")], true),
+        (vec![field("header", "true")], true),
+    ] {
+        let mut all = vec![
+            field("to", BOB_LINE),
+            field("from", ALICE_LINE),
+            doc("a.tif", tiff(1)),
+        ];
+        all.extend(parts);
+        let r = site.post_fax(alice, &all).await;
+        let body = r.expect(202, None).clone();
+        assert_eq!(body["header"], header, "{body}");
+        want.insert(body["id"].as_str().unwrap().to_string(), header);
+    }
+    let r = site
+        .post_fax(
+            alice,
+            &[
+                field(
+                    "fax",
+                    &format!(r#"{{"to":"{BOB_LINE}","from":"{ALICE_LINE}","header":false}}"#),
+                ),
+                doc("b.tif", tiff(1)),
+            ],
+        )
+        .await;
+    let body = r.expect(202, None).clone();
+    assert_eq!(body["header"], false);
+    want.insert(body["id"].as_str().unwrap().to_string(), false);
+    let r = site
+        .post_fax(
+            alice,
+            &[
+                field("to", BOB_LINE),
+                field("from", ALICE_LINE),
+                field("header", "maybe"),
+                doc("c.tif", tiff(1)),
+            ],
+        )
+        .await;
+    r.expect(422, None);
+    assert_eq!(site.outbound_jobs(), 5);
+
+    // The spool record's facts, and the shared queue (what any node's dialer claims).
+    for (id, header) in &want {
+        let job = site.spool.get(&id.parse().unwrap()).unwrap();
+        assert_eq!(
+            job.manifest.as_ref().unwrap().facts["header"],
+            *header,
+            "{id}"
+        );
+    }
+    let queue = faxvox::outbound::queue::Queue::new(&site.dir, &site.billing);
+    let mut claimed = std::collections::HashMap::new();
+    while let Some(leased) = queue
+        .claim("test", SystemTime::now(), Duration::from_secs(60))
+        .await
+        .unwrap()
+    {
+        claimed.insert(leased.id.clone(), leased.header);
+    }
+    assert_eq!(claimed, want);
     site.close().await;
 }

@@ -106,6 +106,7 @@ impl Site {
             prefix: "33".into(),
             submitted: "2026-12-07T09:00:00Z".into(),
             reply: None,
+            header: true,
         };
         let at = self.clock.get();
         self.clock.set(at + 1);

@@ -439,6 +439,7 @@ impl Site {
             prefix: r.prefix.clone(),
             submitted: faxvox_spool::format_rfc3339(at),
             reply: None,
+            header: true,
         };
         *job.facts_mut() = facts.to_map();
         job.add_bytes("document.tif", b"II*\0").unwrap();

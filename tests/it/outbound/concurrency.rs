@@ -45,6 +45,7 @@ async fn queue_fax(billing: &Billing, queue: &Queue, id: &str, to: &str, now: Sy
         prefix: r.prefix.clone(),
         submitted: faxvox_spool::format_rfc3339(now),
         reply: None,
+        header: true,
     };
     assert!(queue
         .enqueue(id, "alice", "node-a", &facts.to_map(), b"document", now)

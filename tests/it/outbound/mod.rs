@@ -4,6 +4,7 @@ mod ceiling;
 mod claim;
 mod concurrency;
 mod cover;
+mod header;
 mod lease;
 mod render_limits;
 mod report;

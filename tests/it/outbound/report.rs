@@ -41,6 +41,7 @@ fn facts(anonymous: bool) -> OutboundFacts {
         prefix: "33".into(),
         submitted: "2026-11-27T07:15:30Z".into(),
         reply: None,
+        header: true,
     }
 }
 

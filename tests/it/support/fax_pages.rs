@@ -238,3 +238,96 @@ pub fn tiff_page_rows(path: &Path) -> Vec<u32> {
     }
     rows
 }
+
+/// Asserts `received` is `sent` with a header line: the same size, every row below the
+/// 5 mm header band the same pixel for pixel, and ink in the band (the line). Stronger than
+/// a count: nothing but the band may differ.
+pub fn assert_same_below_header(sent: &[Page], received: &[Page]) {
+    assert_eq!(sent.len(), received.len(), "page count");
+    for (i, (a, b)) in sent.iter().zip(received).enumerate() {
+        assert_eq!(a.resolution, b.resolution, "page {} resolution", i + 1);
+        let band = faxvox_codecs::header::band_rows(b.resolution);
+        let (a, b) = (&a.bitmap, &b.bitmap);
+        assert_eq!(
+            (a.width(), a.height()),
+            (b.width(), b.height()),
+            "page {} size",
+            i + 1
+        );
+        if let Some(y) = (band..a.height()).find(|&y| a.row(y) != b.row(y)) {
+            panic!(
+                "page {} differs below the header band first at row {y}",
+                i + 1
+            );
+        }
+        let ink: u32 = (0..band)
+            .map(|y| b.row(y).iter().map(|x| x.count_ones()).sum::<u32>())
+            .sum();
+        assert!(
+            ink > 200,
+            "page {}: {ink} black pixels in the header band",
+            i + 1
+        );
+    }
+}
+
+/// Asserts the header band of `page` ends with "page n/m" against the right margin: its
+/// right end is pixel for pixel the codec's rendering of that text alone.
+pub fn assert_header_page_number(page: &Page, n: u32, m: u32) {
+    use faxvox_codecs::header::{band_rows, stamp, HeaderLine};
+    let mut expected = Page {
+        bitmap: Bitmap::new(page.bitmap.width(), page.bitmap.height().min(100)),
+        resolution: page.resolution,
+    };
+    stamp(
+        &mut expected,
+        &HeaderLine {
+            right: format!("page {n}/{m}"),
+            ..HeaderLine::default()
+        },
+    );
+    // The right field and its margin: 8 to 10 characters of at most 32 pixels each, and the
+    // three blank cells before it keep the rest of the line out of these columns.
+    let from = page.bitmap.width() - 300;
+    for y in 0..band_rows(page.resolution) {
+        for x in from..page.bitmap.width() {
+            assert_eq!(
+                page.bitmap.get(x, y),
+                expected.bitmap.get(x, y),
+                "header of page {n}/{m}: pixel ({x}, {y})"
+            );
+        }
+    }
+    assert!(expected.bitmap.count_black() > 0);
+}
+
+/// Writes `page` as a binary PGM picture at `path` (for a person to look at; any image
+/// viewer or converter reads it), each row repeated so the picture has the page's physical
+/// proportions.
+pub fn write_pgm(page: &Page, path: &Path) {
+    let repeat = (page.resolution.x_dpi / page.resolution.y_dpi)
+        .round()
+        .max(1.0) as u32;
+    let (w, h) = (page.bitmap.width(), page.bitmap.height());
+    let mut out = format!("P5\n{w} {}\n255\n", h * repeat).into_bytes();
+    for y in 0..h * repeat {
+        out.extend((0..w).map(|x| {
+            if page.bitmap.get(x, y / repeat) {
+                0u8
+            } else {
+                255
+            }
+        }));
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Whether `got` is `sent` with a header line: the same size, every row below the header
+/// band identical, and ink in the band.
+pub fn same_below_header(sent: &Page, got: &Bitmap) -> bool {
+    let band = faxvox_codecs::header::band_rows(sent.resolution);
+    let a = &sent.bitmap;
+    (a.width(), a.height()) == (got.width(), got.height())
+        && (band..a.height()).all(|y| a.row(y) == got.row(y))
+        && (0..band).any(|y| got.row(y).iter().any(|b| *b != 0))
+}
