@@ -526,7 +526,8 @@ fn every_refusal_says_why_and_reserves_nothing() {
 }
 
 /// STARTTLS with the configured certificate (verified by the client), the session starting
-/// over under TLS; connections per source capped (421); a silent client cut off (421).
+/// over under TLS; connections per source capped (421); a silent client cut off (421); on
+/// SIGTERM a waiting session told 421 and the listener closed.
 #[test]
 fn starttls_and_connection_limits() {
     use std::io::{BufRead, BufReader, Read};
@@ -545,7 +546,7 @@ fn starttls_and_connection_limits() {
     let ca = pki.dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).unwrap();
     let sink = SmtpSink::start(&SinkOptions::default());
-    let (_gw, port) = installation(
+    let (mut gw, port) = installation(
         &sink,
         &dns,
         &format!(
@@ -625,4 +626,31 @@ print(json.dumps([before, code, version, after, mail, rcpt]))
         started.elapsed()
     );
     drop((first, second));
+
+    // SIGTERM: a session waiting for its next command is told 421 and closed, the listener
+    // stops accepting, and serve exits.
+    // (The two connections above may take the server a moment to close.)
+    let waiting = (0..20)
+        .find_map(|_| {
+            let c = open();
+            if greet(&c).starts_with("220 ") {
+                return Some(c);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            None
+        })
+        .expect("a connection once the others are closed");
+    gw.signal("TERM");
+    let mut rest = String::new();
+    let _ = (&waiting).read_to_string(&mut rest);
+    assert!(rest.starts_with("421 4.3.2 shutting down"), "{rest:?}");
+    let status = gw.wait_exit(Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "serve after SIGTERM: {status:?}"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still accepting after the drain"
+    );
 }
