@@ -177,8 +177,63 @@ async fn a_dns_server_that_does_not_answer_gives_a_temporary_verdict() {
     assert!(v.reason.contains("try again later"), "{v:?}");
 }
 
-/// The system resolver is read from /etc/resolv.conf.
+/// The system resolver is read from /etc/resolv.conf (when it names a server).
 #[test]
 fn the_system_resolver_is_the_default() {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if !conf
+        .lines()
+        .any(|l| l.trim_start().starts_with("nameserver"))
+    {
+        eprintln!("SKIPPED: /etc/resolv.conf names no server");
+        return;
+    }
     SenderAuth::new(None).unwrap();
+}
+
+/// SPF on a subdomain of From (`bounce.acme.example`) is aligned under the default relaxed
+/// `aspf`, not under `aspf=s`.
+#[tokio::test]
+async fn spf_alignment_is_relaxed_or_strict_as_the_dmarc_record_says() {
+    let Some(dns) = Zone::new()
+        .spf("bounce.acme.example", &format!("ip4:{ALLOWED}"))
+        .dmarc_reject("acme.example")
+        .spf("bounce.strict.example", &format!("ip4:{ALLOWED}"))
+        .txt("_dmarc.strict.example", "v=DMARC1; p=reject; aspf=s")
+        .start()
+    else {
+        return;
+    };
+    let v = check(
+        &dns,
+        ALLOWED,
+        "x@bounce.acme.example",
+        &mail("alice@acme.example", "Please fax."),
+    )
+    .await;
+    assert!(v.pass, "{v:?}");
+    let v = check(
+        &dns,
+        ALLOWED,
+        "x@bounce.strict.example",
+        &mail("alice@strict.example", "Please fax."),
+    )
+    .await;
+    refused(&v);
+    assert!(
+        v.reason
+            .contains("SPF pass for bounce.strict.example not aligned"),
+        "{v:?}"
+    );
+}
+
+/// A DNS server that refuses to answer for the domain (as dnsmasq does outside the zones it
+/// serves) is a temporary failure, not a refusal.
+#[tokio::test]
+async fn a_refused_query_gives_a_temporary_verdict() {
+    let Some(w) = world() else { return };
+    let raw = mail("alice@acme.unserved", "Please fax.");
+    let v = check(&w.dns, ALLOWED, "alice@acme.unserved", &raw).await;
+    assert!(!v.pass && v.temporary, "{v:?}");
+    assert_eq!(v.from_domain, "acme.unserved");
 }
