@@ -372,6 +372,34 @@ mod tests {
     }
 
     #[test]
+    fn mail_in_keys_from_file_and_environment() {
+        let c = load("", &[]).unwrap();
+        assert!(!c.mail_in.enabled());
+        let c = load(
+            "[mail_in]\ndomain = \"fax.example\"\n",
+            &[
+                ("FAXVOX_MAIL_IN_LISTEN", "127.0.0.1:2525"),
+                ("FAXVOX_MAIL_IN_DNS", "127.0.0.1:5353"),
+                ("FAXVOX_MAIL_IN_BODY_AS_COVER", "yes"),
+                ("FAXVOX_MAIL_IN_MAX_PER_SENDER_PER_HOUR", "5"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.mail_in.listen, Some("127.0.0.1:2525".parse().unwrap()));
+        assert_eq!(c.mail_in.dns, Some("127.0.0.1:5353".parse().unwrap()));
+        assert!(c.mail_in.body_as_cover);
+        assert_eq!(c.mail_in.max_per_sender_per_hour, 5);
+        let e = load("", &[("FAXVOX_MAIL_IN_LISTEN", "0.0.0.0:25")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mail_in.domain"), "{e}");
+        let e = load("[mail_in]\nlisten = \"nowhere\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mail_in.listen"), "{e}");
+    }
+
+    #[test]
     fn render_limits_are_checked_and_overridable() {
         let c = load(
             "[render]\ntimeout_secs = 5\n",
