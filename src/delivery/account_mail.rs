@@ -336,6 +336,34 @@ mod tests {
     }
 
     #[test]
+    fn a_fax_sent_by_email_quotes_the_mail_subject() {
+        let c = composer();
+        let to = ["alice@acme.example".to_string()];
+        let sent = FaxStatus {
+            subject: Some("Re: invoice 42".into()),
+            ..FaxStatus::sample(true)
+        };
+        let mail = c.compose_fax_status(&to, Locale::En, &sent, None).unwrap();
+        assert_eq!(
+            mail.subject,
+            "Fax to +33 2 99 00 11 22: sent, 2/2 pages: \"Re: invoice 42\""
+        );
+        let failed = FaxStatus {
+            subject: Some("Devis\r\nBcc: x@evil.example".into()),
+            ..FaxStatus::sample(false)
+        };
+        let mail = c
+            .compose_fax_status(&to, Locale::Fr, &failed, None)
+            .unwrap();
+        assert_eq!(
+            mail.subject,
+            "Fax vers +33 2 99 00 11 22 : non envoyé (486 Busy Here) : « Devis Bcc: x@evil.example »"
+        );
+        let raw = String::from_utf8_lossy(&mail.bytes);
+        assert!(!raw.contains("\nBcc:"), "{raw}");
+    }
+
+    #[test]
     fn fax_status_reads_as_before_in_both_languages() {
         let c = composer();
         let to = ["client@example.com".to_string()];
