@@ -523,6 +523,33 @@ fn every_refusal_says_why_and_reserves_nothing() {
         .filter(|e| e.path().join("manifest.json").exists())
         .count();
     assert_eq!(jobs, 0, "nothing queued");
+
+    // Several recipients: one fax each, both named in the reply, each reserved (one page at
+    // 0.05 €; the dialer may already have charged some of it).
+    gw.ok(&["billing", "ceiling", "acme", "--default"]);
+    let second = format!("{ACME_LINE}@{DOMAIN}");
+    let x = send(
+        "erin@acme.example",
+        &[&bob, &second, &bob],
+        &good("erin@acme.example", &bob),
+    );
+    let (code, text) = step(&x, "data");
+    assert_eq!(code, 250, "{x:?}");
+    assert_eq!(
+        text.matches(" to +").count(),
+        2,
+        "one fax per number: {text}"
+    );
+    assert!(
+        text.contains(&format!(" to {BOB_LINE}")) && text.contains(&format!(" to {ACME_LINE}")),
+        "{text}"
+    );
+    let s = status(&gw, "acme");
+    let total = |k: &str| s[k].as_str().unwrap().parse::<f64>().unwrap();
+    assert!(
+        (total("used") + total("reserved") - 0.10).abs() < 1e-9,
+        "two one-page faxes held or charged: {s}"
+    );
 }
 
 /// STARTTLS with the configured certificate (verified by the client), the session starting
