@@ -36,6 +36,11 @@ use crate::sip::conn::{accept_pause, ConnTable};
 /// How long [`MailListener::shutdown`] waits for sessions taking a decision.
 const DRAIN: Duration = Duration::from_secs(60);
 
+/// Messages received (DATA) at once, all connections together: each is held in memory up to
+/// `mail_in.max_message_bytes` until it is answered, so connections that all send large
+/// messages cannot exhaust it (with 20 MiB, 160 MiB at most). A DATA beyond it gets 451.
+pub const MAX_MESSAGES_AT_ONCE: usize = 8;
+
 /// Why the listener cannot start.
 #[derive(Debug, Error)]
 pub enum ListenError {
@@ -64,6 +69,8 @@ struct Shared {
     limits: Limits,
     idle: Duration,
     session: Duration,
+    /// Permits for messages being received ([`MAX_MESSAGES_AT_ONCE`]).
+    receiving: Arc<tokio::sync::Semaphore>,
 }
 
 /// The TLS server side for STARTTLS from a PEM certificate chain and key (rustls with ring).
@@ -112,6 +119,7 @@ impl MailListener {
             },
             idle: config.idle(),
             session: config.session(),
+            receiving: Arc::new(tokio::sync::Semaphore::new(MAX_MESSAGES_AT_ONCE)),
         });
         let table = ConnTable::new(
             config.max_connections.max(1) as usize,
@@ -149,7 +157,7 @@ async fn accept_loop(
             Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
             r = listener.accept() => r,
         };
-        let (mut stream, peer) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
                 let pause = accept_pause(&e);
@@ -169,13 +177,9 @@ async fn accept_loop(
                     warn!(%peer, reason = %refused, "SMTP connection refused");
                     last_refusal_log = Some(now);
                 }
-                // A short courtesy reply; a client that does not read it is not waited for.
+                // A courtesy reply, without waiting: the accept loop never blocks on a client.
                 let reply = Reply::new(421, "4.7.0 too many connections; try again later");
-                let _ = timeout(
-                    Duration::from_millis(200),
-                    stream.write_all(&reply.to_bytes()),
-                )
-                .await;
+                let _ = stream.try_write(&reply.to_bytes());
                 continue;
             }
         };
@@ -269,6 +273,10 @@ async fn serve_connection(
     let mut out: Vec<u8> = Vec::new();
     let mut sender: Option<Sender> = None;
     let mut numbers: Vec<String> = Vec::new();
+    // Held from the go-ahead for DATA until the message is answered.
+    // (Also let go at the next MAIL: a message refused as too large is answered by the
+    // session alone.)
+    let mut _receiving: Option<tokio::sync::OwnedSemaphorePermit> = None;
     let mut buf = vec![0u8; 16 * 1024];
     // Writes what is pending, within the idle time and the session's deadline.
     async fn flush(
@@ -314,6 +322,7 @@ async fn serve_connection(
                 Event::Mail { from } => {
                     flush(&mut conn, &mut out, shared.idle, deadline).await?;
                     numbers.clear();
+                    _receiving = None;
                     let reply = match shared.mail_in.sender(&from).await {
                         Ok(s) => {
                             let r =
@@ -347,6 +356,16 @@ async fn serve_connection(
                     };
                     session.answer(reply);
                 }
+                Event::Data => match shared.receiving.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        _receiving = Some(permit);
+                        session.answer(Session::go_ahead());
+                    }
+                    Err(_) => session.answer(Reply::new(
+                        451,
+                        "4.3.2 too many messages being received; try again later",
+                    )),
+                },
                 Event::Message(raw) => {
                     flush(&mut conn, &mut out, shared.idle, deadline).await?;
                     let reply = match &sender {
@@ -368,6 +387,7 @@ async fn serve_connection(
                     info!(%peer, code = reply.code, reply = %reply.text, "email-to-fax: message answered");
                     sender = None;
                     numbers.clear();
+                    _receiving = None;
                     session.answer(reply);
                 }
             }

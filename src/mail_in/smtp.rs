@@ -106,6 +106,9 @@ pub enum Event {
     Mail { from: String },
     /// RCPT TO: accept the recipient or not ([`Session::answer`]).
     Rcpt { to: String },
+    /// DATA: let the client send its message now (answer [`Session::go_ahead`]) or not
+    /// (4xx/5xx): the listener bounds how many messages are received at once.
+    Data,
     /// The message after DATA, dot-unstuffed, for the accepted sender and recipients
     /// ([`Session::sender`], [`Session::recipients`]): queue it or not ([`Session::answer`]).
     Message(Vec<u8>),
@@ -120,6 +123,7 @@ pub enum Event {
 enum Pending {
     Mail,
     Rcpt,
+    Data,
     Message,
 }
 
@@ -224,14 +228,23 @@ impl Session {
         }
     }
 
-    /// The decision on the pending [`Event::Mail`], [`Event::Rcpt`] or [`Event::Message`]. A
-    /// positive reply accepts it. Ignored when nothing is pending.
+    /// The decision on the pending [`Event::Mail`], [`Event::Rcpt`], [`Event::Data`] or
+    /// [`Event::Message`]. A positive reply accepts it (354 for DATA). Ignored when nothing is
+    /// pending.
     pub fn answer(&mut self, reply: Reply) {
         let Some(pending) = self.pending.take() else {
             return;
         };
         let ok = reply.is_positive();
         match pending {
+            Pending::Data => {
+                if reply.code == 354 {
+                    self.phase = Phase::Data;
+                    self.line_start = true;
+                    self.message = Vec::new();
+                    self.message_size = 0;
+                }
+            }
             Pending::Mail => {
                 if !ok {
                     self.sender = None;
@@ -560,11 +573,13 @@ impl Session {
         if self.recipients.is_empty() {
             return self.error(Reply::new(554, "5.5.1 no valid recipients"));
         }
-        self.reply(Reply::new(354, "end data with <CR><LF>.<CR><LF>"));
-        self.phase = Phase::Data;
-        self.line_start = true;
-        self.message = Vec::new();
-        self.message_size = 0;
+        self.pending = Some(Pending::Data);
+        self.events.push_back(Event::Data);
+    }
+
+    /// The go-ahead for DATA, for [`Session::answer`].
+    pub fn go_ahead() -> Reply {
+        Reply::new(354, "end data with <CR><LF>.<CR><LF>")
     }
 }
 
@@ -638,8 +653,11 @@ mod tests {
         (out, messages)
     }
 
-    fn ok(_: &Event) -> Reply {
-        Reply::new(250, "2.1.0 OK")
+    fn ok(e: &Event) -> Reply {
+        match e {
+            Event::Data => Session::go_ahead(),
+            _ => Reply::new(250, "2.1.0 OK"),
+        }
     }
 
     fn codes(out: &str) -> Vec<&str> {
@@ -691,6 +709,8 @@ Subject: hi\r\n\r\n..leading dot\r\nline\r\n.\r\nQUIT\r\n";
         assert_eq!(s.poll(), Some(Event::Rcpt { to: "2@x".into() }));
         s.answer(Reply::new(250, "ok"));
         assert!(matches!(s.poll(), Some(Event::Send(_))));
+        assert_eq!(s.poll(), Some(Event::Data));
+        s.answer(Session::go_ahead());
         let Some(Event::Send(b)) = s.poll() else {
             panic!()
         };
@@ -722,10 +742,33 @@ Subject: hi\r\n\r\n..leading dot\r\nline\r\n.\r\nQUIT\r\n";
             b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<1@x>\r\n",
             |e| match e {
                 Event::Mail { .. } => Reply::new(550, "5.7.1 not on the list"),
-                _ => Reply::new(250, "ok"),
+                e => ok(e),
             },
         );
         assert_eq!(codes(&out), ["220", "250", "550", "503"], "{out}");
+    }
+
+    #[test]
+    fn data_can_be_deferred() {
+        let mut s = session(false);
+        let (out, msgs) = run(
+            &mut s,
+            b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<1@x>\r\nDATA\r\nNOOP\r\n",
+            |e| match e {
+                Event::Data => Reply::new(451, "4.3.2 busy"),
+                e => ok(e),
+            },
+        );
+        assert_eq!(
+            codes(&out),
+            ["220", "250", "250", "250", "451", "250"],
+            "{out}"
+        );
+        assert!(msgs.is_empty());
+        // The transaction stands: DATA again once there is room.
+        let (out, msgs) = run(&mut s, b"DATA\r\nhi\r\n.\r\n", ok);
+        assert_eq!(codes(&out), ["354", "250"], "{out}");
+        assert_eq!(msgs, [b"hi\r\n".to_vec()]);
     }
 
     #[test]
