@@ -336,7 +336,7 @@ pub fn smtp_session(data: &[u8]) {
                     Reply::new(550, "5.7.1 no")
                 }),
                 // Refused when the input's length is a multiple of 3: the busy path too.
-                Event::Data => session.answer(if data.len() % 3 != 0 {
+                Event::Data => session.answer(if !data.len().is_multiple_of(3) {
                     Session::go_ahead()
                 } else {
                     Reply::new(451, "4.3.2 busy")
