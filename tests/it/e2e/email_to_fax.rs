@@ -498,7 +498,7 @@ fn every_refusal_says_why_and_reserves_nothing() {
     refused_at(&x, "data", 451, "too many faxes from <carol@acme.example>");
     assert_nothing_reserved_or_charged(&gw, "0.00", "after the refusals");
 
-    // The account: restricted, suspended, at its ceiling.
+    // The account: suspended, restricted, at its ceiling.
     gw.ok(&["account", "suspend", "acme", "--reason", "unpaid"]);
     let x = send(
         "dave@acme.example",
@@ -506,6 +506,20 @@ fn every_refusal_says_why_and_reserves_nothing() {
         &good("dave@acme.example", &bob),
     );
     refused_at(&x, "rcpt", 550, "suspended");
+    // Restricted: only the operator's own numbers (bob's line is one of them).
+    gw.ok(&[
+        "account",
+        "restrict",
+        "acme",
+        "--reason",
+        "documents missing",
+    ]);
+    let x = send(
+        "dave@acme.example",
+        &["+33299001177@fax.example"],
+        &good("dave@acme.example", &bob),
+    );
+    refused_at(&x, "rcpt", 550, "is restricted");
     gw.ok(&["account", "activate", "acme"]);
     gw.ok(&["billing", "ceiling", "acme", "0.01"]);
     let x = send(
