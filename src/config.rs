@@ -14,6 +14,7 @@ use crate::api::ApiConfig;
 use crate::billing::BillingConfig;
 use crate::delivery::{DeliveryConfig, SmtpConfig};
 use crate::fax::FaxConfig;
+use crate::mail_in::MailInConfig;
 use crate::media::MediaConfig;
 use crate::metrics::MetricsConfig;
 use crate::outbound::{OutboundConfig, RenderConfig, TrunkConfig};
@@ -70,6 +71,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub render: RenderConfig,
     pub metrics: MetricsConfig,
+    pub mail_in: MailInConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +201,7 @@ impl Config {
         self.api.check().map_err(&named)?;
         self.render.check().map_err(&named)?;
         self.metrics.check().map_err(&named)?;
+        self.mail_in.check().map_err(&named)?;
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty".into()));
         }
@@ -366,6 +369,34 @@ mod tests {
             example, defaults,
             "samples/faxvox.example.toml drifted from defaults"
         );
+    }
+
+    #[test]
+    fn mail_in_keys_from_file_and_environment() {
+        let c = load("", &[]).unwrap();
+        assert!(!c.mail_in.enabled());
+        let c = load(
+            "[mail_in]\ndomain = \"fax.example\"\n",
+            &[
+                ("FAXVOX_MAIL_IN_LISTEN", "127.0.0.1:2525"),
+                ("FAXVOX_MAIL_IN_DNS", "127.0.0.1:5353"),
+                ("FAXVOX_MAIL_IN_BODY_AS_COVER", "yes"),
+                ("FAXVOX_MAIL_IN_MAX_PER_SENDER_PER_HOUR", "5"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.mail_in.listen, Some("127.0.0.1:2525".parse().unwrap()));
+        assert_eq!(c.mail_in.dns, Some("127.0.0.1:5353".parse().unwrap()));
+        assert!(c.mail_in.body_as_cover);
+        assert_eq!(c.mail_in.max_per_sender_per_hour, 5);
+        let e = load("", &[("FAXVOX_MAIL_IN_LISTEN", "0.0.0.0:25")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mail_in.domain"), "{e}");
+        let e = load("[mail_in]\nlisten = \"nowhere\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mail_in.listen"), "{e}");
     }
 
     #[test]

@@ -304,3 +304,58 @@ pub fn udptl_t38(data: &[u8]) -> u32 {
     let _ = std::fs::remove_file(fax.tiff_path());
     fax.report().map_or(0, |r| r.pages)
 }
+
+/// Bytes from an SMTP client into the email-to-fax session ([`crate::mail_in::smtp`]), fed in
+/// pieces as a connection may deliver them. The decisions the listener takes (sender,
+/// recipient, message) are yes or no by the parity of the input's length, so both paths run;
+/// a STARTTLS that was granted is completed. The session must never panic, never hold more
+/// than its limits allow, and end when it says it closes.
+pub fn smtp_session(data: &[u8]) {
+    use crate::mail_in::smtp::{Event, Limits, Reply, Session, SessionConfig};
+    let limits = Limits {
+        max_message_bytes: 4096,
+        ..Limits::default()
+    };
+    let mut session = Session::new(SessionConfig {
+        hostname: "fax.example".into(),
+        tls_available: data.first().is_some_and(|b| b & 1 == 1),
+        limits,
+    });
+    let yes = data.len().is_multiple_of(2);
+    let mut closed = false;
+    let mut chunks = data.chunks(97).peekable();
+    loop {
+        while let Some(event) = session.poll() {
+            match event {
+                Event::Send(bytes) => {
+                    assert!(bytes.ends_with(b"\r\n"), "a reply ends with CRLF");
+                }
+                Event::Mail { .. } | Event::Rcpt { .. } => session.answer(if yes {
+                    Reply::new(250, "2.1.0 ok")
+                } else {
+                    Reply::new(550, "5.7.1 no")
+                }),
+                // Refused when the input's length is a multiple of 3: the busy path too.
+                Event::Data => session.answer(if !data.len().is_multiple_of(3) {
+                    Session::go_ahead()
+                } else {
+                    Reply::new(451, "4.3.2 busy")
+                }),
+                Event::Message(m) => {
+                    assert!(
+                        m.len() <= limits.max_message_bytes,
+                        "message over the limit"
+                    );
+                    session.answer(Reply::new(250, "2.0.0 queued"));
+                }
+                Event::StartTls => session.tls_started(),
+                Event::Close => closed = true,
+            }
+        }
+        match chunks.next() {
+            Some(chunk) if !closed => session.feed(chunk),
+            _ => break,
+        }
+    }
+    assert!(session.recipients().len() <= limits.max_recipients);
+}

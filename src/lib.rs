@@ -11,7 +11,7 @@
 //! - per call: [`call`], the sans-IO [`call::media_call::MediaCall`] and its tokio driver, the
 //!   port pool, the drive loop of one call, outgoing calls and the fax simulator;
 //! - services: [`directory`], [`billing`], [`delivery`], [`webhook`], [`gateway`], [`outbound`],
-//!   [`worker`], then [`api`];
+//!   [`worker`], then [`api`] and [`mail_in`] (email-to-fax: the SMTP listener);
 //! - the edge: [`cli`], with [`config`], which gathers the settings each module owns and is
 //!   named nowhere else.
 //!
@@ -25,11 +25,12 @@
 //! `gateway::commit` writes the spool job and call record; `worker` renders the PDF and
 //! `delivery` emails it.
 //!
-//! Out: `cli::send` or the `api` call `outbound::submit` (own caller id, price, room under the
-//! ceiling, bounded rendering, reservation, spool job); `outbound::dialer` claims the job,
-//! `outbound::ladder::next` decides each step, `call::dial` places the call; on the end the
-//! ledger settles the confirmed pages and `outbound::status` queues the status email that
-//! `worker::fax_status` composes. README "How the code is built" names the files.
+//! Out: `cli::send`, the `api` or `mail_in::accept` (a mail to `<number>@<mail_in.domain>`,
+//! its sender allowed and authenticated) call `outbound::submit` (own caller id, price, room
+//! under the ceiling, bounded rendering, reservation, spool job); `outbound::dialer` claims
+//! the job, `outbound::ladder::next` decides each step, `call::dial` places the call; on the
+//! end the ledger settles the confirmed pages and `outbound::status` queues the status email
+//! that `worker::fax_status` composes (to the mail's sender for a fax sent by email). README "How the code is built" names the files.
 
 // `unsafe` is allowed in one module only: the spandsp FFI wrappers (`fax::spandsp`).
 #![deny(unsafe_code)]

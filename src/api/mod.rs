@@ -634,6 +634,7 @@ async fn post_fax(
         from,
         to,
         anonymous: fields.anonymous.unwrap_or(false),
+        mail: None,
         documents,
         // An empty field (a form's blank text area) means no cover page.
         cover: fields.cover.filter(|c| !c.trim().is_empty()),

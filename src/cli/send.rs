@@ -95,6 +95,7 @@ pub fn run(args: &Args, config: &Config) -> anyhow::Result<ExitCode> {
         from: args.from.clone(),
         to: args.to.clone(),
         anonymous: args.anonymous,
+        mail: None,
         documents,
         cover,
         header: !args.no_header,

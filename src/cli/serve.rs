@@ -83,6 +83,48 @@ async fn start_dialer(
     Ok(Some((task, stop, dialer)))
 }
 
+/// Starts the email-to-fax SMTP listener when `mail_in.listen` is set (see
+/// [`crate::mail_in`]), with STARTTLS when `mail_in.tls_cert` (or `sip.tls_cert`) is set.
+async fn start_mail_in(
+    config: &Config,
+    directory: &crate::directory::Directory,
+    spool: &faxvox_spool::Spool,
+) -> anyhow::Result<Option<crate::mail_in::listener::MailListener>> {
+    use crate::mail_in::accept::{MailIn, Services};
+    use crate::mail_in::listener::{tls_acceptor, MailListener};
+    let settings = &config.mail_in;
+    if !settings.enabled() {
+        return Ok(None);
+    }
+    if !config.trunk.enabled() {
+        warn!("mail_in.listen is set but trunk.uri is empty: every mail is refused (sending is disabled)");
+    }
+    let tls = match settings.tls_files(&config.sip.tls_cert, &config.sip.tls_key) {
+        Some((cert, key)) => {
+            let cert_pem = std::fs::read(&cert)
+                .with_context(|| format!("mail_in.tls_cert: cannot read {cert}"))?;
+            let key_pem = std::fs::read(&key)
+                .with_context(|| format!("mail_in.tls_key: cannot read {key}"))?;
+            Some(tls_acceptor(&cert_pem, &key_pem)?)
+        }
+        None => None,
+    };
+    let services = Services {
+        directory: directory.clone(),
+        billing: crate::billing::Billing::new(directory, &config.billing),
+        spool: spool.clone(),
+        trunk: config.trunk.clone(),
+        renderer: crate::outbound::render::Renderer::new(&config.render),
+    };
+    let mail_in =
+        MailIn::new(settings, services).context("cannot set up the email-to-fax sender checks")?;
+    let starttls = tls.is_some();
+    let listener = MailListener::start(settings, mail_in, tls).await?;
+    info!(smtp = %listener.local_addr(), domain = %settings.domain(), starttls, "email-to-fax listening");
+    println!("faxvox: email-to-fax (SMTP) on {}", listener.local_addr());
+    Ok(Some(listener))
+}
+
 /// How often calls whose commit failed are tried again.
 const RECOVERY_EVERY: Duration = Duration::from_secs(300);
 
@@ -194,6 +236,7 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     if let Some(api) = &api {
         println!("faxvox: HTTP API on http://{}", api.local_addr());
     }
+    let mail_in = start_mail_in(config, &directory, &spool).await?;
     let mut worker = Worker::new(spool.clone(), directory.clone(), transport, config)?;
     let worker_stop = Arc::new(Notify::new());
     let delivery = {
@@ -282,6 +325,10 @@ async fn serve(args: &Args, config: &Config, config_path: Option<&Path>) -> anyh
     if let Some(api) = api {
         api.shutdown().await;
     }
+    // …nor by email.
+    if let Some(mail_in) = mail_in {
+        mail_in.shutdown().await;
+    }
     let active = gateway.active_calls();
     if active > 0 {
         info!(
@@ -322,7 +369,16 @@ fn check_descriptors(config: &Config) -> anyhow::Result<()> {
     let sip = &config.sip;
     let limits =
         raise_nofile_limit().context("cannot raise the open-file limit (RLIMIT_NOFILE)")?;
-    let need = fd_budget(u64::from(sip.max_calls), u64::from(sip.max_connections));
+    // SMTP connections of email-to-fax count with SIP's.
+    let mail_connections = if config.mail_in.enabled() {
+        u64::from(config.mail_in.max_connections)
+    } else {
+        0
+    };
+    let need = fd_budget(
+        u64::from(sip.max_calls),
+        u64::from(sip.max_connections) + mail_connections,
+    );
     if limits.soft < need {
         anyhow::bail!(
             "the open-file limit is too low: sip.max_calls = {calls} and sip.max_connections = \

@@ -36,6 +36,8 @@ pub struct FaxStatus {
     pub reason: String,
     /// What was charged, as printed (`0.10`, in €, excluding tax).
     pub charged: String,
+    /// Sent by email: the subject of that mail, quoted in the status email's subject.
+    pub subject: Option<String>,
 }
 
 #[cfg(test)]
@@ -54,6 +56,7 @@ impl FaxStatus {
             duration_secs: 95,
             reason: if sent { "sent" } else { "486 Busy Here" }.into(),
             charged: "0.10".into(),
+            subject: None,
         }
     }
 }
@@ -101,6 +104,8 @@ struct FaxStatusCtx<'a> {
     duration: DurationCtx,
     reason: String,
     charged: &'a str,
+    /// The subject of the mail the fax was sent by (empty: not sent by email).
+    subject: String,
 }
 
 #[derive(Serialize)]
@@ -217,6 +222,11 @@ impl Composer {
             },
             reason: sanitize_text(&status.reason, 300),
             charged: &status.charged,
+            subject: status
+                .subject
+                .as_deref()
+                .map(|s| sanitize_text(s, 120))
+                .unwrap_or_default(),
         };
         self.render_fax_status(locale, &ctx)
     }
@@ -280,6 +290,11 @@ pub(crate) fn check_templates(composer: &Composer) -> Result<(), DeliveryError> 
                 },
                 reason: if sent { "sent" } else { "486 Busy Here" }.into(),
                 charged: "0.10",
+                subject: if sent {
+                    "Re: invoice 42".into()
+                } else {
+                    String::new()
+                },
             };
             composer.render_fax_status(locale, &ctx)?;
         }
@@ -318,6 +333,34 @@ mod tests {
             .unwrap();
         // The message carries CRLF line ends (mail_builder), the templates LF.
         parsed.body_text(0).unwrap().replace("\r\n", "\n")
+    }
+
+    #[test]
+    fn a_fax_sent_by_email_quotes_the_mail_subject() {
+        let c = composer();
+        let to = ["alice@acme.example".to_string()];
+        let sent = FaxStatus {
+            subject: Some("Re: invoice 42".into()),
+            ..FaxStatus::sample(true)
+        };
+        let mail = c.compose_fax_status(&to, Locale::En, &sent, None).unwrap();
+        assert_eq!(
+            mail.subject,
+            "Fax to +33 2 99 00 11 22: sent, 2/2 pages: \"Re: invoice 42\""
+        );
+        let failed = FaxStatus {
+            subject: Some("Devis\r\nBcc: x@evil.example".into()),
+            ..FaxStatus::sample(false)
+        };
+        let mail = c
+            .compose_fax_status(&to, Locale::Fr, &failed, None)
+            .unwrap();
+        assert_eq!(
+            mail.subject,
+            "Fax vers +33 2 99 00 11 22 : non envoyé (486 Busy Here) : « Devis Bcc: x@evil.example »"
+        );
+        let raw = String::from_utf8_lossy(&mail.bytes);
+        assert!(!raw.contains("\nBcc:"), "{raw}");
     }
 
     #[test]

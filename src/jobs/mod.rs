@@ -14,7 +14,9 @@ pub mod outbound;
 pub use inbound::{
     DeliveryRecord, FaxFacts, JobFacts, JobFactsError, RejectedRecipient, DELIVERY_KEY,
 };
-pub use outbound::{AttemptRecord, FaxResult, OutboundFacts, OutboundFactsError, CHARGED};
+pub use outbound::{
+    AttemptRecord, FaxResult, MailReply, OutboundFacts, OutboundFactsError, CHARGED,
+};
 
 /// Media name of a received fax in its spool job.
 pub const FAX_TIFF: &str = "fax.tiff";

@@ -38,10 +38,23 @@ pub struct OutboundFacts {
     /// client turned it off. Facts written before it existed read as on.
     #[serde(default = "header_on")]
     pub header: bool,
+    /// Sent by email ([`crate::mail_in`]): the status email goes to the mail's sender and
+    /// quotes its subject. `None`: to the account's addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<MailReply>,
 }
 
 fn header_on() -> bool {
     true
+}
+
+/// Where the status email of a fax sent by email goes, and the subject of that mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailReply {
+    /// The mail's (authenticated) From address.
+    pub to: String,
+    /// The mail's subject (empty when it had none).
+    pub subject: String,
 }
 
 impl OutboundFacts {
@@ -134,6 +147,7 @@ mod tests {
             amount: Money::parse("0.15").unwrap(),
             prefix: "33".into(),
             submitted: "2026-11-27T07:15:30Z".into(),
+            reply: None,
             header: false,
         };
         assert_eq!(OutboundFacts::from_map(&f.to_map()).unwrap(), f);
@@ -141,5 +155,14 @@ mod tests {
         old.remove("header");
         assert!(OutboundFacts::from_map(&old).unwrap().header);
         assert_eq!(f.to_map()["amount"], "0.15");
+        assert!(!f.to_map().contains_key("reply"));
+        let mailed = OutboundFacts {
+            reply: Some(MailReply {
+                to: "alice@acme.example".into(),
+                subject: "Re: invoice 42".into(),
+            }),
+            ..f
+        };
+        assert_eq!(OutboundFacts::from_map(&mailed.to_map()).unwrap(), mailed);
     }
 }

@@ -92,6 +92,7 @@ mod tests {
             prefix: "33".into(),
             submitted: "2026-12-07T22:14:00Z".into(),
             header: true,
+            reply: None,
         }
     }
 

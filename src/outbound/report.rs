@@ -577,6 +577,7 @@ mod tests {
             amount: Money::parse("0.10").unwrap(),
             prefix: "33".into(),
             submitted: "2026-11-27T07:15:30Z".into(),
+            reply: None,
             header: true,
         }
     }

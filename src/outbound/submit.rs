@@ -27,6 +27,8 @@ pub struct Submission {
     /// Destination number (normalised to E.164 here).
     pub to: String,
     pub anonymous: bool,
+    /// Sent by email: the status email goes to the mail's sender, quoting its subject.
+    pub mail: Option<crate::jobs::MailReply>,
     /// Documents in order: (name for messages, bytes). Held once (the renderer is fed
     /// from these buffers).
     pub documents: Vec<(String, bytes::Bytes)>,
@@ -48,6 +50,7 @@ impl Default for Submission {
             from: String::new(),
             to: String::new(),
             anonymous: false,
+            mail: None,
             documents: Vec::new(),
             cover: None,
             header: true,
@@ -260,6 +263,7 @@ pub async fn submit(
         amount: quote.amount,
         prefix: quote.prefix.clone(),
         submitted: format_rfc3339(now),
+        reply: sub.mail,
         header: sub.header,
     };
     *job.facts_mut() = facts.to_map();

@@ -38,14 +38,13 @@ pub fn compose_job(
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or(result.charged);
     let locale = Locale::from_tag(account.locale.as_str()).unwrap_or_default();
+    // A fax sent by email is reported to the mail's sender (on the account's sender list).
+    let emails = match &fax.reply {
+        Some(reply) => std::slice::from_ref(&reply.to),
+        None => &account.emails[..],
+    };
     Ok(compose_status(
-        composer,
-        &account.emails,
-        locale,
-        &fax,
-        &result,
-        charged,
-        report,
+        composer, emails, locale, &fax, &result, charged, report,
     )?)
 }
 
@@ -72,6 +71,7 @@ pub fn compose_status(
         duration_secs: result.duration_secs,
         reason: result.reason.clone(),
         charged: charged.to_string(),
+        subject: facts.reply.as_ref().map(|r| r.subject.clone()),
     };
     composer.compose_fax_status(emails, locale, &status, report)
 }

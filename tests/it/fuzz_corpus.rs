@@ -341,3 +341,28 @@ fn udptl_t38_corpus() {
         assert_eq!(fuzzing::udptl_t38(&data), 1, "{name}: pages received");
     }
 }
+
+// ------------------------------------------------------------------------------- SMTP
+
+#[test]
+fn smtp_session_corpus() {
+    if writing() {
+        let session =
+            "EHLO mail.acme.example\r\nMAIL FROM:<alice@acme.example> SIZE=300 BODY=8BITMIME\r\n\
+RCPT TO:<+33299001122@fax.example>\r\nRCPT TO:<33100000002@fax.example>\r\nDATA\r\n\
+From: Alice <alice@acme.example>\r\nSubject: Re: invoice 42\r\n\r\n..dot-stuffed\r\nbody\r\n.\r\n\
+RSET\r\nNOOP\r\nVRFY x\r\nHELP\r\nQUIT\r\n";
+        write_seed("smtp_session", "pipelined.smtp", session.as_bytes());
+        // An odd first byte offers STARTTLS.
+        write_seed(
+            "smtp_session",
+            "starttls.smtp",
+            b"EHLO c\r\nSTARTTLS\r\nMAIL FROM:<injected@x>\r\nEHLO c\r\nMAIL FROM:<a@b>\r\nQUIT\r\n",
+        );
+        let mut long = b"EHLO c\r\n".to_vec();
+        long.extend(std::iter::repeat_n(b'A', 1500));
+        long.extend_from_slice(b"\r\nMAIL FROM:<a@b> SIZE=99999\r\nFOO\r\n\xff\r\n");
+        write_seed("smtp_session", "errors.smtp", &long);
+    }
+    eprintln!("{} inputs", replay("smtp_session", fuzzing::smtp_session));
+}

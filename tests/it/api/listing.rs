@@ -105,6 +105,7 @@ impl Site {
             amount: Money::parse("0.05").unwrap(),
             prefix: "33".into(),
             submitted: "2026-12-07T09:00:00Z".into(),
+            reply: None,
             header: true,
         };
         let at = self.clock.get();

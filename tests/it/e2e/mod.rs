@@ -4,6 +4,7 @@ mod caller_id;
 mod cluster;
 mod cng;
 mod connections;
+mod email_to_fax;
 mod fax;
 mod health;
 mod limits;

@@ -438,6 +438,7 @@ impl Site {
             amount: r.amount,
             prefix: r.prefix.clone(),
             submitted: faxvox_spool::format_rfc3339(at),
+            reply: None,
             header: true,
         };
         *job.facts_mut() = facts.to_map();

@@ -44,6 +44,7 @@ async fn queue_fax(billing: &Billing, queue: &Queue, id: &str, to: &str, now: Sy
         amount: r.amount,
         prefix: r.prefix.clone(),
         submitted: faxvox_spool::format_rfc3339(now),
+        reply: None,
         header: true,
     };
     assert!(queue

@@ -47,6 +47,7 @@ async fn queue_fax(billing: &Billing, queue: &Queue, id: &str, now: SystemTime) 
         amount: r.amount,
         prefix: r.prefix.clone(),
         submitted: faxvox_spool::format_rfc3339(now),
+        reply: None,
         header: header_of(id),
     };
     let document = format!("document of {id}").into_bytes();
