@@ -359,3 +359,29 @@ pub fn smtp_session(data: &[u8]) {
     }
     assert!(session.recipients().len() <= limits.max_recipients);
 }
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// Any bytes, from a client speaking SMTP with garbage mixed in: the session never
+        /// panics, every reply ends with CRLF and no message exceeds the limit
+        /// (`super::smtp_session`, the fuzz target's entry point).
+        #[test]
+        fn any_input_is_answered_without_panic(
+            commands in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b"EHLO c\r\n".to_vec()),
+                    proptest::strategy::Just(b"MAIL FROM:<a@b> SIZE=10\r\n".to_vec()),
+                    proptest::strategy::Just(b"RCPT TO:<1@x>\r\n".to_vec()),
+                    proptest::strategy::Just(b"DATA\r\n".to_vec()),
+                    proptest::strategy::Just(b".\r\n".to_vec()),
+                    proptest::strategy::Just(b"STARTTLS\r\n".to_vec()),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+                ],
+                0..40,
+            )
+        ) {
+            super::smtp_session(&commands.concat());
+        }
+    }
+}
