@@ -195,33 +195,41 @@ impl PortPool {
     /// Takes a random free slot that binds; records it in `slot`.
     fn bind_slot(&self, base: u16, slot: &mut Option<usize>) -> io::Result<UdpSocket> {
         let mut last_err = None;
-        // Every slot may be tried once; ports held by other processes are skipped.
-        let total = self.lock().used.len();
-        for _ in 0..total {
+        // Every free slot is tried once: a slot whose port another process holds stays
+        // reserved until the search ends, so the random pick cannot draw it again and miss a
+        // free one.
+        let mut busy = Vec::new();
+        let found = loop {
             let Some(i) = self.reserve() else {
-                break;
+                break None;
             };
             let port = base + 2 * i as u16;
             match bind_udp(SocketAddr::new(self.inner.ip, port)) {
                 Ok(sock) => {
                     *slot = Some(i);
-                    return Ok(sock);
+                    break Some(Ok(sock));
                 }
-                Err(e) => {
-                    self.release(i);
-                    if e.kind() != io::ErrorKind::AddrInUse {
-                        return Err(e);
-                    }
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                    busy.push(i);
                     last_err = Some(e);
                 }
+                Err(e) => {
+                    busy.push(i);
+                    break Some(Err(e));
+                }
             }
+        };
+        for i in busy {
+            self.release(i);
         }
-        Err(last_err.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::AddrNotAvailable,
-                "media port range exhausted (ports in use or resting)",
-            )
-        }))
+        found.unwrap_or_else(|| {
+            Err(last_err.unwrap_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    "media port range exhausted (ports in use or resting)",
+                )
+            }))
+        })
     }
 
     /// Marks a random free slot as used.
