@@ -306,6 +306,14 @@ pub fn local_time_with_zone(ts: Timestamp, zone: &TimeZone) -> String {
         .to_string()
 }
 
+/// `ts` in `zone` to the minute with the zone's abbreviation, `2026-11-27 08:15 CET`: the
+/// time a fax machine prints in the header line of a page it sends.
+pub fn local_minute_with_zone(ts: Timestamp, zone: &TimeZone) -> String {
+    ts.to_zoned_datetime(zone.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,12 +52,8 @@ impl Sender {
     /// The line of page `page` (1-based) of `pages`, sent at `at`.
     pub fn line(&self, at: SystemTime, page: u32, pages: u32) -> HeaderLine {
         let ts = jiff::Timestamp::try_from(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let date = ts
-            .to_zoned_datetime(self.zone.clone())
-            .strftime("%Y-%m-%d %H:%M %Z")
-            .to_string();
         HeaderLine {
-            left: date,
+            left: faxvox_codecs::pdf_text::local_minute_with_zone(ts, &self.zone),
             middle: self.text.clone(),
             right: format!("page {page}/{pages}"),
         }

@@ -18,8 +18,7 @@ use faxvox_codecs::Page;
 use support::gateway::Gateway;
 use support::smtp::{SinkOptions, SmtpSink};
 
-const ALICE_LINE: &str = "+33100000001";
-const BOB_LINE: &str = "+33299001122";
+use super::send::{send_wait, ALICE_LINE, BOB_LINE};
 
 fn site(sink: &SmtpSink) -> Gateway {
     let gw = Gateway::new(sink);
@@ -35,29 +34,15 @@ fn site(sink: &SmtpSink) -> Gateway {
     gw
 }
 
-/// `faxvox send … DOC EXTRA… --wait`: the fax is sent (or the test fails).
+/// `faxvox send … DOC EXTRA… --wait` (`send::send_wait`): the fax is sent (or the test fails).
 fn send(gw: &Gateway, doc: &str, extra: &[&str]) {
-    let mut args = vec![
-        "send",
-        "--account",
-        "alice",
-        "--from",
-        ALICE_LINE,
-        "--to",
-        BOB_LINE,
-        doc,
-    ];
-    args.extend_from_slice(extra);
-    args.extend(["--wait", "--wait-secs", "150"]);
-    let out = gw.command(&args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (out, stdout, stderr) = send_wait(gw, doc, extra, 150);
     if !out.status.success() {
         eprintln!("{}", gw.log());
     }
     assert!(
         out.status.success() && stdout.contains("sent: "),
-        "send {extra:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+        "send {extra:?}: {stdout}{stderr}"
     );
 }
 

@@ -24,8 +24,8 @@ use support::poppler::render_pdf;
 use support::sip_raw::busy_trunk;
 use support::smtp::{SinkOptions, SmtpSink};
 
-const ALICE_LINE: &str = "+33100000001";
-const BOB_LINE: &str = "+33299001122";
+pub(super) const ALICE_LINE: &str = "+33100000001";
+pub(super) const BOB_LINE: &str = "+33299001122";
 const ROWS: u32 = 500;
 
 /// A small fine page (1728 × ROWS): the top of a text-like test page, quick to fax.
@@ -64,7 +64,12 @@ fn run(gw: &Gateway, args: &[&str]) -> (Output, String, String) {
 
 /// `faxvox send --account alice --from ALICE_LINE --to BOB_LINE DOC EXTRA… --wait
 /// --wait-secs SECS`.
-fn send_wait(gw: &Gateway, doc: &str, extra: &[&str], secs: u32) -> (Output, String, String) {
+pub(super) fn send_wait(
+    gw: &Gateway,
+    doc: &str,
+    extra: &[&str],
+    secs: u32,
+) -> (Output, String, String) {
     let secs = secs.to_string();
     let mut args = vec![
         "send",
